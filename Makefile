@@ -1,0 +1,40 @@
+# Thin wrapper over CMake, busted and ctest. Every target installs what is
+# missing first (Debian packages, see scripts/deps.sh).
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= 2
+MAKEFLAGS  += --no-print-directory
+
+.PHONY: all deps build build-asan test sanitize demo bench rock clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DTOKENFLOW_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+# Every test, normal and under ASan+UBSan; ends with "N passed, N failed".
+test: build build-asan
+	@scripts/run-tests.sh
+
+sanitize: test
+
+demo: build
+	@lua5.4 examples/demo.lua
+
+bench: build
+	@scripts/run-bench.sh
+
+# Installs the rock into a temporary tree with LuaRocks (offline) and loads it from there.
+rock: deps
+	@scripts/check-rock.sh
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

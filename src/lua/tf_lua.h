@@ -1,0 +1,42 @@
+/* Helpers shared by the binding files (one file per Lua type). */
+#ifndef TF_LUA_H
+#define TF_LUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "tf_intern.h"
+#include "tf_mem.h"
+
+/* A tf_mem for a new engine: the host's allocator if set, else L's own;
+ * its bytes are added to the state's total (tokenflow_engine_bytes). */
+tf_mem tf_lua_mem(lua_State *L);
+
+/* Raises the literal "not enough memory" (no position prefix). */
+int tf_lua_oom(lua_State *L);
+
+/* Creates the metatable tname with __name, __index = methods table (the
+ * metamethods are in meta, the methods in methods), and pops it. */
+void tf_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
+
+/* Raises "attempt to use a closed <what>". */
+int tf_lua_closed_error(lua_State *L, const char *what);
+
+/* Interner userdata (src/lua/interner.c). */
+#define TF_INTERNER "tokenflow.Interner"
+typedef struct tf_intern_box {
+  tf_intern *in;    /* NULL once closed */
+  int is_default;   /* the module's tf.names: cannot be closed */
+} tf_intern_box;
+
+/* The open interner at idx, or raises. */
+tf_intern_box *tf_lua_checkinterner(lua_State *L, int idx);
+/* Pushes the module's default interner (tf.names). */
+void tf_lua_pushnames(lua_State *L);
+
+/* Registration of each type: called by luaopen_tokenflow_core with the
+ * module table on top of the stack; each sets its fields in it. */
+void tf_open_interner(lua_State *L);
+void tf_open_clock(lua_State *L);
+
+#endif
