@@ -147,7 +147,7 @@ static void arena_commit(tf_intern *in, const char *p, size_t len) {
 
 uint32_t tf_intern_add(tf_intern *in, const char *s, size_t len) {
   uint64_t h = tf_hash_bytes(s, len, TF_INTERN_SEED);
-  uint32_t slot, id;
+  uint32_t slot = 0, id;
   char *copy;
   if (in->count > 0) {
     id = probe(in, s, len, h, &slot);
