@@ -3,12 +3,19 @@
 
 #define TF_NAMES "tokenflow.names" /* registry key of the default interner */
 
+/* Methods and metamethods: the metatable is upvalue 1. */
 static tf_intern_box *to_box(lua_State *L, int idx) {
-  return (tf_intern_box *)luaL_checkudata(L, idx, TF_INTERNER);
+  return (tf_intern_box *)tf_lua_self(L, idx, TF_INTERNER);
+}
+
+static tf_intern_box *check_open(lua_State *L) {
+  tf_intern_box *box = to_box(L, 1);
+  if (box->in == NULL) tf_lua_closed_error(L, TF_INTERNER);
+  return box;
 }
 
 tf_intern_box *tf_lua_checkinterner(lua_State *L, int idx) {
-  tf_intern_box *box = to_box(L, idx);
+  tf_intern_box *box = (tf_intern_box *)luaL_checkudata(L, idx, TF_INTERNER);
   if (box->in == NULL) tf_lua_closed_error(L, TF_INTERNER);
   return box;
 }
@@ -36,7 +43,7 @@ void tf_lua_pushnames(lua_State *L) {
 
 /** names:intern(s) -> id: the id of s, added when new. */
 static int l_intern(lua_State *L) {
-  tf_intern_box *box = tf_lua_checkinterner(L, 1);
+  tf_intern_box *box = check_open(L);
   size_t len;
   const char *s;
   uint32_t id;
@@ -53,7 +60,7 @@ static int l_intern(lua_State *L) {
 
 /** names:lookup(s) -> id or nil: never adds. */
 static int l_lookup(lua_State *L) {
-  tf_intern_box *box = tf_lua_checkinterner(L, 1);
+  tf_intern_box *box = check_open(L);
   size_t len;
   const char *s;
   uint32_t id;
@@ -69,7 +76,7 @@ static int l_lookup(lua_State *L) {
 
 /** names:name(id) -> string or nil. */
 static int l_name(lua_State *L) {
-  tf_intern_box *box = tf_lua_checkinterner(L, 1);
+  tf_intern_box *box = check_open(L);
   lua_Integer id = luaL_checkinteger(L, 2);
   size_t len;
   const char *s = (id >= 1 && id <= (lua_Integer)UINT32_MAX) ? tf_intern_name(box->in, (uint32_t)id, &len) : NULL;
@@ -82,7 +89,7 @@ static int l_name(lua_State *L) {
 
 /** names:stats() -> {count=, bytes=, held=}: names, bytes of the names, bytes held in all. */
 static int l_stats(lua_State *L) {
-  tf_intern_box *box = tf_lua_checkinterner(L, 1);
+  tf_intern_box *box = check_open(L);
   lua_createtable(L, 0, 3);
   lua_pushinteger(L, (lua_Integer)tf_intern_count(box->in));
   lua_setfield(L, -2, "count");
@@ -94,7 +101,7 @@ static int l_stats(lua_State *L) {
 }
 
 static int l_len(lua_State *L) {
-  tf_intern_box *box = tf_lua_checkinterner(L, 1);
+  tf_intern_box *box = check_open(L);
   lua_pushinteger(L, (lua_Integer)tf_intern_count(box->in));
   return 1;
 }

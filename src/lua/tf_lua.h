@@ -16,8 +16,22 @@ tf_mem tf_lua_mem(lua_State *L);
 int tf_lua_oom(lua_State *L);
 
 /* Creates the metatable tname with __name, __index = methods table (the
- * metamethods are in meta, the methods in methods), and pops it. */
+ * metamethods are in meta, the methods in methods), and pops it. Every
+ * function gets the metatable as upvalue 1, so tf_lua_self can check its
+ * receiver without a registry lookup by name. */
 void tf_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
+
+/* The userdata at idx when its metatable is upvalue 1 of the running
+ * function (see tf_lua_newclass); else raises the usual argument error. */
+static inline void *tf_lua_self(lua_State *L, int idx, const char *tname) {
+  void *p = lua_touserdata(L, idx);
+  if (p != NULL && lua_getmetatable(L, idx)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return p;
+  }
+  return luaL_checkudata(L, idx, tname); /* raises with the standard message */
+}
 
 /* Raises "attempt to use a closed <what>". */
 int tf_lua_closed_error(lua_State *L, const char *what);
