@@ -607,6 +607,8 @@ static int l_stats(lua_State *L) {
   set_int(L, "concurrency", p->concurrency);
   set_int(L, "capacity", p->capacity);
   set_int(L, "workers", p->active + p->nidle);
+  lua_pushboolean(L, p->closed);
+  lua_setfield(L, -2, "closed");
   return 1;
 }
 
