@@ -153,13 +153,8 @@ static int fill(lua_State *L, chunks_box *c) {
     case SRC_FUNCTION:
       return fill_function(L, c);
     default: /* SRC_WALK */
-      while (c->filled < n) {
-        if (!tf_lua_walk_next(L, 3)) {
-          c->finished = 1;
-          break;
-        }
-        lua_rawseti(L, 2, ++c->filled);
-      }
+      c->filled = tf_lua_walk_take(L, 3, 2, n);
+      if (c->filled < n) c->finished = 1;
       break;
   }
   lua_settop(L, 1);

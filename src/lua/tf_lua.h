@@ -38,9 +38,10 @@ void tf_lua_pushnames(lua_State *L);
 #define TF_WALK "tokenflow.Walk"
 /* 1 when idx holds a walk. */
 int tf_lua_iswalk(lua_State *L, int idx);
-/* Pushes the walk's next node and returns 1, or returns 0 when it is
- * finished (nothing pushed). Raises on bad children results and cycles. */
-int tf_lua_walk_next(lua_State *L, int idx);
+/* Stores up to n next nodes of the walk at idx into the table at dest
+ * (indices 1..), returning how many: fewer than n when the walk finished.
+ * Raises on bad children results and cycles. */
+lua_Integer tf_lua_walk_take(lua_State *L, int idx, int dest, lua_Integer n);
 
 /* Chunked iterator state (src/lua/chunks.c). */
 #define TF_CHUNKS "tokenflow.Chunks"

@@ -6,7 +6,7 @@
  * children(node) returned: an array (walked by position) or an iterator
  * function (called until nil). The walk is its own iterator
  * (`for node in tf.walk(...)`) and a source for tf.chunks, which calls
- * tf_lua_walk_next directly. children and filter are called with lua_call:
+ * tf_lua_walk_take directly. children and filter are called with lua_call:
  * they must not yield. */
 #include "tf_lua.h"
 
@@ -37,46 +37,49 @@ static walk_box *check_walk(lua_State *L, int idx) {
 
 int tf_lua_iswalk(lua_State *L, int idx) { return luaL_testudata(L, idx, TF_WALK) != NULL; }
 
-/* Pushes what children(node) gave as a new frame (the node is on top and
- * stays there). frames is at fi. */
-static void push_children(lua_State *L, walk_box *w, int wi, int fi) {
-  int t;
-  lua_getiuservalue(L, wi, WALK_CHILDREN);
-  lua_pushvalue(L, -2);
-  lua_call(L, 1, 1);
-  t = lua_type(L, -1);
-  if (t == LUA_TNIL) {
-    lua_pop(L, 1);
-    return;
-  }
-  if (t != LUA_TTABLE && t != LUA_TFUNCTION)
-    luaL_error(L, "tf.walk: children(node) returned a %s (table, function or nil expected)", luaL_typename(L, -1));
-  if (w->depth >= w->max_depth)
-    luaL_error(L, "tf.walk: depth exceeds max_depth (%I): a cycle? unique = true finds it", w->max_depth);
-  w->depth++;
-  if (w->depth > w->peak) w->peak = w->depth;
-  lua_rawseti(L, fi, 2 * w->depth - 1);
-  lua_pushinteger(L, 0);
-  lua_rawseti(L, fi, 2 * w->depth);
-}
-
-int tf_lua_walk_next(lua_State *L, int wi) {
-  walk_box *w = check_walk(L, wi);
-  int fi;
-  wi = lua_absindex(L, wi);
+/* Takes up to n nodes. With dest != 0 they are stored at dest[1..];
+ * with dest == 0 (n must be 1) the node is left on the stack. Returns how
+ * many were taken: fewer than n means the walk is finished.
+ *
+ * The frames, callbacks and the top frame's container are fetched once per
+ * call into stack slots; the top frame's position is cached in a C local and
+ * written back to frames on every step, so an error raised by a callback
+ * leaves the walk consistent. */
+static lua_Integer take(lua_State *L, walk_box *w, int wi, int dest, lua_Integer n) {
+  int fi, ci, li, si, ki, has_filter, has_seen, is_table = 0;
+  lua_Integer count = 0, cached = 0, pos = 0; /* cached: depth whose container is in ki */
   lua_getiuservalue(L, wi, WALK_FRAMES);
   fi = lua_gettop(L);
-  while (w->depth > 0) {
+  lua_getiuservalue(L, wi, WALK_CHILDREN);
+  ci = fi + 1;
+  has_filter = lua_getiuservalue(L, wi, WALK_FILTER) != LUA_TNIL;
+  li = fi + 2;
+  has_seen = lua_getiuservalue(L, wi, WALK_SEEN) != LUA_TNIL;
+  si = fi + 3;
+  lua_pushnil(L);
+  ki = fi + 4; /* the top frame's container */
+  while (count < n && w->depth > 0) {
     lua_Integer d = w->depth;
-    if (lua_rawgeti(L, fi, 2 * d - 1) == LUA_TTABLE) {
-      lua_Integer pos = (lua_rawgeti(L, fi, 2 * d), lua_tointeger(L, -1)) + 1;
-      lua_pop(L, 1);
-      if (lua_rawgeti(L, -1, pos) != LUA_TNIL) {
+    int t;
+    if (cached != d) {
+      lua_rawgeti(L, fi, 2 * d - 1);
+      lua_replace(L, ki);
+      is_table = lua_type(L, ki) == LUA_TTABLE;
+      if (is_table) {
+        lua_rawgeti(L, fi, 2 * d);
+        pos = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+      }
+      cached = d;
+    }
+    if (is_table) {
+      if (lua_rawgeti(L, ki, pos + 1) != LUA_TNIL) {
+        pos++;
         lua_pushinteger(L, pos);
         lua_rawseti(L, fi, 2 * d);
       }
-      lua_remove(L, -2); /* the container */
     } else {
+      lua_pushvalue(L, ki);
       lua_call(L, 0, 1); /* iterator frame */
     }
     if (lua_isnil(L, -1)) { /* frame exhausted */
@@ -88,19 +91,35 @@ int tf_lua_walk_next(lua_State *L, int wi) {
       w->depth--;
       continue;
     }
-    if (w->unique) {
-      lua_getiuservalue(L, wi, WALK_SEEN);
-      lua_pushvalue(L, -2);
-      if (lua_rawget(L, -2) != LUA_TNIL) luaL_error(L, "tf.walk: node visited twice (a cycle or a shared subtree)");
+    /* the node is on top */
+    if (has_seen) {
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, si) != LUA_TNIL) luaL_error(L, "tf.walk: node visited twice (a cycle or a shared subtree)");
       lua_pop(L, 1);
-      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -1);
       lua_pushboolean(L, 1);
-      lua_rawset(L, -3);
-      lua_pop(L, 1);
+      lua_rawset(L, si);
     }
-    push_children(L, w, wi, fi);
-    if (lua_getiuservalue(L, wi, WALK_FILTER) != LUA_TNIL) {
+    lua_pushvalue(L, ci);
+    lua_pushvalue(L, -2);
+    lua_call(L, 1, 1);
+    t = lua_type(L, -1);
+    if (t == LUA_TNIL) {
+      lua_pop(L, 1);
+    } else {
+      if (t != LUA_TTABLE && t != LUA_TFUNCTION)
+        luaL_error(L, "tf.walk: children(node) returned a %s (table, function or nil expected)", luaL_typename(L, -1));
+      if (w->depth >= w->max_depth)
+        luaL_error(L, "tf.walk: depth exceeds max_depth (%I): a cycle? unique = true finds it", w->max_depth);
+      w->depth++;
+      if (w->depth > w->peak) w->peak = w->depth;
+      lua_pushinteger(L, 0);
+      lua_rawseti(L, fi, 2 * w->depth);
+      lua_rawseti(L, fi, 2 * w->depth - 1);
+    }
+    if (has_filter) {
       int keep;
+      lua_pushvalue(L, li);
       lua_pushvalue(L, -2);
       lua_call(L, 1, 1);
       keep = lua_toboolean(L, -1);
@@ -109,19 +128,27 @@ int tf_lua_walk_next(lua_State *L, int wi) {
         lua_pop(L, 1);
         continue;
       }
-    } else {
-      lua_pop(L, 1);
     }
     w->visited++;
-    lua_remove(L, fi);
-    return 1;
+    count++;
+    if (dest == 0) {
+      lua_replace(L, fi);
+      lua_settop(L, fi);
+      return 1;
+    }
+    lua_rawseti(L, dest, count);
   }
-  lua_pop(L, 1);
-  return 0;
+  lua_settop(L, fi - 1);
+  return count;
+}
+
+lua_Integer tf_lua_walk_take(lua_State *L, int wi, int dest, lua_Integer n) {
+  walk_box *w = check_walk(L, wi);
+  return take(L, w, lua_absindex(L, wi), dest ? lua_absindex(L, dest) : 0, n);
 }
 
 /* __call: the walk as a generic-for iterator. */
-static int l_call(lua_State *L) { return tf_lua_walk_next(L, 1) ? 1 : 0; }
+static int l_call(lua_State *L) { return (int)take(L, check_walk(L, 1), 1, 0, 1); }
 
 /** walk:stats() -> {visited=, depth=, peak_depth=}. */
 static int l_stats(lua_State *L) {
