@@ -281,16 +281,13 @@ static void run_slot(lua_State *L, int pi, pool_box *p, uint32_t slot) {
   uint32_t outer = p->current;
   lua_State *co;
   if (t->status == ST_QUEUED) {
-    if (p->nidle > 0) {
-      lua_getiuservalue(L, pi, POOL_IDLE);
-      lua_rawgeti(L, -1, p->nidle);
-      lua_pushnil(L);
-      lua_rawseti(L, -3, p->nidle--);
-      lua_remove(L, -2);
-      co = lua_tothread(L, -1);
-    } else {
-      co = lua_newthread(L);
-    }
+    /* step made sure an idle worker exists before taking the slot */
+    lua_getiuservalue(L, pi, POOL_IDLE);
+    lua_rawgeti(L, -1, p->nidle);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, p->nidle--);
+    lua_remove(L, -2);
+    co = lua_tothread(L, -1);
     lua_setiuservalue(L, ti, TASK_WORKER);
     t->has_worker = 1;
     p->active++;
@@ -365,6 +362,14 @@ static lua_Integer step(lua_State *L, int pi, pool_box *p, double until) {
     uint32_t slot;
     expire_and_promote(L, pi, p);
     if (p->closed) break;
+    if (p->nidle == 0 && p->active < p->concurrency && tf_pool_ready(p->core, TF_LANES) > tf_pool_ready(p->core, TF_LANE_WOKEN)) {
+      /* a new worker, created before a slot is taken so running out of
+       * memory here leaves the task queued */
+      lua_getiuservalue(L, pi, POOL_IDLE);
+      lua_newthread(L);
+      lua_rawseti(L, -2, ++p->nidle);
+      lua_pop(L, 1);
+    }
     slot = tf_pool_pop(p->core, p->active < p->concurrency);
     if (slot == 0) break;
     run_slot(L, pi, p, slot);
