@@ -9,8 +9,8 @@ local benchlib = require "benchlib"
 local N = 1000000
 local fn = function() end
 
-local function through_pool(n)
-  local pool = tf.pool { concurrency = 30, capacity = 1000 }
+-- Feeds n tasks from the main thread: submit, and step when the pool is full.
+local function feed(pool, n)
   for _ = 1, n do
     if not pool:submit(fn) then
       pool:step()
@@ -18,6 +18,11 @@ local function through_pool(n)
     end
   end
   pool:run()
+end
+
+local function through_pool(n)
+  local pool = tf.pool { concurrency = 30, capacity = 1000 }
+  feed(pool, n)
   assert(pool:stats().done == n)
   pool:close()
 end
@@ -34,18 +39,9 @@ local co_s = benchlib.time(coroutine_per_task, N, 3)
 
 -- heap flatness: one pool, 100k tasks, then 900k more
 local pool = tf.pool { concurrency = 30, capacity = 1000 }
-local function feed(n)
-  for _ = 1, n do
-    if not pool:submit(fn) then
-      pool:step()
-      pool:submit(fn)
-    end
-  end
-  pool:run()
-end
-feed(100000)
+feed(pool, 100000)
 local heap_100k = benchlib.heap()
-feed(900000)
+feed(pool, 900000)
 local heap_1m = benchlib.heap()
 pool:close()
 

@@ -178,6 +178,22 @@ static int resumed(lua_State *L, int status, lua_KContext ctx) {
   return fill(L, c);
 }
 
+/* Pushes a new table {chunks =, done =, total =, chunk_size =} with room
+ * for `extra` more fields: the progress value and the stats share it. */
+static void push_counts(lua_State *L, const chunks_box *c, int extra) {
+  lua_createtable(L, 0, 4 + extra);
+  lua_pushinteger(L, c->index);
+  lua_setfield(L, -2, "chunks");
+  lua_pushinteger(L, c->delivered);
+  lua_setfield(L, -2, "done");
+  if (c->total >= 0) {
+    lua_pushinteger(L, c->total);
+    lua_setfield(L, -2, "total");
+  }
+  lua_pushinteger(L, (lua_Integer)c->ctl.size);
+  lua_setfield(L, -2, "chunk_size");
+}
+
 /* The iterator: (box, control) -> chunk, info | nil. */
 static int l_next(lua_State *L) {
   chunks_box *c = to_chunks(L, 1);
@@ -189,19 +205,9 @@ static int l_next(lua_State *L) {
     tf_chunk_observe(&c->ctl, (size_t)c->in_table, body);
     if (c->gc_step) lua_gc(L, LUA_GCSTEP, 0);
     if (c->yield && lua_isyieldable(L)) {
-      lua_createtable(L, 0, 5);
+      push_counts(L, c, 1);
       lua_pushliteral(L, "progress");
       lua_setfield(L, -2, "tokenflow");
-      lua_pushinteger(L, c->index);
-      lua_setfield(L, -2, "chunks");
-      lua_pushinteger(L, c->delivered);
-      lua_setfield(L, -2, "done");
-      if (c->total >= 0) {
-        lua_pushinteger(L, c->total);
-        lua_setfield(L, -2, "total");
-      }
-      lua_pushinteger(L, (lua_Integer)c->ctl.size);
-      lua_setfield(L, -2, "chunk_size");
       return lua_yieldk(L, 1, 0, resumed);
     }
   }
@@ -211,17 +217,7 @@ static int l_next(lua_State *L) {
 /** it:stats() -> {chunks=, done=, total=, chunk_size=, cancelled=, finished=}. */
 static int l_stats(lua_State *L) {
   chunks_box *c = to_chunks(L, 1);
-  lua_createtable(L, 0, 6);
-  lua_pushinteger(L, c->index);
-  lua_setfield(L, -2, "chunks");
-  lua_pushinteger(L, c->delivered);
-  lua_setfield(L, -2, "done");
-  if (c->total >= 0) {
-    lua_pushinteger(L, c->total);
-    lua_setfield(L, -2, "total");
-  }
-  lua_pushinteger(L, (lua_Integer)c->ctl.size);
-  lua_setfield(L, -2, "chunk_size");
+  push_counts(L, c, 2);
   lua_pushboolean(L, c->cancelled);
   lua_setfield(L, -2, "cancelled");
   lua_pushboolean(L, c->finished);

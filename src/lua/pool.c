@@ -106,6 +106,18 @@ static void pack_from(lua_State *L, lua_State *co, int n) {
   lua_setfield(L, -2, "n");
 }
 
+/* Pushes the values of the table {n =, ...} at idx onto L; returns their count. */
+static int push_packed(lua_State *L, int idx) {
+  int i, n;
+  idx = lua_absindex(L, idx);
+  lua_getfield(L, idx, "n");
+  n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  luaL_checkstack(L, n, "too many values");
+  for (i = 1; i <= n; i++) lua_rawgeti(L, idx, i);
+  return n;
+}
+
 /* Pushes the values of the table {n =, ...} at idx onto co; returns their count. */
 static int unpack_to(lua_State *L, int idx, lua_State *co) {
   lua_Integer i, n;
@@ -246,17 +258,11 @@ static void after_resume(lua_State *L, int pi, pool_box *p, int ti, task_box *t,
       int n = 0;
       lua_pushvalue(L, ti);
       if (has_values) {
+        int tbl;
         lua_getiuservalue(L, ti, TASK_EXTRA);
-        n = (int)lua_rawlen(L, -1);
-        if (!lua_checkstack(L, n + 2)) luaL_error(L, "too many values (%d)", n);
-        {
-          int i, tbl = lua_gettop(L);
-          lua_getfield(L, tbl, "n");
-          n = (int)lua_tointeger(L, -1);
-          lua_pop(L, 1);
-          for (i = 1; i <= n; i++) lua_rawgeti(L, tbl, i);
-          lua_remove(L, tbl);
-        }
+        tbl = lua_gettop(L);
+        n = push_packed(L, tbl);
+        lua_remove(L, tbl);
       }
       lua_call(L, 1 + n, 0);
     }
@@ -718,15 +724,14 @@ static int t_result(lua_State *L) {
   task_box *t = to_task(L, 1);
   switch (t->status) {
     case ST_DONE: {
-      int i;
+      int n;
       lua_pushboolean(L, 1);
       if (t->nres == 0) return 1;
       lua_getiuservalue(L, 1, TASK_RESULT);
       if (t->nres == 1) return 2;
-      luaL_checkstack(L, t->nres, "too many results");
-      for (i = 1; i <= t->nres; i++) lua_rawgeti(L, 3, i);
+      n = push_packed(L, 3);
       lua_remove(L, 3);
-      return 1 + t->nres;
+      return 1 + n;
     }
     case ST_FAILED:
       lua_pushnil(L);
@@ -743,14 +748,9 @@ static int t_result(lua_State *L) {
 /** task:yielded() -> the values the task yielded when it parked (none otherwise). */
 static int t_yielded(lua_State *L) {
   task_box *t = to_task(L, 1);
-  int i, n;
+  lua_settop(L, 1);
   if (t->status != ST_PARKED || lua_getiuservalue(L, 1, TASK_EXTRA) != LUA_TTABLE) return 0;
-  lua_getfield(L, 2, "n");
-  n = (int)lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  luaL_checkstack(L, n, "too many values");
-  for (i = 1; i <= n; i++) lua_rawgeti(L, 2, i);
-  return n;
+  return push_packed(L, 2);
 }
 
 /** task:cancel() -> true when cancelled (a running task ends at its next
