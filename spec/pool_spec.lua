@@ -361,6 +361,34 @@ describe("tf.pool objects", function()
     assert.are.equal("cancelled", t:status())
   end)
 
+  it("accounts its C bookkeeping in tf.engine_bytes until closed", function()
+    local before = tf.engine_bytes()
+    local pool = tf.pool { concurrency = 4, capacity = 500 }
+    assert.is_true(tf.engine_bytes() > before)
+    pool:close()
+    assert.are.equal(before, tf.engine_bytes())
+  end)
+
+  it("parks a task running a chunked loop between its chunks", function()
+    local pool = tf.pool { concurrency = 1, capacity = 2 }
+    local nodes = {}
+    for i = 1, 30 do nodes[i] = i end
+    local progress = {}
+    local sum = 0
+    local t = pool:submit(function()
+      for chunk in tf.chunks(nodes, { size = 10 }) do
+        for i = 1, #chunk do sum = sum + chunk[i] end
+      end
+      return sum
+    end, { on_park = function(task, p)
+      progress[#progress + 1] = p.done
+      pool:wake(task)
+    end })
+    pool:run()
+    assert.are.same({ true, 465 }, { t:result() })
+    assert.are.same({ 10, 20 }, progress)
+  end)
+
   it("keeps the Lua heap flat over many tasks", function()
     local pool = tf.pool { concurrency = 30, capacity = 1000 }
     local fn = function() end

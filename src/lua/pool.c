@@ -236,7 +236,9 @@ static void after_resume(lua_State *L, int pi, pool_box *p, int ti, task_box *t,
     if (has_values) pack_from(L, co, nres);
     else lua_pushnil(L);
     lua_setiuservalue(L, ti, TASK_EXTRA);
-    lua_settop(co, 0);
+    /* no lua_settop(co, 0) here: co's top frame is the function that
+     * yielded, and a C function resumed through its continuation still
+     * needs its stack */
     t->status = ST_PARKED;
     p->parked++;
     if (t->cancel_pending || p->closed) {
