@@ -361,6 +361,23 @@ describe("tf.pool objects", function()
     assert.are.equal("cancelled", t:status())
   end)
 
+  it("cancels what is left when collected, running to-be-closed variables", function()
+    local closed = 0
+    do
+      local pool = tf.pool { concurrency = 2, capacity = 4 }
+      for _ = 1, 3 do
+        pool:submit(function()
+          local guard <close> = setmetatable({}, { __close = function() closed = closed + 1 end })
+          coroutine.yield()
+        end)
+      end
+      pool:run()
+    end
+    collectgarbage("collect")
+    collectgarbage("collect")
+    assert.are.equal(2, closed) -- two were parked, the third never started
+  end)
+
   it("accounts its C bookkeeping in tf.engine_bytes until closed", function()
     local before = tf.engine_bytes()
     local pool = tf.pool { concurrency = 4, capacity = 500 }
