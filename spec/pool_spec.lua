@@ -166,6 +166,25 @@ for name, drive in pairs(drivers) do
       assert.are.equal(2, pool:stats().cancelled)
     end)
 
+    it("survives cancel, wake and close called from a closing task's handlers", function()
+      local pool = tf.pool { concurrency = 2, capacity = 4 }
+      local t
+      local seen
+      t = pool:submit(function()
+        local guard <close> = setmetatable({}, { __close = function()
+          seen = { t:status(), t:cancel(), pool:wake(t) }
+          pool:close()
+        end })
+        coroutine.yield()
+      end)
+      drive(pool)
+      assert.is_true(t:cancel())
+      assert.are.same({ "cancelled", false, nil, "task is cancelled, not parked" }, { seen[1], seen[2], seen[3], seen[4] })
+      assert.are.equal("cancelled", t:status())
+      assert.is_true(pool:stats().closed)
+      assert.are.equal(0, pool:stats().parked)
+    end)
+
     it("runs nothing after close returns", function()
       local pool = tf.pool { concurrency = 2, capacity = 10 }
       local ran, closed = 0, 0

@@ -190,15 +190,23 @@ static void finish(lua_State *L, int pi, pool_box *p, int ti, task_box *t, int s
   lua_setiuservalue(L, ti, TASK_WAKE);
 }
 
+/* Ends a parked task: the final status is set before its to-be-closed
+ * variables run, so a cancel, wake or close called from their handlers
+ * sees a task that has ended. */
+static void end_parked(lua_State *L, int pi, pool_box *p, int ti, task_box *t, int status) {
+  p->parked--;
+  t->status = status;
+  t->woken = 0;
+  close_worker(L, ti);
+  finish(L, pi, p, ti, t, status);
+}
+
 /* Cancels the task at ti: queued ones never start, parked ones are closed,
  * a running one ends at its next yield. Returns 0 when it had already ended. */
 static int cancel_task(lua_State *L, int pi, pool_box *p, int ti, task_box *t) {
   switch (t->status) {
     case ST_QUEUED: finish(L, pi, p, ti, t, ST_CANCELLED); return 1;
-    case ST_PARKED:
-      close_worker(L, ti);
-      finish(L, pi, p, ti, t, ST_CANCELLED);
-      return 1;
+    case ST_PARKED: end_parked(L, pi, p, ti, t, ST_CANCELLED); return 1;
     case ST_RUNNING: t->cancel_pending = 1; return 1;
     default: return 0;
   }
@@ -246,8 +254,7 @@ static void after_resume(lua_State *L, int pi, pool_box *p, int ti, task_box *t,
       return;
     }
     if (t->timeout > 0 && tf_clock_now() >= t->deadline) { /* it ran past its deadline */
-      close_worker(L, ti);
-      finish(L, pi, p, ti, t, ST_TIMEOUT);
+      end_parked(L, pi, p, ti, t, ST_TIMEOUT);
       return;
     }
     if (lua_getiuservalue(L, ti, TASK_ON_PARK) == LUA_TNIL) {
@@ -346,8 +353,7 @@ static void expire_and_promote(lua_State *L, int pi, pool_box *p) {
     task_box *t = push_task(L, pi, slot);
     int ti = lua_gettop(L);
     if (t->status == ST_PARKED) {
-      close_worker(L, ti);
-      finish(L, pi, p, ti, t, ST_TIMEOUT);
+      end_parked(L, pi, p, ti, t, ST_TIMEOUT);
     } else if (t->status == ST_RUNNING) {
       t->cancel_pending = 1; /* a nested step met its own caller: it ends at its next yield */
     }
