@@ -4,6 +4,7 @@
 -- @module tokenflow
 
 local core = require "tokenflow.core"
+local plan = require "tokenflow.plan"
 
 local tokenflow = {
   --- Version of the module (also `tokenflow.core.version`).
@@ -16,6 +17,55 @@ local tokenflow = {
   now = core.now,
   --- Bytes held right now by tokenflow's C engines. @function engine_bytes
   engine_bytes = core.engine_bytes,
+
+  --- Iterates a source a chunk at a time:
+  -- `for chunk, info in tf.chunks(source, opts) do ... end`.
+  -- `source` is an array, an iterator function (returns the next node or nil;
+  -- it may yield) or a `tf.walk`. `chunk` is an array of at most `size` nodes;
+  -- the chunk table and the `info` table are reused from chunk to chunk, so
+  -- copy what must outlive an iteration. `info = {index, first, count, done,
+  -- total, elapsed}` (`total` only for arrays; `elapsed` in seconds since the
+  -- first chunk). Inside a coroutine it yields `{tokenflow = "progress",
+  -- chunks, done, total, chunk_size}` between chunks and runs a GC step;
+  -- resuming with `"cancel"` or `false` ends the loop. Outside a coroutine it
+  -- never yields.
+  -- @tparam table|function|userdata source
+  -- @tparam[opt] table opts `size` (positive integer, default 1000, or
+  -- `"auto"`), `budget_ms` (auto: target loop-body time per chunk, default 8),
+  -- `min_size`/`max_size` (auto: bounds, default 16/65536), `from`/`to`
+  -- (array range), `mode` (`"streaming"`, default, or `"batched"`: no yields,
+  -- no GC steps), `yield` (default true), `gc_step` (default: as `yield`)
+  -- @return iterator, state, nil, closing value (the state: `:stats()`, `:close()`)
+  -- @function chunks
+  chunks = core.chunks,
+
+  --- A depth-first (pre-order) walk over a tree with an explicit stack:
+  -- memory grows with the depth, never with the number of nodes. Use it as
+  -- `for node in tf.walk(root, children) do` or as a source of `tf.chunks`.
+  -- `children(node)` returns an array, an iterator function or nil (a leaf).
+  -- `children` and `filter` must not yield.
+  -- @param root the first node
+  -- @tparam function children
+  -- @tparam[opt] table opts `filter(node)` (falsy: the node is skipped, its
+  -- children are still walked), `unique` (true: raise on a node met twice, a
+  -- cycle or a shared subtree; keeps a set of every node seen), `max_depth`
+  -- (default 100000: deeper raises, which is how a cycle shows without `unique`)
+  -- @function walk
+  walk = core.walk,
+
+  --- A bounded pool of coroutine tasks.
+  -- @tparam[opt] table opts `concurrency` (tasks holding a worker at once,
+  -- default 30), `capacity` (tasks in the pool, queued to parked, default
+  -- 1000, at least `concurrency`), `on_park(task, ...)` (default for tasks),
+  -- `seed` (jitter PRNG seed)
+  -- @function pool
+  pool = core.pool,
+
+  --- The processing mode and display profile for a node count.
+  -- @see tokenflow.plan
+  -- @function plan
+  plan = plan.plan,
+
   core = core,
 }
 

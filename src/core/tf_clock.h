@@ -4,4 +4,7 @@
 
 double tf_clock_now(void);
 
+/* Sleeps for about `seconds` (nothing when <= 0), resuming after signals. */
+void tf_clock_sleep(double seconds);
+
 #endif

@@ -88,5 +88,8 @@ int luaopen_tokenflow_core(lua_State *L) {
   lua_setfield(L, -2, "engine_bytes");
   tf_open_clock(L);
   tf_open_interner(L);
+  tf_open_walk(L);
+  tf_open_chunks(L);
+  tf_open_pool(L);
   return 1;
 }

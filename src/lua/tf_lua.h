@@ -48,9 +48,27 @@ tf_intern_box *tf_lua_checkinterner(lua_State *L, int idx);
 /* Pushes the module's default interner (tf.names). */
 void tf_lua_pushnames(lua_State *L);
 
+/* Walk userdata (src/lua/walk.c): a source for tf.chunks. */
+#define TF_WALK "tokenflow.Walk"
+/* 1 when idx holds a walk. */
+int tf_lua_iswalk(lua_State *L, int idx);
+/* Stores up to n next nodes of the walk at idx into the table at dest
+ * (indices 1..), returning how many: fewer than n when the walk finished.
+ * Raises on bad children results and cycles. */
+lua_Integer tf_lua_walk_take(lua_State *L, int idx, int dest, lua_Integer n);
+
+/* Chunked iterator state (src/lua/chunks.c). */
+#define TF_CHUNKS "tokenflow.Chunks"
+/* Pool and its tasks (src/lua/pool.c). */
+#define TF_POOL "tokenflow.Pool"
+#define TF_TASK "tokenflow.Task"
+
 /* Registration of each type: called by luaopen_tokenflow_core with the
  * module table on top of the stack; each sets its fields in it. */
 void tf_open_interner(lua_State *L);
 void tf_open_clock(lua_State *L);
+void tf_open_walk(lua_State *L);
+void tf_open_chunks(lua_State *L);
+void tf_open_pool(lua_State *L);
 
 #endif
