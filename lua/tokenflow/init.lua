@@ -12,6 +12,12 @@ local tokenflow = {
   names = core.names,
   --- A new, empty string interner. @function interner
   interner = core.interner,
+  --- A new token cache: LRU by entry count and by bytes, per-entry TTL,
+  -- invalidation by tag (token name), on_evict notifications. Keys are
+  -- strings, integers or arrays of them (token-name combinations).
+  -- `tf.cache{capacity=, max_bytes=, ttl=, on_evict=, clock=, names=}`
+  -- @function cache
+  cache = core.cache,
   --- Monotonic clock in seconds (float), the one every engine uses. @function now
   now = core.now,
   --- Bytes held right now by tokenflow's C engines. @function engine_bytes
