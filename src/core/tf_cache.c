@@ -490,3 +490,47 @@ size_t tf_cache_expiring(const tf_cache *c) { return c->expiring; }
 size_t tf_cache_capacity(const tf_cache *c) { return c->capacity; }
 size_t tf_cache_max_bytes(const tf_cache *c) { return c->max_bytes; }
 size_t tf_cache_held_bytes(const tf_cache *c) { return c->mem.bytes; }
+
+static int findable(const tf_cache *c, const tf_cache_entry *e) {
+  const tf_cache_entry *x = c->buckets[e->hash & (c->nbuckets - 1)];
+  while (x != NULL && x != e) x = x->hnext;
+  return x == e && e->hash == key_hash(ENTRY_WORDS(e), e->nwords);
+}
+
+static int tags_consistent(const tf_cache *c, size_t *links) {
+  size_t i, nodes = 0;
+  for (i = 0; i < c->ntag_buckets; i++) {
+    const tagnode *t;
+    for (t = c->tag_buckets[i]; t != NULL; t = t->hnext) {
+      const taglink *l, *prev = NULL;
+      size_t n = 0;
+      if ((tag_hash(t->tag) & (c->ntag_buckets - 1)) != i || t->count == 0) return 0;
+      for (l = t->head; l != NULL; prev = l, l = l->next, n++)
+        if (l->prev != prev || l->node != t) return 0;
+      if (n != t->count) return 0;
+      *links += n;
+      nodes++;
+    }
+  }
+  return nodes == c->ntagnodes;
+}
+
+int tf_cache_check(const tf_cache *c) {
+  const tf_cache_entry *e, *prev = NULL;
+  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, i;
+  for (e = c->head; e != NULL; prev = e, e = e->next) {
+    if (e->prev != prev || !findable(c, e)) return 0;
+    n++;
+    bytes += e->cost;
+    entry_tags += e->ntags;
+    if (e->expires < TF_CACHE_NEVER) expiring++;
+    for (i = 0; i < e->ntags; i++)
+      if (ENTRY_TAGS(e)[i].entry != e) return 0;
+  }
+  if (c->tail != prev || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
+  if (n > c->capacity || (c->max_bytes && bytes > c->max_bytes)) return 0;
+  if (!tags_consistent(c, &tag_links) || tag_links != entry_tags) return 0;
+  for (e = c->queue_head; e != NULL; e = e->hnext) queued++;
+  /* every slot handed out is live, queued or free */
+  return n + queued + c->nfree == c->top && c->free_cap >= c->top;
+}

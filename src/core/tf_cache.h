@@ -129,4 +129,9 @@ size_t tf_cache_max_bytes(const tf_cache *c);
 /* Bytes the cache holds from its allocator (entries, tables, itself). */
 size_t tf_cache_held_bytes(const tf_cache *c);
 
+/* Walks every structure and checks the invariants (list links, counts,
+ * byte total, hash chains, tag lists, slot accounting): 1 when consistent.
+ * For tests; O(entries). */
+int tf_cache_check(const tf_cache *c);
+
 #endif
