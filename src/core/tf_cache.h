@@ -47,14 +47,20 @@ typedef struct tf_cache_stats {
   uint64_t hits, misses, stale, evictions, expirations, invalidations;
 } tf_cache_stats;
 
-/* Key words: a header (element count, tuple flag) then each element, a
- * string id as one word, an integer as a tag word and its value. The
- * encoding is prefix-free, so equal keys are equal word sequences. */
-#define TF_CACHE_KEY_HEADER(n, is_tuple) (((uint64_t)(n) << 1) | (uint64_t)((is_tuple) != 0))
+/* Key words: a header word, its low two bits the kind, then
+ *  - scalar (kind 0) or tuple (kind 1) of n elements: each element, a
+ *    string id as one word, an integer as a tag word and its value;
+ *  - byte string (kind 2) of n bytes: the bytes, zero-padded to words.
+ * The encoding is prefix-free, so equal keys are equal word sequences. */
+#define TF_CACHE_KEY_HEADER(n, is_tuple) (((uint64_t)(n) << 2) | (uint64_t)((is_tuple) != 0))
+#define TF_CACHE_KEY_BYTES_HEADER(len) (((uint64_t)(len) << 2) | 2u)
+#define TF_CACHE_KEY_KIND(header) ((unsigned)((header) & 3u))
+#define TF_CACHE_KEY_COUNT(header) ((header) >> 2)
 #define TF_CACHE_KEY_STRING(id) (((uint64_t)(id) << 2) | 1u)
 #define TF_CACHE_KEY_INTEGER_TAG ((uint64_t)2u)
-/* Words needed for a key of n elements, at most. */
+/* Words needed for a key of n elements, at most; for a byte string of len bytes. */
 #define TF_CACHE_KEY_MAXWORDS(n) (1u + 2u * (size_t)(n))
+#define TF_CACHE_KEY_BYTES_WORDS(len) (1u + ((size_t)(len) + 7u) / 8u)
 
 /* Never-expiring entries use this expiry time. */
 #define TF_CACHE_NEVER 1e300

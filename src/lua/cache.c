@@ -106,9 +106,9 @@ static size_t encode_element(lua_State *L, cache_box *b, int arg, int idx, int a
 }
 
 /* Encodes the key at arg into words (buf when it fits, else the cache's
- * scratch buffer). Returns the word count; *absent is set when a string in
- * it was never interned, so it cannot be in the cache (only with add == 0;
- * the whole key is still checked). */
+ * scratch buffer). Returns the word count; *absent is set when a tuple
+ * element is a string never interned, so the key cannot be in the cache
+ * (only with add == 0; the whole key is still checked). */
 static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t *buf, const uint64_t **out, int *absent) {
   uint64_t *w = buf;
   size_t n = 1;
@@ -129,11 +129,22 @@ static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t 
       if (k == 0) *absent = 1;
       else n += k;
     }
+  } else if (lua_type(L, arg) == LUA_TSTRING) {
+    /* a single string is keyed by its bytes, not interned: a stream of
+     * distinct string keys then never grows the interner */
+    size_t len;
+    const char *s = lua_tolstring(L, arg, &len);
+    n = TF_CACHE_KEY_BYTES_WORDS(len);
+    if (n > KEY_STACK_WORDS) {
+      w = tf_cache_scratch(b->c, n);
+      if (w == NULL) tf_lua_oom(L);
+    }
+    w[0] = TF_CACHE_KEY_BYTES_HEADER(len);
+    w[n - 1] = 0; /* zero padding, so equal strings give equal words */
+    if (len > 0) memcpy(w + 1, s, len);
   } else {
-    size_t k = encode_element(L, b, arg, arg, add, 0, w + 1);
+    n += encode_element(L, b, arg, arg, add, 0, w + 1);
     w[0] = TF_CACHE_KEY_HEADER(1, 0);
-    if (k == 0) *absent = 1;
-    n += k;
   }
   *out = w;
   return n;
@@ -156,10 +167,11 @@ static void push_element(lua_State *L, cache_box *b, const uint64_t *w, size_t *
 static void push_key(lua_State *L, cache_box *b, const tf_cache_entry *e) {
   size_t nwords, at = 1;
   const uint64_t *w = tf_cache_entry_key(e, &nwords);
-  lua_Integer n = (lua_Integer)(w[0] >> 1), i;
-  if ((w[0] & 1u) == 0) {
-    push_element(L, b, w, &at);
-    return;
+  lua_Integer n = (lua_Integer)TF_CACHE_KEY_COUNT(w[0]), i;
+  switch (TF_CACHE_KEY_KIND(w[0])) {
+  case 2: lua_pushlstring(L, (const char *)(w + 1), (size_t)n); return;
+  case 0: push_element(L, b, w, &at); return;
+  default: break;
   }
   lua_createtable(L, (int)n, 0);
   for (i = 1; i <= n; i++) {
