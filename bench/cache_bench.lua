@@ -73,7 +73,23 @@ local function make_loop(key_expr, get_set, ops, keys, impl)
   return chunk(ops, keys, impl, VALUE)
 end
 
-local function rate(fn) return OPS / benchlib.time(fn, OPS, 5) end
+-- Ops per second of each loop (median of ROUNDS). The rounds of the
+-- implementations are interleaved, so a slow spell of the machine hits
+-- them all alike.
+local ROUNDS = 5
+local function rates(loops)
+  local samples = {}
+  for i = 1, #loops do samples[i] = {} end
+  for r = 1, ROUNDS do
+    for i, loop in ipairs(loops) do samples[i][r] = benchlib.time(loop, OPS, 1) end
+  end
+  local out = {}
+  for i, s in ipairs(samples) do
+    table.sort(s)
+    out[i] = OPS / s[(ROUNDS + 1) // 2]
+  end
+  return table.unpack(out)
+end
 
 local function bench_case(kind, capacity)
   local ops, nkeys = make_ops(capacity)
@@ -81,10 +97,12 @@ local function bench_case(kind, capacity)
   local string_key = kind == "tuple" and KEY_CONCAT or KEY_AS_IS
 
   local cache = tf.cache { capacity = capacity, names = tf.interner() }
-  local cache_rate = rate(make_loop(KEY_AS_IS, METHOD_GET_SET, ops, keys, cache))
+  local cache_rate, lru_rate, table_rate = rates {
+    make_loop(KEY_AS_IS, METHOD_GET_SET, ops, keys, cache),
+    make_loop(string_key, METHOD_GET_SET, ops, keys, lru.new(capacity)),
+    make_loop(string_key, INDEX_GET_SET, ops, keys, {}),
+  }
   local stats = cache:stats()
-  local lru_rate = rate(make_loop(string_key, METHOD_GET_SET, ops, keys, lru.new(capacity)))
-  local table_rate = rate(make_loop(string_key, INDEX_GET_SET, ops, keys, {}))
 
   local suffix = kind .. "_" .. capacity
   local details = string.format("cache=%.0f ops/s hit_rate=%.3f", cache_rate, stats.hit_rate)
