@@ -81,6 +81,10 @@ describe("tf.cache", function()
       cache:set("a\0b", "zero")
       cache:set("", "empty")
       cache:set(long, "long")
+      local long_string = string.rep("token.name.", 1000)
+      cache:set(long_string, "long string")
+      assert.are.equal("long string", cache:get(long_string))
+      assert.is_nil(cache:get(long_string .. "x"))
       assert.are.equal("min", cache:get(math.mininteger))
       assert.are.equal("max", cache:get(math.maxinteger))
       assert.are.equal("zero", cache:get("a\0b"))
@@ -304,6 +308,17 @@ describe("tf.cache", function()
       assert.are.equal(3, c:stats().invalidations)
       c:set("e", 5, { tags = { 12345 } })
       assert.are.equal(1, c:invalidate(12345))
+    end)
+
+    it("takes long tag lists, ignoring duplicates", function()
+      local c = tf.cache { capacity = 10 }
+      local tags = {}
+      for i = 1, 40 do tags[i] = (i % 2 == 0) and ("tag." .. i) or i end
+      tags[41] = "tag.2"
+      c:set("a", 1, { tags = tags })
+      c:fetch("b", function() return 2 end, { tags = tags })
+      assert.are.equal(2, c:invalidate("tag.40"))
+      assert.are.equal(0, c:invalidate(1, "tag.2"))
     end)
 
     it("replaces the tags of a replaced entry", function()

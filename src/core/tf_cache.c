@@ -484,7 +484,8 @@ uint64_t *tf_cache_scratch(tf_cache *c, size_t nwords) {
     size_t n = nwords < 64 ? 64 : nwords, bytes = tf_mem_mul(n, sizeof(uint64_t));
     uint64_t *p;
     if (bytes == 0) return NULL;
-    /* old contents are not needed: free first, then allocate */
+    /* the old contents are not needed, so no realloc copy; the old buffer
+     * is freed only once the new one exists (a failure changes nothing) */
     p = (uint64_t *)tf_mem_alloc(&c->mem, bytes);
     if (p == NULL) return NULL;
     tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
