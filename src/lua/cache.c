@@ -388,9 +388,9 @@ static int lookup(lua_State *L, cache_box *b) {
   }
   rc = tf_cache_get(b->c, w, nwords, now, &slot);
   if (rc == TF_CACHE_MISS) return 0;
+  /* the values table stays below the value: callers return only the top */
   lua_getiuservalue(L, 1, UV_VALUES);
   lua_rawgeti(L, -1, (lua_Integer)slot);
-  lua_remove(L, -2);
   if (rc == TF_CACHE_OK) return 1;
   drain(L, b); /* reports the expired entry */
   return 2;
