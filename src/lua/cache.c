@@ -8,7 +8,6 @@
  * is complete, drain() reports each one to on_evict. Every callback runs
  * under pcall, so one that raises cannot stop the others; the first error is
  * raised again after the queue is empty, from the method that caused it. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,12 +54,11 @@ static cache_box *check_cache(lua_State *L) {
 /* Seconds now: the injected clock when there is one, else tf.now(). */
 static double cache_now(lua_State *L, cache_box *b) {
   double now;
-  int isnum;
   if (!b->has_clock) return tf_clock_now();
   lua_getiuservalue(L, 1, UV_CLOCK);
   lua_call(L, 0, 1);
-  now = (double)lua_tonumberx(L, -1, &isnum);
-  if (!isnum) luaL_error(L, "the cache's clock returned %s, not a number", luaL_typename(L, -1));
+  now = (double)lua_tonumber(L, -1);
+  if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "the cache's clock returned %s, not a number", luaL_typename(L, -1));
   lua_pop(L, 1);
   /* the clock is user code: it may have closed the cache */
   if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
@@ -240,7 +238,7 @@ static void check_known(lua_State *L, int arg, const char *const *known) {
   }
 }
 
-/* A positive number (ttl) in field name of the table at arg, or 0 when absent. */
+/* The field ttl of the table at arg: a positive number, or 0 when absent. */
 static double opt_ttl(lua_State *L, int arg) {
   double ttl = 0;
   if (lua_getfield(L, arg, "ttl") != LUA_TNIL) {
