@@ -13,6 +13,19 @@ local tokenflow = {
   names = core.names,
   --- A new, empty string interner. @function interner
   interner = core.interner,
+  --- A new token cache: LRU by entry count and by bytes, per-entry TTL,
+  -- invalidation by tag (token name), on_evict notifications.
+  -- `tf.cache{capacity=, max_bytes=, ttl=, on_evict=, clock=, names=}`.
+  -- Keys are strings, integers or arrays of them (token-name combinations,
+  -- kept as interned id tuples). Methods: `set(key, value[, {ttl=, tags=, cost=}])`,
+  -- `get(key)` (an expired entry is dropped and returns `nil, stale`),
+  -- `fetch(key, loader[, opts])`, `delete(key)`, `invalidate(tag, ...)`,
+  -- `flush()`, `keys()`, `stats()`, `capacity()`, `close()`, `#cache`.
+  -- on_evict(key, value, reason) runs after each operation is complete;
+  -- if it raises, the remaining notifications still run and the first
+  -- error is raised afterwards. close() and collection notify nothing.
+  -- @function cache
+  cache = core.cache,
   --- Monotonic clock in seconds (float), the one every engine uses. @function now
   now = core.now,
   --- Bytes held right now by tokenflow's C engines. @function engine_bytes

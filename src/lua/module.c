@@ -91,5 +91,6 @@ int luaopen_tokenflow_core(lua_State *L) {
   tf_open_walk(L);
   tf_open_chunks(L);
   tf_open_pool(L);
+  tf_open_cache(L);
   return 1;
 }

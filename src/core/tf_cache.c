@@ -1,0 +1,547 @@
+#include "tf_cache.h"
+
+#include <string.h>
+
+#include "tf_hash.h"
+
+#define TF_CACHE_SEED 0x63616368652e7466ULL /* "cache.tf" */
+#define FIRST_BUCKETS 16u
+
+typedef struct tagnode tagnode;
+
+/* One (entry, tag) pair, linked into the tag's list of entries. */
+typedef struct taglink {
+  struct taglink *prev, *next;
+  tagnode *node;
+  tf_cache_entry *entry;
+} taglink;
+
+/* A tag in use: the entries carrying it. Freed when its last entry leaves. */
+struct tagnode {
+  tagnode *hnext;
+  taglink *head;
+  size_t count;
+  uint32_t tag;
+};
+
+/* An entry is one block: this header, its key words, then its tag links.
+ * The fields a hit reads come first, so a hit touches as few cache lines
+ * as possible. */
+struct tf_cache_entry {
+  uint64_t hash;
+  tf_cache_entry *hnext;       /* hash chain; eviction queue once evicted */
+  uint32_t nwords;
+  uint32_t slot;
+  double expires;
+  tf_cache_entry *prev, *next; /* LRU list, most recent at the head */
+  size_t cost;
+  uint32_t ntags;
+  uint32_t reason; /* tf_cache_reason, once queued */
+};
+
+struct tf_cache {
+  tf_mem mem;
+  size_t capacity, max_bytes;
+  tf_cache_entry **buckets;
+  size_t nbuckets; /* power of two */
+  tf_cache_entry *head, *tail;
+  tagnode **tag_buckets;
+  size_t ntag_buckets; /* power of two */
+  size_t ntagnodes;
+  size_t expiring; /* entries with an expiry time */
+  tf_cache_entry *queue_head, *queue_tail;
+  /* Value slots: 1..top handed out so far; freed ones wait in free_slots,
+   * whose room always covers every slot handed out, so freeing never
+   * allocates. */
+  uint32_t *free_slots;
+  size_t nfree, free_cap;
+  uint32_t top;
+  uint64_t *scratch;
+  size_t scratch_cap;
+  tf_cache_stats stats;
+};
+
+#define ENTRY_WORDS(e) ((uint64_t *)((e) + 1))
+#define ENTRY_TAGS(e) ((taglink *)(ENTRY_WORDS(e) + (e)->nwords))
+
+static size_t entry_size(size_t ntags, size_t nwords) {
+  size_t t = tf_mem_mul(ntags, sizeof(taglink)), w = tf_mem_mul(nwords, sizeof(uint64_t));
+  if ((ntags && t == 0) || (nwords && w == 0)) return 0;
+  if (t > SIZE_MAX - sizeof(tf_cache_entry) - w) return 0;
+  return sizeof(tf_cache_entry) + t + w;
+}
+
+static uint64_t key_hash(const uint64_t *key, size_t n) {
+  uint64_t h = TF_CACHE_SEED ^ (uint64_t)n;
+  size_t i;
+  for (i = 0; i < n; i++) h = tf_hash_step(h, key[i]);
+  return tf_hash_mix(h);
+}
+
+static uint64_t tag_hash(uint32_t tag) { return tf_hash_mix((uint64_t)tag ^ TF_CACHE_SEED); }
+
+static void *alloc_zeroed(tf_mem *m, size_t n) {
+  void *p = tf_mem_alloc(m, n);
+  if (p != NULL) memset(p, 0, n);
+  return p;
+}
+
+tf_cache *tf_cache_new(tf_mem mem, size_t capacity, size_t max_bytes) {
+  tf_cache *c;
+  if (capacity == 0) return NULL;
+  c = (tf_cache *)alloc_zeroed(&mem, sizeof *c);
+  if (c == NULL) return NULL;
+  c->mem = mem;
+  c->capacity = capacity;
+  c->max_bytes = max_bytes;
+  c->buckets = (tf_cache_entry **)alloc_zeroed(&c->mem, FIRST_BUCKETS * sizeof(tf_cache_entry *));
+  c->tag_buckets = (tagnode **)alloc_zeroed(&c->mem, FIRST_BUCKETS * sizeof(tagnode *));
+  if (c->buckets == NULL || c->tag_buckets == NULL) {
+    tf_cache_free(c);
+    return NULL;
+  }
+  c->nbuckets = FIRST_BUCKETS;
+  c->ntag_buckets = FIRST_BUCKETS;
+  return c;
+}
+
+static void free_entry(tf_cache *c, tf_cache_entry *e) {
+  tf_mem_free(&c->mem, e, entry_size(e->ntags, e->nwords));
+}
+
+void tf_cache_free(tf_cache *c) {
+  tf_cache_entry *e, *next;
+  size_t i;
+  if (c == NULL) return;
+  for (e = c->head; e != NULL; e = next) {
+    next = e->next;
+    free_entry(c, e);
+  }
+  for (e = c->queue_head; e != NULL; e = next) {
+    next = e->hnext;
+    free_entry(c, e);
+  }
+  for (i = 0; i < c->ntag_buckets && c->tag_buckets; i++) {
+    tagnode *t = c->tag_buckets[i], *tn;
+    for (; t != NULL; t = tn) {
+      tn = t->hnext;
+      tf_mem_free(&c->mem, t, sizeof *t);
+    }
+  }
+  tf_mem_free(&c->mem, c->buckets, c->nbuckets * sizeof(tf_cache_entry *));
+  tf_mem_free(&c->mem, c->tag_buckets, c->ntag_buckets * sizeof(tagnode *));
+  tf_mem_free(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t));
+  tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
+  {
+    tf_mem mem = c->mem;
+    tf_mem_free(&mem, c, sizeof *c);
+  }
+}
+
+/* ---- lookup and list surgery (none of these allocate) ---- */
+
+/* Keys are a few words: a plain loop beats a call to memcmp. */
+static int same_words(const uint64_t *a, const uint64_t *b, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (a[i] != b[i]) return 0;
+  return 1;
+}
+
+static tf_cache_entry **find_link(tf_cache *c, const uint64_t *key, size_t n, uint64_t h) {
+  tf_cache_entry **link = &c->buckets[h & (c->nbuckets - 1)];
+  for (; *link != NULL; link = &(*link)->hnext) {
+    tf_cache_entry *e = *link;
+    if (e->hash == h && e->nwords == n && same_words(ENTRY_WORDS(e), key, n)) return link;
+  }
+  return link;
+}
+
+static void lru_unlink(tf_cache *c, tf_cache_entry *e) {
+  if (e->prev) e->prev->next = e->next;
+  else c->head = e->next;
+  if (e->next) e->next->prev = e->prev;
+  else c->tail = e->prev;
+}
+
+static void lru_push_front(tf_cache *c, tf_cache_entry *e) {
+  e->prev = NULL;
+  e->next = c->head;
+  if (c->head) c->head->prev = e;
+  else c->tail = e;
+  c->head = e;
+}
+
+static tagnode **tag_find_link(tf_cache *c, uint32_t tag) {
+  tagnode **link = &c->tag_buckets[tag_hash(tag) & (c->ntag_buckets - 1)];
+  while (*link != NULL && (*link)->tag != tag) link = &(*link)->hnext;
+  return link;
+}
+
+static void tags_unlink(tf_cache *c, tf_cache_entry *e) {
+  taglink *l = ENTRY_TAGS(e);
+  uint32_t i;
+  for (i = 0; i < e->ntags; i++) {
+    tagnode *t = l[i].node;
+    if (l[i].prev) l[i].prev->next = l[i].next;
+    else t->head = l[i].next;
+    if (l[i].next) l[i].next->prev = l[i].prev;
+    if (--t->count == 0) {
+      tagnode **link = tag_find_link(c, t->tag);
+      *link = t->hnext;
+      c->ntagnodes--;
+      tf_mem_free(&c->mem, t, sizeof *t);
+    }
+  }
+}
+
+/* Takes e (found at *link in its chain) out of every structure. */
+static void detach(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
+  *link = e->hnext;
+  lru_unlink(c, e);
+  tags_unlink(c, e);
+  c->stats.entries--;
+  c->stats.bytes -= e->cost;
+  if (e->expires < TF_CACHE_NEVER) c->expiring--;
+}
+
+static void detach_entry(tf_cache *c, tf_cache_entry *e) {
+  tf_cache_entry **link = &c->buckets[e->hash & (c->nbuckets - 1)];
+  while (*link != e) link = &(*link)->hnext;
+  detach(c, link, e);
+}
+
+static void enqueue(tf_cache *c, tf_cache_entry *e, tf_cache_reason reason) {
+  e->reason = (uint32_t)reason;
+  e->hnext = NULL;
+  if (c->queue_tail) c->queue_tail->hnext = e;
+  else c->queue_head = e;
+  c->queue_tail = e;
+  switch (reason) {
+  case TF_EVICT_CAPACITY:
+  case TF_EVICT_BYTES: c->stats.evictions++; break;
+  case TF_EVICT_EXPIRED: c->stats.expirations++; break;
+  case TF_EVICT_INVALIDATED: c->stats.invalidations++; break;
+  case TF_EVICT_DELETED: break;
+  }
+}
+
+static void release_slot(tf_cache *c, uint32_t slot) { c->free_slots[c->nfree++] = slot; }
+
+/* ---- public operations ---- */
+
+int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, uint32_t *slot) {
+  uint64_t h = key_hash(key, nwords);
+  tf_cache_entry **link = find_link(c, key, nwords, h);
+  tf_cache_entry *e = *link;
+  if (e == NULL) {
+    c->stats.misses++;
+    return TF_CACHE_MISS;
+  }
+  *slot = e->slot;
+  if (e->expires <= now) {
+    detach(c, link, e);
+    enqueue(c, e, TF_EVICT_EXPIRED);
+    c->stats.misses++;
+    c->stats.stale++;
+    return TF_CACHE_STALE;
+  }
+  if (c->head != e) {
+    lru_unlink(c, e);
+    lru_push_front(c, e);
+  }
+  c->stats.hits++;
+  return TF_CACHE_OK;
+}
+
+void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
+
+uint32_t tf_cache_next_slot(tf_cache *c) {
+  if (c->nfree > 0) return c->free_slots[c->nfree - 1];
+  if (c->top == UINT32_MAX) return 0;
+  if (c->free_cap < (size_t)c->top + 1) {
+    size_t n = c->free_cap ? c->free_cap * 2 : 16;
+    uint32_t *p = (uint32_t *)tf_mem_realloc(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t),
+                                             tf_mem_mul(n, sizeof(uint32_t)));
+    if (p == NULL) return 0;
+    c->free_slots = p;
+    c->free_cap = n;
+  }
+  return c->top + 1;
+}
+
+static void take_slot(tf_cache *c, uint32_t slot) {
+  if (c->nfree > 0 && c->free_slots[c->nfree - 1] == slot) c->nfree--;
+  else c->top = slot; /* slot == top + 1, room for it in free_slots checked by next_slot */
+}
+
+/* Doubles the hash table; a failure only makes chains longer. */
+static void maybe_grow_buckets(tf_cache *c) {
+  size_t n = c->nbuckets * 2, i, bytes = tf_mem_mul(n, sizeof(tf_cache_entry *));
+  tf_cache_entry **b;
+  if (c->stats.entries * 2 <= c->nbuckets || bytes == 0) return; /* load <= 1/2 */
+  b = (tf_cache_entry **)alloc_zeroed(&c->mem, bytes);
+  if (b == NULL) return;
+  for (i = 0; i < c->nbuckets; i++) {
+    tf_cache_entry *e = c->buckets[i], *next;
+    for (; e != NULL; e = next) {
+      next = e->hnext;
+      e->hnext = b[e->hash & (n - 1)];
+      b[e->hash & (n - 1)] = e;
+    }
+  }
+  tf_mem_free(&c->mem, c->buckets, c->nbuckets * sizeof(tf_cache_entry *));
+  c->buckets = b;
+  c->nbuckets = n;
+}
+
+static void maybe_grow_tag_buckets(tf_cache *c) {
+  size_t n = c->ntag_buckets * 2, i, bytes = tf_mem_mul(n, sizeof(tagnode *));
+  tagnode **b;
+  if (c->ntagnodes <= c->ntag_buckets || bytes == 0) return;
+  b = (tagnode **)alloc_zeroed(&c->mem, bytes);
+  if (b == NULL) return;
+  for (i = 0; i < c->ntag_buckets; i++) {
+    tagnode *t = c->tag_buckets[i], *next;
+    for (; t != NULL; t = next) {
+      size_t j = tag_hash(t->tag) & (n - 1);
+      next = t->hnext;
+      t->hnext = b[j];
+      b[j] = t;
+    }
+  }
+  tf_mem_free(&c->mem, c->tag_buckets, c->ntag_buckets * sizeof(tagnode *));
+  c->tag_buckets = b;
+  c->ntag_buckets = n;
+}
+
+static int seen_before(const uint32_t *tags, size_t i) {
+  size_t j;
+  for (j = 0; j < i; j++)
+    if (tags[j] == tags[i]) return 1;
+  return 0;
+}
+
+/* Queues least recently used entries until the limits hold. */
+static void enforce_limits(tf_cache *c, double now) {
+  while (c->tail != NULL && (c->stats.entries > c->capacity || (c->max_bytes && c->stats.bytes > c->max_bytes))) {
+    tf_cache_entry *e = c->tail;
+    tf_cache_reason why = e->expires <= now ? TF_EVICT_EXPIRED
+                          : c->stats.entries > c->capacity ? TF_EVICT_CAPACITY
+                                                           : TF_EVICT_BYTES;
+    detach_entry(c, e);
+    enqueue(c, e, why);
+  }
+}
+
+int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot, double now, double expires,
+                 size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
+  uint64_t h = key_hash(key, nwords);
+  tf_cache_entry **link = find_link(c, key, nwords, h), *old = *link, *e;
+  tagnode *fresh = NULL; /* tag nodes to add, chained by hnext */
+  size_t nunique = 0, i, size;
+  taglink *l;
+  *released = 0;
+  if (c->max_bytes && cost > c->max_bytes) {
+    if (old != NULL) {
+      detach(c, link, old);
+      enqueue(c, old, TF_EVICT_BYTES);
+    }
+    return TF_CACHE_TOOBIG;
+  }
+  if (nwords > UINT32_MAX) return TF_CACHE_NOMEM;
+  /* Acquire everything first: a failure must leave the cache unchanged. */
+  for (i = 0; i < ntags; i++) {
+    if (seen_before(tags, i)) continue;
+    nunique++;
+    if (*tag_find_link(c, tags[i]) == NULL) {
+      tagnode *t = (tagnode *)alloc_zeroed(&c->mem, sizeof *t);
+      if (t == NULL) goto nomem;
+      t->tag = tags[i];
+      t->hnext = fresh;
+      fresh = t;
+    }
+  }
+  size = entry_size(nunique, nwords);
+  e = size ? (tf_cache_entry *)tf_mem_alloc(&c->mem, size) : NULL;
+  if (e == NULL) goto nomem;
+  /* From here on nothing fails. */
+  take_slot(c, slot);
+  if (old != NULL) {
+    *released = old->slot;
+    detach(c, link, old);
+    release_slot(c, old->slot);
+    free_entry(c, old);
+  }
+  while (fresh != NULL) {
+    tagnode *t = fresh, **tl;
+    fresh = t->hnext;
+    tl = tag_find_link(c, t->tag);
+    t->hnext = NULL;
+    *tl = t;
+    c->ntagnodes++;
+  }
+  e->hash = h;
+  e->expires = expires;
+  e->cost = cost;
+  e->slot = slot;
+  e->nwords = (uint32_t)nwords;
+  e->ntags = (uint32_t)nunique;
+  e->reason = 0;
+  memcpy(ENTRY_WORDS(e), key, nwords * sizeof(uint64_t));
+  l = ENTRY_TAGS(e);
+  for (i = 0; i < ntags; i++) {
+    tagnode *t;
+    if (seen_before(tags, i)) continue;
+    t = *tag_find_link(c, tags[i]);
+    l->node = t;
+    l->entry = e;
+    l->prev = NULL;
+    l->next = t->head;
+    if (t->head) t->head->prev = l;
+    t->head = l;
+    t->count++;
+    l++;
+  }
+  link = &c->buckets[h & (c->nbuckets - 1)];
+  e->hnext = *link;
+  *link = e;
+  lru_push_front(c, e);
+  c->stats.entries++;
+  c->stats.bytes += cost;
+  if (expires < TF_CACHE_NEVER) c->expiring++;
+  enforce_limits(c, now);
+  maybe_grow_buckets(c);
+  maybe_grow_tag_buckets(c);
+  return TF_CACHE_OK;
+nomem:
+  while (fresh != NULL) {
+    tagnode *t = fresh;
+    fresh = t->hnext;
+    tf_mem_free(&c->mem, t, sizeof *t);
+  }
+  return TF_CACHE_NOMEM;
+}
+
+int tf_cache_delete(tf_cache *c, const uint64_t *key, size_t nwords) {
+  tf_cache_entry **link = find_link(c, key, nwords, key_hash(key, nwords)), *e = *link;
+  if (e == NULL) return 0;
+  detach(c, link, e);
+  enqueue(c, e, TF_EVICT_DELETED);
+  return 1;
+}
+
+size_t tf_cache_invalidate(tf_cache *c, uint32_t tag) {
+  size_t n = 0;
+  tagnode *t;
+  /* the node is freed with its last entry: look it up again each time */
+  while ((t = *tag_find_link(c, tag)) != NULL) {
+    tf_cache_entry *e = t->head->entry;
+    detach_entry(c, e);
+    enqueue(c, e, TF_EVICT_INVALIDATED);
+    n++;
+  }
+  return n;
+}
+
+size_t tf_cache_flush(tf_cache *c) {
+  size_t n = 0;
+  while (c->tail != NULL) {
+    tf_cache_entry *e = c->tail;
+    detach_entry(c, e);
+    enqueue(c, e, TF_EVICT_DELETED);
+    n++;
+  }
+  return n;
+}
+
+tf_cache_entry *tf_cache_evicted(const tf_cache *c) { return c->queue_head; }
+
+tf_cache_reason tf_cache_evicted_reason(const tf_cache_entry *e) { return (tf_cache_reason)e->reason; }
+
+void tf_cache_pop_evicted(tf_cache *c) {
+  tf_cache_entry *e = c->queue_head;
+  if (e == NULL) return;
+  c->queue_head = e->hnext;
+  if (c->queue_head == NULL) c->queue_tail = NULL;
+  release_slot(c, e->slot);
+  free_entry(c, e);
+}
+
+tf_cache_entry *tf_cache_first(const tf_cache *c) { return c->head; }
+tf_cache_entry *tf_cache_next(const tf_cache_entry *e) { return e->next; }
+
+const uint64_t *tf_cache_entry_key(const tf_cache_entry *e, size_t *nwords) {
+  *nwords = e->nwords;
+  return ENTRY_WORDS(e);
+}
+
+uint32_t tf_cache_entry_slot(const tf_cache_entry *e) { return e->slot; }
+double tf_cache_entry_expires(const tf_cache_entry *e) { return e->expires; }
+
+uint64_t *tf_cache_scratch(tf_cache *c, size_t nwords) {
+  if (nwords > c->scratch_cap) {
+    size_t n = nwords < 64 ? 64 : nwords, bytes = tf_mem_mul(n, sizeof(uint64_t));
+    uint64_t *p;
+    if (bytes == 0) return NULL;
+    /* the old contents are not needed, so no realloc copy; the old buffer
+     * is freed only once the new one exists (a failure changes nothing) */
+    p = (uint64_t *)tf_mem_alloc(&c->mem, bytes);
+    if (p == NULL) return NULL;
+    tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
+    c->scratch = p;
+    c->scratch_cap = n;
+  }
+  return c->scratch;
+}
+
+void tf_cache_get_stats(const tf_cache *c, tf_cache_stats *out) { *out = c->stats; }
+size_t tf_cache_count(const tf_cache *c) { return c->stats.entries; }
+size_t tf_cache_expiring(const tf_cache *c) { return c->expiring; }
+size_t tf_cache_capacity(const tf_cache *c) { return c->capacity; }
+size_t tf_cache_max_bytes(const tf_cache *c) { return c->max_bytes; }
+size_t tf_cache_held_bytes(const tf_cache *c) { return c->mem.bytes; }
+
+static int findable(const tf_cache *c, const tf_cache_entry *e) {
+  const tf_cache_entry *x = c->buckets[e->hash & (c->nbuckets - 1)];
+  while (x != NULL && x != e) x = x->hnext;
+  return x == e && e->hash == key_hash(ENTRY_WORDS(e), e->nwords);
+}
+
+static int tags_consistent(const tf_cache *c, size_t *links) {
+  size_t i, nodes = 0;
+  for (i = 0; i < c->ntag_buckets; i++) {
+    const tagnode *t;
+    for (t = c->tag_buckets[i]; t != NULL; t = t->hnext) {
+      const taglink *l, *prev = NULL;
+      size_t n = 0;
+      if ((tag_hash(t->tag) & (c->ntag_buckets - 1)) != i || t->count == 0) return 0;
+      for (l = t->head; l != NULL; prev = l, l = l->next, n++)
+        if (l->prev != prev || l->node != t) return 0;
+      if (n != t->count) return 0;
+      *links += n;
+      nodes++;
+    }
+  }
+  return nodes == c->ntagnodes;
+}
+
+int tf_cache_check(const tf_cache *c) {
+  const tf_cache_entry *e, *prev = NULL;
+  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, i;
+  for (e = c->head; e != NULL; prev = e, e = e->next) {
+    if (e->prev != prev || !findable(c, e)) return 0;
+    n++;
+    bytes += e->cost;
+    entry_tags += e->ntags;
+    if (e->expires < TF_CACHE_NEVER) expiring++;
+    for (i = 0; i < e->ntags; i++)
+      if (ENTRY_TAGS(e)[i].entry != e) return 0;
+  }
+  if (c->tail != prev || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
+  if (n > c->capacity || (c->max_bytes && bytes > c->max_bytes)) return 0;
+  if (!tags_consistent(c, &tag_links) || tag_links != entry_tags) return 0;
+  for (e = c->queue_head; e != NULL; e = e->hnext) queued++;
+  /* every slot handed out is live, queued or free */
+  return n + queued + c->nfree == c->top && c->free_cap >= c->top;
+}

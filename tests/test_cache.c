@@ -1,0 +1,283 @@
+/* Token cache core: lookups, LRU order, limits, expiry, tags, the eviction
+ * queue and slot reuse, and out-of-memory sweeps. */
+#include <stdint.h>
+
+#include "tf_cache.h"
+#include "tf_test.h"
+
+/* key words of a scalar string id, a scalar integer, or a (string, integer) tuple */
+static size_t key_string(uint64_t *w, uint32_t id) {
+  w[0] = TF_CACHE_KEY_HEADER(1, 0);
+  w[1] = TF_CACHE_KEY_STRING(id);
+  return 2;
+}
+
+static size_t key_integer(uint64_t *w, int64_t v) {
+  w[0] = TF_CACHE_KEY_HEADER(1, 0);
+  w[1] = TF_CACHE_KEY_INTEGER_TAG;
+  w[2] = (uint64_t)v;
+  return 3;
+}
+
+static size_t key_pair(uint64_t *w, uint32_t id, int64_t v) {
+  w[0] = TF_CACHE_KEY_HEADER(2, 1);
+  w[1] = TF_CACHE_KEY_STRING(id);
+  w[2] = TF_CACHE_KEY_INTEGER_TAG;
+  w[3] = (uint64_t)v;
+  return 4;
+}
+
+/* Sets key with a fresh slot; returns the tf_cache_set code (NOMEM when no slot). */
+static int put(tf_cache *c, const uint64_t *w, size_t n, double now, double expires, size_t cost, const uint32_t *tags,
+               size_t ntags, uint32_t *slot) {
+  uint32_t released;
+  *slot = tf_cache_next_slot(c);
+  if (*slot == 0) return TF_CACHE_NOMEM;
+  return tf_cache_set(c, w, n, *slot, now, expires, cost, tags, ntags, &released);
+}
+
+/* Pops the queue; returns how many, and the reasons seen as a bit set. */
+static int drain(tf_cache *c, unsigned *reasons) {
+  int n = 0;
+  tf_cache_entry *e;
+  while ((e = tf_cache_evicted(c)) != NULL) {
+    if (reasons) *reasons |= 1u << tf_cache_evicted_reason(e);
+    tf_cache_pop_evicted(c);
+    n++;
+  }
+  return n;
+}
+
+static void test_get_set(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 10, 0);
+  uint64_t a[4], b[4], x[4], y[4];
+  size_t na = key_string(a, 1), nb = key_integer(b, 1), nx = key_pair(x, 1, 2), ny = key_pair(y, 2, 1);
+  uint32_t sa, sb, sx, s, released;
+  CHECK(t, c != NULL);
+  CHECK(t, tf_cache_get(c, a, na, 0, &s) == TF_CACHE_MISS);
+  CHECK(t, put(c, a, na, 0, TF_CACHE_NEVER, 1, NULL, 0, &sa) == TF_CACHE_OK);
+  CHECK(t, put(c, b, nb, 0, TF_CACHE_NEVER, 1, NULL, 0, &sb) == TF_CACHE_OK);
+  CHECK(t, put(c, x, nx, 0, TF_CACHE_NEVER, 1, NULL, 0, &sx) == TF_CACHE_OK);
+  CHECK(t, sa != sb && sb != sx && sa != sx);
+  /* the string id 1 and the integer 1 are different keys */
+  CHECK(t, tf_cache_get(c, a, na, 0, &s) == TF_CACHE_OK && s == sa);
+  CHECK(t, tf_cache_get(c, b, nb, 0, &s) == TF_CACHE_OK && s == sb);
+  CHECK(t, tf_cache_get(c, x, nx, 0, &s) == TF_CACHE_OK && s == sx);
+  CHECK(t, tf_cache_get(c, y, ny, 0, &s) == TF_CACHE_MISS);
+  /* replacing hands back the old slot and reports nothing */
+  s = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set(c, a, na, s, 0, TF_CACHE_NEVER, 5, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, released == sa && tf_cache_evicted(c) == NULL);
+  CHECK(t, tf_cache_count(c) == 3);
+  CHECK(t, tf_cache_delete(c, b, nb) == 1 && tf_cache_delete(c, b, nb) == 0);
+  CHECK(t, tf_cache_evicted(c) != NULL && tf_cache_evicted_reason(tf_cache_evicted(c)) == TF_EVICT_DELETED);
+  CHECK(t, drain(c, NULL) == 1);
+  /* the freed slots are reused */
+  s = tf_cache_next_slot(c);
+  CHECK(t, s == sb || s == sa);
+  {
+    tf_cache_stats st;
+    tf_cache_get_stats(c, &st);
+    CHECK(t, st.hits == 3 && st.misses == 2 && st.entries == 2 && st.bytes == 6);
+  }
+  CHECK(t, tf_cache_flush(c) == 2 && tf_cache_count(c) == 0 && drain(c, NULL) == 2);
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
+static void test_lru_and_limits(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 3, 100);
+  uint64_t w[4];
+  uint32_t s;
+  unsigned reasons = 0;
+  int64_t i;
+  for (i = 1; i <= 3; i++) CHECK(t, put(c, w, key_integer(w, i), 0, TF_CACHE_NEVER, 10, NULL, 0, &s) == TF_CACHE_OK);
+  /* touch 1: 2 is now the least recent */
+  CHECK(t, tf_cache_get(c, w, key_integer(w, 1), 0, &s) == TF_CACHE_OK);
+  CHECK(t, put(c, w, key_integer(w, 4), 0, TF_CACHE_NEVER, 10, NULL, 0, &s) == TF_CACHE_OK);
+  CHECK(t, drain(c, &reasons) == 1 && reasons == 1u << TF_EVICT_CAPACITY);
+  CHECK(t, tf_cache_get(c, w, key_integer(w, 2), 0, &s) == TF_CACHE_MISS);
+  {
+    /* most recent first: 4, 1, 3 */
+    const tf_cache_entry *e = tf_cache_first(c);
+    size_t n;
+    int64_t order[3];
+    int k = 0;
+    for (; e != NULL && k < 3; e = tf_cache_next(e)) order[k++] = (int64_t)tf_cache_entry_key(e, &n)[2];
+    CHECK(t, k == 3 && order[0] == 4 && order[1] == 1 && order[2] == 3);
+  }
+  /* a fourth, costly entry: 3 goes for the count, then 1 for the bytes (30 + 90 > 100) */
+  reasons = 0;
+  CHECK(t, put(c, w, key_integer(w, 5), 0, TF_CACHE_NEVER, 90, NULL, 0, &s) == TF_CACHE_OK);
+  CHECK(t, drain(c, &reasons) == 2 && reasons == ((1u << TF_EVICT_CAPACITY) | (1u << TF_EVICT_BYTES)));
+  CHECK(t, tf_cache_count(c) == 2);
+  /* too big alone: not stored, and the old entry under the key goes */
+  reasons = 0;
+  CHECK(t, put(c, w, key_integer(w, 5), 0, TF_CACHE_NEVER, 101, NULL, 0, &s) == TF_CACHE_TOOBIG);
+  CHECK(t, drain(c, &reasons) == 1 && reasons == 1u << TF_EVICT_BYTES);
+  CHECK(t, tf_cache_get(c, w, key_integer(w, 5), 0, &s) == TF_CACHE_MISS);
+  {
+    tf_cache_stats st;
+    tf_cache_get_stats(c, &st);
+    CHECK(t, st.evictions == 4 && st.entries == 1 && st.bytes == 10);
+  }
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
+static void test_expiry(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 2, 0);
+  uint64_t w[4];
+  uint32_t s, stale_slot;
+  unsigned reasons = 0;
+  CHECK(t, put(c, w, key_integer(w, 1), 0, 10.0, 1, NULL, 0, &stale_slot) == TF_CACHE_OK);
+  CHECK(t, tf_cache_expiring(c) == 1);
+  CHECK(t, tf_cache_get(c, w, key_integer(w, 1), 9.5, &s) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get(c, w, key_integer(w, 1), 10.0, &s) == TF_CACHE_STALE && s == stale_slot);
+  CHECK(t, tf_cache_count(c) == 0 && tf_cache_expiring(c) == 0);
+  CHECK(t, drain(c, &reasons) == 1 && reasons == 1u << TF_EVICT_EXPIRED);
+  CHECK(t, tf_cache_get(c, w, key_integer(w, 1), 10.0, &s) == TF_CACHE_MISS);
+  /* an expired least recent entry is reported as expired, not capacity */
+  CHECK(t, put(c, w, key_integer(w, 2), 0, 5.0, 1, NULL, 0, &s) == TF_CACHE_OK);
+  CHECK(t, put(c, w, key_integer(w, 3), 0, TF_CACHE_NEVER, 1, NULL, 0, &s) == TF_CACHE_OK);
+  reasons = 0;
+  CHECK(t, put(c, w, key_integer(w, 4), 6.0, TF_CACHE_NEVER, 1, NULL, 0, &s) == TF_CACHE_OK);
+  CHECK(t, drain(c, &reasons) == 1 && reasons == 1u << TF_EVICT_EXPIRED);
+  {
+    tf_cache_stats st;
+    tf_cache_get_stats(c, &st);
+    CHECK(t, st.stale == 1 && st.expirations == 2 && st.evictions == 0);
+  }
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
+static void test_tags(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 1000, 0);
+  uint64_t w[4];
+  uint32_t s, tags[3];
+  int64_t i;
+  unsigned reasons = 0;
+  for (i = 0; i < 100; i++) {
+    tags[0] = (uint32_t)(i % 2 + 1); /* 1: even, 2: odd */
+    tags[1] = (uint32_t)(i % 10 == 0 ? 7 : 8);
+    tags[2] = tags[0]; /* a duplicate is ignored */
+    CHECK(t, put(c, w, key_integer(w, i), 0, TF_CACHE_NEVER, 1, tags, 3, &s) == TF_CACHE_OK);
+  }
+  CHECK(t, tf_cache_check(c));
+  CHECK(t, tf_cache_invalidate(c, 7) == 10);
+  CHECK(t, tf_cache_invalidate(c, 7) == 0);
+  CHECK(t, tf_cache_invalidate(c, 99) == 0);
+  CHECK(t, drain(c, &reasons) == 10 && reasons == 1u << TF_EVICT_INVALIDATED);
+  CHECK(t, tf_cache_invalidate(c, 1) == 40); /* the even ones left: 50 - 10 */
+  CHECK(t, tf_cache_count(c) == 50);
+  CHECK(t, tf_cache_get(c, w, key_integer(w, 3), 0, &s) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get(c, w, key_integer(w, 4), 0, &s) == TF_CACHE_MISS);
+  /* replacing an entry replaces its tags */
+  tags[0] = 5;
+  CHECK(t, put(c, w, key_integer(w, 3), 0, TF_CACHE_NEVER, 1, tags, 1, &s) == TF_CACHE_OK);
+  CHECK(t, tf_cache_invalidate(c, 2) == 49);
+  CHECK(t, tf_cache_invalidate(c, 5) == 1);
+  CHECK(t, tf_cache_count(c) == 0);
+  drain(c, NULL);
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
+static void test_growth_and_scratch(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 100000, 0);
+  uint64_t w[4], *big;
+  uint32_t s;
+  int64_t i;
+  int ok = 1;
+  for (i = 0; i < 200000; i++)
+    if (put(c, w, key_pair(w, (uint32_t)(i % 97 + 1), i), 0, TF_CACHE_NEVER, 1, NULL, 0, &s) != TF_CACHE_OK) ok = 0;
+  CHECK(t, ok && tf_cache_count(c) == 100000);
+  CHECK(t, drain(c, NULL) == 100000);
+  for (i = 100000; i < 200000; i += 331)
+    if (tf_cache_get(c, w, key_pair(w, (uint32_t)(i % 97 + 1), i), 0, &s) != TF_CACHE_OK) ok = 0;
+  CHECK(t, ok);
+  big = tf_cache_scratch(c, 5000);
+  CHECK(t, big != NULL && tf_cache_scratch(c, 10) == big);
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
+/* A scenario touching every allocating path. Returns the number of steps
+ * done; stops at the first TF_CACHE_NOMEM (after checking that the failed
+ * step changed nothing), or, with retry, repeats the failed step. */
+static int scenario(tf_test_ctx *t, tf_cache *c, int retry) {
+  uint64_t w[4];
+  uint32_t s, tags[2];
+  int64_t i;
+  int steps = 0;
+  for (i = 0; i < 60; i++) {
+    size_t n = key_pair(w, (uint32_t)(i % 13 + 1), i), before = tf_cache_count(c);
+    int rc;
+    tags[0] = (uint32_t)(i % 5 + 1);
+    tags[1] = (uint32_t)(i % 7 + 100);
+    rc = put(c, w, n, 0, i % 3 ? TF_CACHE_NEVER : 1000.0, (size_t)(i % 4), tags, 2, &s);
+    if (rc == TF_CACHE_NOMEM) {
+      CHECK(t, tf_cache_check(c));
+      CHECK(t, tf_cache_count(c) == before && tf_cache_evicted(c) == NULL);
+      CHECK(t, tf_cache_get(c, w, n, 0, &s) == TF_CACHE_MISS);
+      if (!retry) return steps;
+      i--;
+      continue;
+    }
+    CHECK(t, rc == TF_CACHE_OK);
+    drain(c, NULL);
+    steps++;
+    if (i % 10 == 9) {
+      if (tf_cache_scratch(c, (size_t)(64 + i * 10)) == NULL) {
+        if (!retry) return steps;
+        CHECK(t, tf_cache_scratch(c, (size_t)(64 + i * 10)) != NULL);
+      }
+      tf_cache_invalidate(c, (uint32_t)(i % 7 + 100));
+      drain(c, NULL);
+    }
+  }
+  CHECK(t, tf_cache_check(c));
+  return steps;
+}
+
+static void test_oom_sweep(tf_test_ctx *t) {
+  long n;
+  int points = 0, done = 0, mode;
+  for (mode = 0; mode < 2; mode++) {
+    done = 0;
+    for (n = 0; !done && n < 100000; n++) {
+      tf_test_alloc a;
+      tf_cache *c = tf_cache_new(tf_test_mem(&a, n, mode), 16, 40);
+      int steps;
+      if (c == NULL) {
+        CHECK(t, a.live == 0);
+        points++;
+        continue;
+      }
+      steps = scenario(t, c, mode);
+      CHECK(t, tf_cache_check(c));
+      if (a.failures == 0) {
+        CHECK(t, steps == 60);
+        done = 1;
+      } else {
+        points++;
+      }
+      tf_cache_free(c);
+      CHECK(t, a.live == 0 && a.bytes == 0);
+    }
+    CHECK(t, done);
+  }
+  printf("cache oom sweep: %d failure points\n", points);
+}
+
+int main(void) {
+  tf_test_ctx t = {0, 0};
+  test_get_set(&t);
+  test_lru_and_limits(&t);
+  test_expiry(&t);
+  test_tags(&t);
+  test_growth_and_scratch(&t);
+  test_oom_sweep(&t);
+  return tf_test_report("test_cache", &t);
+}
