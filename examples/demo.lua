@@ -52,7 +52,7 @@ local function rand(n)
   return 1 + math.floor(r * r * n)
 end
 
-local cache = tf.cache { capacity = 1000 }
+local cache = tf.cache { capacity = 2000 }
 local key = {}
 local heap_peak = collectgarbage("count")
 local t0 = tf.now()

@@ -4,12 +4,14 @@
  * 1. The host's own allocator hook (tokenflow_set_allocator) receives every
  *    engine allocation, and everything is returned at lua_close.
  * 2. Two lua_States in two threads work at the same time (no shared state).
- * 3. Out-of-memory sweep through the Lua API: for every N, fail the N-th and
- *    later allocations of the whole state; each failure must surface as the
- *    clean error "not enough memory", nothing leaks, and the scenario passes
- *    once memory suffices.
+ * 3. Out-of-memory sweep through the Lua API, for each scenario script in
+ *    tests/scenarios: for every N, fail the N-th and later allocations of
+ *    the whole state; each failure must surface as the clean error "not
+ *    enough memory", nothing leaks, the same state runs the scenario to the
+ *    end once memory suffices again, and the sweep ends with a pass.
  *
- * argv[1]: the lua/ folder of the source tree (for require "tokenflow"). */
+ * argv[1]: the lua/ folder of the source tree (for require "tokenflow");
+ * argv[2]: the scenarios folder. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,22 +70,32 @@ static int open_tokenflow(lua_State *L) {
   return 0;
 }
 
-static const char *SCENARIO =
-    "local tf = require 'tokenflow'\n"
-    "local names = tf.interner()\n"
-    "for i = 1, 2000 do assert(names:intern('token.' .. i) == i) end\n"
-    "assert(names:name(1500) == 'token.1500')\n"
-    "assert(tf.names:intern('colors.primary') >= 1)\n"
-    "return #names\n";
+static const char *scenario_dir;
+static const char *const SCENARIOS[] = {"interner", "cache", "stream", NULL};
 
-static int run_scenario(lua_State *L, const char **err) {
+/* Protected body of a run: opens tokenflow, loads and calls the scenario
+ * file (upvalue: its path). Everything that can raise happens in here. */
+static int scenario_main(lua_State *L) {
+  const char *path = (const char *)lua_touserdata(L, 1);
+  open_tokenflow(L);
+  if (luaL_loadfile(L, path) != LUA_OK) return lua_error(L);
+  lua_call(L, 0, 1);
+  return 1;
+}
+
+/* Runs scenario `name` in L: LUA_OK when it returned "ok", else the error
+ * (or "wrong result") in *err. */
+static int run_scenario(lua_State *L, const char *name, const char **err) {
+  char path[4096];
   int rc;
-  lua_pushcfunction(L, open_tokenflow);
-  rc = lua_pcall(L, 0, 0, 0);
-  if (rc == LUA_OK) rc = luaL_loadstring(L, SCENARIO);
-  if (rc == LUA_OK) rc = lua_pcall(L, 0, 1, 0);
+  snprintf(path, sizeof path, "%s/%s.lua", scenario_dir, name);
+  lua_settop(L, 0);
+  lua_pushcfunction(L, scenario_main); /* no allocation: light C function */
+  lua_pushlightuserdata(L, path);
+  rc = lua_pcall(L, 1, 1, 0);
   if (rc == LUA_OK) {
-    rc = lua_tointeger(L, -1) == 2000 ? LUA_OK : LUA_ERRRUN;
+    const char *got = lua_tostring(L, -1);
+    rc = got != NULL && strcmp(got, "ok") == 0 ? LUA_OK : LUA_ERRRUN;
     *err = rc == LUA_OK ? NULL : "wrong result";
   } else {
     *err = lua_tostring(L, -1);
@@ -106,8 +118,10 @@ static void test_host_allocator(void) {
   counting lua_mem = {-1, 0, 0}, engine_mem = {-1, 0, 0};
   lua_State *L = new_state(&lua_mem);
   const char *err;
+  const char *const *name;
   tokenflow_set_allocator(L, counting_alloc, &engine_mem);
-  EXPECT(run_scenario(L, &err) == LUA_OK, "scenario failed: %s", err ? err : "?");
+  for (name = SCENARIOS; *name; name++)
+    EXPECT(run_scenario(L, *name, &err) == LUA_OK, "%s: %s", *name, err ? err : "?");
   EXPECT(engine_mem.calls > 0, "the host allocator saw no engine allocation");
   EXPECT(tokenflow_engine_bytes(L) > 0, "engine bytes not accounted");
   lua_close(L);
@@ -121,7 +135,7 @@ static void *thread_main(void *arg) {
   const char *err;
   int i, *ok = (int *)arg;
   *ok = L != NULL;
-  for (i = 0; *ok && i < 20; i++) *ok = run_scenario(L, &err) == LUA_OK;
+  for (i = 0; *ok && i < 20; i++) *ok = run_scenario(L, SCENARIOS[i % 3], &err) == LUA_OK;
   if (L) lua_close(L);
   if (c.live != 0) *ok = 0;
   return NULL;
@@ -137,7 +151,7 @@ static void test_two_threads(void) {
   EXPECT(ok_a && ok_b, "a state failed in a thread (a=%d b=%d)", ok_a, ok_b);
 }
 
-static void test_oom_sweep(void) {
+static void test_oom_sweep(const char *scenario) {
   long n;
   int points = 0, passed = 0;
   for (n = 0; n < 200000 && !passed; n++) {
@@ -147,7 +161,7 @@ static void test_oom_sweep(void) {
     int rc;
     if (L == NULL) continue;
     c.limit = c.calls + n; /* the base libraries are loaded; fail from here */
-    rc = run_scenario(L, &err);
+    rc = run_scenario(L, scenario, &err);
     if (rc == LUA_OK) {
       passed = 1;
     } else {
@@ -156,22 +170,23 @@ static void test_oom_sweep(void) {
              "N=%ld: not a memory error: %s", n, err ? err : "?");
       /* the state stays usable: with memory again, the scenario passes */
       c.limit = -1;
-      lua_settop(L, 0);
-      rc = run_scenario(L, &err);
+      rc = run_scenario(L, scenario, &err);
       EXPECT(rc == LUA_OK, "N=%ld: scenario failed after recovery: %s", n, err ? err : "?");
     }
     lua_close(L);
     EXPECT(c.live == 0, "N=%ld: %ld blocks leaked", n, c.live);
   }
   EXPECT(passed, "the scenario never passed");
-  printf("host oom sweep: %d failure points, all clean\n", points);
+  printf("host oom sweep (%s): %d failure points\n", scenario, points);
 }
 
 int main(int argc, char **argv) {
+  const char *const *name;
   lua_dir = argc > 1 ? argv[1] : "lua";
+  scenario_dir = argc > 2 ? argv[2] : "tests/scenarios";
   test_host_allocator();
   test_two_threads();
-  test_oom_sweep();
+  for (name = SCENARIOS; *name; name++) test_oom_sweep(*name);
   printf("host_embed: %s\n", failures ? "FAILED" : "ok");
   return failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }
