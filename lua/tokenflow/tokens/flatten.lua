@@ -1,0 +1,131 @@
+--- Walks a decoded token document into a flat list of token definitions,
+-- checking each one: names must be UTF-8, a token needs `value`/`$value`, and
+-- a value must have the shape its type asks for. `$type` on groups is
+-- inherited; Tokens Studio infers a missing type from the first path segment.
+-- @module tokenflow.tokens.flatten
+
+local refs = require "tokenflow.tokens.refs"
+
+local flatten = {}
+
+local concat = table.concat
+
+local function is_ref(v)
+  return type(v) == "string" and refs.parse(v) ~= nil
+end
+
+local function is_array(t) return type(t) == "table" and t[1] ~= nil end
+local function is_object(t) return type(t) == "table" and t[1] == nil end
+local function scalar(v) return type(v) == "string" or type(v) == "number" end
+
+local function dtcg_measure(v)
+  return scalar(v) or (is_object(v) and type(v.value) == "number" and type(v.unit) == "string")
+end
+
+-- Each checker says whether a (non-reference) value fits its type.
+local shapes = {
+  color = { "a colour string or a colour object {colorSpace, components}", function(v)
+    return type(v) == "string" or (is_object(v) and ((v.colorSpace ~= nil and type(v.components) == "table") or type(v.hex) == "string"))
+  end },
+  dimension = { "a dimension string, a number or {value, unit}", dtcg_measure },
+  duration = { "a duration string, a number or {value, unit}", dtcg_measure },
+  typography = { "an object of typography properties", function(v) return is_object(v) or type(v) == "string" end },
+  composition = { "an object of properties", function(v) return is_object(v) end },
+  border = { "an object {color, width, style}", function(v) return is_object(v) or type(v) == "string" end },
+  boxShadow = { "a shadow object or an array of them", function(v)
+    if type(v) == "string" then return true end
+    if is_object(v) then return true end
+    if is_array(v) then
+      for _, s in ipairs(v) do if type(s) ~= "table" and not is_ref(s) then return false end end
+      return true
+    end
+    return false
+  end },
+  cubicBezier = { "an array of 4 numbers or a string", function(v)
+    return type(v) == "string" or (is_array(v) and #v == 4)
+  end },
+  fontFamily = { "a font name or an array of names", function(v) return type(v) == "string" or is_array(v) end },
+}
+shapes.shadow = shapes.boxShadow
+for _, t in ipairs { "number", "opacity", "sizing", "spacing", "borderRadius", "borderWidth",
+  "fontSizes", "fontWeights", "lineHeights", "letterSpacing", "paragraphSpacing",
+  "paragraphIndent", "fontWeight", "fontSize", "lineHeight" } do
+  shapes[t] = { "a string or a number", scalar }
+end
+
+--- Checks that value fits type. Returns true, or false and what was expected.
+function flatten.check_shape(ttype, value)
+  local shape = shapes[ttype]
+  if not shape or is_ref(value) then return true end
+  if shape[2](value) then return true end
+  return false, shape[1]
+end
+
+local token_keys = { type = true, description = true }
+
+-- A table that is all token metadata but no value: a token missing its value.
+local function valueless_token(t)
+  local meta = false
+  for k, v in pairs(t) do
+    if type(k) ~= "string" then return false end
+    if type(v) == "table" and k:sub(1, 1) ~= "$" then return false end
+    if token_keys[k] or k == "$type" or k == "$description" then meta = true end
+  end
+  return meta
+end
+
+local function fail(file, path, fmt, ...)
+  local where = #path > 0 and concat(path, ".") or "(root)"
+  return nil, string.format("%s: %s: " .. fmt, file, where, ...)
+end
+
+--- Flattens one set (Tokens Studio) or one DTCG document into `out`, an array
+-- of definitions `{name, value, type, description, modify, extensions}`.
+-- `prefix` is the path the document's keys continue (DTCG files keep their
+-- top-level groups in names). Returns out, or nil and a message naming the
+-- file and the token path.
+function flatten.walk(doc, opts)
+  local file, ts, out = opts.file, opts.format == "tokens-studio", opts.out or {}
+  if type(doc) ~= "table" then return fail(file, {}, "expected an object of tokens, got %s", type(doc)) end
+  -- explicit stack: {table, path, inherited type}
+  local stack = { { doc, opts.prefix or {}, nil } }
+  while #stack > 0 do
+    local frame = table.remove(stack)
+    local node, path, inherited = frame[1], frame[2], frame[3]
+    local gtype = node["$type"] or inherited
+    for k, v in pairs(node) do
+      if type(k) == "string" and k:sub(1, 1) ~= "$" and type(v) == "table" then
+        local child = { table.unpack(path) }
+        child[#child + 1] = k
+        if not utf8.len(k) then return fail(file, child, "token name is not valid UTF-8") end
+        local value = v["$value"]
+        if value == nil and ts then value = v.value end
+        if value ~= nil then
+          local ttype = v["$type"] or (ts and type(v.type) == "string" and v.type) or gtype
+          if ttype == nil and ts then ttype = child[1] end
+          if type(ttype) ~= "string" then ttype = nil end
+          local ok, expected = flatten.check_shape(ttype, value)
+          if not ok then
+            return fail(file, child, "value of type '%s' must be %s, got %s", ttype, expected,
+              type(value) == "table" and (is_array(value) and "an array" or "an object") or type(value))
+          end
+          local ext = v["$extensions"]
+          local studio = type(ext) == "table" and ext["studio.tokens"]
+          local modify = type(studio) == "table" and type(studio.modify) == "table" and studio.modify or nil
+          out[#out + 1] = {
+            name = concat(child, "."), value = value, type = ttype,
+            description = v["$description"] or (ts and v.description) or nil,
+            modify = modify, extensions = ext,
+          }
+        elseif valueless_token(v) then
+          return fail(file, child, "token has neither value nor $value")
+        else
+          stack[#stack + 1] = { v, child, gtype }
+        end
+      end
+    end
+  end
+  return out
+end
+
+return flatten

@@ -1,0 +1,264 @@
+--- The resolution engine: substitutes references (iteratively, with an
+-- explicit stack, so a 10k-deep alias chain cannot overflow the C stack),
+-- marks missing, self and circular references as failed without hanging,
+-- then applies colour functions, math and colour modifiers. Each token is
+-- resolved once; parsed templates and expressions are memoised.
+-- @module tokenflow.tokens.resolve
+
+local refs = require "tokenflow.tokens.refs"
+local tmath = require "tokenflow.tokens.math"
+local colorfn = require "tokenflow.tokens.colorfn"
+local color = require "tokenflow.tokens.color"
+local modify = require "tokenflow.tokens.modify"
+local number = require "tokenflow.tokens.number"
+
+local resolve = {}
+
+local concat, type, pairs, next = table.concat, type, pairs, next
+
+-- Sentinel returned when a value needs another token resolved first.
+local NEED = setmetatable({}, { __name = "tokenflow.tokens.NEED" })
+resolve.NEED = NEED
+
+local IN, DONE = 1, 2
+
+-- Types whose values are never math or colour functions.
+local plain_types = { text = true, asset = true, fontFamilies = true, fontFamily = true, string = true }
+
+--- Text for a value substituted into surrounding text, or nil when the value
+-- is composite (it then replaces the whole value).
+local function to_text(v)
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "number" then return number.text(v) end
+  if t == "boolean" then return tostring(v) end
+  if t == "table" then
+    if type(v.value) == "number" and type(v.unit) == "string" and next(v, next(v, next(v))) == nil then
+      return number.text(v.value) .. v.unit
+    end
+    if v.colorSpace ~= nil then
+      local c = color.parse(v)
+      return c and color.hex(c) or nil
+    end
+  end
+  return nil
+end
+resolve.to_text = to_text
+
+local function walk_property(v, segs, from)
+  for i = from, #segs do
+    if type(v) ~= "table" then return nil end
+    local k = segs[i]
+    local n = tonumber(k)
+    local nv = v[k]
+    if nv == nil and n then nv = v[n + 1] end
+    v = nv
+  end
+  return v
+end
+
+--- A new engine over `tokens` (name -> definition with `value`, `type`,
+-- `modify`). Returns the engine table with `run()` and `eval(text)`.
+function resolve.engine(tokens)
+  local state, values, failed, found = {}, {}, {}, {}
+  local types = {}
+  local engine = { state = state, values = values, failed = failed, refs = found, types = types }
+
+  -- ctx: {refs = {names}, seen = {name=true}, reason = first failure, type = referenced type}
+  local function fail(ctx, reason)
+    if not ctx.reason then ctx.reason = reason end
+  end
+
+  local function note_ref(ctx, name)
+    if not ctx.seen[name] then
+      ctx.seen[name] = true
+      ctx.refs[#ctx.refs + 1] = name
+    end
+  end
+
+  -- Looks a name up: "ok", value | "need", name | "cycle" | "failed" | "missing".
+  local function lookup(name, ctx)
+    local def = tokens[name]
+    if def then
+      local st = state[name]
+      if st == DONE then
+        note_ref(ctx, name)
+        if failed[name] then return "failed" end
+        if not ctx.type then ctx.type = types[name] end
+        return "ok", values[name]
+      elseif st == IN then
+        note_ref(ctx, name)
+        return "cycle"
+      end
+      return "need", name
+    end
+    -- deep reference: a property of a composite token
+    local segs = {}
+    for s in name:gmatch("[^.]+") do segs[#segs + 1] = s end
+    for i = #segs - 1, 1, -1 do
+      local prefix = concat(segs, ".", 1, i)
+      if tokens[prefix] then
+        local st, v = lookup(prefix, ctx)
+        if st ~= "ok" then return st, v end
+        local prop = walk_property(v, segs, i + 1)
+        if prop == nil then return "missing" end
+        return "ok", prop
+      end
+    end
+    return "missing"
+  end
+
+  local eval_template
+
+  -- The name inside a reference, with nested references substituted.
+  local function ref_name(parts, ctx)
+    if #parts == 1 and type(parts[1]) == "string" then
+      return (parts[1]:match("^%s*(.-)%s*$"))
+    end
+    local v, dep = eval_template(parts, ctx, true)
+    if v == NEED then return NEED, dep end
+    if v == nil then return nil end
+    return (v:match("^%s*(.-)%s*$"))
+  end
+
+  -- Substitutes the references of a template. Returns the value (the whole
+  -- referenced value for a lone or composite reference), or NEED, name; or
+  -- nil when a nested name failed (then ctx.reason is set).
+  function eval_template(t, ctx, as_name)
+    local out = {}
+    for i = 1, #t do
+      local p = t[i]
+      if type(p) == "string" then
+        out[#out + 1] = p
+      else
+        local name, dep = ref_name(p.parts, ctx)
+        if name == NEED then return NEED, dep end
+        local st, v
+        if name then st, v = lookup(name, ctx) else st = "nested" end
+        if st == "need" then return NEED, v end
+        if st == "ok" then
+          if #t == 1 and not as_name then return v end
+          local text = to_text(v)
+          if text == nil then
+            if as_name then fail(ctx, "reference " .. p.src .. " is not a name") return nil end
+            return v
+          end
+          out[#out + 1] = text
+        else
+          if st == "missing" then fail(ctx, "reference " .. p.src .. " not found")
+          elseif st == "cycle" then fail(ctx, "circular reference " .. p.src)
+          elseif st == "failed" then fail(ctx, "reference " .. p.src .. " failed")
+          else fail(ctx, "reference " .. p.src .. " has a broken nested name") end
+          if as_name then return nil end
+          out[#out + 1] = p.src
+        end
+      end
+    end
+    return concat(out)
+  end
+
+  -- A string value through references, colour functions and math.
+  local function process_string(s, ttype, ctx)
+    local t = refs.parse(s)
+    local v = s
+    if t then
+      local before = ctx.reason
+      local dep
+      v, dep = eval_template(t, ctx)
+      if v == NEED then return NEED, dep end
+      if ctx.reason and ctx.reason ~= before then return v end
+      if type(v) ~= "string" or (#t == 1) then return v end
+    end
+    if plain_types[ttype] then return v end
+    v = colorfn.apply(v)
+    local reason
+    v, reason = tmath.apply(v)
+    if reason then fail(ctx, reason) end
+    return v
+  end
+
+  local function process_value(v, ttype, ctx)
+    local tv = type(v)
+    if tv == "string" then return process_string(v, ttype, ctx) end
+    if tv ~= "table" then return v end
+    local out = {}
+    for k, x in pairs(v) do
+      local r, dep = process_value(x, ttype, ctx)
+      if r == NEED then return NEED, dep end
+      out[k] = r
+    end
+    return out
+  end
+
+  local function apply_modifier(value, mod, ctx)
+    local base = color.parse(value)
+    if not base then fail(ctx, "modifier needs a colour, got '" .. tostring(to_text(value) or value) .. "'") return value end
+    local amount, dep = process_value(mod.value, "number", ctx)
+    if amount == NEED then return NEED, dep end
+    if type(amount) == "string" then amount = tonumber(amount) end
+    local other
+    if mod.color ~= nil then
+      local c
+      c, dep = process_value(mod.color, "color", ctx)
+      if c == NEED then return NEED, dep end
+      other = color.parse(c)
+      if not other and mod.type == "mix" then fail(ctx, "mix colour '" .. tostring(to_text(c) or c) .. "' is not a colour") return value end
+    end
+    if ctx.reason then return value end
+    local hex, err = modify.apply(base, { type = mod.type, space = mod.space, value = amount, color = other })
+    if not hex then fail(ctx, err) return value end
+    return hex
+  end
+
+  -- One attempt at a token: true when done, or NEED, name.
+  local function attempt(name)
+    local def = tokens[name]
+    local ctx = { refs = {}, seen = {} }
+    local v, dep = process_value(def.value, def.type, ctx)
+    if v == NEED then return NEED, dep end
+    if def.modify and not ctx.reason then
+      v, dep = apply_modifier(v, def.modify, ctx)
+      if v == NEED then return NEED, dep end
+    end
+    values[name] = v
+    failed[name] = ctx.reason or false
+    found[name] = ctx.refs
+    types[name] = def.type or ctx.type
+    return true
+  end
+
+  local function run_from(root)
+    local stack = { root }
+    state[root] = IN
+    while #stack > 0 do
+      local name = stack[#stack]
+      local ok, dep = attempt(name)
+      if ok == NEED then
+        state[dep] = IN
+        stack[#stack + 1] = dep
+      else
+        state[name] = DONE
+        stack[#stack] = nil
+      end
+    end
+  end
+
+  --- Resolves every token.
+  function engine.run(names)
+    for i = 1, #names do
+      local name = names[i]
+      if not state[name] then run_from(name) end
+    end
+  end
+
+  --- Evaluates text against the resolved tokens: value, failure reason, refs.
+  function engine.eval(text, ttype)
+    local ctx = { refs = {}, seen = {} }
+    local v = process_value(text, ttype, ctx)
+    return v, ctx.reason or false, ctx.refs
+  end
+
+  return engine
+end
+
+return resolve

@@ -1,0 +1,174 @@
+--- A Resolved: the tokens of one selection (theme, themes or sets) with
+-- their values resolved. Values are shared, not copied: treat them as
+-- read-only.
+-- @module tokenflow.tokens.resolved
+
+local resolve = require "tokenflow.tokens.resolve"
+
+local Resolved = {}
+Resolved.__index = Resolved
+Resolved.__name = "tokenflow.Resolved"
+
+local function deep_equal(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do if not deep_equal(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
+--- Builds a Resolved from merged definitions (name -> def with `value`,
+-- `type`, `set`, `status`). `names` is the interner token names go into.
+function Resolved.new(tokens, opts)
+  local t0 = opts.clock and opts.clock()
+  local all, exported = {}, {}
+  for name, def in pairs(tokens) do
+    all[#all + 1] = name
+  end
+  table.sort(all)
+  for _, name in ipairs(all) do
+    if tokens[name].status == "enabled" then exported[#exported + 1] = name end
+  end
+  local engine = resolve.engine(tokens)
+  engine.run(all)
+  local ids = {}
+  local interner = opts.names
+  if interner then
+    for _, name in ipairs(all) do ids[name] = interner:intern(name) end
+  end
+  local self = setmetatable({
+    _tokens = tokens, _engine = engine, _all = all, _exported = exported,
+    _ids = ids, _names = interner, _info = {}, _sets = opts.sets or {},
+    _seconds = t0 and (opts.clock() - t0) or nil,
+  }, Resolved)
+  return self
+end
+
+local function info_of(self, name)
+  local info = self._info[name]
+  if info then return info end
+  local def = self._tokens[name]
+  if not def then return nil end
+  local e = self._engine
+  local refs = e.refs[name]
+  local deps = {}
+  if self._names then
+    for i, r in ipairs(refs) do deps[i] = self._names:intern(r) end
+  end
+  info = {
+    type = e.types[name], failed = e.failed[name] and true or false, reason = e.failed[name] or nil,
+    raw = def.value, refs = refs, deps = deps, id = self._ids[name], set = def.set,
+    exported = def.status == "enabled", description = def.description, modify = def.modify,
+  }
+  self._info[name] = info
+  return info
+end
+
+--- The resolved value of a token and its info `{type, failed, reason, raw,
+-- refs, deps, id, set, exported}` (`deps` and `id` are interner ids).
+-- Returns nil for a name no set defines.
+function Resolved:get(name)
+  local info = info_of(self, name)
+  if not info then return nil end
+  return self._engine.values[name], info
+end
+
+--- Iterates the exported tokens (from enabled sets) in name order:
+-- `for name, value, info in r:each() do ... end`.
+function Resolved:each()
+  local i, names = 0, self._exported
+  return function()
+    i = i + 1
+    local name = names[i]
+    if name == nil then return nil end
+    return name, self._engine.values[name], info_of(self, name)
+  end
+end
+
+--- Evaluates any expression (references, math, colour functions) against
+-- the resolved tokens. Returns the value and `{failed, reason, refs}`.
+function Resolved:eval(text)
+  if type(text) ~= "string" then error("bad argument #1 to 'eval' (string expected, got " .. type(text) .. ")", 2) end
+  local v, reason, refs = self._engine.eval(text)
+  return v, { failed = reason and true or false, reason = reason or nil, refs = refs }
+end
+
+--- Names of every token that uses `name`, directly or through aliases
+-- (sorted).
+function Resolved:dependents(name)
+  local users = self._users
+  if not users then
+    users = {}
+    for _, n in ipairs(self._all) do
+      for _, r in ipairs(self._engine.refs[n]) do
+        local list = users[r]
+        if not list then list = {}; users[r] = list end
+        list[#list + 1] = n
+      end
+    end
+    self._users = users
+  end
+  local out, seen, queue, head = {}, { [name] = true }, { name }, 1
+  while queue[head] do
+    local n = queue[head]
+    head = head + 1
+    for _, u in ipairs(users[n] or {}) do
+      if not seen[u] then
+        seen[u] = true
+        out[#out + 1] = u
+        queue[#queue + 1] = u
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- Names of exported tokens whose values differ between this and `other`
+-- (including tokens present in only one of them), sorted.
+function Resolved:diff(other)
+  local out, seen = {}, {}
+  local a, b = self._engine.values, other._engine.values
+  for _, list in ipairs { self._exported, other._exported } do
+    for _, name in ipairs(list) do
+      if not seen[name] then
+        seen[name] = true
+        local ea = self._tokens[name] and self._tokens[name].status == "enabled"
+        local eb = other._tokens[name] and other._tokens[name].status == "enabled"
+        if ea ~= eb or not deep_equal(a[name], b[name]) then out[#out + 1] = name end
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- The exported tokens as one table, name -> value.
+function Resolved:flat()
+  local out, values = {}, self._engine.values
+  for _, name in ipairs(self._exported) do out[name] = values[name] end
+  return out
+end
+
+--- Failed tokens (exported or not) as an array of `{name, reason}`, by name.
+function Resolved:failures()
+  local out, failed = {}, self._engine.failed
+  for _, name in ipairs(self._all) do
+    if failed[name] then out[#out + 1] = { name = name, reason = failed[name] } end
+  end
+  return out
+end
+
+--- Counts: `{tokens, exported, failed, sets, seconds}`.
+function Resolved:stats()
+  local nfailed = 0
+  for _, name in ipairs(self._all) do if self._engine.failed[name] then nfailed = nfailed + 1 end end
+  return { tokens = #self._all, exported = #self._exported, failed = nfailed, sets = #self._sets, seconds = self._seconds }
+end
+
+function Resolved:__tostring()
+  local s = self:stats()
+  return string.format("tokenflow.Resolved (%d tokens, %d exported, %d failed)", s.tokens, s.exported, s.failed)
+end
+
+return Resolved
