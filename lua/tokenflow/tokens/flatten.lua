@@ -8,8 +8,6 @@ local refs = require "tokenflow.tokens.refs"
 
 local flatten = {}
 
-local concat = table.concat
-
 local function is_ref(v)
   return type(v) == "string" and refs.parse(v) ~= nil
 end
@@ -56,8 +54,7 @@ end
 --- Checks that value fits type. Returns true, or false and what was expected.
 function flatten.check_shape(ttype, value)
   local shape = shapes[ttype]
-  if not shape or is_ref(value) then return true end
-  if shape[2](value) then return true end
+  if not shape or shape[2](value) or is_ref(value) then return true end
   return false, shape[1]
 end
 
@@ -74,53 +71,51 @@ local function valueless_token(t)
   return meta
 end
 
-local function fail(file, path, fmt, ...)
-  local where = #path > 0 and concat(path, ".") or "(root)"
-  return nil, string.format("%s: %s: " .. fmt, file, where, ...)
+local function fail(file, name, fmt, ...)
+  return nil, string.format("%s: %s: " .. fmt, file, name ~= "" and name or "(root)", ...)
 end
 
 --- Flattens one set (Tokens Studio) or one DTCG document into `out`, an array
 -- of definitions `{name, value, type, description, modify, extensions}`.
--- `prefix` is the path the document's keys continue (DTCG files keep their
--- top-level groups in names). Returns out, or nil and a message naming the
--- file and the token path.
+-- Returns out, or nil and a message naming the file and the token path.
 function flatten.walk(doc, opts)
   local file, ts, out = opts.file, opts.format == "tokens-studio", opts.out or {}
-  if type(doc) ~= "table" then return fail(file, {}, "expected an object of tokens, got %s", type(doc)) end
-  -- explicit stack: {table, path, inherited type}
-  local stack = { { doc, opts.prefix or {}, nil } }
+  if type(doc) ~= "table" then return fail(file, "", "expected an object of tokens, got %s", type(doc)) end
+  -- explicit stack: {table, dotted path, first segment, inherited type}
+  local stack = { { doc, "", nil, nil } }
   while #stack > 0 do
-    local frame = table.remove(stack)
-    local node, path, inherited = frame[1], frame[2], frame[3]
+    local frame = stack[#stack]
+    stack[#stack] = nil
+    local node, path, first, inherited = frame[1], frame[2], frame[3], frame[4]
     local gtype = node["$type"] or inherited
     for k, v in pairs(node) do
-      if type(k) == "string" and k:sub(1, 1) ~= "$" and type(v) == "table" then
-        local child = { table.unpack(path) }
-        child[#child + 1] = k
-        if not utf8.len(k) then return fail(file, child, "token name is not valid UTF-8") end
+      if type(k) == "string" and type(v) == "table" and k:byte(1) ~= 36 then -- 36: "$"
+        local name = path == "" and k or path .. "." .. k
+        local head = first or k
+        if not utf8.len(k) then return fail(file, name, "token name is not valid UTF-8") end
         local value = v["$value"]
         if value == nil and ts then value = v.value end
         if value ~= nil then
           local ttype = v["$type"] or (ts and type(v.type) == "string" and v.type) or gtype
-          if ttype == nil and ts then ttype = child[1] end
+          if ttype == nil and ts then ttype = head end
           if type(ttype) ~= "string" then ttype = nil end
           local ok, expected = flatten.check_shape(ttype, value)
           if not ok then
-            return fail(file, child, "value of type '%s' must be %s, got %s", ttype, expected,
+            return fail(file, name, "value of type '%s' must be %s, got %s", ttype, expected,
               type(value) == "table" and (is_array(value) and "an array" or "an object") or type(value))
           end
           local ext = v["$extensions"]
           local studio = type(ext) == "table" and ext["studio.tokens"]
           local modify = type(studio) == "table" and type(studio.modify) == "table" and studio.modify or nil
           out[#out + 1] = {
-            name = concat(child, "."), value = value, type = ttype,
+            name = name, value = value, type = ttype,
             description = v["$description"] or (ts and v.description) or nil,
             modify = modify, extensions = ext,
           }
         elseif valueless_token(v) then
-          return fail(file, child, "token has neither value nor $value")
+          return fail(file, name, "token has neither value nor $value")
         else
-          stack[#stack + 1] = { v, child, gtype }
+          stack[#stack + 1] = { v, name, head, gtype }
         end
       end
     end

@@ -89,28 +89,40 @@ function TokenSet:themes()
 end
 
 -- Merges the selected sets: later wins; objects merge shallowly between
--- sets in use, arrays and everything else replace.
+-- sets in use, arrays and everything else replace. Returns name -> definition
+-- (shared with the source unless merged) and name -> {set, status}.
 local function merge(source, selection)
-  local merged = {}
+  local merged, origin = {}, {}
   for _, s in ipairs(selection) do
     local set = source.sets[s.name]
     local in_use = s.status ~= "unused"
-    for _, d in ipairs(set.tokens) do
-      local prev = merged[d.name]
-      local value = d.value
-      if prev and in_use and prev.in_use and is_object(prev.value) and is_object(value) then
-        local m = {}
-        for k, v in pairs(prev.value) do m[k] = v end
-        for k, v in pairs(value) do m[k] = v end
-        value = m
+    local where = { set = s.name, status = s.status, in_use = in_use }
+    local tokens = set.tokens
+    for i = 1, #tokens do
+      local d = tokens[i]
+      local name = d.name
+      local prev = merged[name]
+      if prev then
+        local value = d.value
+        local object_merge = in_use and origin[name].in_use and is_object(prev.value) and is_object(value)
+        if object_merge or (d.type == nil and prev.type ~= nil) then
+          local m = {}
+          for k, v in pairs(d) do m[k] = v end
+          if object_merge then
+            local mv = {}
+            for k, v in pairs(prev.value) do mv[k] = v end
+            for k, v in pairs(value) do mv[k] = v end
+            m.value = mv
+          end
+          m.type = d.type or prev.type
+          d = m
+        end
       end
-      merged[d.name] = {
-        value = value, type = d.type or (prev and prev.type), modify = d.modify,
-        description = d.description, set = s.name, status = s.status, in_use = in_use,
-      }
+      merged[name] = d
+      origin[name] = where
     end
   end
-  return merged
+  return merged, origin
 end
 
 --- Resolves the set for a selection. With no selection every set takes
@@ -124,10 +136,11 @@ function TokenSet:resolve(sel)
   local selection, err = themes.select(self._source, sel)
   if not selection then return nil, err end
   local names, clock = interner()
-  local merged = merge(self._source, selection)
+  local t0 = clock()
+  local merged, origin = merge(self._source, selection)
   local sets = {}
   for i, s in ipairs(selection) do sets[i] = s.name end
-  return Resolved.new(merged, { names = names, clock = clock, sets = sets })
+  return Resolved.new(merged, origin, { names = names, clock = clock, sets = sets, started = t0 })
 end
 
 function TokenSet:__tostring()

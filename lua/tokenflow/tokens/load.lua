@@ -103,8 +103,8 @@ local function read_order(meta, file)
   return meta.tokenSetOrder
 end
 
-local function add_set(source, name, file, doc, prefix)
-  local defs, err = flatten.walk(doc, { file = file, format = source.format, prefix = prefix })
+local function add_set(source, name, file, doc)
+  local defs, err = flatten.walk(doc, { file = file, format = source.format })
   if not defs then return nil, err end
   local set = source.sets[name]
   if not set then
@@ -125,7 +125,7 @@ function load.from_document(doc, opts)
   local format = opts.format or detect.format(doc)
   local source = { format = format, sets = {}, order = {}, themes = {} }
   if format == "dtcg" then
-    local ok, err = add_set(source, "default", file, doc, {})
+    local ok, err = add_set(source, "default", file, doc)
     if not ok then return nil, err end
     return source
   end
@@ -160,7 +160,7 @@ function load.from_document(doc, opts)
     if type(doc[n]) ~= "table" then
       return nil, string.format("%s: %s: a set must be an object of tokens", file, n)
     end
-    local ok, err = add_set(source, n, file, doc[n], nil)
+    local ok, err = add_set(source, n, file, doc[n])
     if not ok then return nil, err end
   end
   return source
@@ -183,7 +183,7 @@ local function read_dir(dir, opts)
   local source = { format = format, sets = {}, order = {}, themes = {} }
   if format == "dtcg" then
     for i, rel in ipairs(files) do
-      local ok, err = add_set(source, "default", dir .. "/" .. rel, docs[i], {})
+      local ok, err = add_set(source, "default", dir .. "/" .. rel, docs[i])
       if not ok then return nil, err end
     end
     return source
@@ -220,7 +220,7 @@ local function read_dir(dir, opts)
     if not listed[n] then names[#names + 1] = n end
   end
   for _, n in ipairs(names) do
-    local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", by_name[n], nil)
+    local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", by_name[n])
     if not ok then return nil, err end
   end
   return source

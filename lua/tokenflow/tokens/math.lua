@@ -172,18 +172,10 @@ local function eval(node)
   end
 end
 
-local compiled = setmetatable({}, { __mode = "k" })
-local BAD = {}
-
---- Parses an expression into a tree (memoised per text); nil when the text
--- is not an expression.
+--- Parses an expression into a tree; nil when the text is not an
+-- expression. (Callers memoise results per text; see resolve.lua.)
 function tmath.parse(text)
-  local tree = compiled[text]
-  if tree == nil then
-    tree = lpeg.match(grammar, text) or BAD
-    compiled[text] = tree
-  end
-  return tree ~= BAD and tree or nil
+  return lpeg.match(grammar, text)
 end
 
 -- Text that is made only of numbers, units, operators and brackets, with a

@@ -45,17 +45,23 @@ local function normalise(parts)
   return has_ref and out or nil
 end
 
-local cache = setmetatable({}, { __mode = "k" })
 local NONE = {}
 
 --- Parses s into a template, or returns nil when s holds no reference.
--- Templates are memoised per string.
-function refs.parse(s)
-  local t = cache[s]
+-- `cache` (optional) is a table the caller owns that memoises templates per
+-- string (the resolver keeps one per resolution).
+function refs.parse(s, cache)
+  local t = cache and cache[s]
   if t then return t ~= NONE and t or nil end
   if not s:find("[{$]") then return nil end
-  t = normalise(lpeg.match(template, s)) or NONE
-  cache[s] = t
+  local plain = s:match("^{([^{}$]+)}$")
+  if plain then
+    -- the common case, a lone reference: no need for the grammar
+    t = { { src = s, parts = { plain } } }
+  else
+    t = normalise(lpeg.match(template, s)) or NONE
+  end
+  if cache then cache[s] = t end
   return t ~= NONE and t or nil
 end
 

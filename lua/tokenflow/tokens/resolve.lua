@@ -21,6 +21,7 @@ local NEED = setmetatable({}, { __name = "tokenflow.tokens.NEED" })
 resolve.NEED = NEED
 
 local IN, DONE = 1, 2
+local NO_REFS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
 -- Types whose values are never math or colour functions.
 local plain_types = { text = true, asset = true, fontFamilies = true, fontFamily = true, string = true }
@@ -61,19 +62,20 @@ end
 -- `modify`). Returns the engine table with `run()` and `eval(text)`.
 function resolve.engine(tokens)
   local state, values, failed, found = {}, {}, {}, {}
+  local templates = {} -- memo: text -> parsed references
   local types = {}
   local engine = { state = state, values = values, failed = failed, refs = found, types = types }
 
-  -- ctx: {refs = {names}, seen = {name=true}, reason = first failure, type = referenced type}
+  -- ctx: {refs = {names}, reason = first failure, type = referenced type}
   local function fail(ctx, reason)
     if not ctx.reason then ctx.reason = reason end
   end
 
   local function note_ref(ctx, name)
-    if not ctx.seen[name] then
-      ctx.seen[name] = true
-      ctx.refs[#ctx.refs + 1] = name
-    end
+    local list = ctx.refs
+    if not list then ctx.refs = { name } return end
+    for i = 1, #list do if list[i] == name then return end end
+    list[#list + 1] = name
   end
 
   -- Looks a name up: "ok", value | "need", name | "cycle" | "failed" | "missing".
@@ -125,6 +127,21 @@ function resolve.engine(tokens)
   -- referenced value for a lone or composite reference), or NEED, name; or
   -- nil when a nested name failed (then ctx.reason is set).
   function eval_template(t, ctx, as_name)
+    local p1 = t[1]
+    if #t == 1 and not as_name and #p1.parts == 1 then
+      -- the common case: the whole value is one plain reference
+      local name = p1.parts[1]
+      local st, v = lookup(name, ctx)
+      if st == "ok" then return v end
+      if st == "need" then return NEED, v end
+      name = name:match("^%s*(.-)%s*$")
+      if name ~= p1.parts[1] then goto general end
+      if st == "missing" then fail(ctx, "reference " .. p1.src .. " not found")
+      elseif st == "cycle" then fail(ctx, "circular reference " .. p1.src)
+      else fail(ctx, "reference " .. p1.src .. " failed") end
+      return p1.src
+    end
+    ::general::
     local out = {}
     for i = 1, #t do
       local p = t[i]
@@ -157,9 +174,23 @@ function resolve.engine(tokens)
     return concat(out)
   end
 
+  -- Colour functions and math on text without references; memoised per
+  -- text, since real sets repeat values a lot.
+  local finished = {}
+  local function finish(v, ctx)
+    local hit = finished[v]
+    if hit == nil then
+      local out, reason = tmath.apply(colorfn.apply(v))
+      hit = { out, reason or false }
+      finished[v] = hit
+    end
+    if hit[2] then fail(ctx, hit[2]) end
+    return hit[1]
+  end
+
   -- A string value through references, colour functions and math.
   local function process_string(s, ttype, ctx)
-    local t = refs.parse(s)
+    local t = refs.parse(s, templates)
     local v = s
     if t then
       local before = ctx.reason
@@ -170,11 +201,7 @@ function resolve.engine(tokens)
       if type(v) ~= "string" or (#t == 1) then return v end
     end
     if plain_types[ttype] then return v end
-    v = colorfn.apply(v)
-    local reason
-    v, reason = tmath.apply(v)
-    if reason then fail(ctx, reason) end
-    return v
+    return finish(v, ctx)
   end
 
   local function process_value(v, ttype, ctx)
@@ -190,6 +217,7 @@ function resolve.engine(tokens)
     return out
   end
 
+  local modified = {} -- memo: modifier key -> {hex, error}
   local function apply_modifier(value, mod, ctx)
     local base = color.parse(value)
     if not base then fail(ctx, "modifier needs a colour, got '" .. tostring(to_text(value) or value) .. "'") return value end
@@ -205,15 +233,38 @@ function resolve.engine(tokens)
       if not other and mod.type == "mix" then fail(ctx, "mix colour '" .. tostring(to_text(c) or c) .. "' is not a colour") return value end
     end
     if ctx.reason then return value end
-    local hex, err = modify.apply(base, { type = mod.type, space = mod.space, value = amount, color = other })
-    if not hex then fail(ctx, err) return value end
-    return hex
+    local key = string.format("%s|%s|%s|%s|%s", to_text(value), tostring(mod.type), tostring(mod.space),
+      tostring(amount), other and color.hex(other) or "")
+    local hit = modified[key]
+    if not hit then
+      local hex, err = modify.apply(base, { type = mod.type, space = mod.space, value = amount, color = other })
+      hit = { hex, err }
+      modified[key] = hit
+    end
+    if not hit[1] then fail(ctx, hit[2]) return value end
+    return hit[1]
   end
 
   -- One attempt at a token: true when done, or NEED, name.
   local function attempt(name)
     local def = tokens[name]
-    local ctx = { refs = {}, seen = {} }
+    local raw = def.value
+    if type(raw) == "string" and not def.modify then
+      -- fast path for the most common token, a lone alias of a resolved token
+      local t = refs.parse(raw, templates)
+      if t and #t == 1 then
+        local p = t[1].parts
+        local dep = #p == 1 and p[1]
+        if dep and state[dep] == DONE and tokens[dep] and not failed[dep] then
+          values[name] = values[dep]
+          failed[name] = false
+          found[name] = dep
+          types[name] = def.type or types[dep]
+          return true
+        end
+      end
+    end
+    local ctx = {}
     local v, dep = process_value(def.value, def.type, ctx)
     if v == NEED then return NEED, dep end
     if def.modify and not ctx.reason then
@@ -222,16 +273,43 @@ function resolve.engine(tokens)
     end
     values[name] = v
     failed[name] = ctx.reason or false
-    found[name] = ctx.refs
+    found[name] = ctx.refs or NO_REFS
     types[name] = def.type or ctx.type
     return true
   end
 
+  -- Pushes the not yet resolved plain references of a token's value, so the
+  -- token is usually resolved on its first attempt. Returns true if any.
+  local function push_static_deps(name, stack)
+    local v = tokens[name].value
+    if type(v) ~= "string" then return false end
+    local t = refs.parse(v, templates)
+    if not t then return false end
+    local pushed = false
+    for i = 1, #t do
+      local p = t[i]
+      if type(p) == "table" and #p.parts == 1 then
+        local dep = p.parts[1]
+        if tokens[dep] and not state[dep] then
+          state[dep] = IN
+          stack[#stack + 1] = dep
+          pushed = true
+        end
+      end
+    end
+    return pushed
+  end
+
+  local stack, expanded = {}, {}
   local function run_from(root)
-    local stack = { root }
+    stack[1] = root
     state[root] = IN
     while #stack > 0 do
       local name = stack[#stack]
+      if not expanded[name] then
+        expanded[name] = true
+        if push_static_deps(name, stack) then goto continue end
+      end
       local ok, dep = attempt(name)
       if ok == NEED then
         state[dep] = IN
@@ -240,6 +318,7 @@ function resolve.engine(tokens)
         state[name] = DONE
         stack[#stack] = nil
       end
+      ::continue::
     end
   end
 
@@ -251,11 +330,18 @@ function resolve.engine(tokens)
     end
   end
 
+  --- The names a token references (an array).
+  function engine.refs_of(name)
+    local r = found[name]
+    if type(r) == "string" then return { r } end
+    return r
+  end
+
   --- Evaluates text against the resolved tokens: value, failure reason, refs.
   function engine.eval(text, ttype)
-    local ctx = { refs = {}, seen = {} }
+    local ctx = {}
     local v = process_value(text, ttype, ctx)
-    return v, ctx.reason or false, ctx.refs
+    return v, ctx.reason or false, ctx.refs or {}
   end
 
   return engine

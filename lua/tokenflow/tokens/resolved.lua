@@ -18,50 +18,42 @@ local function deep_equal(a, b)
 end
 
 --- Builds a Resolved from merged definitions (name -> def with `value`,
--- `type`, `set`, `status`). `names` is the interner token names go into.
-function Resolved.new(tokens, opts)
-  local t0 = opts.clock and opts.clock()
-  local all, exported = {}, {}
-  for name, def in pairs(tokens) do
-    all[#all + 1] = name
-  end
-  table.sort(all)
-  for _, name in ipairs(all) do
-    if tokens[name].status == "enabled" then exported[#exported + 1] = name end
+-- `type`, `modify`) and their origin (name -> `{set, status}`). `opts.names`
+-- is the interner token names go into.
+function Resolved.new(tokens, origin, opts)
+  local all, n = {}, 0
+  for name in pairs(tokens) do
+    n = n + 1
+    all[n] = name
   end
   local engine = resolve.engine(tokens)
   engine.run(all)
-  local ids = {}
-  local interner = opts.names
-  if interner then
-    for _, name in ipairs(all) do ids[name] = interner:intern(name) end
-  end
   local self = setmetatable({
-    _tokens = tokens, _engine = engine, _all = all, _exported = exported,
-    _ids = ids, _names = interner, _info = {}, _sets = opts.sets or {},
-    _seconds = t0 and (opts.clock() - t0) or nil,
+    _tokens = tokens, _origin = origin, _engine = engine, _all = all, _sorted = false,
+    _names = opts.names, _info = {}, _sets = opts.sets or {},
+    _seconds = opts.clock and opts.started and (opts.clock() - opts.started) or nil,
   }, Resolved)
   return self
 end
 
-local function info_of(self, name)
-  local info = self._info[name]
-  if info then return info end
-  local def = self._tokens[name]
-  if not def then return nil end
-  local e = self._engine
-  local refs = e.refs[name]
-  local deps = {}
-  if self._names then
-    for i, r in ipairs(refs) do deps[i] = self._names:intern(r) end
+-- All names sorted, and the exported ones (from enabled sets), built on
+-- first use.
+local function sorted(self)
+  if not self._sorted then
+    table.sort(self._all)
+    local exported, origin = {}, self._origin
+    for _, name in ipairs(self._all) do
+      if origin[name].status == "enabled" then exported[#exported + 1] = name end
+    end
+    self._exported = exported
+    self._sorted = true
   end
-  info = {
-    type = e.types[name], failed = e.failed[name] and true or false, reason = e.failed[name] or nil,
-    raw = def.value, refs = refs, deps = deps, id = self._ids[name], set = def.set,
-    exported = def.status == "enabled", description = def.description, modify = def.modify,
-  }
-  self._info[name] = info
-  return info
+  return self._all, self._exported
+end
+
+local function is_exported(self, name)
+  local o = self._origin[name]
+  return o ~= nil and o.status == "enabled"
 end
 
 --- The resolved value of a token and its info `{type, failed, reason, raw,
@@ -76,7 +68,8 @@ end
 --- Iterates the exported tokens (from enabled sets) in name order:
 -- `for name, value, info in r:each() do ... end`.
 function Resolved:each()
-  local i, names = 0, self._exported
+  local _, names = sorted(self)
+  local i = 0
   return function()
     i = i + 1
     local name = names[i]
@@ -100,7 +93,7 @@ function Resolved:dependents(name)
   if not users then
     users = {}
     for _, n in ipairs(self._all) do
-      for _, r in ipairs(self._engine.refs[n]) do
+      for _, r in ipairs(self._engine.refs_of(n)) do
         local list = users[r]
         if not list then list = {}; users[r] = list end
         list[#list + 1] = n
@@ -129,13 +122,15 @@ end
 function Resolved:diff(other)
   local out, seen = {}, {}
   local a, b = self._engine.values, other._engine.values
-  for _, list in ipairs { self._exported, other._exported } do
+  local _, mine = sorted(self)
+  local _, theirs = sorted(other)
+  for _, list in ipairs { mine, theirs } do
     for _, name in ipairs(list) do
       if not seen[name] then
         seen[name] = true
-        local ea = self._tokens[name] and self._tokens[name].status == "enabled"
-        local eb = other._tokens[name] and other._tokens[name].status == "enabled"
-        if ea ~= eb or not deep_equal(a[name], b[name]) then out[#out + 1] = name end
+        if is_exported(self, name) ~= is_exported(other, name) or not deep_equal(a[name], b[name]) then
+          out[#out + 1] = name
+        end
       end
     end
   end
@@ -145,15 +140,17 @@ end
 
 --- The exported tokens as one table, name -> value.
 function Resolved:flat()
-  local out, values = {}, self._engine.values
-  for _, name in ipairs(self._exported) do out[name] = values[name] end
+  local out, values, origin = {}, self._engine.values, self._origin
+  for _, name in ipairs(self._all) do
+    if origin[name].status == "enabled" then out[name] = values[name] end
+  end
   return out
 end
 
 --- Failed tokens (exported or not) as an array of `{name, reason}`, by name.
 function Resolved:failures()
   local out, failed = {}, self._engine.failed
-  for _, name in ipairs(self._all) do
+  for _, name in ipairs((sorted(self))) do
     if failed[name] then out[#out + 1] = { name = name, reason = failed[name] } end
   end
   return out
@@ -161,9 +158,13 @@ end
 
 --- Counts: `{tokens, exported, failed, sets, seconds}`.
 function Resolved:stats()
-  local nfailed = 0
-  for _, name in ipairs(self._all) do if self._engine.failed[name] then nfailed = nfailed + 1 end end
-  return { tokens = #self._all, exported = #self._exported, failed = nfailed, sets = #self._sets, seconds = self._seconds }
+  local nfailed, nexported = 0, 0
+  local failed, origin = self._engine.failed, self._origin
+  for _, name in ipairs(self._all) do
+    if failed[name] then nfailed = nfailed + 1 end
+    if origin[name].status == "enabled" then nexported = nexported + 1 end
+  end
+  return { tokens = #self._all, exported = nexported, failed = nfailed, sets = #self._sets, seconds = self._seconds }
 end
 
 function Resolved:__tostring()

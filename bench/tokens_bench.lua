@@ -1,0 +1,90 @@
+-- Token engine benchmarks: a synthetic 50k-token set (bench/gen-tokens.lua)
+-- and, when fetched (bench/fetch-tokensets.sh), the Designsystemet set; each
+-- end to end (load + resolve) against Style Dictionary 5 + sd-transforms on
+-- the same input in the same run (node); and a 1000-alias chain.
+-- Ratios: Style Dictionary time / ours (higher is better), or target / ours
+-- for the absolute targets.
+local tf = require "tokenflow"
+local benchlib = require "benchlib"
+
+local sets_dir = os.getenv("TOKENSETS_DIR") or "/tmp/tokenflow-tokensets"
+local npm_dir = sets_dir .. "/npm"
+local work = os.tmpname()
+os.remove(work)
+assert(os.execute("mkdir -p '" .. work .. "'"))
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+-- Median seconds of load + resolve.
+local function ours(path, sel, rounds)
+  local failed, count
+  local t = benchlib.time(function()
+    local set = assert(tf.tokens.load(path))
+    local r = assert(set:resolve(sel))
+    local s = r:stats()
+    failed, count = s.failed, s.tokens
+  end, 1, rounds or 5)
+  return t, count, failed
+end
+
+-- Style Dictionary's own timing of load + resolve (node start-up excluded),
+-- median of 3 runs; nil and a reason when it is not installed.
+local function peer(path, args)
+  if not exists(npm_dir .. "/node_modules/style-dictionary/package.json") then
+    return nil, "Style Dictionary not installed (run bench/fetch-tokensets.sh)"
+  end
+  os.execute("cp bench/sd-resolve.mjs '" .. npm_dir .. "/'")
+  local samples = {}
+  for i = 1, 3 do
+    local p = io.popen("cd '" .. npm_dir .. "' && node sd-resolve.mjs '" .. path .. "' " .. (args or "") .. " --time-only 2>/dev/null")
+    local out = p:read("a")
+    p:close()
+    local s = tonumber(out:match('"seconds":([%d.eE+-]+)'))
+    if not s then return nil, "Style Dictionary run failed" end
+    samples[i] = s
+  end
+  table.sort(samples)
+  return samples[2]
+end
+
+local function compare(name, path, sel, peer_args)
+  local t, count, failed = ours(path, sel)
+  local details = string.format("ours=%.1fms per_token=%.2fus tokens=%d failed=%d", t * 1000, t / count * 1e6, count, failed)
+  local sd, why = peer(path, peer_args)
+  if sd then
+    benchlib.line(name .. "_vs_sd", sd / t, string.format("%s sd=%.1fms (target >= 20x)", details, sd * 1000))
+  else
+    print(string.format("skip %s_vs_sd: %s; %s", name, why, details))
+  end
+  return t
+end
+
+-- 1. synthetic 50k
+local syn = work .. "/synthetic"
+assert(os.execute("lua5.4 bench/gen-tokens.lua '" .. syn .. "' 50000"))
+local t50 = compare("tokens_50k", syn, nil, "")
+benchlib.line("tokens_50k_time", 1.0 / t50, string.format("ours=%.1fms (target < 1000ms)", t50 * 1000))
+
+-- 2. Designsystemet (fetched)
+local ds = sets_dir .. "/designsystemet"
+if exists(ds .. "/$metadata.json") then
+  local themes = { "medium", "brand", "Primary", "Light", "Semantic", "accent", "brand2" }
+  local args = {}
+  for _, th in ipairs(themes) do args[#args + 1] = "--theme " .. th end
+  compare("tokens_designsystemet", ds, { themes = themes }, table.concat(args, " "))
+else
+  print("skip tokens_designsystemet: not fetched (run bench/fetch-tokensets.sh)")
+end
+
+-- 3. a 1000-alias chain, resolve only
+local chain = { core = { a1 = { value = "4px", type = "spacing" } } }
+for i = 2, 1000 do chain.core["a" .. i] = { value = "{a" .. (i - 1) .. "}", type = "spacing" } end
+local chain_set = assert(tf.tokens.new(chain))
+local tc = benchlib.time(function() assert(chain_set:resolve():get("a1000") == "4px") end, 1, 9)
+benchlib.line("tokens_chain_1000", 0.005 / tc, string.format("ours=%.2fms (target < 5ms)", tc * 1000))
+
+os.execute("rm -rf '" .. work .. "'")
