@@ -56,6 +56,30 @@ local function is_exported(self, name)
   return o ~= nil and o.status == "enabled"
 end
 
+-- The info table of a token, built on first request.
+local function info_of(self, name)
+  local info = self._info[name]
+  if info then return info end
+  local def = self._tokens[name]
+  if not def then return nil end
+  local e = self._engine
+  local refs = e.refs_of(name)
+  local deps, id = {}, nil
+  local interner = self._names
+  if interner then
+    id = interner:intern(name)
+    for i, r in ipairs(refs) do deps[i] = interner:intern(r) end
+  end
+  local origin = self._origin[name]
+  info = {
+    type = e.types[name], failed = e.failed[name] and true or false, reason = e.failed[name] or nil,
+    raw = def.value, refs = refs, deps = deps, id = id, set = origin.set,
+    exported = origin.status == "enabled", description = def.description, modify = def.modify,
+  }
+  self._info[name] = info
+  return info
+end
+
 --- The resolved value of a token and its info `{type, failed, reason, raw,
 -- refs, deps, id, set, exported}` (`deps` and `id` are interner ids).
 -- Returns nil for a name no set defines.
