@@ -92,7 +92,7 @@ function flatten.walk(doc, opts)
       if type(k) == "string" and type(v) == "table" and k:byte(1) ~= 36 then -- 36: "$"
         local name = path == "" and k or path .. "." .. k
         local head = first or k
-        if not utf8.len(k) then
+        if k:find("[\128-\255]") and not utf8.len(k) then
           local shown = name:gsub("[\128-\255]", function(c) return string.format("\\x%02X", c:byte()) end)
           return fail(file, shown, "token name is not valid UTF-8")
         end

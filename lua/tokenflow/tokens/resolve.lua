@@ -20,7 +20,7 @@ local concat, type, pairs, next = table.concat, type, pairs, next
 local NEED = setmetatable({}, { __name = "tokenflow.tokens.NEED" })
 resolve.NEED = NEED
 
-local IN, DONE = 1, 2
+local IN, DONE, EXPANDED = 1, 2, 3 -- EXPANDED: on the stack, references pushed
 local NO_REFS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
 -- Types whose values are never math or colour functions.
@@ -64,7 +64,7 @@ function resolve.engine(tokens)
   local state, values, failed, found = {}, {}, {}, {}
   local templates = {} -- memo: text -> parsed references
   local types = {}
-  local engine = { state = state, values = values, failed = failed, refs = found, types = types }
+  local engine = { values = values, failed = failed }
 
   -- ctx: {refs = {names}, reason = first failure, type = referenced type}
   local function fail(ctx, reason)
@@ -86,9 +86,9 @@ function resolve.engine(tokens)
       if st == DONE then
         note_ref(ctx, name)
         if failed[name] then return "failed" end
-        if not ctx.type then ctx.type = types[name] end
+        if not ctx.type then ctx.type = types[name] or def.type end
         return "ok", values[name]
-      elseif st == IN then
+      elseif st == IN or st == EXPANDED then
         note_ref(ctx, name)
         return "cycle"
       end
@@ -257,9 +257,8 @@ function resolve.engine(tokens)
         local dep = #p == 1 and p[1]
         if dep and state[dep] == DONE and tokens[dep] and not failed[dep] then
           values[name] = values[dep]
-          failed[name] = false
           found[name] = dep
-          types[name] = def.type or types[dep]
+          if not def.type then types[name] = types[dep] or tokens[dep].type end
           return true
         end
       end
@@ -272,9 +271,9 @@ function resolve.engine(tokens)
       if v == NEED then return NEED, dep end
     end
     values[name] = v
-    failed[name] = ctx.reason or false
-    found[name] = ctx.refs or NO_REFS
-    types[name] = def.type or ctx.type
+    if ctx.reason then failed[name] = ctx.reason end
+    if ctx.refs then found[name] = ctx.refs end
+    if not def.type then types[name] = ctx.type end
     return true
   end
 
@@ -300,14 +299,14 @@ function resolve.engine(tokens)
     return pushed
   end
 
-  local stack, expanded = {}, {}
+  local stack = {}
   local function run_from(root)
     stack[1] = root
     state[root] = IN
     while #stack > 0 do
       local name = stack[#stack]
-      if not expanded[name] then
-        expanded[name] = true
+      if state[name] == IN then
+        state[name] = EXPANDED
         if push_static_deps(name, stack) then goto continue end
       end
       local ok, dep = attempt(name)
@@ -334,7 +333,12 @@ function resolve.engine(tokens)
   function engine.refs_of(name)
     local r = found[name]
     if type(r) == "string" then return { r } end
-    return r
+    return r or NO_REFS
+  end
+
+  --- The type of a token: its own, or the type of what it references.
+  function engine.type_of(name)
+    return types[name] or (tokens[name] and tokens[name].type)
   end
 
   --- Evaluates text against the resolved tokens: value, failure reason, refs.

@@ -72,7 +72,7 @@ local function info_of(self, name)
   end
   local origin = self._origin[name]
   info = {
-    type = e.types[name], failed = e.failed[name] and true or false, reason = e.failed[name] or nil,
+    type = e.type_of(name), failed = e.failed[name] and true or false, reason = e.failed[name] or nil,
     raw = def.value, refs = refs, deps = deps, id = id, set = origin.set,
     exported = origin.status == "enabled", description = def.description, modify = def.modify,
   }
