@@ -22,6 +22,15 @@ local function theme_names(list)
   return table.concat(out, ", ")
 end
 
+-- Appends the enabled and source sets in `order` to out.
+local function append_in_use(out, order, status)
+  for _, name in ipairs(order) do
+    local st = status[name]
+    if st == "enabled" or st == "source" then out[#out + 1] = { name = name, status = st } end
+  end
+  return out
+end
+
 --- The sets of `source` for a selection `{theme=} | {themes={...}} | {sets=}`:
 -- an array of `{name, status}` (status "enabled", "source" or "unused"),
 -- lowest priority first. Returns nil and a message for an unknown theme or set.
@@ -45,11 +54,7 @@ function themes.select(source, sel)
     for _, name in ipairs(order) do
       if status[name] == nil then out[#out + 1] = { name = name, status = "unused" } end
     end
-    for _, name in ipairs(order) do
-      local st = status[name]
-      if st == "enabled" or st == "source" then out[#out + 1] = { name = name, status = st } end
-    end
-    return out
+    return append_in_use(out, order, status)
   end
   if sel.sets ~= nil then
     local status = {}
@@ -62,11 +67,7 @@ function themes.select(source, sel)
       if not source.sets[name] then return nil, string.format("unknown set '%s'", tostring(name)) end
       if not rank[st] then return nil, string.format("set '%s': status must be enabled, source or disabled", name) end
     end
-    for _, name in ipairs(order) do
-      local st = status[name]
-      if st == "enabled" or st == "source" then out[#out + 1] = { name = name, status = st } end
-    end
-    return out
+    return append_in_use(out, order, status)
   end
   for _, name in ipairs(order) do out[#out + 1] = { name = name, status = "enabled" } end
   return out
