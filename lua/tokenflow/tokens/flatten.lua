@@ -51,13 +51,6 @@ for _, t in ipairs { "number", "opacity", "sizing", "spacing", "borderRadius", "
   shapes[t] = { "a string or a number", scalar }
 end
 
---- Checks that value fits type. Returns true, or false and what was expected.
-function flatten.check_shape(ttype, value)
-  local shape = shapes[ttype]
-  if not shape or shape[2](value) or is_ref(value) then return true end
-  return false, shape[1]
-end
-
 local token_keys = { type = true, description = true }
 
 -- A table that is all token metadata but no value: a token missing its value.
@@ -80,6 +73,7 @@ end
 -- Returns out, or nil and a message naming the file and the token path.
 function flatten.walk(doc, opts)
   local file, ts, out = opts.file, opts.format == "tokens-studio", opts.out or {}
+  local n = #out
   if type(doc) ~= "table" then return fail(file, "", "expected an object of tokens, got %s", type(doc)) end
   -- explicit stack: {table, dotted path, first segment, inherited type}
   local stack = { { doc, "", nil, nil } }
@@ -102,15 +96,17 @@ function flatten.walk(doc, opts)
           local ttype = v["$type"] or (ts and type(v.type) == "string" and v.type) or gtype
           if ttype == nil and ts then ttype = head end
           if type(ttype) ~= "string" then ttype = nil end
-          local ok, expected = flatten.check_shape(ttype, value)
-          if not ok then
+          local shape = shapes[ttype]
+          if shape and not shape[2](value) and not is_ref(value) then
+            local expected = shape[1]
             return fail(file, name, "value of type '%s' must be %s, got %s", ttype, expected,
               type(value) == "table" and (is_array(value) and "an array" or "an object") or type(value))
           end
           local ext = v["$extensions"]
           local studio = type(ext) == "table" and ext["studio.tokens"]
           local modify = type(studio) == "table" and type(studio.modify) == "table" and studio.modify or nil
-          out[#out + 1] = {
+          n = n + 1
+          out[n] = {
             name = name, value = value, type = ttype,
             description = v["$description"] or (ts and v.description) or nil,
             modify = modify, extensions = ext,

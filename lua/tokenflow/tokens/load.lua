@@ -103,16 +103,17 @@ local function read_order(meta, file)
   return meta.tokenSetOrder
 end
 
+-- Adds a document's tokens to set `name` (created on first use). On error
+-- the caller drops the whole source, so a partly filled set never escapes.
 local function add_set(source, name, file, doc)
-  local defs, err = flatten.walk(doc, { file = file, format = source.format })
-  if not defs then return nil, err end
   local set = source.sets[name]
   if not set then
     set = { name = name, file = file, tokens = {} }
     source.sets[name] = set
     source.order[#source.order + 1] = name
   end
-  for _, d in ipairs(defs) do set.tokens[#set.tokens + 1] = d end
+  local defs, err = flatten.walk(doc, { file = file, format = source.format, out = set.tokens })
+  if not defs then return nil, err end
   return true
 end
 

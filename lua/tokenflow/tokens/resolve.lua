@@ -63,6 +63,16 @@ end
 function resolve.engine(tokens)
   local state, values, failed, found = {}, {}, {}, {}
   local templates = {} -- memo: text -> parsed references
+  local lone = {} -- memo: text -> the name it references when it is just "{name}", or false
+
+  local function lone_ref(text)
+    local name = lone[text]
+    if name == nil then
+      name = text:match("^{([^{}$]+)}$") or false
+      lone[text] = name
+    end
+    return name
+  end
   local types = {}
   local engine = { values = values, failed = failed }
 
@@ -176,16 +186,18 @@ function resolve.engine(tokens)
 
   -- Colour functions and math on text without references; memoised per
   -- text, since real sets repeat values a lot.
-  local finished = {}
+  local finished, finish_failed = {}, {}
   local function finish(v, ctx)
-    local hit = finished[v]
-    if hit == nil then
-      local out, reason = tmath.apply(colorfn.apply(v))
-      hit = { out, reason or false }
-      finished[v] = hit
+    local out = finished[v]
+    if out == nil then
+      local reason
+      out, reason = tmath.apply(colorfn.apply(v))
+      finished[v] = out
+      if reason then finish_failed[v] = reason end
     end
-    if hit[2] then fail(ctx, hit[2]) end
-    return hit[1]
+    local reason = finish_failed[v]
+    if reason then fail(ctx, reason) end
+    return out
   end
 
   -- A string value through references, colour functions and math.
@@ -251,13 +263,10 @@ function resolve.engine(tokens)
     local raw = def.value
     if type(raw) == "string" and not def.modify then
       -- fast path for the most common token, a lone alias of a resolved token
-      local t = refs.parse(raw, templates)
-      if t and #t == 1 then
-        local p = t[1].parts
-        local dep = #p == 1 and p[1]
-        if dep and state[dep] == DONE and tokens[dep] and not failed[dep] then
-          values[name] = values[dep]
-          found[name] = dep
+      local dep = lone_ref(raw)
+      if dep then
+        if state[dep] == DONE and tokens[dep] and not failed[dep] then
+          values[name] = values[dep] -- refs_of(name) derives the reference from the text
           if not def.type then types[name] = types[dep] or tokens[dep].type end
           return true
         end
@@ -277,45 +286,60 @@ function resolve.engine(tokens)
     return true
   end
 
-  -- Pushes the not yet resolved plain references of a token's value, so the
-  -- token is usually resolved on its first attempt. Returns true if any.
-  local function push_static_deps(name, stack)
+  -- Pushes the not yet resolved plain references of a token's value onto
+  -- stack[sp+1...], so the token is usually resolved on its first attempt.
+  -- Returns the new top of the stack.
+  local function push_static_deps(name, stack, sp)
     local v = tokens[name].value
-    if type(v) ~= "string" then return false end
+    if type(v) ~= "string" then return sp end
+    local dep = lone_ref(v)
+    if dep then
+      if tokens[dep] and not state[dep] then
+        state[dep] = IN
+        sp = sp + 1
+        stack[sp] = dep
+      end
+      return sp
+    end
     local t = refs.parse(v, templates)
-    if not t then return false end
-    local pushed = false
+    if not t then return sp end
     for i = 1, #t do
       local p = t[i]
       if type(p) == "table" and #p.parts == 1 then
-        local dep = p.parts[1]
+        dep = p.parts[1]
         if tokens[dep] and not state[dep] then
           state[dep] = IN
-          stack[#stack + 1] = dep
-          pushed = true
+          sp = sp + 1
+          stack[sp] = dep
         end
       end
     end
-    return pushed
+    return sp
   end
 
   local stack = {}
   local function run_from(root)
+    local sp = 1
     stack[1] = root
     state[root] = IN
-    while #stack > 0 do
-      local name = stack[#stack]
+    while sp > 0 do
+      local name = stack[sp]
       if state[name] == IN then
         state[name] = EXPANDED
-        if push_static_deps(name, stack) then goto continue end
+        local top = push_static_deps(name, stack, sp)
+        if top > sp then sp = top goto continue end
       end
-      local ok, dep = attempt(name)
-      if ok == NEED then
-        state[dep] = IN
-        stack[#stack + 1] = dep
-      else
-        state[name] = DONE
-        stack[#stack] = nil
+      do
+        local ok, dep = attempt(name)
+        if ok == NEED then
+          state[dep] = IN
+          sp = sp + 1
+          stack[sp] = dep
+        else
+          state[name] = DONE
+          stack[sp] = nil
+          sp = sp - 1
+        end
       end
       ::continue::
     end
@@ -332,8 +356,11 @@ function resolve.engine(tokens)
   --- The names a token references (an array).
   function engine.refs_of(name)
     local r = found[name]
-    if type(r) == "string" then return { r } end
-    return r or NO_REFS
+    if r then return r end
+    local raw = tokens[name] and tokens[name].value
+    local dep = type(raw) == "string" and lone_ref(raw)
+    if dep and tokens[dep] then return { dep } end
+    return NO_REFS
   end
 
   --- The type of a token: its own, or the type of what it references.
