@@ -78,7 +78,8 @@ for k in pairs(ours) do names[#names + 1] = k; seen[k] = true end
 for k in pairs(sd) do if not seen[k] then names[#names + 1] = k end end
 table.sort(names)
 
-local exact, equivalent, diffs = 0, 0, {}
+local exact, equivalent, diffs, notes = 0, 0, {}, {}
+local verbose = os.getenv("CONFORMANCE_VERBOSE") == "1"
 for _, name in ipairs(names) do
   local a, b = ours[name], sd[name]
   if a ~= nil and b ~= nil and equal(a, b) then
@@ -89,6 +90,13 @@ for _, name in ipairs(names) do
     if a ~= nil and b ~= nil and close_numbers(norm(a, k), norm(b, k), k) then
       equivalent = equivalent + 1
       for kind in pairs(k) do kinds[kind] = (kinds[kind] or 0) + 1 end
+      if verbose then
+        local list = {}
+        for kind in pairs(k) do list[#list + 1] = kind end
+        table.sort(list)
+        notes[#notes + 1] = string.format("  %s (%s)\n    tokenflow: %s\n    sd:        %s", name,
+          table.concat(list, ", "), cjson.encode(a), cjson.encode(b))
+      end
     else
       diffs[#diffs + 1] = string.format("  %s\n    tokenflow: %s\n    sd:        %s", name,
         a == nil and "(absent)" or cjson.encode(a), b == nil and "(absent)" or cjson.encode(b))
@@ -101,4 +109,5 @@ local klist = {}
 for kind, n in pairs(kinds) do klist[#klist + 1] = string.format("  %s: %d tokens", kind, n) end
 table.sort(klist)
 if #klist > 0 then print("notation differences (counted as equivalent):") print(table.concat(klist, "\n")) end
+if #notes > 0 then print("notation differences:") print(table.concat(notes, "\n")) end
 if #diffs > 0 then print("differences:") print(table.concat(diffs, "\n")) end

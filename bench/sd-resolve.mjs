@@ -80,7 +80,7 @@ const sd = new StyleDictionary({
   log: { verbosity: 'silent', warnings: 'disabled', errors: { brokenReferences: 'console' } },
   platforms: {
     flat: {
-      transforms: ['ts/resolveMath', 'ts/color/modifiers'],
+      transforms: ['ts/resolveMath', 'ts/color/modifiers', 'ts/color/css/hexrgba'],
       ...(digits !== undefined ? { mathFractionDigits: digits } : {}),
       files: [{ destination: 'ignored.json', format: 'tokenflow/flat' }],
     },
