@@ -77,6 +77,13 @@ describe("bin/tokenflow resolve", function()
     assert.matches("unknown command 'frobnicate'", err)
   end)
 
+  it("combines several --theme options", function()
+    local code, out = run("resolve examples/tokens/studio --theme light --theme dark --format flat")
+    assert.are.equal(0, code)
+    -- both themes enable their own set; the later set in tokenSetOrder (dark) wins
+    assert.are.equal("#1b2430", cjson.decode(out)["color.bg"])
+  end)
+
   it("runs from another directory", function()
     local code, out = run("resolve examples/tokens/studio --format flat")
     assert.are.equal(0, code)

@@ -39,6 +39,16 @@ describe("tf.tokens formats", function()
       h.rmdir(dir)
     end)
 
+    it("loads a deeply nested file (set order then falls back to names)", function()
+      local dir = h.tmpdir()
+      local deep = string.rep('{"g": ', 600) .. '{"value": "1", "type": "number"}' .. string.rep("}", 600)
+      h.write(dir, "deep.json", '{"core": ' .. deep .. "}")
+      local set = assert(tf.tokens.load(dir .. "/deep.json"))
+      local r = assert(set:resolve())
+      assert.are.equal(1, r:stats().tokens)
+      h.rmdir(dir)
+    end)
+
     it("accepts $value and $type in Tokens Studio files", function()
       local set = assert(tf.tokens.new {
         ["$metadata"] = { tokenSetOrder = { "core" } },

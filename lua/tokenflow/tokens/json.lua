@@ -52,8 +52,10 @@ end
 --- Names of the top-level keys of a JSON object, in the order written
 -- (unescaped only for plain keys; keys with escapes are returned as written).
 function json.key_order(text)
-  local keys = lpeg.match(toplevel, text)
-  return keys or {}
+  -- very deep nesting can exhaust LPeg's backtrack stack; the order is then
+  -- unknown and callers fall back to sorting names
+  local ok, keys = pcall(lpeg.match, toplevel, text)
+  return ok and keys or {}
 end
 
 --- Reads a whole file. Returns its text, or nil and a message naming it.
