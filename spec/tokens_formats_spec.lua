@@ -109,6 +109,17 @@ describe("tf.tokens formats", function()
       assert.are.equal("color", ainfo.type)
     end)
 
+    it("keeps $description and ignores $deprecated and $extensions", function()
+      local set = assert(tf.tokens.new {
+        old = { ["$type"] = "number", ["$deprecated"] = "use new", ["$extensions"] = { ["com.example"] = { x = 1 } },
+          n = { ["$value"] = 3, ["$description"] = "three", ["$deprecated"] = true } },
+      })
+      local v, info = set:resolve():get("old.n")
+      assert.are.equal(3, v)
+      assert.are.equal("three", info.description)
+      assert.are.equal("number", info.type)
+    end)
+
     it("keeps 2025.10 value objects as objects", function()
       local r = assert(tf.tokens.load("examples/tokens/dtcg")):resolve()
       local c = r:get("color.blue.500")
