@@ -5,7 +5,7 @@
 # DIR defaults to the Designsystemet set fetched by bench/fetch-tokensets.sh
 # (run first if missing), with one theme per group; then the small probe set
 # bench/conformance-probe shows where Tokens Studio semantics (which we
-# follow) and sd-transforms differ. CONFORMANCE_VERBOSE=1 lists every token.
+# follow) and sd-transforms differ; then 500 random colour modifiers. CONFORMANCE_VERBOSE=1 lists every token.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 sets=${TOKENSETS_DIR:-/tmp/tokenflow-tokensets}
@@ -28,4 +28,9 @@ else
   compare "$sets/designsystemet" --theme medium --theme brand --theme Primary --theme Light \
     --theme Semantic --theme accent --theme brand2
   compare "$root/bench/conformance-probe"
+  echo "== colour modifiers, 500 random cases"
+  cp "$root/bench/sd-modify.mjs" "$sets/npm/"
+  (cd "$root" && LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" lua5.4 bench/conformance-colors.lua gen 500 "$out/cases.json")
+  (cd "$sets/npm" && node sd-modify.mjs "$out/cases.json") > "$out/expected.json"
+  (cd "$root" && LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" lua5.4 bench/conformance-colors.lua compare "$out/cases.json" "$out/expected.json")
 fi

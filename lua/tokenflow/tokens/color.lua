@@ -225,9 +225,11 @@ function color.to(c, space)
     local r, g, b = hsl_to_srgb(c[1], c[2], c[3])
     return color.new(space, r, g, b, c.alpha)
   end
-  local coords = { c[1], c[2], c[3] }
-  for i = 1, 3 do if coords[i] ~= coords[i] then coords[i] = 0 / 0 end end
-  local out = from_xyz[space](to_xyz[c.space](coords))
+  if (c.space == "oklch" and space == "oklab") or (c.space == "lch" and space == "lab") then
+    local a, b = cartesian(c[2], c[3])
+    return color.new(space, c[1], a, b, c.alpha)
+  end
+  local out = from_xyz[space](to_xyz[c.space]({ c[1], c[2], c[3] }))
   return color.new(space, out[1], out[2], out[3], c.alpha)
 end
 
