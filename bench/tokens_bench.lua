@@ -20,50 +20,54 @@ local function exists(path)
   return false
 end
 
--- Median seconds of load + resolve, each run cold in a fresh process (as
--- the peer is), and the token and failure counts.
-local function ours(path, themes)
-  local samples, count, failed = {}, 0, 0
-  for i = 1, 5 do
-    local p = io.popen("lua5.4 bench/tokens_once.lua '" .. path .. "' " .. table.concat(themes or {}, " "))
-    local out = p:read("a")
-    p:close()
-    local s, c, f = out:match("^([%d.]+) (%d+) (%d+)")
-    assert(s, "tokens_once.lua failed: " .. out)
-    samples[i], count, failed = tonumber(s), tonumber(c), tonumber(f)
-  end
-  table.sort(samples)
-  return samples[3], count, failed
+-- One cold load + resolve in a fresh process: seconds, tokens, failed.
+local function ours_once(path, themes)
+  local p = io.popen("lua5.4 bench/tokens_once.lua '" .. path .. "' " .. table.concat(themes or {}, " "))
+  local out = p:read("a")
+  p:close()
+  local s, c, f = out:match("^([%d.]+) (%d+) (%d+)")
+  assert(s, "tokens_once.lua failed: " .. out)
+  return tonumber(s), tonumber(c), tonumber(f)
 end
 
--- Style Dictionary's own timing of load + resolve (node start-up excluded),
--- median of 3 runs; nil and a reason when it is not installed.
-local function peer(path, args)
+-- One Style Dictionary run, its own timing of load + resolve (node start-up
+-- excluded); nil and a reason when it is not installed or fails.
+local function peer_once(path, args)
   if not exists(npm_dir .. "/node_modules/style-dictionary/package.json") then
     return nil, "Style Dictionary not installed (run bench/fetch-tokensets.sh)"
   end
-  os.execute("cp bench/sd-resolve.mjs '" .. npm_dir .. "/'")
-  local samples = {}
-  for i = 1, 3 do
-    local p = io.popen("cd '" .. npm_dir .. "' && node sd-resolve.mjs '" .. path .. "' " .. (args or "") .. " --time-only 2>/dev/null")
-    local out = p:read("a")
-    p:close()
-    local s = tonumber(out:match('"seconds":([%d.eE+-]+)'))
-    if not s then return nil, "Style Dictionary run failed" end
-    samples[i] = s
-  end
-  table.sort(samples)
-  return samples[2]
+  local p = io.popen("cd '" .. npm_dir .. "' && node sd-resolve.mjs '" .. path .. "' " .. (args or "") .. " --time-only 2>/dev/null")
+  local out = p:read("a")
+  p:close()
+  local s = tonumber(out:match('"seconds":([%d.eE+-]+)'))
+  if not s then return nil, "Style Dictionary run failed" end
+  return s
 end
 
+local function median(list)
+  table.sort(list)
+  return list[(#list + 1) // 2]
+end
+
+-- Runs ours and the peer alternately (so machine load hits both alike) and
+-- prints medians.
 local function compare(name, path, themes, peer_args)
-  local t, count, failed = ours(path, themes)
+  os.execute("cp bench/sd-resolve.mjs '" .. npm_dir .. "/' 2>/dev/null")
+  local mine, theirs, count, failed, why = {}, {}, 0, 0, nil
+  for i = 1, 5 do
+    mine[i], count, failed = ours_once(path, themes)
+    if not why then
+      local s, err = peer_once(path, peer_args)
+      if s then theirs[#theirs + 1] = s else why = err end
+    end
+  end
+  local t = median(mine)
   local details = string.format("ours=%.1fms per_token=%.2fus tokens=%d failed=%d", t * 1000, t / count * 1e6, count, failed)
-  local sd, why = peer(path, peer_args)
-  if sd then
-    benchlib.line(name .. "_vs_sd", sd / t, string.format("%s sd=%.1fms (target >= 20x)", details, sd * 1000))
-  else
+  if why then
     print(string.format("skip %s_vs_sd: %s; %s", name, why, details))
+  else
+    local sd = median(theirs)
+    benchlib.line(name .. "_vs_sd", sd / t, string.format("%s sd=%.1fms (target >= 20x)", details, sd * 1000))
   end
   return t
 end

@@ -68,12 +68,13 @@ local function fail(file, name, fmt, ...)
   return nil, string.format("%s: %s: " .. fmt, file, name ~= "" and name or "(root)", ...)
 end
 
---- Flattens one set (Tokens Studio) or one DTCG document into `out`, an array
--- of definitions `{name, value, type, description, modify, extensions}`.
--- Returns out, or nil and a message naming the file and the token path.
+--- Flattens one set (Tokens Studio) or one DTCG document into `out`, a map
+-- name -> definition `{name, value, type, description, modify, extensions}`
+-- (a later definition of a name replaces an earlier one). Returns out and the
+-- number of tokens read, or nil and a message naming the file and token path.
 function flatten.walk(doc, opts)
   local file, ts, out = opts.file, opts.format == "tokens-studio", opts.out or {}
-  local n = #out
+  local n = 0
   if type(doc) ~= "table" then return fail(file, "", "expected an object of tokens, got %s", type(doc)) end
   -- explicit stack: {table, dotted path, first segment, inherited type}
   local stack = { { doc, "", nil, nil } }
@@ -106,7 +107,7 @@ function flatten.walk(doc, opts)
           local studio = type(ext) == "table" and ext["studio.tokens"]
           local modify = type(studio) == "table" and type(studio.modify) == "table" and studio.modify or nil
           n = n + 1
-          out[n] = {
+          out[name] = {
             name = name, value = value, type = ttype,
             description = v["$description"] or (ts and v.description) or nil,
             modify = modify, extensions = ext,
@@ -119,7 +120,7 @@ function flatten.walk(doc, opts)
       end
     end
   end
-  return out
+  return out, n
 end
 
 return flatten

@@ -90,17 +90,19 @@ end
 
 -- Merges the selected sets: later wins; objects merge shallowly between
 -- sets in use, arrays and everything else replace. Returns name -> definition
--- (shared with the source unless merged) and name -> {set, status}.
+-- (shared with the source unless merged; read-only) and name -> {set, status}.
 local function merge(source, selection)
+  if #selection == 1 then
+    -- one set: its own map serves as is
+    local s = selection[1]
+    local where = { set = s.name, status = s.status, in_use = s.status ~= "unused" }
+    return source.sets[s.name].tokens, setmetatable({}, { __index = function() return where end })
+  end
   local merged, origin = {}, {}
   for _, s in ipairs(selection) do
-    local set = source.sets[s.name]
     local in_use = s.status ~= "unused"
     local where = { set = s.name, status = s.status, in_use = in_use }
-    local tokens = set.tokens
-    for i = 1, #tokens do
-      local d = tokens[i]
-      local name = d.name
+    for name, d in pairs(source.sets[s.name].tokens) do
       local prev = merged[name]
       if prev then
         local value = d.value
@@ -145,7 +147,7 @@ end
 
 function TokenSet:__tostring()
   local n = 0
-  for _, s in pairs(self._source.sets) do n = n + #s.tokens end
+  for _, s in pairs(self._source.sets) do n = n + s.count end
   return string.format("tokenflow.TokenSet (%s, %d sets, %d themes, %d definitions)",
     self._source.format, #self._source.order, #self._source.themes, n)
 end

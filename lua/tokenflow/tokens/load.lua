@@ -2,7 +2,8 @@
 -- multi-file folder (`$metadata.json`, `$themes.json`, one file per set), a
 -- DTCG file, or a folder of DTCG files merged in name order; or the same
 -- structures as Lua tables. The result is a source: `{format, sets = {name ->
--- {name, file, tokens}}, order = {set names}, themes = {...}}`.
+-- {name, file, tokens = {token name -> definition}, count}}, order = {set
+-- names}, themes = {...}}`.
 -- Nothing is half-loaded: any error returns nil and a message.
 -- @module tokenflow.tokens.load
 
@@ -108,12 +109,13 @@ end
 local function add_set(source, name, file, doc)
   local set = source.sets[name]
   if not set then
-    set = { name = name, file = file, tokens = {} }
+    set = { name = name, file = file, tokens = {}, count = 0 }
     source.sets[name] = set
     source.order[#source.order + 1] = name
   end
-  local defs, err = flatten.walk(doc, { file = file, format = source.format, out = set.tokens })
-  if not defs then return nil, err end
+  local defs, count = flatten.walk(doc, { file = file, format = source.format, out = set.tokens })
+  if not defs then return nil, count end
+  set.count = set.count + count
   return true
 end
 

@@ -346,9 +346,8 @@ function resolve.engine(tokens)
   end
 
   --- Resolves every token.
-  function engine.run(names)
-    for i = 1, #names do
-      local name = names[i]
+  function engine.run()
+    for name in pairs(tokens) do
       if not state[name] then run_from(name) end
     end
   end

@@ -21,15 +21,10 @@ end
 -- `type`, `modify`) and their origin (name -> `{set, status}`). `opts.names`
 -- is the interner token names go into.
 function Resolved.new(tokens, origin, opts)
-  local all, n = {}, 0
-  for name in pairs(tokens) do
-    n = n + 1
-    all[n] = name
-  end
   local engine = resolve.engine(tokens)
-  engine.run(all)
+  engine.run()
   local self = setmetatable({
-    _tokens = tokens, _origin = origin, _engine = engine, _all = all, _sorted = false,
+    _tokens = tokens, _origin = origin, _engine = engine, _sorted = false,
     _names = opts.names, _info = {}, _sets = opts.sets or {},
     _seconds = opts.clock and opts.started and (opts.clock() - opts.started) or nil,
   }, Resolved)
@@ -40,7 +35,10 @@ end
 -- first use.
 local function sorted(self)
   if not self._sorted then
-    table.sort(self._all)
+    local all = {}
+    for name in pairs(self._tokens) do all[#all + 1] = name end
+    table.sort(all)
+    self._all = all
     local exported, origin = {}, self._origin
     for _, name in ipairs(self._all) do
       if origin[name].status == "enabled" then exported[#exported + 1] = name end
@@ -52,8 +50,7 @@ local function sorted(self)
 end
 
 local function is_exported(self, name)
-  local o = self._origin[name]
-  return o ~= nil and o.status == "enabled"
+  return self._tokens[name] ~= nil and self._origin[name].status == "enabled"
 end
 
 -- The info table of a token, built on first request.
@@ -116,7 +113,7 @@ function Resolved:dependents(name)
   local users = self._users
   if not users then
     users = {}
-    for _, n in ipairs(self._all) do
+    for n in pairs(self._tokens) do
       for _, r in ipairs(self._engine.refs_of(n)) do
         local list = users[r]
         if not list then list = {}; users[r] = list end
@@ -165,7 +162,7 @@ end
 --- The exported tokens as one table, name -> value.
 function Resolved:flat()
   local out, values, origin = {}, self._engine.values, self._origin
-  for _, name in ipairs(self._all) do
+  for name in pairs(self._tokens) do
     if origin[name].status == "enabled" then out[name] = values[name] end
   end
   return out
@@ -182,13 +179,14 @@ end
 
 --- Counts: `{tokens, exported, failed, sets, seconds}`.
 function Resolved:stats()
-  local nfailed, nexported = 0, 0
+  local ntokens, nfailed, nexported = 0, 0, 0
   local failed, origin = self._engine.failed, self._origin
-  for _, name in ipairs(self._all) do
+  for name in pairs(self._tokens) do
+    ntokens = ntokens + 1
     if failed[name] then nfailed = nfailed + 1 end
     if origin[name].status == "enabled" then nexported = nexported + 1 end
   end
-  return { tokens = #self._all, exported = nexported, failed = nfailed, sets = #self._sets, seconds = self._seconds }
+  return { tokens = ntokens, exported = nexported, failed = nfailed, sets = #self._sets, seconds = self._seconds }
 end
 
 function Resolved:__tostring()
