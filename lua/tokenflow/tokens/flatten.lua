@@ -69,7 +69,7 @@ local function fail(file, name, fmt, ...)
 end
 
 --- Flattens one set (Tokens Studio) or one DTCG document into `out`, a map
--- name -> definition `{name, value, type, description, modify, extensions}`
+-- name -> definition `{value, type, description, modify, extensions}`
 -- (a later definition of a name replaces an earlier one). Returns out and the
 -- number of tokens read, or nil and a message naming the file and token path.
 function flatten.walk(doc, opts)
@@ -103,15 +103,19 @@ function flatten.walk(doc, opts)
             return fail(file, name, "value of type '%s' must be %s, got %s", ttype, expected,
               type(value) == "table" and (is_array(value) and "an array" or "an object") or type(value))
           end
+          -- small tables: only the fields a token has (a constructor with
+          -- every field would reserve room for all of them)
+          local def = { value = value, type = ttype }
           local ext = v["$extensions"]
-          local studio = type(ext) == "table" and ext["studio.tokens"]
-          local modify = type(studio) == "table" and type(studio.modify) == "table" and studio.modify or nil
+          if ext ~= nil then
+            def.extensions = ext
+            local studio = type(ext) == "table" and ext["studio.tokens"]
+            if type(studio) == "table" and type(studio.modify) == "table" then def.modify = studio.modify end
+          end
+          local description = v["$description"] or (ts and v.description) or nil
+          if description ~= nil then def.description = description end
           n = n + 1
-          out[name] = {
-            name = name, value = value, type = ttype,
-            description = v["$description"] or (ts and v.description) or nil,
-            modify = modify, extensions = ext,
-          }
+          out[name] = def
         elseif valueless_token(v) then
           return fail(file, name, "token has neither value nor $value")
         else
