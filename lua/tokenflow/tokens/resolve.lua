@@ -61,7 +61,9 @@ end
 --- A new engine over `tokens` (name -> definition with `value`, `type`,
 -- `modify`). Returns the engine table with `run()` and `eval(text)`.
 function resolve.engine(tokens)
-  local state, values, failed, found = {}, {}, {}, {}
+  -- per token: state, value, failure reason, names referenced, type taken
+  -- from a reference (the last three only where there is one)
+  local state, values, failed, found, types = {}, {}, {}, {}, {}
   local templates = {} -- memo: text -> parsed references
   local lone = {} -- memo: text -> the name it references when it is just "{name}", or false
 
@@ -73,7 +75,7 @@ function resolve.engine(tokens)
     end
     return name
   end
-  local types = {}
+
   local engine = { values = values, failed = failed }
 
   -- ctx: {refs = {names}, reason = first failure, type = referenced type}
