@@ -80,7 +80,9 @@ const sd = new StyleDictionary({
   log: { verbosity: 'silent', warnings: 'disabled', errors: { brokenReferences: 'console' } },
   platforms: {
     flat: {
-      transforms: ['ts/resolveMath', 'ts/color/modifiers', 'ts/color/css/hexrgba'],
+      // DTCG files: Style Dictionary's own semantics plus the Tokens Studio
+      // colour modifiers; Tokens Studio files: the sd-transforms resolution steps
+      transforms: dtcg ? ['ts/color/modifiers'] : ['ts/resolveMath', 'ts/color/modifiers', 'ts/color/css/hexrgba'],
       ...(digits !== undefined ? { mathFractionDigits: digits } : {}),
       files: [{ destination: 'ignored.json', format: 'tokenflow/flat' }],
     },

@@ -43,6 +43,20 @@ describe("bin/tokenflow resolve", function()
     assert.are.equal("#1a66e6", flat["action.primary"].hex)
   end)
 
+  it("turns math on and off with --math", function()
+    local dir = h.tmpdir()
+    h.write(dir, "t.json", '{"size": {"$type": "number", "a": {"$value": 4}, "b": {"$value": "{size.a} * 2"}}}')
+    local code, out = run("resolve " .. dir .. "/t.json --format flat")
+    assert.are.equal(0, code)
+    assert.are.equal("4 * 2", cjson.decode(out)["size.b"])
+    code, out = run("resolve " .. dir .. "/t.json --format flat --math on")
+    assert.are.equal(0, code)
+    assert.are.equal(8, cjson.decode(out)["size.b"])
+    code = run("resolve " .. dir .. "/t.json --math maybe")
+    assert.are.equal(2, code)
+    h.rmdir(dir)
+  end)
+
   it("honours --input-format", function()
     local code, out = run("resolve examples/tokens/dtcg --input-format dtcg --format flat")
     assert.are.equal(0, code)
@@ -82,6 +96,11 @@ describe("bin/tokenflow resolve", function()
     assert.are.equal(0, code)
     -- both themes enable their own set; the later set in tokenSetOrder (dark) wins
     assert.are.equal("#1b2430", cjson.decode(out)["color.bg"])
+  end)
+
+  it("writes JSON with sorted keys and unescaped slashes", function()
+    local jsonout = require "tokenflow.tokens.jsonout"
+    assert.are.equal('{"a":"x/y","b":[1,2.5,"\\\\/"]}', jsonout.encode { b = { 1, 2.5, "\\/" }, a = "x/y" })
   end)
 
   it("runs from another directory", function()

@@ -122,6 +122,8 @@ describe("bad token input", function()
   it("raises on programming errors", function()
     assert.has_error(function() tf.tokens.load(42) end, "bad argument #1 to 'load' (string expected, got number)")
     assert.has_error(function() tf.tokens.new("x") end, "bad argument #1 to 'new' (table expected, got string)")
+    assert.has_error(function() tf.tokens.new({}, { math = "yes" }) end,
+      "bad argument #2 to 'new' (math must be a boolean, got string)")
     local set = assert(tf.tokens.new { core = {} })
     assert.has_error(function() set:resolve("dark") end, "bad argument #1 to 'resolve' (table expected, got string)")
     assert.has_error(function() set:resolve():eval(5) end, "bad argument #1 to 'eval' (string expected, got number)")

@@ -140,29 +140,46 @@ describe("tf.tokens formats", function()
 
     it("merges a folder of DTCG files in name order", function()
       local dir = h.tmpdir()
-      h.write(dir, "b.json", [[{"x": {"$value": "2", "$type": "number"}}]])
-      h.write(dir, "a.json", [[{"x": {"$value": "1", "$type": "number"}, "y": {"$value": "{x}"}}]])
+      h.write(dir, "b.json", [[{"x": {"$value": 2, "$type": "number"}}]])
+      h.write(dir, "a.json", [[{"x": {"$value": 1, "$type": "number"}, "y": {"$value": "{x}"}}]])
       local r = assert(tf.tokens.load(dir)):resolve()
       assert.are.equal(2, (r:get("x")))
       assert.are.equal(2, (r:get("y")))
       h.rmdir(dir)
     end)
 
-    it("substitutes a dimension object into text", function()
-      local r = assert(tf.tokens.new {
+    local function dtcg_doc()
+      return {
         size = { base = { ["$type"] = "dimension", ["$value"] = { value = 4, unit = "px" } },
-          double = { ["$type"] = "dimension", ["$value"] = "{size.base} * 2" } },
-      }):resolve()
-      assert.are.equal("8px", r:get("size.double"))
-    end)
-
-    it("applies colour functions to colour objects", function()
-      local r = assert(tf.tokens.new {
+          double = { ["$type"] = "dimension", ["$value"] = "{size.base} * 2" },
+          n = { ["$type"] = "number", ["$value"] = "8" } },
         c = { ["$type"] = "color",
           base = { ["$value"] = { colorSpace = "srgb", components = { 1, 0, 0 } } },
-          faded = { ["$value"] = "rgba({c.base}, 0.5)" } },
-      }):resolve()
+          faded = { ["$value"] = "rgba({c.base}, 0.5)" },
+          dark = { ["$value"] = "{c.base}",
+            ["$extensions"] = { ["studio.tokens"] = { modify = { type = "darken", value = "0.3", space = "srgb" } } } } },
+      }
+    end
+
+    it("substitutes references only, as Style Dictionary does (objects as their text)", function()
+      local r = assert(tf.tokens.new(dtcg_doc())):resolve()
+      assert.are.equal("4px * 2", r:get("size.double"))
+      assert.are.equal("8", r:get("size.n"))
+      assert.are.equal("rgba(#ff0000, 0.5)", r:get("c.faded"))
+    end)
+
+    it("applies Tokens Studio colour modifiers written in $extensions", function()
+      local r = assert(tf.tokens.new(dtcg_doc())):resolve()
+      assert.are.equal("#b30000", r:get("c.dark"))
+    end)
+
+    it("evaluates math and colour functions when asked to", function()
+      local r = assert(tf.tokens.new(dtcg_doc(), { math = true })):resolve()
+      assert.are.equal("8px", r:get("size.double"))
+      assert.are.equal(8, r:get("size.n"))
       assert.are.equal("#ff000080", r:get("c.faded"))
+      local off = assert(tf.tokens.new({ core = { x = { value = "1 + 1", type = "number" } } }, { math = false })):resolve()
+      assert.are.equal("1 + 1", off:get("x"))
     end)
   end)
 

@@ -9,8 +9,10 @@ local cli = {}
 
 local USAGE = [[
 usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
-                              [--input-format tokens-studio|dtcg]
-  PATH   a token file or folder (Tokens Studio or DTCG)
+                              [--input-format tokens-studio|dtcg] [--math on|off]
+  PATH    a token file or folder (Tokens Studio or DTCG)
+  --math  math, colour functions and numeric strings (default: on for
+          Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
 exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
 ]]
 
@@ -47,7 +49,7 @@ local commands = {}
 
 --- `resolve PATH`: prints the resolved set; failures go to stderr.
 function commands.resolve(args, out, err)
-  local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", help = "flag" })
+  local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value", help = "flag" })
   if not pos then err:write("tokenflow: ", opts, "\n", USAGE) return 2 end
   if opts.help then out:write(USAGE) return 0 end
   if #pos ~= 1 then err:write(USAGE) return 2 end
@@ -59,7 +61,11 @@ function commands.resolve(args, out, err)
   if input and input ~= "tokens-studio" and input ~= "dtcg" then
     err:write("tokenflow: --input-format must be tokens-studio or dtcg\n") return 2
   end
-  local set, lerr = tokens.load(pos[1], { format = input })
+  local math_opt = opts.math and opts.math[#opts.math]
+  if math_opt and math_opt ~= "on" and math_opt ~= "off" then
+    err:write("tokenflow: --math must be on or off\n") return 2
+  end
+  local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil })
   if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
   local sel = opts.theme and { themes = opts.theme } or nil
   local r, rerr = set:resolve(sel)

@@ -25,8 +25,13 @@ end
 
 local function is_object(v) return type(v) == "table" and v[1] == nil end
 
-local function new_set(source)
-  return setmetatable({ _source = source }, TokenSet)
+-- Math, colour functions and numeric strings are Tokens Studio semantics;
+-- DTCG files follow Style Dictionary, which substitutes references only,
+-- unless the caller asks for math.
+local function new_set(source, opts)
+  local math_on = opts.math
+  if math_on == nil then math_on = source.format == "tokens-studio" end
+  return setmetatable({ _source = source, _math = math_on }, TokenSet)
 end
 
 local function check_opts(opts, fname)
@@ -34,6 +39,9 @@ local function check_opts(opts, fname)
     error(string.format("bad argument #2 to '%s' (table expected, got %s)", fname, type(opts)), 3)
   end
   opts = opts or {}
+  if opts.math ~= nil and type(opts.math) ~= "boolean" then
+    error(string.format("bad argument #2 to '%s' (math must be a boolean, got %s)", fname, type(opts.math)), 3)
+  end
   if opts.format ~= nil and not detect.valid(opts.format) then
     error(string.format("bad argument #2 to '%s' (format must be 'tokens-studio' or 'dtcg', got '%s')",
       fname, tostring(opts.format)), 3)
@@ -44,7 +52,10 @@ end
 --- Loads a token file or folder. Returns a TokenSet, or nil and a message
 -- naming the file and token path.
 -- @tparam string path a JSON file or a folder
--- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg"}` overrides detection
+-- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg"}` overrides
+-- detection; `{math = true | false}` turns math, colour functions and
+-- numeric strings on or off (default: on for Tokens Studio, off for DTCG,
+-- as Style Dictionary reads DTCG files)
 function tokens.load(path, opts)
   if type(path) ~= "string" then
     error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
@@ -52,11 +63,12 @@ function tokens.load(path, opts)
   opts = check_opts(opts, "load")
   local source, err = load.path(path, opts)
   if not source then return nil, err end
-  return new_set(source)
+  return new_set(source, opts)
 end
 
 --- A TokenSet from a Lua table holding the same structures as a file.
--- Returns the TokenSet, or nil and a message.
+-- Returns the TokenSet, or nil and a message. `opts` as for `load`, plus
+-- `name` (what to call the table in messages).
 function tokens.new(tbl, opts)
   if type(tbl) ~= "table" then
     error("bad argument #1 to 'new' (table expected, got " .. type(tbl) .. ")", 2)
@@ -64,7 +76,7 @@ function tokens.new(tbl, opts)
   opts = check_opts(opts, "new")
   local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format })
   if not source then return nil, err end
-  return new_set(source)
+  return new_set(source, opts)
 end
 
 --- The format the set was read as: "tokens-studio" or "dtcg".
@@ -142,7 +154,7 @@ function TokenSet:resolve(sel)
   local merged, origin = merge(self._source, selection)
   local sets = {}
   for i, s in ipairs(selection) do sets[i] = s.name end
-  return Resolved.new(merged, origin, { names = names, clock = clock, sets = sets, started = t0 })
+  return Resolved.new(merged, origin, { names = names, clock = clock, sets = sets, started = t0, math = self._math })
 end
 
 function TokenSet:__tostring()

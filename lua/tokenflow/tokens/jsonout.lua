@@ -7,6 +7,13 @@ local number = require "tokenflow.tokens.number"
 
 local jsonout = {}
 
+-- lua-cjson 2.1 escapes "/" as "\/"; both are valid JSON, the plain one
+-- reads better. An escaped slash never follows a lone backslash, so this
+-- cannot touch other escapes.
+local function encode_string(s)
+  return (cjson.encode(s):gsub("\\/", "/"))
+end
+
 local function is_array(t)
   local n = #t
   if n == 0 then return false end
@@ -17,7 +24,7 @@ end
 
 local function encode(v, out)
   local t = type(v)
-  if t == "string" then out[#out + 1] = cjson.encode(v)
+  if t == "string" then out[#out + 1] = encode_string(v)
   elseif t == "number" then
     out[#out + 1] = (v ~= v or v == math.huge or v == -math.huge) and "null" or number.text(v)
   elseif t == "boolean" then out[#out + 1] = tostring(v)
@@ -37,7 +44,7 @@ local function encode(v, out)
       out[#out + 1] = "{"
       for i, k in ipairs(keys) do
         if i > 1 then out[#out + 1] = "," end
-        out[#out + 1] = cjson.encode(k)
+        out[#out + 1] = encode_string(k)
         out[#out + 1] = ":"
         local x = v[k]
         if x == nil then x = v[tonumber(k)] end

@@ -59,8 +59,11 @@ local function walk_property(v, segs, from)
 end
 
 --- A new engine over `tokens` (name -> definition with `value`, `type`,
--- `modify`). Returns the engine table with `run()` and `eval(text)`.
-function resolve.engine(tokens)
+-- `modify`). `opts.math = false` substitutes references only (no math,
+-- colour functions or numeric strings). Returns the engine table with
+-- `run()` and `eval(text)`.
+function resolve.engine(tokens, opts)
+  local math_on = not (opts and opts.math == false)
   -- per token: state, value, failure reason, names referenced, type taken
   -- from a reference (the last three only where there is one)
   local state, values, failed, found, types = {}, {}, {}, {}, {}
@@ -214,7 +217,7 @@ function resolve.engine(tokens)
       if ctx.reason and ctx.reason ~= before then return v end
       if type(v) ~= "string" or (#t == 1) then return v end
     end
-    if plain_types[ttype] then return v end
+    if plain_types[ttype] or not math_on then return v end
     return finish(v, ctx)
   end
 

@@ -21,7 +21,7 @@ end
 -- `type`, `modify`) and their origin (name -> `{set, status}`). `opts.names`
 -- is the interner token names go into.
 function Resolved.new(tokens, origin, opts)
-  local engine = resolve.engine(tokens)
+  local engine = resolve.engine(tokens, { math = opts.math ~= false })
   engine.run()
   local self = setmetatable({
     _tokens = tokens, _origin = origin, _engine = engine, _sorted = false,
