@@ -9,7 +9,7 @@ math.randomseed(42)
 
 local parts = {}
 local function emit(s) parts[#parts + 1] = s end
-local names, depth = {}, {}
+local kinds, depth = {}, {} -- per token: "color" or "spacing", alias depth
 local first = true
 local function token(name, value, ttype, extra)
   emit((first and "" or ",\n") .. string.format('  %q: {"value": %q, "type": %q%s}', name, value, ttype, extra or ""))
@@ -23,29 +23,30 @@ for i = 1, count do
   if i <= bases then
     if i % 2 == 0 then
       token(name, string.format("#%02x%02x%02x", math.random(0, 255), math.random(0, 255), math.random(0, 255)), "color")
-      depth[i] = 0
+      depth[i], kinds[i] = 0, "color"
     else
       token(name, tostring(math.random(1, 64)), "spacing")
-      depth[i] = 0
+      depth[i], kinds[i] = 0, "spacing"
     end
   else
-    -- pick a target of the same kind whose depth allows one more level
+    -- a fifth of the tokens are bases, so 1/16 of the aliases is 5% of all
+    local want = r < 0.0625 and "spacing" or r < 0.125 and "color" or nil
     local target
-    repeat target = math.random(1, i - 1) until depth[target] < 6
+    repeat target = math.random(1, i - 1)
+    until depth[target] < 6 and (want == nil or kinds[target] == want)
     depth[i] = depth[target] + 1
-    local is_color = target % 2 == 0 and target <= bases or names[target] == "color"
-    if r < 0.05 and not is_color then
+    kinds[i] = kinds[target]
+    if want == "spacing" then
       token(name, string.format("{t%d} * 2 + 4", target), "spacing")
-    elseif r < 0.10 and is_color then
+    elseif want == "color" then
       local kind = ({ "lighten", "darken", "mix", "alpha" })[math.random(1, 4)]
       token(name, string.format("{t%d}", target), "color",
         string.format(', "$extensions": {"studio.tokens": {"modify": {"type": "%s", "value": "0.%d", "space": "%s"%s}}}',
           kind, math.random(1, 9), ({ "lch", "srgb", "hsl", "p3" })[math.random(1, 4)],
           kind == "mix" and ', "color": "#334455"' or ""))
     else
-      token(name, string.format("{t%d}", target), is_color and "color" or "spacing")
+      token(name, string.format("{t%d}", target), kinds[target])
     end
-    names[i] = is_color and "color" or "spacing"
   end
 end
 
