@@ -4,7 +4,7 @@
 --
 --    local set = tf.tokens.load("examples/tokens/studio")
 --    local r = set:resolve{ theme = "dark" }
---    print(r:get("color.bg.default"))
+--    print(r:get("color.bg"))   --> #1b2430, {type = "color", ...}
 -- @module tokenflow.tokens
 
 local load = require "tokenflow.tokens.load"
