@@ -82,4 +82,7 @@ local tokenflow = {
   core = core,
 }
 
+--- The token engine: load, resolve and query design tokens.
+tokenflow.tokens = require "tokenflow.tokens"
+
 return tokenflow

@@ -1,0 +1,117 @@
+--- The `tokenflow` command line. Subcommands live in one table; each takes
+-- its arguments and the output streams and returns an exit code.
+-- @module tokenflow.cli
+
+local tokens = require "tokenflow.tokens"
+local jsonout = require "tokenflow.tokens.jsonout"
+
+local cli = {}
+
+local USAGE = [[
+usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
+                              [--input-format tokens-studio|dtcg] [--math on|off]
+  PATH    a token file or folder (Tokens Studio or DTCG)
+  --math  math, colour functions and numeric strings (default: on for
+          Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
+exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
+]]
+
+-- Parses "--name value" and "--name=value" options; repeated options
+-- collect into arrays. Returns positional args, options; or nil, message.
+local function parse_args(args, known)
+  local pos, opts, i = {}, {}, 1
+  while i <= #args do
+    local a = args[i]
+    local name, value = a:match("^%-%-([%w-]+)=(.*)$")
+    if not name then name = a:match("^%-%-([%w-]+)$") end
+    if name then
+      if not known[name] then return nil, "unknown option --" .. name end
+      if known[name] == "flag" then
+        opts[name] = true
+      else
+        if value == nil then
+          i = i + 1
+          value = args[i]
+          if value == nil then return nil, "option --" .. name .. " needs a value" end
+        end
+        opts[name] = opts[name] or {}
+        table.insert(opts[name], value)
+      end
+    else
+      pos[#pos + 1] = a
+    end
+    i = i + 1
+  end
+  return pos, opts
+end
+
+local commands = {}
+
+--- `resolve PATH`: prints the resolved set; failures go to stderr.
+function commands.resolve(args, out, err)
+  local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value", help = "flag" })
+  if not pos then err:write("tokenflow: ", opts, "\n", USAGE) return 2 end
+  if opts.help then out:write(USAGE) return 0 end
+  if #pos ~= 1 then err:write(USAGE) return 2 end
+  local format = opts.format and opts.format[#opts.format] or "json"
+  if format ~= "json" and format ~= "flat" then
+    err:write("tokenflow: --format must be json or flat\n") return 2
+  end
+  local input = opts["input-format"] and opts["input-format"][1]
+  if input and input ~= "tokens-studio" and input ~= "dtcg" then
+    err:write("tokenflow: --input-format must be tokens-studio or dtcg\n") return 2
+  end
+  local math_opt = opts.math and opts.math[#opts.math]
+  if math_opt and math_opt ~= "on" and math_opt ~= "off" then
+    err:write("tokenflow: --math must be on or off\n") return 2
+  end
+  local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil })
+  if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
+  local sel = opts.theme and { themes = opts.theme } or nil
+  local r, rerr = set:resolve(sel)
+  if not r then err:write("tokenflow: ", rerr, "\n") return 2 end
+  if format == "flat" then
+    out:write(jsonout.encode(r:flat()), "\n")
+  else
+    local tree = {}
+    for name, value, info in r:each() do
+      local node = tree
+      local segs = {}
+      for s in name:gmatch("[^.]+") do segs[#segs + 1] = s end
+      for i = 1, #segs - 1 do
+        node[segs[i]] = node[segs[i]] or {}
+        node = node[segs[i]]
+      end
+      node[segs[#segs]] = { value = value, type = info.type }
+    end
+    out:write(jsonout.encode(tree), "\n")
+  end
+  local failures = r:failures()
+  for _, f in ipairs(failures) do
+    err:write("tokenflow: failed: ", f.name, ": ", f.reason, "\n")
+  end
+  return #failures > 0 and 1 or 0
+end
+
+--- Runs the command line `args` (as in `arg`). Returns the exit code.
+-- @tparam table args arguments, subcommand first
+-- @tparam[opt] file out standard output (default io.stdout)
+-- @tparam[opt] file err standard error (default io.stderr)
+function cli.main(args, out, err)
+  out, err = out or io.stdout, err or io.stderr
+  local name = args[1]
+  if name == nil or name == "-h" or name == "--help" or name == "help" then
+    (name and out or err):write(USAGE)
+    return name and 0 or 2
+  end
+  local command = commands[name]
+  if not command then
+    err:write("tokenflow: unknown command '", tostring(name), "'\n", USAGE)
+    return 2
+  end
+  local rest = {}
+  for i = 2, #args do rest[#rest + 1] = args[i] end
+  return command(rest, out, err)
+end
+
+return cli

@@ -1,0 +1,130 @@
+--- Walks a decoded token document into a flat list of token definitions,
+-- checking each one: names must be UTF-8, a token needs `value`/`$value`, and
+-- a value must have the shape its type asks for. `$type` on groups is
+-- inherited; Tokens Studio infers a missing type from the first path segment.
+-- @module tokenflow.tokens.flatten
+
+local refs = require "tokenflow.tokens.refs"
+
+local flatten = {}
+
+local function is_ref(v)
+  return type(v) == "string" and refs.parse(v) ~= nil
+end
+
+local function is_array(t) return type(t) == "table" and t[1] ~= nil end
+local function is_object(t) return type(t) == "table" and t[1] == nil end
+local function scalar(v) return type(v) == "string" or type(v) == "number" end
+
+local function dtcg_measure(v)
+  return scalar(v) or (is_object(v) and type(v.value) == "number" and type(v.unit) == "string")
+end
+
+-- Each checker says whether a (non-reference) value fits its type.
+local shapes = {
+  color = { "a colour string or a colour object {colorSpace, components}", function(v)
+    return type(v) == "string" or (is_object(v) and ((v.colorSpace ~= nil and type(v.components) == "table") or type(v.hex) == "string"))
+  end },
+  dimension = { "a dimension string, a number or {value, unit}", dtcg_measure },
+  duration = { "a duration string, a number or {value, unit}", dtcg_measure },
+  typography = { "an object of typography properties", function(v) return is_object(v) or type(v) == "string" end },
+  composition = { "an object of properties", function(v) return is_object(v) end },
+  border = { "an object {color, width, style}", function(v) return is_object(v) or type(v) == "string" end },
+  boxShadow = { "a shadow object or an array of them", function(v)
+    if type(v) == "string" then return true end
+    if is_object(v) then return true end
+    if is_array(v) then
+      for _, s in ipairs(v) do if type(s) ~= "table" and not is_ref(s) then return false end end
+      return true
+    end
+    return false
+  end },
+  cubicBezier = { "an array of 4 numbers or a string", function(v)
+    return type(v) == "string" or (is_array(v) and #v == 4)
+  end },
+  fontFamily = { "a font name or an array of names", function(v) return type(v) == "string" or is_array(v) end },
+}
+shapes.shadow = shapes.boxShadow
+for _, t in ipairs { "number", "opacity", "sizing", "spacing", "borderRadius", "borderWidth",
+  "fontSizes", "fontWeights", "lineHeights", "letterSpacing", "paragraphSpacing",
+  "paragraphIndent", "fontWeight", "fontSize", "lineHeight" } do
+  shapes[t] = { "a string or a number", scalar }
+end
+
+local token_keys = { type = true, description = true }
+
+-- A table that is all token metadata but no value: a token missing its value.
+local function valueless_token(t)
+  local meta = false
+  for k, v in pairs(t) do
+    if type(k) ~= "string" then return false end
+    if type(v) == "table" and k:sub(1, 1) ~= "$" then return false end
+    if token_keys[k] or k == "$type" or k == "$description" then meta = true end
+  end
+  return meta
+end
+
+local function fail(file, name, fmt, ...)
+  return nil, string.format("%s: %s: " .. fmt, file, name ~= "" and name or "(root)", ...)
+end
+
+--- Flattens one set (Tokens Studio) or one DTCG document into `out`, a map
+-- name -> definition `{value, type, description, modify, extensions}`
+-- (a later definition of a name replaces an earlier one). Returns out and the
+-- number of tokens read, or nil and a message naming the file and token path.
+function flatten.walk(doc, opts)
+  local file, ts, out = opts.file, opts.format == "tokens-studio", opts.out or {}
+  local n = 0
+  if type(doc) ~= "table" then return fail(file, "", "expected an object of tokens, got %s", type(doc)) end
+  -- explicit stack: {table, dotted path, first segment, inherited type}
+  local stack = { { doc, "", nil, nil } }
+  while #stack > 0 do
+    local frame = stack[#stack]
+    stack[#stack] = nil
+    local node, path, first, inherited = frame[1], frame[2], frame[3], frame[4]
+    local gtype = node["$type"] or inherited
+    for k, v in pairs(node) do
+      if type(k) == "string" and type(v) == "table" and k:byte(1) ~= 36 then -- 36: "$"
+        local name = path == "" and k or path .. "." .. k
+        local head = first or k
+        if k:find("[\128-\255]") and not utf8.len(k) then
+          local shown = name:gsub("[\128-\255]", function(c) return string.format("\\x%02X", c:byte()) end)
+          return fail(file, shown, "token name is not valid UTF-8")
+        end
+        local value = v["$value"]
+        if value == nil and ts then value = v.value end
+        if value ~= nil then
+          local ttype = v["$type"] or (ts and type(v.type) == "string" and v.type) or gtype
+          if ttype == nil and ts then ttype = head end
+          if type(ttype) ~= "string" then ttype = nil end
+          local shape = shapes[ttype]
+          if shape and not shape[2](value) and not is_ref(value) then
+            local expected = shape[1]
+            return fail(file, name, "value of type '%s' must be %s, got %s", ttype, expected,
+              type(value) == "table" and (is_array(value) and "an array" or "an object") or type(value))
+          end
+          -- small tables: only the fields a token has (a constructor with
+          -- every field would reserve room for all of them)
+          local def = { value = value, type = ttype }
+          local ext = v["$extensions"]
+          if ext ~= nil then
+            def.extensions = ext
+            local studio = type(ext) == "table" and ext["studio.tokens"]
+            if type(studio) == "table" and type(studio.modify) == "table" then def.modify = studio.modify end
+          end
+          local description = v["$description"] or (ts and v.description) or nil
+          if description ~= nil then def.description = description end
+          n = n + 1
+          out[name] = def
+        elseif valueless_token(v) then
+          return fail(file, name, "token has neither value nor $value")
+        else
+          stack[#stack + 1] = { v, name, head, gtype }
+        end
+      end
+    end
+  end
+  return out, n
+end
+
+return flatten

@@ -1,0 +1,167 @@
+--- The token engine: loads Tokens Studio and DTCG token files and resolves
+-- them (references, math, colours, themes) the way Tokens Studio and Style
+-- Dictionary do.
+--
+--    local set = tf.tokens.load("examples/tokens/studio")
+--    local r = set:resolve{ theme = "dark" }
+--    print(r:get("color.bg"))   --> #1b2430, {type = "color", ...}
+-- @module tokenflow.tokens
+
+local load = require "tokenflow.tokens.load"
+local themes = require "tokenflow.tokens.themes"
+local detect = require "tokenflow.tokens.detect"
+local Resolved = require "tokenflow.tokens.resolved"
+
+local tokens = {}
+
+local TokenSet = {}
+TokenSet.__index = TokenSet
+TokenSet.__name = "tokenflow.TokenSet"
+
+local function interner()
+  local ok, tf = pcall(require, "tokenflow")
+  return ok and tf.names or nil, ok and tf.now or os.clock
+end
+
+local function is_object(v) return type(v) == "table" and v[1] == nil end
+
+-- Math, colour functions and numeric strings are Tokens Studio semantics;
+-- DTCG files follow Style Dictionary, which substitutes references only,
+-- unless the caller asks for math.
+local function new_set(source, opts)
+  local math_on = opts.math
+  if math_on == nil then math_on = source.format == "tokens-studio" end
+  return setmetatable({ _source = source, _math = math_on }, TokenSet)
+end
+
+local function check_opts(opts, fname)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(string.format("bad argument #2 to '%s' (table expected, got %s)", fname, type(opts)), 3)
+  end
+  opts = opts or {}
+  if opts.math ~= nil and type(opts.math) ~= "boolean" then
+    error(string.format("bad argument #2 to '%s' (math must be a boolean, got %s)", fname, type(opts.math)), 3)
+  end
+  if opts.format ~= nil and not detect.valid(opts.format) then
+    error(string.format("bad argument #2 to '%s' (format must be 'tokens-studio' or 'dtcg', got '%s')",
+      fname, tostring(opts.format)), 3)
+  end
+  return opts
+end
+
+--- Loads a token file or folder. Returns a TokenSet, or nil and a message
+-- naming the file and token path.
+-- @tparam string path a JSON file or a folder
+-- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg"}` overrides
+-- detection; `{math = true | false}` turns math, colour functions and
+-- numeric strings on or off (default: on for Tokens Studio, off for DTCG,
+-- as Style Dictionary reads DTCG files)
+function tokens.load(path, opts)
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
+  end
+  opts = check_opts(opts, "load")
+  local source, err = load.path(path, opts)
+  if not source then return nil, err end
+  return new_set(source, opts)
+end
+
+--- A TokenSet from a Lua table holding the same structures as a file.
+-- Returns the TokenSet, or nil and a message. `opts` as for `load`, plus
+-- `name` (what to call the table in messages).
+function tokens.new(tbl, opts)
+  if type(tbl) ~= "table" then
+    error("bad argument #1 to 'new' (table expected, got " .. type(tbl) .. ")", 2)
+  end
+  opts = check_opts(opts, "new")
+  local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format })
+  if not source then return nil, err end
+  return new_set(source, opts)
+end
+
+--- The format the set was read as: "tokens-studio" or "dtcg".
+function TokenSet:format() return self._source.format end
+
+--- Set names in `tokenSetOrder` (or file order).
+function TokenSet:sets()
+  local out = {}
+  for i, n in ipairs(self._source.order) do out[i] = n end
+  return out
+end
+
+--- Themes: array of `{name, id, group, selectedTokenSets}` (copies).
+function TokenSet:themes()
+  local out = {}
+  for i, t in ipairs(self._source.themes) do
+    local sel = {}
+    for k, v in pairs(t.selectedTokenSets) do sel[k] = v end
+    out[i] = { name = t.name, id = t.id, group = t.group, selectedTokenSets = sel }
+  end
+  return out
+end
+
+-- Merges the selected sets: later wins; objects merge shallowly between
+-- sets in use, arrays and everything else replace. Returns name -> definition
+-- (shared with the source unless merged; read-only) and name -> {set, status}.
+local function merge(source, selection)
+  if #selection == 1 then
+    -- one set: its own map serves as is
+    local s = selection[1]
+    local where = { set = s.name, status = s.status, in_use = s.status ~= "unused" }
+    return source.sets[s.name].tokens, setmetatable({}, { __index = function() return where end })
+  end
+  local merged, origin = {}, {}
+  for _, s in ipairs(selection) do
+    local in_use = s.status ~= "unused"
+    local where = { set = s.name, status = s.status, in_use = in_use }
+    for name, d in pairs(source.sets[s.name].tokens) do
+      local prev = merged[name]
+      if prev then
+        local value = d.value
+        local object_merge = in_use and origin[name].in_use and is_object(prev.value) and is_object(value)
+        if object_merge or (d.type == nil and prev.type ~= nil) then
+          local m = {}
+          for k, v in pairs(d) do m[k] = v end
+          if object_merge then
+            local mv = {}
+            for k, v in pairs(prev.value) do mv[k] = v end
+            for k, v in pairs(value) do mv[k] = v end
+            m.value = mv
+          end
+          m.type = d.type or prev.type
+          d = m
+        end
+      end
+      merged[name] = d
+      origin[name] = where
+    end
+  end
+  return merged, origin
+end
+
+--- Resolves the set for a selection. With no selection every set takes
+-- part, enabled, in order. Returns a Resolved, or nil and a message (unknown
+-- theme or set).
+-- @tparam[opt] table sel `{theme = name}`, `{themes = {names}}` or `{sets = {names} | {name = status}}`
+function TokenSet:resolve(sel)
+  if sel ~= nil and type(sel) ~= "table" then
+    error("bad argument #1 to 'resolve' (table expected, got " .. type(sel) .. ")", 2)
+  end
+  local selection, err = themes.select(self._source, sel)
+  if not selection then return nil, err end
+  local names, clock = interner()
+  local t0 = clock()
+  local merged, origin = merge(self._source, selection)
+  local sets = {}
+  for i, s in ipairs(selection) do sets[i] = s.name end
+  return Resolved.new(merged, origin, { names = names, clock = clock, sets = sets, started = t0, math = self._math })
+end
+
+function TokenSet:__tostring()
+  local n = 0
+  for _, s in pairs(self._source.sets) do n = n + s.count end
+  return string.format("tokenflow.TokenSet (%s, %d sets, %d themes, %d definitions)",
+    self._source.format, #self._source.order, #self._source.themes, n)
+end
+
+return tokens

@@ -1,0 +1,67 @@
+--- JSON output with keys in sorted order and numbers printed as the
+-- reference tools print them, so results diff cleanly.
+-- @module tokenflow.tokens.jsonout
+
+local cjson = require "cjson"
+local number = require "tokenflow.tokens.number"
+
+local jsonout = {}
+
+-- lua-cjson 2.1 escapes "/" as "\/"; both are valid JSON, the plain one
+-- reads better. An escaped slash never follows a lone backslash, so this
+-- cannot touch other escapes.
+local function encode_string(s)
+  return (cjson.encode(s):gsub("\\/", "/"))
+end
+
+local function is_array(t)
+  local n = #t
+  if n == 0 then return false end
+  local count = 0
+  for _ in pairs(t) do count = count + 1 end
+  return count == n
+end
+
+local function encode(v, out)
+  local t = type(v)
+  if t == "string" then out[#out + 1] = encode_string(v)
+  elseif t == "number" then
+    out[#out + 1] = (v ~= v or v == math.huge or v == -math.huge) and "null" or number.text(v)
+  elseif t == "boolean" then out[#out + 1] = tostring(v)
+  elseif t == "table" then
+    if v == cjson.null then out[#out + 1] = "null" return end
+    if is_array(v) then
+      out[#out + 1] = "["
+      for i, x in ipairs(v) do
+        if i > 1 then out[#out + 1] = "," end
+        encode(x, out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = "," end
+        out[#out + 1] = encode_string(k)
+        out[#out + 1] = ":"
+        local x = v[k]
+        if x == nil then x = v[tonumber(k)] end
+        encode(x, out)
+      end
+      out[#out + 1] = "}"
+    end
+  else
+    out[#out + 1] = "null"
+  end
+end
+
+--- Encodes a value as JSON text (objects with sorted keys).
+function jsonout.encode(v)
+  local out = {}
+  encode(v, out)
+  return table.concat(out)
+end
+
+return jsonout

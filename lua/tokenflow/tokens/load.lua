@@ -1,0 +1,243 @@
+--- Reading token sources: a Tokens Studio single file, a Tokens Studio
+-- multi-file folder (`$metadata.json`, `$themes.json`, one file per set), a
+-- DTCG file, or a folder of DTCG files merged in name order; or the same
+-- structures as Lua tables. The result is a source: `{format, sets = {name ->
+-- {name, file, tokens = {token name -> definition}, count}}, order = {set
+-- names}, themes = {...}}`.
+-- Nothing is half-loaded: any error returns nil and a message.
+-- @module tokenflow.tokens.load
+
+local json = require "tokenflow.tokens.json"
+local detect = require "tokenflow.tokens.detect"
+local flatten = require "tokenflow.tokens.flatten"
+
+local load = {}
+
+local has_lfs, lfs = pcall(require, "lfs")
+
+local function is_dir(path)
+  if has_lfs then return lfs.attributes(path, "mode") == "directory" end
+  local ok = os.rename(path .. "/", path .. "/")
+  return ok and true or false
+end
+
+local function exists(path)
+  if has_lfs then return lfs.attributes(path, "mode") ~= nil end
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+-- Every *.json file under dir (relative paths, sorted), skipping `$` files.
+local function json_files(dir)
+  local out = {}
+  if has_lfs then
+    local stack = { "" }
+    while #stack > 0 do
+      local rel = table.remove(stack)
+      for entry in lfs.dir(dir .. (rel == "" and "" or "/" .. rel)) do
+        if entry ~= "." and entry ~= ".." and entry:sub(1, 1) ~= "." then
+          local r = rel == "" and entry or rel .. "/" .. entry
+          local mode = lfs.attributes(dir .. "/" .. r, "mode")
+          if mode == "directory" then stack[#stack + 1] = r
+          elseif entry:match("%.json$") and entry:sub(1, 1) ~= "$" then out[#out + 1] = r end
+        end
+      end
+    end
+  else
+    local p = io.popen("cd '" .. dir:gsub("'", "'\\''") .. "' && find . -name '*.json' -type f")
+    for line in p:lines() do
+      local r = line:gsub("^%./", "")
+      if not r:match("^%$") and not r:match("/%$") then out[#out + 1] = r end
+    end
+    p:close()
+  end
+  table.sort(out)
+  return out
+end
+
+-- A set name from tokenSetOrder must name a file inside the folder.
+local function safe_set_path(name)
+  if type(name) ~= "string" or name == "" then return false end
+  if name:sub(1, 1) == "/" or name:match("^%a:[/\\]") or name:find("\\", 1, true) then return false end
+  for seg in (name .. "/"):gmatch("([^/]*)/") do
+    if seg == ".." or seg == "." or seg == "" then return false end
+  end
+  return true
+end
+
+local function status_of(v)
+  if v == "enabled" or v == "source" or v == "disabled" then return v end
+  return nil
+end
+
+-- Checks `$themes` and copies what we use.
+local function read_themes(list, file)
+  if list == nil then return {} end
+  if type(list) ~= "table" then
+    return nil, string.format("%s: $themes must be an array", file)
+  end
+  local themes = {}
+  for i, t in ipairs(list) do
+    if type(t) ~= "table" or type(t.name) ~= "string" then
+      return nil, string.format("%s: $themes[%d]: a theme needs a name", file, i)
+    end
+    local selected = {}
+    for set, st in pairs(type(t.selectedTokenSets) == "table" and t.selectedTokenSets or {}) do
+      local status = status_of(st)
+      if not status then
+        return nil, string.format("%s: theme '%s': set '%s' has status '%s' (expected enabled, source or disabled)",
+          file, t.name, tostring(set), tostring(st))
+      end
+      selected[set] = status
+    end
+    themes[#themes + 1] = { id = t.id, name = t.name, group = t.group, selectedTokenSets = selected }
+  end
+  return themes
+end
+
+local function read_order(meta, file)
+  if meta == nil then return nil end
+  if type(meta) ~= "table" or (meta.tokenSetOrder ~= nil and type(meta.tokenSetOrder) ~= "table") then
+    return nil, string.format("%s: tokenSetOrder must be an array of set names", file)
+  end
+  return meta.tokenSetOrder
+end
+
+-- Adds a document's tokens to set `name` (created on first use). On error
+-- the caller drops the whole source, so a partly filled set never escapes.
+local function add_set(source, name, file, doc)
+  local set = source.sets[name]
+  if not set then
+    set = { name = name, file = file, tokens = {}, count = 0 }
+    source.sets[name] = set
+    source.order[#source.order + 1] = name
+  end
+  local defs, count = flatten.walk(doc, { file = file, format = source.format, out = set.tokens })
+  if not defs then return nil, count end
+  set.count = set.count + count
+  return true
+end
+
+--- A source from one decoded document. `key_order` lists its top-level keys
+-- in written order (JSON files), `file` names it in messages.
+function load.from_document(doc, opts)
+  opts = opts or {}
+  local file = opts.file or "(table)"
+  if type(doc) ~= "table" then return nil, string.format("%s: expected a JSON object of tokens", file) end
+  local format = opts.format or detect.format(doc)
+  local source = { format = format, sets = {}, order = {}, themes = {} }
+  if format == "dtcg" then
+    local ok, err = add_set(source, "default", file, doc)
+    if not ok then return nil, err end
+    return source
+  end
+  local themes, terr = read_themes(doc["$themes"], file)
+  if not themes then return nil, terr end
+  source.themes = themes
+  local order, oerr = read_order(doc["$metadata"], file)
+  if oerr then return nil, oerr end
+  local names = {}
+  if order then
+    for _, n in ipairs(order) do
+      if doc[n] == nil then return nil, string.format("%s: set '%s' is listed in $metadata but missing", file, tostring(n)) end
+      names[#names + 1] = n
+    end
+  end
+  local listed = {}
+  for _, n in ipairs(names) do listed[n] = true end
+  local rest = {}
+  local written = opts.key_order or {}
+  local pos = {}
+  for i, k in ipairs(written) do pos[k] = i end
+  for k in pairs(doc) do
+    if type(k) == "string" and k:sub(1, 1) ~= "$" and not listed[k] then rest[#rest + 1] = k end
+  end
+  table.sort(rest, function(a, b)
+    local pa, pb = pos[a] or math.huge, pos[b] or math.huge
+    if pa ~= pb then return pa < pb end
+    return a < b
+  end)
+  for _, n in ipairs(rest) do names[#names + 1] = n end
+  for _, n in ipairs(names) do
+    if type(doc[n]) ~= "table" then
+      return nil, string.format("%s: %s: a set must be an object of tokens", file, n)
+    end
+    local ok, err = add_set(source, n, file, doc[n])
+    if not ok then return nil, err end
+  end
+  return source
+end
+
+local function read_dir(dir, opts)
+  local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
+  local has_meta, has_themes = exists(meta_file), exists(themes_file)
+  local format = opts.format
+  local files = json_files(dir)
+  local docs = {}
+  for i, rel in ipairs(files) do
+    local doc, err = json.read(dir .. "/" .. rel)
+    if doc == nil then return nil, err end
+    docs[i] = doc
+  end
+  if not format then
+    format = (has_meta or has_themes) and "tokens-studio" or detect.format_of_files(docs)
+  end
+  local source = { format = format, sets = {}, order = {}, themes = {} }
+  if format == "dtcg" then
+    for i, rel in ipairs(files) do
+      local ok, err = add_set(source, "default", dir .. "/" .. rel, docs[i])
+      if not ok then return nil, err end
+    end
+    return source
+  end
+  if has_themes then
+    local list, err = json.read(themes_file)
+    if list == nil then return nil, err end
+    local themes, terr = read_themes(list, themes_file)
+    if not themes then return nil, terr end
+    source.themes = themes
+  end
+  local by_name = {}
+  for i, rel in ipairs(files) do by_name[rel:gsub("%.json$", "")] = docs[i] end
+  local names = {}
+  if has_meta then
+    local meta, err = json.read(meta_file)
+    if meta == nil then return nil, err end
+    local order, oerr = read_order(meta, meta_file)
+    if oerr then return nil, oerr end
+    for _, n in ipairs(order or {}) do
+      if not safe_set_path(n) then
+        return nil, string.format("%s: set path '%s' is outside the token folder", meta_file, tostring(n))
+      end
+      if by_name[n] == nil then
+        return nil, string.format("%s: set '%s' is listed in $metadata.json but %s/%s.json is missing", meta_file, n, dir, n)
+      end
+      names[#names + 1] = n
+    end
+  end
+  local listed = {}
+  for _, n in ipairs(names) do listed[n] = true end
+  for _, rel in ipairs(files) do
+    local n = rel:gsub("%.json$", "")
+    if not listed[n] then names[#names + 1] = n end
+  end
+  for _, n in ipairs(names) do
+    local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", by_name[n])
+    if not ok then return nil, err end
+  end
+  return source
+end
+
+--- Reads a file or folder into a source. Returns the source or nil, message.
+-- @tparam string path file or folder
+-- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg"}`
+function load.path(path, opts)
+  opts = opts or {}
+  if is_dir(path) then return read_dir(path, opts) end
+  local doc, text = json.read(path)
+  if doc == nil then return nil, text end
+  return load.from_document(doc, { file = path, format = opts.format, key_order = json.key_order(text) })
+end
+
+return load

@@ -1,0 +1,197 @@
+--- A Resolved: the tokens of one selection (theme, themes or sets) with
+-- their values resolved. Values are shared, not copied: treat them as
+-- read-only.
+-- @module tokenflow.tokens.resolved
+
+local resolve = require "tokenflow.tokens.resolve"
+
+local Resolved = {}
+Resolved.__index = Resolved
+Resolved.__name = "tokenflow.Resolved"
+
+local function deep_equal(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do if not deep_equal(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
+--- Builds a Resolved from merged definitions (name -> def with `value`,
+-- `type`, `modify`) and their origin (name -> `{set, status}`). `opts.names`
+-- is the interner token names go into.
+function Resolved.new(tokens, origin, opts)
+  local engine = resolve.engine(tokens, { math = opts.math ~= false })
+  engine.run()
+  local self = setmetatable({
+    _tokens = tokens, _origin = origin, _engine = engine, _sorted = false,
+    _names = opts.names, _info = {}, _sets = opts.sets or {},
+    _seconds = opts.clock and opts.started and (opts.clock() - opts.started) or nil,
+  }, Resolved)
+  return self
+end
+
+-- All names sorted, and the exported ones (from enabled sets), built on
+-- first use.
+local function sorted(self)
+  if not self._sorted then
+    local all = {}
+    for name in pairs(self._tokens) do all[#all + 1] = name end
+    table.sort(all)
+    self._all = all
+    local exported, origin = {}, self._origin
+    for _, name in ipairs(self._all) do
+      if origin[name].status == "enabled" then exported[#exported + 1] = name end
+    end
+    self._exported = exported
+    self._sorted = true
+  end
+  return self._all, self._exported
+end
+
+local function is_exported(self, name)
+  return self._tokens[name] ~= nil and self._origin[name].status == "enabled"
+end
+
+-- The info table of a token, built on first request.
+local function info_of(self, name)
+  local info = self._info[name]
+  if info then return info end
+  local def = self._tokens[name]
+  if not def then return nil end
+  local e = self._engine
+  local refs = e.refs_of(name)
+  local deps, id = {}, nil
+  local interner = self._names
+  if interner then
+    id = interner:intern(name)
+    for i, r in ipairs(refs) do deps[i] = interner:intern(r) end
+  end
+  local origin = self._origin[name]
+  info = {
+    type = e.type_of(name), failed = e.failed[name] and true or false, reason = e.failed[name] or nil,
+    raw = def.value, refs = refs, deps = deps, id = id, set = origin.set,
+    exported = origin.status == "enabled", description = def.description, modify = def.modify,
+  }
+  self._info[name] = info
+  return info
+end
+
+--- The resolved value of a token and its info `{type, failed, reason, raw,
+-- refs, deps, id, set, exported}` (`deps` and `id` are interner ids).
+-- Returns nil for a name no set defines.
+function Resolved:get(name)
+  local info = info_of(self, name)
+  if not info then return nil end
+  return self._engine.values[name], info
+end
+
+--- Iterates the exported tokens (from enabled sets) in name order:
+-- `for name, value, info in r:each() do ... end`.
+function Resolved:each()
+  local _, names = sorted(self)
+  local i = 0
+  return function()
+    i = i + 1
+    local name = names[i]
+    if name == nil then return nil end
+    return name, self._engine.values[name], info_of(self, name)
+  end
+end
+
+--- Evaluates any expression (references, math, colour functions) against
+-- the resolved tokens. Returns the value and `{failed, reason, refs}`.
+function Resolved:eval(text)
+  if type(text) ~= "string" then error("bad argument #1 to 'eval' (string expected, got " .. type(text) .. ")", 2) end
+  local v, reason, refs = self._engine.eval(text)
+  return v, { failed = reason and true or false, reason = reason or nil, refs = refs }
+end
+
+--- Names of every token that uses `name`, directly or through aliases
+-- (sorted).
+function Resolved:dependents(name)
+  local users = self._users
+  if not users then
+    users = {}
+    for n in pairs(self._tokens) do
+      for _, r in ipairs(self._engine.refs_of(n)) do
+        local list = users[r]
+        if not list then list = {}; users[r] = list end
+        list[#list + 1] = n
+      end
+    end
+    self._users = users
+  end
+  local out, seen, queue, head = {}, { [name] = true }, { name }, 1
+  while queue[head] do
+    local n = queue[head]
+    head = head + 1
+    for _, u in ipairs(users[n] or {}) do
+      if not seen[u] then
+        seen[u] = true
+        out[#out + 1] = u
+        queue[#queue + 1] = u
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- Names of exported tokens whose values differ between this and `other`
+-- (including tokens present in only one of them), sorted.
+function Resolved:diff(other)
+  local out, seen = {}, {}
+  local a, b = self._engine.values, other._engine.values
+  local _, mine = sorted(self)
+  local _, theirs = sorted(other)
+  for _, list in ipairs { mine, theirs } do
+    for _, name in ipairs(list) do
+      if not seen[name] then
+        seen[name] = true
+        if is_exported(self, name) ~= is_exported(other, name) or not deep_equal(a[name], b[name]) then
+          out[#out + 1] = name
+        end
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- The exported tokens as one table, name -> value.
+function Resolved:flat()
+  local out, values, origin = {}, self._engine.values, self._origin
+  for name in pairs(self._tokens) do
+    if origin[name].status == "enabled" then out[name] = values[name] end
+  end
+  return out
+end
+
+--- Failed tokens (exported or not) as an array of `{name, reason}`, by name.
+function Resolved:failures()
+  local out, failed = {}, self._engine.failed
+  for _, name in ipairs((sorted(self))) do
+    if failed[name] then out[#out + 1] = { name = name, reason = failed[name] } end
+  end
+  return out
+end
+
+--- Counts: `{tokens, exported, failed, sets, seconds}`.
+function Resolved:stats()
+  local ntokens, nfailed, nexported = 0, 0, 0
+  local failed, origin = self._engine.failed, self._origin
+  for name in pairs(self._tokens) do
+    ntokens = ntokens + 1
+    if failed[name] then nfailed = nfailed + 1 end
+    if origin[name].status == "enabled" then nexported = nexported + 1 end
+  end
+  return { tokens = ntokens, exported = nexported, failed = nfailed, sets = #self._sets, seconds = self._seconds }
+end
+
+function Resolved:__tostring()
+  local s = self:stats()
+  return string.format("tokenflow.Resolved (%d tokens, %d exported, %d failed)", s.tokens, s.exported, s.failed)
+end
+
+return Resolved
