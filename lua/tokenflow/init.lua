@@ -16,6 +16,10 @@ local tokenflow = {
   now = core.now,
   --- Bytes held right now by tokenflow's C engines. @function engine_bytes
   engine_bytes = core.engine_bytes,
+  --- The Figma node model: `map` (token map -> plan of Figma values),
+  -- `writer` (applies a plan to a node table), `read` (a node's token map).
+  -- See `tokenflow.apply.figma`.
+  figma = require "tokenflow.apply.figma",
   core = core,
 }
 
