@@ -9,8 +9,21 @@ local rules = require "tokenflow.apply.rules"
 local resets = require "tokenflow.apply.resets"
 local read = require "tokenflow.apply.read"
 
-local RULES, ORDER, ALIAS = rules.by_key, rules.order, rules.alias
+local RULES, ALIAS = rules.by_key, rules.alias
 local IS_TEXT_KEY = rules.is_text_key
+
+-- Write position of each property key.
+local RANK = {}
+for i, key in ipairs(rules.order) do RANK[key] = i end
+
+-- The keys of `set`, in write order (sorting the few present keys is cheaper
+-- than walking the whole order list).
+local function in_write_order(set)
+  local keys = {}
+  for key in pairs(set) do keys[#keys + 1] = key end
+  table.sort(keys, function(a, b) return RANK[a] < RANK[b] end)
+  return keys
+end
 
 local function failure(errors, key, token, message)
   errors[#errors + 1] = { property = key, token = token, message = message }
@@ -125,28 +138,26 @@ local function map(tokens_of_node, resolved, opts)
 
   local plan, text_fields, text_token = {}, {}, nil
   local cx = { base = base, text = text_fields, explicit = names }
+  function cx.add(op)
+    op.key, op.token = cx.key, cx.token
+    plan[#plan + 1] = op
+  end
   -- resets first, as the reference does, then every property in write order
-  for _, key in ipairs(ORDER) do
-    if reset[key] and resets.by_key[key] then
-      for _, template in ipairs(resets.by_key[key]) do
+  if next(reset) then
+    for _, key in ipairs(in_write_order(reset)) do
+      for _, template in ipairs(resets.by_key[key] or {}) do
         plan[#plan + 1] = copy_op(template, key, "none")
       end
     end
   end
-  for _, key in ipairs(ORDER) do
+  for _, key in ipairs(in_write_order(values)) do
     local entry = values[key]
-    if entry then
-      cx.key, cx.token, cx.info = key, entry.token, entry.info
-      cx.add = function(op)
-        op.key, op.token = key, entry.token
-        plan[#plan + 1] = op
-      end
-      local ok, err = RULES[key](entry.value, cx)
-      if not ok then
-        failure(errors, key, entry.token, err)
-      elseif IS_TEXT_KEY[key] then
-        text_token = text_token or entry.token
-      end
+    cx.key, cx.token, cx.info = key, entry.token, entry.info
+    local ok, err = RULES[key](entry.value, cx)
+    if not ok then
+      failure(errors, key, entry.token, err)
+    elseif IS_TEXT_KEY[key] then
+      text_token = text_token or entry.token
     end
   end
   if next(text_fields) then

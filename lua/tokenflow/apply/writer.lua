@@ -244,9 +244,9 @@ function WRITE.stroke_side(node, op, k)
   return true
 end
 
-function WRITE.dashes(node, op, k)
+function WRITE.dashes(node, op, k, cfg)
   if k.no_geometry then return false end
-  node.strokeDashes = { op.value[1], op.value[2] }
+  node.strokeDashes = cfg.copy(op.value)
   return true
 end
 
@@ -257,9 +257,9 @@ function WRITE.corner_radius(node, op, k)
   return true
 end
 
-function WRITE.corner_radii(node, op, k)
+function WRITE.corner_radii(node, op, k, cfg)
   if k.no_geometry or k.type == "TEXT" then return false end
-  set_radii(node, { op.value[1], op.value[2], op.value[3], op.value[4] })
+  set_radii(node, cfg.copy(op.value))
   return true
 end
 
@@ -275,9 +275,7 @@ end
 
 function WRITE.shadows(node, op, k, cfg)
   if k.no_geometry then return false end
-  local list = {}
-  for i, e in ipairs(op.effects) do list[i] = cfg.copy(e) end
-  node.effects = list
+  node.effects = cfg.copy(op.effects)
   return true
 end
 
@@ -371,6 +369,7 @@ local function writer(opts)
     font_style = opts.font_style or first_style,
     copy = opts.copy and deep_copy or shared,
   }
+  local kind = {}
 
   return function(node, plan, where)
     if type(node) ~= "table" then
@@ -397,14 +396,12 @@ local function writer(opts)
     if inside == nil then
       inside = type(node.id) == "string" and node.id:byte(1) == 73 -- "I"
     end
-    local kind = {
-      type = t,
-      where = where,
-      auto_layout = is_auto_layout(node),
-      frame_like = t == nil or FRAME_LIKE[t] == true,
-      no_geometry = NO_GEOMETRY[t] == true,
-      inside_instance = inside,
-    }
+    -- one description per writer, refilled for each node: writes never
+    -- yield, so no other node can see it half-filled
+    kind.type, kind.where, kind.inside_instance = t, where, inside
+    kind.auto_layout = is_auto_layout(node)
+    kind.frame_like = t == nil or FRAME_LIKE[t] == true
+    kind.no_geometry = NO_GEOMETRY[t] == true
     local applied = 0
     for i = 1, #plan do
       local op = plan[i]
