@@ -333,7 +333,8 @@ describe("tf.figma typography", function()
 end)
 
 describe("tf.figma node kinds", function()
-  for _, kind in ipairs { "CONNECTOR", "SHAPE_WITH_TEXT", "STICKY", "CODE_BLOCK" } do
+  -- the four the reference skips, and the document and pages, which have no geometry
+  for _, kind in ipairs { "CONNECTOR", "SHAPE_WITH_TEXT", "STICKY", "CODE_BLOCK", "DOCUMENT", "CANVAS" } do
     it(kind .. " nodes are skipped", function()
       local plan = assert(figma.map({ fill = "c", opacity = "o" }, fake.resolved { c = "#fff", o = "0.5" }))
       local node = { type = kind, fills = {} }

@@ -18,6 +18,16 @@ local function px(value, cx)
   return units.to_px(value, cx.base)
 end
 
+-- A rule for one number in pixels, turned into an operation by `make_op(n)`.
+local function number_rule(make_op)
+  return function(value, cx)
+    local n, err = px(value, cx)
+    if not n then return nil, err end
+    cx.add(make_op(n))
+    return true
+  end
+end
+
 -- Sizes: 0 is not allowed by Figma; `100%` stretches (decided by the writer).
 local function size_rule(axis)
   return function(value, cx)
@@ -33,12 +43,7 @@ local function size_rule(axis)
 end
 
 local function size_limit_rule(field)
-  return function(value, cx)
-    local n, err = px(value, cx)
-    if not n then return nil, err end
-    cx.add { op = "size_limit", field = field, value = units.nonzero(n) }
-    return true
-  end
+  return number_rule(function(n) return { op = "size_limit", field = field, value = units.nonzero(n) } end)
 end
 
 -- Converts every part of a 1-4 value shorthand to pixels.
@@ -54,32 +59,19 @@ local function shorthand(value, cx)
 end
 
 local function padding_rule(sides)
-  return function(value, cx)
-    local n, err = px(value, cx)
-    if not n then return nil, err end
+  return number_rule(function(n)
     local op = { op = "padding" }
     for _, side in ipairs(sides) do op[side] = n end
-    cx.add(op)
-    return true
-  end
+    return op
+  end)
 end
 
 local function corner_rule(index)
-  return function(value, cx)
-    local n, err = px(value, cx)
-    if not n then return nil, err end
-    cx.add { op = "corner", index = index, value = n }
-    return true
-  end
+  return number_rule(function(n) return { op = "corner", index = index, value = n } end)
 end
 
 local function stroke_side_rule(side)
-  return function(value, cx)
-    local n, err = px(value, cx)
-    if not n then return nil, err end
-    cx.add { op = "stroke_side", side = side, value = n }
-    return true
-  end
+  return number_rule(function(n) return { op = "stroke_side", side = side, value = n } end)
 end
 
 --- Dash pattern of a dashed border, by its width (in pixels).
@@ -137,13 +129,8 @@ local function paint_rule(op)
   end
 end
 
-local function number_op_rule(op, field)
-  return function(value, cx)
-    local n, err = px(value, cx)
-    if not n then return nil, err end
-    cx.add { op = op, [field or "value"] = n }
-    return true
-  end
+local function number_op_rule(op)
+  return number_rule(function(n) return { op = op, value = n } end)
 end
 
 -- Text style fields are collected and written as one operation on TEXT nodes.
@@ -257,12 +244,9 @@ local function opacity_rule(value, cx)
 end
 
 -- dimension/number: item spacing on auto-layout frames, a square size elsewhere.
-local function dimension_rule(value, cx)
-  local n, err = px(value, cx)
-  if not n then return nil, err end
-  cx.add { op = "dimension", spacing = n, size = units.nonzero(n) }
-  return true
-end
+local dimension_rule = number_rule(function(n)
+  return { op = "dimension", spacing = n, size = units.nonzero(n) }
+end)
 
 local function visibility_rule(value, cx)
   if value == true or value == "true" then
@@ -317,19 +301,14 @@ local function characters_rule(pick)
 end
 
 local function position_rule(axis)
-  return function(value, cx)
-    local n, err = px(value, cx)
-    if not n then return nil, err end
-    cx.add { op = "position", axis = axis, value = n }
-    return true
-  end
+  return number_rule(function(n) return { op = "position", axis = axis, value = n } end)
 end
 
 local function asset_rule(value, cx)
   if type(value) ~= "string" or value == "" then
     return nil, "an asset must be an image URL, got " .. tostring(value)
   end
-  cx.add { op = "image", url = value }
+  cx.add { op = "fills", paints = { { type = "IMAGE", scaleMode = "FILL", imageRef = value, visible = true } } }
   return true
 end
 

@@ -10,7 +10,7 @@ local units = require "tokenflow.apply.units"
 -- Figma node types tokens are never applied to (their geometry and paints are
 -- not editable the usual way).
 local SKIPPED = { CONNECTOR = true, SHAPE_WITH_TEXT = true, STICKY = true, CODE_BLOCK = true }
--- Types without geometry of their own.
+-- Types without geometry of their own: nothing here applies to them.
 local NO_GEOMETRY = { DOCUMENT = true, CANVAS = true, PAGE = true }
 -- Types that hold paddings and auto-layout settings.
 local FRAME_LIKE = { FRAME = true, COMPONENT = true, COMPONENT_SET = true, INSTANCE = true }
@@ -154,14 +154,27 @@ end
 -- `kind` describes the node: type, auto_layout, inside_instance, where.
 local WRITE = {}
 
-function WRITE.size(node, op, k)
-  if k.no_geometry then return false end
+-- An operation that sets one node field from one field of the operation.
+local function assign(node_field, op_field)
+  return function(node, op, _, cfg)
+    node[node_field] = cfg.copy(op[op_field])
+    return true
+  end
+end
+
+WRITE.fills = assign("fills", "paints")
+WRITE.strokes = assign("strokes", "paints")
+WRITE.dashes = assign("strokeDashes", "value")
+WRITE.shadows = assign("effects", "effects")
+WRITE.opacity = assign("opacity", "value")
+WRITE.visible = assign("visible", "value")
+
+function WRITE.size(node, op)
   resize(node, op.axis, op.value)
   return true
 end
 
 function WRITE.size_full(node, op, k)
-  if k.no_geometry then return false end
   size_full(node, op, k.where)
   return true
 end
@@ -204,38 +217,17 @@ function WRITE.dimension(node, op, k, cfg)
   if k.auto_layout then
     return WRITE.item_spacing(node, { value = op.spacing }, k, cfg)
   end
-  if k.no_geometry then return false end
   resize(node, "both", op.size)
   return true
 end
 
-function WRITE.fills(node, op, k, cfg)
-  if k.no_geometry then return false end
-  node.fills = cfg.copy(op.paints)
-  return true
-end
-
-function WRITE.image(node, op, k)
-  if k.no_geometry then return false end
-  node.fills = { { type = "IMAGE", scaleMode = "FILL", imageRef = op.url, visible = true } }
-  return true
-end
-
-function WRITE.strokes(node, op, k, cfg)
-  if k.no_geometry then return false end
-  node.strokes = cfg.copy(op.paints)
-  return true
-end
-
-function WRITE.stroke_weight(node, op, k)
-  if k.no_geometry then return false end
+function WRITE.stroke_weight(node, op)
   node.strokeWeight = op.value
   node.individualStrokeWeights = nil -- one weight for all sides again
   return true
 end
 
-function WRITE.stroke_side(node, op, k)
-  if k.no_geometry then return false end
+function WRITE.stroke_side(node, op)
   local w = node.strokeWeight or 0
   local sides = { top = w, right = w, bottom = w, left = w }
   for side, v in pairs(node.individualStrokeWeights or {}) do sides[side] = v end
@@ -244,27 +236,21 @@ function WRITE.stroke_side(node, op, k)
   return true
 end
 
-function WRITE.dashes(node, op, k, cfg)
-  if k.no_geometry then return false end
-  node.strokeDashes = cfg.copy(op.value)
-  return true
-end
-
 function WRITE.corner_radius(node, op, k)
-  if k.no_geometry or k.type == "TEXT" then return false end
+  if k.type == "TEXT" then return false end
   node.cornerRadius = op.value
   node.rectangleCornerRadii = nil
   return true
 end
 
 function WRITE.corner_radii(node, op, k, cfg)
-  if k.no_geometry or k.type == "TEXT" then return false end
+  if k.type == "TEXT" then return false end
   set_radii(node, cfg.copy(op.value))
   return true
 end
 
 function WRITE.corner(node, op, k)
-  if k.no_geometry or k.type == "TEXT" then return false end
+  if k.type == "TEXT" then return false end
   local r = node.cornerRadius or 0
   local radii = { r, r, r, r }
   for i, v in ipairs(node.rectangleCornerRadii or {}) do radii[i] = v end
@@ -273,20 +259,12 @@ function WRITE.corner(node, op, k)
   return true
 end
 
-function WRITE.shadows(node, op, k, cfg)
-  if k.no_geometry then return false end
-  node.effects = cfg.copy(op.effects)
-  return true
-end
-
-function WRITE.shadows_off(node, _, k)
-  if k.no_geometry then return false end
+function WRITE.shadows_off(node)
   node.effects = without_effects(node.effects, SHADOW_KINDS)
   return true
 end
 
-function WRITE.background_blur(node, op, k)
-  if k.no_geometry then return false end
+function WRITE.background_blur(node, op)
   local list = without_effects(node.effects, BLUR_KIND)
   local blur = { type = "BACKGROUND_BLUR", visible = true, radius = op.value }
   -- keep the blur where it was in the list
@@ -299,21 +277,8 @@ function WRITE.background_blur(node, op, k)
   return true
 end
 
-function WRITE.background_blur_off(node, _, k)
-  if k.no_geometry then return false end
+function WRITE.background_blur_off(node)
   node.effects = without_effects(node.effects, BLUR_KIND)
-  return true
-end
-
-function WRITE.opacity(node, op, k)
-  if k.no_geometry then return false end
-  node.opacity = op.value
-  return true
-end
-
-function WRITE.visible(node, op, k)
-  if k.no_geometry then return false end
-  node.visible = op.value
   return true
 end
 
@@ -332,13 +297,13 @@ end
 -- Rotation and position of layers inside an instance come from the main
 -- component; Figma does not let them be overridden.
 function WRITE.rotation(node, op, k)
-  if k.no_geometry or k.inside_instance then return false end
+  if k.inside_instance then return false end
   node.rotation = op.value
   return true
 end
 
 function WRITE.position(node, op, k)
-  if k.no_geometry or k.inside_instance then return false end
+  if k.inside_instance then return false end
   node[op.axis] = op.value
   return true
 end
@@ -384,7 +349,7 @@ local function writer(opts)
     local bad = check_node(node)
     if bad then return nil, bad end
     local t = node.type
-    if SKIPPED[t] then return 0, "skipped node type " .. t end
+    if SKIPPED[t] or NO_GEOMETRY[t] then return 0, "skipped node type " .. t end
     for i = 1, #plan do
       local op = plan[i]
       if type(op) ~= "table" or not WRITE[op.op] then
@@ -401,7 +366,6 @@ local function writer(opts)
     kind.type, kind.where, kind.inside_instance = t, where, inside
     kind.auto_layout = is_auto_layout(node)
     kind.frame_like = t == nil or FRAME_LIKE[t] == true
-    kind.no_geometry = NO_GEOMETRY[t] == true
     local applied = 0
     for i = 1, #plan do
       local op = plan[i]
