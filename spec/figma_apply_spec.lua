@@ -204,6 +204,11 @@ describe("tf.figma effects, opacity and colour", function()
     assert.equal(0.5, apply({ opacity = "50%" }).opacity)
     assert.equal(0.3, apply({ opacity = "0.3" }).opacity)
     assert.equal(0.3, apply({ opacity = 0.3 }).opacity)
+    for _, bad in ipairs { "30", "150%", "half" } do
+      local n, errors = apply({ opacity = bad })
+      assert.is_nil(n)
+      assert.matches("is not an opacity", errors[1].message, 1, true)
+    end
   end)
 
   it("fill colours: rgba, hex with alpha, named", function()
@@ -498,6 +503,11 @@ describe("tf.figma.read", function()
       fill = '"colors.primary"', spacing = '"spacing.md"', opacity = '""', borderColor = "plain.name",
     } } }
     assert.same({ fill = "colors.primary", spacing = "spacing.md", borderColor = "plain.name" }, figma.read(node))
+  end)
+
+  it("decodes escapes in JSON names", function()
+    local node = { id = "1:2", sharedPluginData = { tokens = { fill = '"colors.\\u0041 \\"q\\""' } } }
+    assert.same({ fill = 'colors.A "q"' }, figma.read(node))
   end)
 
   it("a node without plugin data has an empty token map", function()

@@ -18,6 +18,9 @@ function read.token_name(stored)
     return nil, "expected a token name (string), got a " .. type(stored)
   end
   if stored:byte(1) == 34 then -- '"': JSON-encoded, as the plugin stores it
+    -- most names have no escapes: their JSON text is the name in quotes
+    local plain = stored:match('^"([^"\\%c]*)"$')
+    if plain then return plain ~= "" and plain or nil end
     local name, err = cjson.decode(stored)
     if name == nil then return nil, "invalid JSON " .. string.format("%q", stored) .. ": " .. tostring(err) end
     if type(name) ~= "string" then
@@ -43,14 +46,14 @@ function read.tokens(node)
   local stored = type(data) == "table" and data.tokens or nil
   local out = {}
   if stored == nil then return out end
-  local id = tostring(node.id or "?")
   if type(stored) ~= "table" then
-    return nil, string.format("node %s: sharedPluginData.tokens must be an object, got a %s", id, type(stored))
+    return nil, string.format("node %s: sharedPluginData.tokens must be an object, got a %s",
+      tostring(node.id or "?"), type(stored))
   end
   for key, value in pairs(stored) do
     local name, err = read.token_name(value)
     if err then
-      return nil, string.format("node %s: sharedPluginData.tokens.%s: %s", id, tostring(key), err)
+      return nil, string.format("node %s: sharedPluginData.tokens.%s: %s", tostring(node.id or "?"), tostring(key), err)
     end
     out[key] = name
   end

@@ -238,7 +238,9 @@ end
 local function opacity_rule(value, cx)
   local pct = units.percent(value)
   local n = pct and pct / 100 or tonumber(value)
-  if not n then return nil, string.format("%q is not an opacity (0-1 or n%%)", tostring(value)) end
+  if not n or n < 0 or n > 1 then
+    return nil, string.format("%q is not an opacity (0 to 1, or 0%% to 100%%)", tostring(value))
+  end
   cx.add { op = "opacity", value = n }
   return true
 end
