@@ -483,6 +483,12 @@ describe("tf.figma no half writes", function()
     assert.is_nil(n)
     assert.equal("node 3:3: style must be a table, got a string", err)
     assert.is_nil(node.fills)
+    local frame_node = { type = "FRAME", id = "3:4", effects = { { type = "DROP_SHADOW" }, 5 } }
+    plan = assert(figma.map({ fill = "c", boxShadow = "none" }, fake.resolved { c = "#fff" }))
+    n, err = figma.writer()(frame_node, plan)
+    assert.is_nil(n)
+    assert.equal("node 3:4: effects[2] must be a table, got a number", err)
+    assert.is_nil(frame_node.fills)
   end)
 
   it("the writer raises on a node that is not a table, or a plan that is not a plan", function()

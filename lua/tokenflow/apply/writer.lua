@@ -43,6 +43,12 @@ local function check_node(node)
       return string.format("node %s: %s must be a table, got a %s", tostring(node.id or "?"), field, type(v))
     end
   end
+  -- effects are filtered by type: every entry must be an effect object
+  for i, e in ipairs(node.effects or {}) do
+    if type(e) ~= "table" then
+      return string.format("node %s: effects[%d] must be a table, got a %s", tostring(node.id or "?"), i, type(e))
+    end
+  end
   return nil
 end
 
@@ -371,6 +377,7 @@ local function writer(opts)
       local op = plan[i]
       if WRITE[op.op](node, op, kind, cfg) then applied = applied + 1 end
     end
+    kind.where = nil -- do not keep the parent alive
     return applied
   end
 end
