@@ -79,6 +79,10 @@ local tokenflow = {
   -- @function plan
   plan = plan.plan,
 
+  --- The Figma node model: `map` (token map -> plan of Figma values),
+  -- `writer` (applies a plan to a node table), `read` (a node's token map).
+  -- See `tokenflow.apply.figma`.
+  figma = require "tokenflow.apply.figma",
   core = core,
 }
 

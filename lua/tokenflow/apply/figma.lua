@@ -1,0 +1,36 @@
+--- tf.figma: the Figma node model rules (SEMANTICS.md section 6) in two pure
+-- steps a job can cache between: `map` turns a node's token map into a plan
+-- of Figma values (cacheable per token combination), `writer` applies a plan
+-- to node tables in Figma REST-API style, `read` gets a node's token map from
+-- its shared plugin data.
+-- @module tokenflow.apply.figma
+
+local figma = {
+  --- Builds a plan: `figma.map(tokens_of_node, resolved[, opts])` -> plan, or nil and
+  -- a list of `{property=, token=, message=}`. See `tokenflow.apply.map`.
+  -- @function map
+  map = require "tokenflow.apply.map",
+  --- Makes a writer: `figma.writer{ base_font_size = 16 }` -> `write(node, plan[, where])`.
+  -- See `tokenflow.apply.writer`.
+  -- @function writer
+  writer = require "tokenflow.apply.writer",
+  --- A node's token map from `node.sharedPluginData.tokens`: `figma.read(node)`
+  -- -> table, or nil and a message naming the node and property.
+  -- @function read
+  read = require("tokenflow.apply.read").tokens,
+}
+
+--- One line per error of `figma.map`, for reports: `property (token): message`.
+-- @tparam table errors the second result of `figma.map`
+-- @tparam[opt] string node_id prefixed as `node <id>: ` when given
+-- @treturn string
+function figma.describe_errors(errors, node_id)
+  local lines = {}
+  for i, e in ipairs(errors) do
+    lines[i] = string.format("%s%s (%s): %s", node_id and ("node " .. node_id .. ": ") or "",
+      e.property, tostring(e.token), e.message)
+  end
+  return table.concat(lines, "\n")
+end
+
+return figma

@@ -1,0 +1,385 @@
+--- `figma.writer`: applies a plan (from `figma.map`) to a Figma REST-API-style
+-- node table. Every value was computed by map; the writer only decides what
+-- each operation means for the kind of node it meets (auto layout or not,
+-- TEXT or not, inside an instance or not) and assigns fields, so a node is
+-- never left half-written.
+-- @module tokenflow.apply.writer
+
+local units = require "tokenflow.apply.units"
+
+-- Figma node types tokens are never applied to (their geometry and paints are
+-- not editable the usual way).
+local SKIPPED = { CONNECTOR = true, SHAPE_WITH_TEXT = true, STICKY = true, CODE_BLOCK = true }
+-- Types without geometry of their own: nothing here applies to them.
+local NO_GEOMETRY = { DOCUMENT = true, CANVAS = true, PAGE = true }
+-- Types that hold paddings and auto-layout settings.
+local FRAME_LIKE = { FRAME = true, COMPONENT = true, COMPONENT_SET = true, INSTANCE = true }
+local AUTO_LAYOUT = { HORIZONTAL = true, VERTICAL = true, GRID = true }
+
+local function is_auto_layout(node)
+  return type(node) == "table" and AUTO_LAYOUT[node.layoutMode] == true
+end
+
+local function deep_copy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = deep_copy(x) end
+  return out
+end
+
+local function shared(v) return v end
+
+-- Fields the writer reads or extends; they must be tables when present.
+local TABLE_FIELDS = { "style", "effects", "absoluteBoundingBox", "rectangleCornerRadii", "individualStrokeWeights" }
+
+local function check_node(node)
+  local t = node.type
+  if t ~= nil and type(t) ~= "string" then
+    return string.format("node %s: type must be a string, got a %s", tostring(node.id or "?"), type(t))
+  end
+  for _, field in ipairs(TABLE_FIELDS) do
+    local v = node[field]
+    if v ~= nil and type(v) ~= "table" then
+      return string.format("node %s: %s must be a table, got a %s", tostring(node.id or "?"), field, type(v))
+    end
+  end
+  -- effects are filtered by type: every entry must be an effect object
+  for i, e in ipairs(node.effects or {}) do
+    if type(e) ~= "table" then
+      return string.format("node %s: effects[%d] must be a table, got a %s", tostring(node.id or "?"), i, type(e))
+    end
+  end
+  return nil
+end
+
+local function bounding_box(node)
+  local box = node.absoluteBoundingBox
+  local new = { x = 0, y = 0, width = 0, height = 0 }
+  if box then
+    for k, v in pairs(box) do new[k] = v end
+  end
+  node.absoluteBoundingBox = new -- a fresh table: boxes are never shared between nodes
+  return new
+end
+
+local function resize(node, axis, value)
+  local box = bounding_box(node)
+  if axis ~= "height" then box.width = value end
+  if axis ~= "width" then box.height = value end
+end
+
+-- `100%`: stretch in an auto-layout parent (grow along its main axis, stretch
+-- across it), else take the parent's size, else 100 like the reference.
+local function size_full(node, op, where)
+  local parent = where and where.parent
+  local dims = op.axis == "both" and { "width", "height" } or { op.axis }
+  for _, dim in ipairs(dims) do
+    if is_auto_layout(parent) then
+      local main = parent.layoutMode == "VERTICAL" and "height" or "width"
+      if dim == main and parent.layoutMode ~= "GRID" then
+        node.layoutGrow = 1
+      else
+        node.layoutAlign = "STRETCH"
+      end
+    elseif type(parent) == "table" and type(parent.absoluteBoundingBox) == "table"
+        and type(parent.absoluteBoundingBox[dim]) == "number" then
+      resize(node, dim, units.nonzero(parent.absoluteBoundingBox[dim]))
+    else
+      resize(node, dim, 100)
+    end
+  end
+end
+
+local function without_effects(list, kinds)
+  local out = {}
+  for _, e in ipairs(list or {}) do
+    if not kinds[e.type] then out[#out + 1] = e end
+  end
+  return out
+end
+
+local SHADOW_KINDS = { DROP_SHADOW = true, INNER_SHADOW = true }
+local BLUR_KIND = { BACKGROUND_BLUR = true }
+
+local function set_radii(node, radii)
+  local a = radii[1]
+  node.rectangleCornerRadii = radii
+  if radii[2] == a and radii[3] == a and radii[4] == a then
+    node.cornerRadius = a
+  else
+    node.cornerRadius = nil
+  end
+end
+
+local function set_line_height(style, lh)
+  if lh.unit == "PIXELS" then
+    style.lineHeightUnit, style.lineHeightPx = "PIXELS", lh.value
+    style.lineHeightPercentFontSize, style.lineHeightPercent = nil, nil
+  elseif lh.unit == "PERCENT" then
+    style.lineHeightUnit, style.lineHeightPercentFontSize = "FONT_SIZE_%", lh.value
+    style.lineHeightPercent = nil
+    style.lineHeightPx = type(style.fontSize) == "number" and style.fontSize * lh.value / 100 or nil
+  else
+    style.lineHeightUnit, style.lineHeightPercent = "INTRINSIC_%", 100
+    style.lineHeightPx, style.lineHeightPercentFontSize = nil, nil
+  end
+end
+
+local function first_style(_, candidates) return candidates[1] end
+
+local function set_text_style(node, fields, cfg)
+  local style = {}
+  for k, v in pairs(node.style or {}) do style[k] = v end
+  if fields.fontFamily then style.fontFamily = fields.fontFamily end
+  if fields.fontSize then style.fontSize = fields.fontSize end
+  local weight = fields.fontWeight
+  if weight then
+    style.fontStyle = cfg.font_style(style.fontFamily, weight.styles) or weight.styles[1]
+    style.fontWeight = weight.weight or style.fontWeight
+    style.fontPostScriptName = nil -- names a face of the old family or weight
+  end
+  if fields.lineHeight then set_line_height(style, fields.lineHeight) end
+  local ls = fields.letterSpacing
+  if ls then
+    if ls.unit == "PERCENT" then
+      -- REST stores letter spacing in pixels: a percentage of the font size
+      local size = type(style.fontSize) == "number" and style.fontSize or cfg.base
+      style.letterSpacing = size * ls.value / 100
+    else
+      style.letterSpacing = ls.value
+    end
+  end
+  if fields.paragraphSpacing then style.paragraphSpacing = fields.paragraphSpacing end
+  if fields.paragraphIndent then style.paragraphIndent = fields.paragraphIndent end
+  if fields.textCase then style.textCase = fields.textCase end
+  if fields.textDecoration then style.textDecoration = fields.textDecoration end
+  node.style = style
+end
+
+-- One function per operation: (node, op, kind, cfg) -> true when written.
+-- `kind` describes the node: type, auto_layout, inside_instance, where.
+local WRITE = {}
+
+-- An operation that sets one node field from one field of the operation.
+local function assign(node_field, op_field)
+  return function(node, op, _, cfg)
+    node[node_field] = cfg.copy(op[op_field])
+    return true
+  end
+end
+
+WRITE.fills = assign("fills", "paints")
+WRITE.strokes = assign("strokes", "paints")
+WRITE.dashes = assign("strokeDashes", "value")
+WRITE.shadows = assign("effects", "effects")
+WRITE.opacity = assign("opacity", "value")
+WRITE.visible = assign("visible", "value")
+
+function WRITE.size(node, op)
+  resize(node, op.axis, op.value)
+  return true
+end
+
+function WRITE.size_full(node, op, k)
+  size_full(node, op, k.where)
+  return true
+end
+
+-- min/max sizes exist on auto-layout frames and their direct children only.
+function WRITE.size_limit(node, op, k)
+  local parent = k.where and k.where.parent
+  if k.inside_instance or not (k.auto_layout or is_auto_layout(parent)) then return false end
+  node[op.field] = op.value
+  return true
+end
+
+function WRITE.padding(node, op, k)
+  if not k.frame_like then return false end
+  if op.top then node.paddingTop = op.top end
+  if op.right then node.paddingRight = op.right end
+  if op.bottom then node.paddingBottom = op.bottom end
+  if op.left then node.paddingLeft = op.left end
+  return true
+end
+
+function WRITE.item_spacing(node, op, k)
+  if not k.auto_layout then return false end
+  if op.auto then
+    node.primaryAxisAlignItems = "SPACE_BETWEEN"
+  else
+    if node.primaryAxisAlignItems == "SPACE_BETWEEN" then node.primaryAxisAlignItems = "MIN" end
+    node.itemSpacing = op.value
+  end
+  return true
+end
+
+function WRITE.counter_axis_spacing(node, op, k)
+  if not k.auto_layout then return false end
+  node.counterAxisSpacing = op.value
+  return true
+end
+
+function WRITE.dimension(node, op, k, cfg)
+  if k.auto_layout then
+    return WRITE.item_spacing(node, { value = op.spacing }, k, cfg)
+  end
+  resize(node, "both", op.size)
+  return true
+end
+
+function WRITE.stroke_weight(node, op)
+  node.strokeWeight = op.value
+  node.individualStrokeWeights = nil -- one weight for all sides again
+  return true
+end
+
+function WRITE.stroke_side(node, op)
+  local w = node.strokeWeight or 0
+  local sides = { top = w, right = w, bottom = w, left = w }
+  for side, v in pairs(node.individualStrokeWeights or {}) do sides[side] = v end
+  sides[op.side] = op.value
+  node.individualStrokeWeights = sides
+  return true
+end
+
+function WRITE.corner_radius(node, op, k)
+  if k.type == "TEXT" then return false end
+  node.cornerRadius = op.value
+  node.rectangleCornerRadii = nil
+  return true
+end
+
+function WRITE.corner_radii(node, op, k, cfg)
+  if k.type == "TEXT" then return false end
+  set_radii(node, cfg.copy(op.value))
+  return true
+end
+
+function WRITE.corner(node, op, k)
+  if k.type == "TEXT" then return false end
+  local r = node.cornerRadius or 0
+  local radii = { r, r, r, r }
+  for i, v in ipairs(node.rectangleCornerRadii or {}) do radii[i] = v end
+  radii[op.index] = op.value
+  set_radii(node, radii)
+  return true
+end
+
+function WRITE.shadows_off(node)
+  node.effects = without_effects(node.effects, SHADOW_KINDS)
+  return true
+end
+
+function WRITE.background_blur(node, op)
+  local list = without_effects(node.effects, BLUR_KIND)
+  local blur = { type = "BACKGROUND_BLUR", visible = true, radius = op.value }
+  -- keep the blur where it was in the list
+  local at = #list + 1
+  for i, e in ipairs(node.effects or {}) do
+    if e.type == "BACKGROUND_BLUR" then at = i break end
+  end
+  table.insert(list, math.min(at, #list + 1), blur)
+  node.effects = list
+  return true
+end
+
+function WRITE.background_blur_off(node)
+  node.effects = without_effects(node.effects, BLUR_KIND)
+  return true
+end
+
+function WRITE.text_style(node, op, k, cfg)
+  if k.type ~= "TEXT" then return false end
+  set_text_style(node, op.fields, cfg)
+  return true
+end
+
+function WRITE.characters(node, op, k)
+  if k.type ~= "TEXT" then return false end
+  node.characters = op.value
+  return true
+end
+
+-- Rotation and position of layers inside an instance come from the main
+-- component; Figma does not let them be overridden.
+function WRITE.rotation(node, op, k)
+  if k.inside_instance then return false end
+  node.rotation = op.value
+  return true
+end
+
+function WRITE.position(node, op, k)
+  if k.inside_instance then return false end
+  node[op.axis] = op.value
+  return true
+end
+
+--- Makes a writer.
+-- @tparam[opt] table opts
+--  `base_font_size` (default 16) for percentages of the font size the node does not know;
+--  `font_style(family, candidates) -> name` picks the font style among the names
+--  a weight may have (default: the first);
+--  `copy` (default false): write deep copies of paints and effects instead of
+--  sharing the plan's tables between the nodes written from one plan.
+-- @treturn function `write(node, plan[, where])` -> number of operations
+--  applied (0 and a reason for a skipped node type), or nil and a message
+--  for a node whose fields have the wrong types (then nothing was written).
+--  `where` is optional: `{parent = parent_node, inside_instance = bool}`; without
+--  `inside_instance`, a node whose id starts with "I" (Figma's ids for layers
+--  inside instances) is taken as inside an instance.
+local function writer(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("tokenflow.figma.writer: opts must be a table", 2)
+  end
+  opts = opts or {}
+  if opts.font_style ~= nil and type(opts.font_style) ~= "function" then
+    error("tokenflow.figma.writer: font_style must be a function", 2)
+  end
+  local cfg = {
+    base = units.base_size(opts.base_font_size),
+    font_style = opts.font_style or first_style,
+    copy = opts.copy and deep_copy or shared,
+  }
+  local kind = {}
+
+  return function(node, plan, where)
+    if type(node) ~= "table" then
+      error("tokenflow.figma.writer: node must be a table, got a " .. type(node), 2)
+    end
+    if type(plan) ~= "table" then
+      error("tokenflow.figma.writer: plan must be a table (from figma.map), got a " .. type(plan), 2)
+    end
+    if where ~= nil and type(where) ~= "table" then
+      error("tokenflow.figma.writer: where must be a table {parent=, inside_instance=}", 2)
+    end
+    local bad = check_node(node)
+    if bad then return nil, bad end
+    local t = node.type
+    if SKIPPED[t] or NO_GEOMETRY[t] then return 0, "skipped node type " .. t end
+    for i = 1, #plan do
+      local op = plan[i]
+      if type(op) ~= "table" or not WRITE[op.op] then
+        error("tokenflow.figma.writer: plan entry " .. i .. " is not an operation from figma.map", 2)
+      end
+    end
+
+    local inside = where and where.inside_instance
+    if inside == nil then
+      inside = type(node.id) == "string" and node.id:byte(1) == 73 -- "I"
+    end
+    -- one description per writer, refilled for each node: writes never
+    -- yield, so no other node can see it half-filled
+    kind.type, kind.where, kind.inside_instance = t, where, inside
+    kind.auto_layout = is_auto_layout(node)
+    kind.frame_like = t == nil or FRAME_LIKE[t] == true
+    local applied = 0
+    for i = 1, #plan do
+      local op = plan[i]
+      if WRITE[op.op](node, op, kind, cfg) then applied = applied + 1 end
+    end
+    kind.where = nil -- do not keep the parent alive
+    return applied
+  end
+end
+
+return writer
