@@ -36,8 +36,15 @@ struct tf_cache_entry {
   tf_cache_entry *prev, *next; /* LRU list, most recent at the head */
   size_t cost;
   uint32_t ntags;
-  uint32_t reason; /* tf_cache_reason, once queued */
+  uint32_t reason;    /* tf_cache_reason, once queued */
+  const void *ident;  /* in the identity index while live; NULL: none */
 };
+
+/* One cell of the identity index (open addressing, linear probing). */
+typedef struct idcell {
+  const void *ident; /* NULL: empty */
+  tf_cache_entry *e;
+} idcell;
 
 struct tf_cache {
   tf_mem mem;
@@ -58,6 +65,11 @@ struct tf_cache {
   uint32_t top;
   uint64_t *scratch;
   size_t scratch_cap;
+  /* Identity index: ident -> live entry, for entries stored with one.
+   * Load kept <= 1/2; grown before an entry is added, never shrunk. */
+  idcell *ids;
+  size_t ncells; /* 0 or a power of two */
+  size_t nids;
   tf_cache_stats stats;
 };
 
@@ -76,6 +88,10 @@ static uint64_t key_hash(const uint64_t *key, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) h = tf_hash_step(h, key[i]);
   return tf_hash_mix(h);
+}
+
+static size_t ident_home(const void *ident, size_t ncells) {
+  return (size_t)tf_hash_mix((uint64_t)(uintptr_t)ident) & (ncells - 1);
 }
 
 static uint64_t tag_hash(uint32_t tag) { return tf_hash_mix((uint64_t)tag ^ TF_CACHE_SEED); }
@@ -132,6 +148,7 @@ void tf_cache_free(tf_cache *c) {
   tf_mem_free(&c->mem, c->tag_buckets, c->ntag_buckets * sizeof(tagnode *));
   tf_mem_free(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t));
   tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
+  tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
   {
     tf_mem mem = c->mem;
     tf_mem_free(&mem, c, sizeof *c);
@@ -195,9 +212,67 @@ static void tags_unlink(tf_cache *c, tf_cache_entry *e) {
   }
 }
 
+/* The cell holding ident, or the empty cell ending its probe sequence. */
+static idcell *ident_find(const tf_cache *c, const void *ident) {
+  size_t mask = c->ncells - 1, i = ident_home(ident, c->ncells);
+  while (c->ids[i].ident != NULL && c->ids[i].ident != ident) i = (i + 1) & mask;
+  return &c->ids[i];
+}
+
+/* Room was made by ident_reserve. */
+static void ident_insert(tf_cache *c, tf_cache_entry *e) {
+  idcell *cell = ident_find(c, e->ident);
+  cell->ident = e->ident;
+  cell->e = e;
+  c->nids++;
+}
+
+/* Removes e's cell, shifting later cells of the run back (no tombstones). */
+static void ident_remove(tf_cache *c, const tf_cache_entry *e) {
+  size_t mask = c->ncells - 1, i = (size_t)(ident_find(c, e->ident) - c->ids), j = i;
+  for (;;) {
+    size_t home;
+    j = (j + 1) & mask;
+    if (c->ids[j].ident == NULL) break;
+    home = ident_home(c->ids[j].ident, c->ncells);
+    /* the cell at j may move to i unless its home lies cyclically in (i, j] */
+    if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
+    c->ids[i] = c->ids[j];
+    i = j;
+  }
+  c->ids[i].ident = NULL;
+  c->ids[i].e = NULL;
+  c->nids--;
+}
+
+/* Makes room for one more ident (load <= 1/2): 0 when out of memory, and
+ * then nothing changed. */
+static int ident_reserve(tf_cache *c) {
+  size_t n, i, bytes;
+  idcell *cells;
+  if ((c->nids + 1) * 2 <= c->ncells) return 1;
+  n = c->ncells ? c->ncells * 2 : FIRST_BUCKETS;
+  bytes = tf_mem_mul(n, sizeof(idcell));
+  if (bytes == 0) return 0;
+  cells = (idcell *)alloc_zeroed(&c->mem, bytes);
+  if (cells == NULL) return 0;
+  for (i = 0; i < c->ncells; i++) {
+    if (c->ids[i].ident != NULL) {
+      size_t j = ident_home(c->ids[i].ident, n);
+      while (cells[j].ident != NULL) j = (j + 1) & (n - 1);
+      cells[j] = c->ids[i];
+    }
+  }
+  tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
+  c->ids = cells;
+  c->ncells = n;
+  return 1;
+}
+
 /* Takes e (found at *link in its chain) out of every structure. */
 static void detach(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
   *link = e->hnext;
+  if (e->ident != NULL) ident_remove(c, e);
   lru_unlink(c, e);
   tags_unlink(c, e);
   c->stats.entries--;
@@ -230,17 +305,12 @@ static void release_slot(tf_cache *c, uint32_t slot) { c->free_slots[c->nfree++]
 
 /* ---- public operations ---- */
 
-int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, uint32_t *slot) {
-  uint64_t h = key_hash(key, nwords);
-  tf_cache_entry **link = find_link(c, key, nwords, h);
-  tf_cache_entry *e = *link;
-  if (e == NULL) {
-    c->stats.misses++;
-    return TF_CACHE_MISS;
-  }
+/* A lookup found e (at *link in its chain, or link NULL: not known yet). */
+static int found(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e, double now, uint32_t *slot) {
   *slot = e->slot;
   if (e->expires <= now) {
-    detach(c, link, e);
+    if (link != NULL) detach(c, link, e);
+    else detach_entry(c, e);
     enqueue(c, e, TF_EVICT_EXPIRED);
     c->stats.misses++;
     c->stats.stale++;
@@ -252,6 +322,25 @@ int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, ui
   }
   c->stats.hits++;
   return TF_CACHE_OK;
+}
+
+int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, uint32_t *slot) {
+  uint64_t h = key_hash(key, nwords);
+  tf_cache_entry **link = find_link(c, key, nwords, h);
+  tf_cache_entry *e = *link;
+  if (e == NULL) {
+    c->stats.misses++;
+    return TF_CACHE_MISS;
+  }
+  return found(c, link, e, now, slot);
+}
+
+int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slot) {
+  tf_cache_entry *e;
+  if (c->nids == 0 || ident == NULL) return TF_CACHE_MISS;
+  e = ident_find(c, ident)->e;
+  if (e == NULL) return TF_CACHE_MISS;
+  return found(c, NULL, e, now, slot);
 }
 
 void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
@@ -336,6 +425,11 @@ static void enforce_limits(tf_cache *c, double now) {
 
 int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot, double now, double expires,
                  size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
+  return tf_cache_set_ident(c, key, nwords, NULL, slot, now, expires, cost, tags, ntags, released);
+}
+
+int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const void *ident, uint32_t slot, double now,
+                       double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
   uint64_t h = key_hash(key, nwords);
   tf_cache_entry **link = find_link(c, key, nwords, h), *old = *link, *e;
   tagnode *fresh = NULL; /* tag nodes to add, chained by hnext */
@@ -350,7 +444,9 @@ int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot,
     return TF_CACHE_TOOBIG;
   }
   if (nwords > UINT32_MAX) return TF_CACHE_NOMEM;
-  /* Acquire everything first: a failure must leave the cache unchanged. */
+  /* Acquire everything first: a failure must leave the cache unchanged
+   * (a grown identity index changes no lookup). */
+  if (ident != NULL && !ident_reserve(c)) return TF_CACHE_NOMEM;
   for (i = 0; i < ntags; i++) {
     if (seen_before(tags, i)) continue;
     nunique++;
@@ -388,6 +484,7 @@ int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot,
   e->nwords = (uint32_t)nwords;
   e->ntags = (uint32_t)nunique;
   e->reason = 0;
+  e->ident = ident;
   memcpy(ENTRY_WORDS(e), key, nwords * sizeof(uint64_t));
   l = ENTRY_TAGS(e);
   for (i = 0; i < ntags; i++) {
@@ -406,6 +503,7 @@ int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot,
   link = &c->buckets[h & (c->nbuckets - 1)];
   e->hnext = *link;
   *link = e;
+  if (ident != NULL) ident_insert(c, e);
   lru_push_front(c, e);
   c->stats.entries++;
   c->stats.bytes += cost;
@@ -526,11 +624,33 @@ static int tags_consistent(const tf_cache *c, size_t *links) {
   return nodes == c->ntagnodes;
 }
 
+/* Every cell names a live entry with its ident, reachable from its home
+ * without crossing an empty cell. */
+static int ids_consistent(const tf_cache *c) {
+  size_t i, n = 0;
+  if (c->nids * 2 > c->ncells && c->nids > 0) return 0;
+  for (i = 0; i < c->ncells; i++) {
+    const idcell *cell = &c->ids[i];
+    if (cell->ident == NULL) {
+      if (cell->e != NULL) return 0;
+      continue;
+    }
+    if (cell->e == NULL || cell->e->ident != cell->ident || ident_find(c, cell->ident) != cell) return 0;
+    n++;
+  }
+  return n == c->nids;
+}
+
 int tf_cache_check(const tf_cache *c) {
   const tf_cache_entry *e, *prev = NULL;
-  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, i;
+  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, i;
+  if (!ids_consistent(c)) return 0;
   for (e = c->head; e != NULL; prev = e, e = e->next) {
     if (e->prev != prev || !findable(c, e)) return 0;
+    if (e->ident != NULL) {
+      if (ident_find(c, e->ident)->e != e) return 0;
+      idents++;
+    }
     n++;
     bytes += e->cost;
     entry_tags += e->ntags;
@@ -539,6 +659,7 @@ int tf_cache_check(const tf_cache *c) {
       if (ENTRY_TAGS(e)[i].entry != e) return 0;
   }
   if (c->tail != prev || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
+  if (idents != c->nids) return 0;
   if (n > c->capacity || (c->max_bytes && bytes > c->max_bytes)) return 0;
   if (!tags_consistent(c, &tag_links) || tag_links != entry_tags) return 0;
   for (e = c->queue_head; e != NULL; e = e->hnext) queued++;
