@@ -111,7 +111,7 @@ static void test_lru_and_limits(tf_test_ctx *t) {
     size_t n;
     int64_t order[3];
     int k = 0;
-    for (; e != NULL && k < 3; e = tf_cache_next(e)) order[k++] = (int64_t)tf_cache_entry_key(e, &n)[2];
+    for (; e != NULL && k < 3; e = tf_cache_next(c, e)) order[k++] = (int64_t)tf_cache_entry_key(e, &n)[2];
     CHECK(t, k == 3 && order[0] == 4 && order[1] == 1 && order[2] == 3);
   }
   /* a fourth, costly entry: 3 goes for the count, then 1 for the bytes (30 + 90 > 100) */

@@ -25,15 +25,14 @@ struct tagnode {
 };
 
 /* An entry is one block: this header, its key words, then its tag links.
- * The fields a hit reads come first, so a hit touches as few cache lines
- * as possible. */
+ * Its place in the LRU list is kept by slot (struct slotrec), so a hit by
+ * identity on a cache without expiring entries never reads the entry. */
 struct tf_cache_entry {
   uint64_t hash;
-  tf_cache_entry *hnext;       /* hash chain; eviction queue once evicted */
+  tf_cache_entry *hnext; /* hash chain; eviction queue once evicted */
   uint32_t nwords;
   uint32_t slot;
   double expires;
-  tf_cache_entry *prev, *next; /* LRU list, most recent at the head */
   size_t cost;
   uint32_t ntags;
   uint32_t reason;    /* tf_cache_reason, once queued */
@@ -43,15 +42,25 @@ struct tf_cache_entry {
 /* One cell of the identity index (open addressing, linear probing). */
 typedef struct idcell {
   const void *ident; /* NULL: empty */
-  tf_cache_entry *e;
+  uint32_t slot;     /* of the entry stored with ident */
 } idcell;
+
+/* Per value slot: the live entry holding it and its LRU neighbours (slots,
+ * 0: none), most recent at the head. Small and dense, so relinking on a hit
+ * stays in cache. */
+typedef struct slotrec {
+  uint32_t prev, next;
+  tf_cache_entry *e; /* NULL unless a live entry holds the slot */
+} slotrec;
 
 struct tf_cache {
   tf_mem mem;
   size_t capacity, max_bytes;
   tf_cache_entry **buckets;
   size_t nbuckets; /* power of two */
-  tf_cache_entry *head, *tail;
+  uint32_t head, tail; /* LRU list (slots, 0: empty) */
+  slotrec *slots;      /* indexed by slot, 0 unused */
+  size_t nslots;       /* records allocated: covers every slot handed out */
   tagnode **tag_buckets;
   size_t ntag_buckets; /* power of two */
   size_t ntagnodes;
@@ -73,6 +82,7 @@ struct tf_cache {
   tf_cache_stats stats;
 };
 
+#define ENTRY_OF(c, slot) ((c)->slots[slot].e)
 #define ENTRY_WORDS(e) ((uint64_t *)((e) + 1))
 #define ENTRY_TAGS(e) ((taglink *)(ENTRY_WORDS(e) + (e)->nwords))
 
@@ -129,10 +139,7 @@ void tf_cache_free(tf_cache *c) {
   tf_cache_entry *e, *next;
   size_t i;
   if (c == NULL) return;
-  for (e = c->head; e != NULL; e = next) {
-    next = e->next;
-    free_entry(c, e);
-  }
+  for (i = c->head; i != 0; i = c->slots[i].next) free_entry(c, ENTRY_OF(c, i));
   for (e = c->queue_head; e != NULL; e = next) {
     next = e->hnext;
     free_entry(c, e);
@@ -149,6 +156,7 @@ void tf_cache_free(tf_cache *c) {
   tf_mem_free(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t));
   tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
   tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
+  tf_mem_free(&c->mem, c->slots, c->nslots * sizeof(slotrec));
   {
     tf_mem mem = c->mem;
     tf_mem_free(&mem, c, sizeof *c);
@@ -174,19 +182,21 @@ static tf_cache_entry **find_link(tf_cache *c, const uint64_t *key, size_t n, ui
   return link;
 }
 
-static void lru_unlink(tf_cache *c, tf_cache_entry *e) {
-  if (e->prev) e->prev->next = e->next;
-  else c->head = e->next;
-  if (e->next) e->next->prev = e->prev;
-  else c->tail = e->prev;
+static void lru_unlink(tf_cache *c, uint32_t slot) {
+  slotrec *r = &c->slots[slot];
+  if (r->prev) c->slots[r->prev].next = r->next;
+  else c->head = r->next;
+  if (r->next) c->slots[r->next].prev = r->prev;
+  else c->tail = r->prev;
 }
 
-static void lru_push_front(tf_cache *c, tf_cache_entry *e) {
-  e->prev = NULL;
-  e->next = c->head;
-  if (c->head) c->head->prev = e;
-  else c->tail = e;
-  c->head = e;
+static void lru_push_front(tf_cache *c, uint32_t slot) {
+  slotrec *r = &c->slots[slot];
+  r->prev = 0;
+  r->next = c->head;
+  if (c->head) c->slots[c->head].prev = slot;
+  else c->tail = slot;
+  c->head = slot;
 }
 
 static tagnode **tag_find_link(tf_cache *c, uint32_t tag) {
@@ -223,7 +233,7 @@ static idcell *ident_find(const tf_cache *c, const void *ident) {
 static void ident_insert(tf_cache *c, tf_cache_entry *e) {
   idcell *cell = ident_find(c, e->ident);
   cell->ident = e->ident;
-  cell->e = e;
+  cell->slot = e->slot;
   c->nids++;
 }
 
@@ -241,7 +251,7 @@ static void ident_remove(tf_cache *c, const tf_cache_entry *e) {
     i = j;
   }
   c->ids[i].ident = NULL;
-  c->ids[i].e = NULL;
+  c->ids[i].slot = 0;
   c->nids--;
 }
 
@@ -273,7 +283,8 @@ static int ident_reserve(tf_cache *c) {
 static void detach(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
   *link = e->hnext;
   if (e->ident != NULL) ident_remove(c, e);
-  lru_unlink(c, e);
+  lru_unlink(c, e->slot);
+  ENTRY_OF(c, e->slot) = NULL;
   tags_unlink(c, e);
   c->stats.entries--;
   c->stats.bytes -= e->cost;
@@ -305,20 +316,21 @@ static void release_slot(tf_cache *c, uint32_t slot) { c->free_slots[c->nfree++]
 
 /* ---- public operations ---- */
 
-/* A lookup found e (at *link in its chain, or link NULL: not known yet). */
-static int found(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e, double now, uint32_t *slot) {
-  *slot = e->slot;
-  if (e->expires <= now) {
-    if (link != NULL) detach(c, link, e);
-    else detach_entry(c, e);
-    enqueue(c, e, TF_EVICT_EXPIRED);
-    c->stats.misses++;
-    c->stats.stale++;
-    return TF_CACHE_STALE;
-  }
-  if (c->head != e) {
-    lru_unlink(c, e);
-    lru_push_front(c, e);
+/* The entry e (at *link in its chain, or link NULL: not known yet) expired. */
+static int stale(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
+  if (link != NULL) detach(c, link, e);
+  else detach_entry(c, e);
+  enqueue(c, e, TF_EVICT_EXPIRED);
+  c->stats.misses++;
+  c->stats.stale++;
+  return TF_CACHE_STALE;
+}
+
+/* A live entry in slot was looked up and had not expired. */
+static int hit(tf_cache *c, uint32_t slot) {
+  if (c->head != slot) {
+    lru_unlink(c, slot);
+    lru_push_front(c, slot);
   }
   c->stats.hits++;
   return TF_CACHE_OK;
@@ -332,15 +344,20 @@ int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, ui
     c->stats.misses++;
     return TF_CACHE_MISS;
   }
-  return found(c, link, e, now, slot);
+  *slot = e->slot;
+  if (e->expires <= now) return stale(c, link, e);
+  return hit(c, e->slot);
 }
 
 int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slot) {
-  tf_cache_entry *e;
+  uint32_t s;
   if (c->nids == 0 || ident == NULL) return TF_CACHE_MISS;
-  e = ident_find(c, ident)->e;
-  if (e == NULL) return TF_CACHE_MISS;
-  return found(c, NULL, e, now, slot);
+  s = ident_find(c, ident)->slot;
+  if (s == 0) return TF_CACHE_MISS;
+  *slot = s;
+  /* without expiring entries the entry itself is not needed */
+  if (c->expiring > 0 && ENTRY_OF(c, s)->expires <= now) return stale(c, NULL, ENTRY_OF(c, s));
+  return hit(c, s);
 }
 
 void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
@@ -348,6 +365,14 @@ void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
 uint32_t tf_cache_next_slot(tf_cache *c) {
   if (c->nfree > 0) return c->free_slots[c->nfree - 1];
   if (c->top == UINT32_MAX) return 0;
+  if (c->nslots < (size_t)c->top + 2) { /* records 0..top+1 */
+    size_t n = c->nslots ? c->nslots * 2 : 16;
+    slotrec *p = (slotrec *)tf_mem_realloc(&c->mem, c->slots, c->nslots * sizeof(slotrec), tf_mem_mul(n, sizeof(slotrec)));
+    if (p == NULL) return 0;
+    memset(p + c->nslots, 0, (n - c->nslots) * sizeof(slotrec));
+    c->slots = p;
+    c->nslots = n;
+  }
   if (c->free_cap < (size_t)c->top + 1) {
     size_t n = c->free_cap ? c->free_cap * 2 : 16;
     uint32_t *p = (uint32_t *)tf_mem_realloc(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t),
@@ -413,8 +438,8 @@ static int seen_before(const uint32_t *tags, size_t i) {
 
 /* Queues least recently used entries until the limits hold. */
 static void enforce_limits(tf_cache *c, double now) {
-  while (c->tail != NULL && (c->stats.entries > c->capacity || (c->max_bytes && c->stats.bytes > c->max_bytes))) {
-    tf_cache_entry *e = c->tail;
+  while (c->tail != 0 && (c->stats.entries > c->capacity || (c->max_bytes && c->stats.bytes > c->max_bytes))) {
+    tf_cache_entry *e = ENTRY_OF(c, c->tail);
     tf_cache_reason why = e->expires <= now ? TF_EVICT_EXPIRED
                           : c->stats.entries > c->capacity ? TF_EVICT_CAPACITY
                                                            : TF_EVICT_BYTES;
@@ -504,7 +529,8 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
   e->hnext = *link;
   *link = e;
   if (ident != NULL) ident_insert(c, e);
-  lru_push_front(c, e);
+  ENTRY_OF(c, slot) = e;
+  lru_push_front(c, slot);
   c->stats.entries++;
   c->stats.bytes += cost;
   if (expires < TF_CACHE_NEVER) c->expiring++;
@@ -544,8 +570,8 @@ size_t tf_cache_invalidate(tf_cache *c, uint32_t tag) {
 
 size_t tf_cache_flush(tf_cache *c) {
   size_t n = 0;
-  while (c->tail != NULL) {
-    tf_cache_entry *e = c->tail;
+  while (c->tail != 0) {
+    tf_cache_entry *e = ENTRY_OF(c, c->tail);
     detach_entry(c, e);
     enqueue(c, e, TF_EVICT_DELETED);
     n++;
@@ -566,8 +592,11 @@ void tf_cache_pop_evicted(tf_cache *c) {
   free_entry(c, e);
 }
 
-tf_cache_entry *tf_cache_first(const tf_cache *c) { return c->head; }
-tf_cache_entry *tf_cache_next(const tf_cache_entry *e) { return e->next; }
+tf_cache_entry *tf_cache_first(const tf_cache *c) { return c->head ? ENTRY_OF(c, c->head) : NULL; }
+tf_cache_entry *tf_cache_next(const tf_cache *c, const tf_cache_entry *e) {
+  uint32_t next = c->slots[e->slot].next;
+  return next ? ENTRY_OF(c, next) : NULL;
+}
 
 const uint64_t *tf_cache_entry_key(const tf_cache_entry *e, size_t *nwords) {
   *nwords = e->nwords;
@@ -632,23 +661,29 @@ static int ids_consistent(const tf_cache *c) {
   for (i = 0; i < c->ncells; i++) {
     const idcell *cell = &c->ids[i];
     if (cell->ident == NULL) {
-      if (cell->e != NULL) return 0;
+      if (cell->slot != 0) return 0;
       continue;
     }
-    if (cell->e == NULL || cell->e->ident != cell->ident || ident_find(c, cell->ident) != cell) return 0;
+    if (cell->slot == 0 || cell->slot > c->top || ENTRY_OF(c, cell->slot) == NULL ||
+        ENTRY_OF(c, cell->slot)->ident != cell->ident || ident_find(c, cell->ident) != cell)
+      return 0;
     n++;
   }
   return n == c->nids;
 }
 
 int tf_cache_check(const tf_cache *c) {
-  const tf_cache_entry *e, *prev = NULL;
-  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, i;
+  const tf_cache_entry *e;
+  uint32_t s, prev = 0;
+  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, held = 0, i;
   if (!ids_consistent(c)) return 0;
-  for (e = c->head; e != NULL; prev = e, e = e->next) {
-    if (e->prev != prev || !findable(c, e)) return 0;
+  if (c->top > 0 && c->nslots < (size_t)c->top + 1) return 0;
+  for (i = 1; i < c->nslots; i++) held += c->slots[i].e != NULL;
+  for (s = c->head; s != 0; prev = s, s = c->slots[s].next) {
+    e = ENTRY_OF(c, s);
+    if (s > c->top || e == NULL || e->slot != s || c->slots[s].prev != prev || !findable(c, e) || n >= held) return 0;
     if (e->ident != NULL) {
-      if (ident_find(c, e->ident)->e != e) return 0;
+      if (ident_find(c, e->ident)->slot != s) return 0;
       idents++;
     }
     n++;
@@ -658,7 +693,7 @@ int tf_cache_check(const tf_cache *c) {
     for (i = 0; i < e->ntags; i++)
       if (ENTRY_TAGS(e)[i].entry != e) return 0;
   }
-  if (c->tail != prev || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
+  if (c->tail != prev || n != held || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
   if (idents != c->nids) return 0;
   if (n > c->capacity || (c->max_bytes && bytes > c->max_bytes)) return 0;
   if (!tags_consistent(c, &tag_links) || tag_links != entry_tags) return 0;

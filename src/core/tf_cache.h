@@ -126,7 +126,7 @@ void tf_cache_pop_evicted(tf_cache *c);
 /* Live entries, most recent first (NULL at the end). Any change to the
  * cache invalidates the pointers. */
 tf_cache_entry *tf_cache_first(const tf_cache *c);
-tf_cache_entry *tf_cache_next(const tf_cache_entry *e);
+tf_cache_entry *tf_cache_next(const tf_cache *c, const tf_cache_entry *e);
 const uint64_t *tf_cache_entry_key(const tf_cache_entry *e, size_t *nwords);
 uint32_t tf_cache_entry_slot(const tf_cache_entry *e);
 double tf_cache_entry_expires(const tf_cache_entry *e);

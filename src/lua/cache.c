@@ -538,7 +538,7 @@ static int l_keys(lua_State *L) {
   const tf_cache_entry *e;
   lua_Integer n = 0;
   lua_createtable(L, (int)tf_cache_count(b->c), 0);
-  for (e = tf_cache_first(b->c); e != NULL; e = tf_cache_next(e)) {
+  for (e = tf_cache_first(b->c); e != NULL; e = tf_cache_next(b->c, e)) {
     if (tf_cache_entry_expires(e) <= now) continue;
     push_key(L, b, e);
     lua_rawseti(L, -2, ++n);
