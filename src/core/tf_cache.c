@@ -50,7 +50,6 @@ typedef struct idcell {
  * stays in cache. */
 typedef struct slotrec {
   uint32_t prev, next;
-  tf_cache_entry *e; /* NULL unless a live entry holds the slot */
 } slotrec;
 
 struct tf_cache {
@@ -60,7 +59,8 @@ struct tf_cache {
   size_t nbuckets; /* power of two */
   uint32_t head, tail; /* LRU list (slots, 0: empty) */
   slotrec *slots;      /* indexed by slot, 0 unused */
-  size_t nslots;       /* records allocated: covers every slot handed out */
+  tf_cache_entry **held; /* indexed by slot: the live entry holding it, or NULL */
+  size_t nslots;       /* records allocated in both (one block): covers every slot handed out */
   tagnode **tag_buckets;
   size_t ntag_buckets; /* power of two */
   size_t ntagnodes;
@@ -82,7 +82,7 @@ struct tf_cache {
   tf_cache_stats stats;
 };
 
-#define ENTRY_OF(c, slot) ((c)->slots[slot].e)
+#define ENTRY_OF(c, slot) ((c)->held[slot])
 #define ENTRY_WORDS(e) ((uint64_t *)((e) + 1))
 #define ENTRY_TAGS(e) ((taglink *)(ENTRY_WORDS(e) + (e)->nwords))
 
@@ -156,7 +156,7 @@ void tf_cache_free(tf_cache *c) {
   tf_mem_free(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t));
   tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
   tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
-  tf_mem_free(&c->mem, c->slots, c->nslots * sizeof(slotrec));
+  tf_mem_free(&c->mem, c->slots, c->nslots * (sizeof(slotrec) + sizeof(tf_cache_entry *)));
   {
     tf_mem mem = c->mem;
     tf_mem_free(&mem, c, sizeof *c);
@@ -366,11 +366,16 @@ uint32_t tf_cache_next_slot(tf_cache *c) {
   if (c->nfree > 0) return c->free_slots[c->nfree - 1];
   if (c->top == UINT32_MAX) return 0;
   if (c->nslots < (size_t)c->top + 2) { /* records 0..top+1 */
-    size_t n = c->nslots ? c->nslots * 2 : 16;
-    slotrec *p = (slotrec *)tf_mem_realloc(&c->mem, c->slots, c->nslots * sizeof(slotrec), tf_mem_mul(n, sizeof(slotrec)));
+    size_t n = c->nslots ? c->nslots * 2 : 16, bytes = tf_mem_mul(n, sizeof(slotrec) + sizeof(tf_cache_entry *));
+    slotrec *p = bytes ? (slotrec *)alloc_zeroed(&c->mem, bytes) : NULL;
     if (p == NULL) return 0;
-    memset(p + c->nslots, 0, (n - c->nslots) * sizeof(slotrec));
+    if (c->nslots > 0) {
+      memcpy(p, c->slots, c->nslots * sizeof(slotrec));
+      memcpy(p + n, c->held, c->nslots * sizeof(tf_cache_entry *));
+      tf_mem_free(&c->mem, c->slots, c->nslots * (sizeof(slotrec) + sizeof(tf_cache_entry *)));
+    }
     c->slots = p;
+    c->held = (tf_cache_entry **)(void *)(p + n); /* n * 8 bytes in: aligned */
     c->nslots = n;
   }
   if (c->free_cap < (size_t)c->top + 1) {
@@ -678,7 +683,7 @@ int tf_cache_check(const tf_cache *c) {
   size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, held = 0, i;
   if (!ids_consistent(c)) return 0;
   if (c->top > 0 && c->nslots < (size_t)c->top + 1) return 0;
-  for (i = 1; i < c->nslots; i++) held += c->slots[i].e != NULL;
+  for (i = 1; i < c->nslots; i++) held += c->held[i] != NULL;
   for (s = c->head; s != 0; prev = s, s = c->slots[s].next) {
     e = ENTRY_OF(c, s);
     if (s > c->top || e == NULL || e->slot != s || c->slots[s].prev != prev || !findable(c, e) || n >= held) return 0;
