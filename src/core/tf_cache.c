@@ -35,8 +35,8 @@ struct tf_cache_entry {
   double expires;
   size_t cost;
   uint32_t ntags;
-  uint32_t reason;    /* tf_cache_reason, once queued */
-  const void *ident;  /* in the identity index while live; NULL: none */
+  uint32_t reason;   /* tf_cache_reason, once queued */
+  const void *ident; /* in the identity index while live; NULL: none */
 };
 
 /* One cell of the identity index (open addressing, linear probing). */
@@ -45,9 +45,9 @@ typedef struct idcell {
   uint32_t slot;     /* of the entry stored with ident */
 } idcell;
 
-/* Per value slot: the live entry holding it and its LRU neighbours (slots,
- * 0: none), most recent at the head. Small and dense, so relinking on a hit
- * stays in cache. */
+/* Per value slot, the LRU neighbours of the live entry holding it (slots,
+ * 0: none), most recent at the head. Eight bytes a slot, so relinking on a
+ * hit stays in cache. */
 typedef struct slotrec {
   uint32_t prev, next;
 } slotrec;
@@ -74,7 +74,7 @@ struct tf_cache {
   uint32_t top;
   uint64_t *scratch;
   size_t scratch_cap;
-  /* Identity index: ident -> live entry, for entries stored with one.
+  /* Identity index: ident -> slot of the live entry stored with it.
    * Load kept <= 1/2; grown before an entry is added, never shrunk. */
   idcell *ids;
   size_t ncells; /* 0 or a power of two */
