@@ -95,6 +95,85 @@ describe("tf.cache", function()
       assert.is_nil(cache:get(long))
     end)
 
+    -- Strings longer than 40 bytes are not interned by Lua: each
+    -- concatenation below makes a new object with the same content.
+    local function long_key(i) return string.rep("token.combination.", 3) .. i end
+
+    it("finds a long string key through an equal string in another object", function()
+      local c = tf.cache { capacity = 10 }
+      local a, b = long_key(1), long_key(1)
+      c:set(a, "v1")
+      assert.are.equal("v1", c:get(a))
+      assert.are.equal("v1", c:get(b))
+      c:set(b, "v2") -- replaces the entry, now keyed by the other object
+      assert.are.equal("v2", c:get(a))
+      assert.are.equal("v2", c:get(b))
+      assert.are.equal("v2", c:get(long_key(1)))
+      assert.are.equal(1, #c)
+      assert.are.same({ long_key(1) }, collect_keys(c))
+      local s = c:stats()
+      assert.are.equal(5, s.hits)
+      assert.are.equal(0, s.misses)
+      c:close()
+    end)
+
+    it("never answers for a key string that left the cache and was collected", function()
+      local c, log, now = logged_cache { capacity = 4 }
+      local ways = {
+        function(keys) for i = 5, 8 do c:set(keys[i], i) end end, -- capacity
+        function(keys) for i = 1, 4 do c:delete(keys[i]) end end,
+        function() c:flush() end,
+        function() c:invalidate("t") end,
+        function(keys) for i = 1, 4 do c:set(long_key(i), "replaced by another object") end end,
+        function() now[1] = now[1] + 20 ; for i = 1, 4 do c:get(long_key(i)) end end, -- expired
+      }
+      for round = 1, 20 do
+        for _, leave in ipairs(ways) do
+          local keys = {}
+          for i = 1, 8 do keys[i] = long_key(i) end
+          c:flush()
+          for i = 1, 4 do c:set(keys[i], i, { tags = { "t" }, ttl = 10 }) end
+          leave(keys)
+          keys = nil
+          collectgarbage("collect")
+          collectgarbage("collect")
+          -- new objects with other contents, some perhaps at the addresses
+          -- just freed (the allocator decides); looked up with no store in
+          -- between. A stale identity would also be a use after free, which
+          -- the sanitized run reports.
+          local hits = c:stats().hits
+          for i = 1, 64 do
+            local k = i % 2 == 0 and string.rep("token.combinatioN.", 3) .. (i % 10) -- as long as the keys
+              or string.rep("x", 40 + i)
+            assert.is_nil(c:get(k))
+          end
+          assert.are.equal(hits, c:stats().hits)
+        end
+      end
+      assert.is_true(#log > 0)
+      c:close()
+    end)
+
+    it("expires and reorders entries found by identity like any other", function()
+      local c, log, now = logged_cache { capacity = 3, ttl = 10 }
+      local a, b, x = "short.a", long_key(1), long_key(2)
+      c:set(a, 1)
+      c:set(b, 2)
+      c:set(x, 3)
+      assert.are.equal(1, c:get(a)) -- a is now the most recent
+      assert.are.same({ "short.a", long_key(2), long_key(1) }, collect_keys(c))
+      c:set("d", 4) -- evicts b
+      assert.are.same({ long_key(1) .. "=2:capacity" }, log)
+      assert.is_nil(c:get(b))
+      now[1] = 10
+      local v, stale = c:get(x)
+      assert.is_nil(v)
+      assert.are.equal(3, stale)
+      assert.are.equal(long_key(2) .. "=3:expired", log[2])
+      assert.is_nil(c:get(x))
+      c:close()
+    end)
+
     it("interns tuple names on set only, and single strings never", function()
       local names = tf.interner()
       local c = tf.cache { capacity = 10, names = names }

@@ -36,6 +36,14 @@ static int put(tf_cache *c, const uint64_t *w, size_t n, double now, double expi
   return tf_cache_set(c, w, n, *slot, now, expires, cost, tags, ntags, &released);
 }
 
+/* put, with an ident for the new entry. */
+static int put_ident(tf_cache *c, const uint64_t *w, size_t n, const void *ident, double expires, uint32_t *slot) {
+  uint32_t released;
+  *slot = tf_cache_next_slot(c);
+  if (*slot == 0) return TF_CACHE_NOMEM;
+  return tf_cache_set_ident(c, w, n, ident, *slot, 0, expires, 1, NULL, 0, &released);
+}
+
 /* Pops the queue; returns how many, and the reasons seen as a bit set. */
 static int drain(tf_cache *c, unsigned *reasons) {
   int n = 0;
@@ -103,7 +111,7 @@ static void test_lru_and_limits(tf_test_ctx *t) {
     size_t n;
     int64_t order[3];
     int k = 0;
-    for (; e != NULL && k < 3; e = tf_cache_next(e)) order[k++] = (int64_t)tf_cache_entry_key(e, &n)[2];
+    for (; e != NULL && k < 3; e = tf_cache_next(c, e)) order[k++] = (int64_t)tf_cache_entry_key(e, &n)[2];
     CHECK(t, k == 3 && order[0] == 4 && order[1] == 1 && order[2] == 3);
   }
   /* a fourth, costly entry: 3 goes for the count, then 1 for the bytes (30 + 90 > 100) */
@@ -203,10 +211,79 @@ static void test_growth_and_scratch(tf_test_ctx *t) {
   tf_cache_free(c);
 }
 
+/* Lookups by ident: found while the entry is live, gone once it is
+ * replaced, queued for any reason or expired; the index survives growth
+ * and removals in any order. */
+static void test_ident(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 1000, 0);
+  char marks[3000];
+  uint64_t w[4];
+  uint32_t s, s2, tag = 7, released;
+  int i, ok = 1;
+  size_t n = key_integer(w, 1);
+  CHECK(t, tf_cache_get_ident(c, &marks[0], 0, &s) == TF_CACHE_MISS);
+  CHECK(t, put_ident(c, w, n, &marks[0], TF_CACHE_NEVER, &s) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_ident(c, &marks[0], 0, &s2) == TF_CACHE_OK && s2 == s);
+  CHECK(t, tf_cache_get_ident(c, &marks[1], 0, &s2) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_get_ident(c, NULL, 0, &s2) == TF_CACHE_MISS);
+  /* the same key under another ident (an equal string, another object) */
+  CHECK(t, put_ident(c, w, n, &marks[1], TF_CACHE_NEVER, &s) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_ident(c, &marks[0], 0, &s2) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_get_ident(c, &marks[1], 0, &s2) == TF_CACHE_OK && s2 == s);
+  /* replaced without an ident */
+  s = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set(c, w, n, s, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_ident(c, &marks[1], 0, &s2) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_get(c, w, n, 0, &s2) == TF_CACHE_OK && s2 == s);
+  drain(c, NULL);
+  /* expiry through the ident: stale, queued as expired, then gone */
+  n = key_integer(w, 2);
+  CHECK(t, put_ident(c, w, n, &marks[2], 10.0, &s) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_ident(c, &marks[2], 5.0, &s2) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_ident(c, &marks[2], 10.0, &s2) == TF_CACHE_STALE && s2 == s);
+  CHECK(t, tf_cache_evicted(c) != NULL && tf_cache_evicted_reason(tf_cache_evicted(c)) == TF_EVICT_EXPIRED);
+  CHECK(t, tf_cache_get_ident(c, &marks[2], 0, &s2) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_get(c, w, n, 0, &s2) == TF_CACHE_MISS);
+  drain(c, NULL);
+  CHECK(t, tf_cache_check(c));
+  /* many: growth, capacity evictions, deletes in scattered order, tags */
+  for (i = 0; i < 3000; i++) {
+    n = key_integer(w, 100 + i);
+    if (put_ident(c, w, n, &marks[i], TF_CACHE_NEVER, &s) != TF_CACHE_OK) ok = 0;
+    drain(c, NULL);
+  }
+  CHECK(t, ok && tf_cache_count(c) == 1000 && tf_cache_check(c));
+  for (i = 0; i < 3000; i++) {
+    int rc = tf_cache_get_ident(c, &marks[i], 0, &s);
+    if (rc != (i >= 2000 ? TF_CACHE_OK : TF_CACHE_MISS)) ok = 0;
+  }
+  CHECK(t, ok);
+  for (i = 2000; i < 3000; i += 3) {
+    n = key_integer(w, 100 + i);
+    if (!tf_cache_delete(c, w, n)) ok = 0;
+    if (tf_cache_get_ident(c, &marks[i], 0, &s) != TF_CACHE_MISS) ok = 0;
+  }
+  drain(c, NULL);
+  CHECK(t, ok && tf_cache_check(c));
+  for (i = 2000; i < 3000; i++)
+    if (tf_cache_get_ident(c, &marks[i], 0, &s) != ((i - 2000) % 3 ? TF_CACHE_OK : TF_CACHE_MISS)) ok = 0;
+  CHECK(t, ok);
+  n = key_integer(w, 5000);
+  s = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set_ident(c, w, n, &marks[0], s, 0, TF_CACHE_NEVER, 1, &tag, 1, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_invalidate(c, tag) == 1);
+  CHECK(t, tf_cache_get_ident(c, &marks[0], 0, &s) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_flush(c) > 0);
+  drain(c, NULL);
+  CHECK(t, tf_cache_get_ident(c, &marks[2999], 0, &s) == TF_CACHE_MISS && tf_cache_check(c));
+  tf_cache_free(c);
+}
+
 /* A scenario touching every allocating path. Returns the number of steps
  * done; stops at the first TF_CACHE_NOMEM (after checking that the failed
  * step changed nothing), or, with retry, repeats the failed step. */
 static int scenario(tf_test_ctx *t, tf_cache *c, int retry) {
+  char marks[60]; /* even steps store an ident: the identity index grows too */
   uint64_t w[4];
   uint32_t s, tags[2];
   int64_t i;
@@ -216,16 +293,26 @@ static int scenario(tf_test_ctx *t, tf_cache *c, int retry) {
     int rc;
     tags[0] = (uint32_t)(i % 5 + 1);
     tags[1] = (uint32_t)(i % 7 + 100);
-    rc = put(c, w, n, 0, i % 3 ? TF_CACHE_NEVER : 1000.0, (size_t)(i % 4), tags, 2, &s);
+    if (i % 2 == 0) {
+      uint32_t released;
+      s = tf_cache_next_slot(c);
+      rc = s == 0 ? TF_CACHE_NOMEM
+                  : tf_cache_set_ident(c, w, n, &marks[i], s, 0, i % 3 ? TF_CACHE_NEVER : 1000.0, (size_t)(i % 4), tags,
+                                       2, &released);
+    } else {
+      rc = put(c, w, n, 0, i % 3 ? TF_CACHE_NEVER : 1000.0, (size_t)(i % 4), tags, 2, &s);
+    }
     if (rc == TF_CACHE_NOMEM) {
       CHECK(t, tf_cache_check(c));
       CHECK(t, tf_cache_count(c) == before && tf_cache_evicted(c) == NULL);
       CHECK(t, tf_cache_get(c, w, n, 0, &s) == TF_CACHE_MISS);
+      CHECK(t, tf_cache_get_ident(c, &marks[i], 0, &s) == TF_CACHE_MISS);
       if (!retry) return steps;
       i--;
       continue;
     }
     CHECK(t, rc == TF_CACHE_OK);
+    if (i % 2 == 0) CHECK(t, tf_cache_get_ident(c, &marks[i], 0, &s) == TF_CACHE_OK);
     drain(c, NULL);
     steps++;
     if (i % 10 == 9) {
@@ -278,6 +365,7 @@ int main(void) {
   test_expiry(&t);
   test_tags(&t);
   test_growth_and_scratch(&t);
+  test_ident(&t);
   test_oom_sweep(&t);
   return tf_test_report("test_cache", &t);
 }

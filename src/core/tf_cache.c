@@ -25,26 +25,42 @@ struct tagnode {
 };
 
 /* An entry is one block: this header, its key words, then its tag links.
- * The fields a hit reads come first, so a hit touches as few cache lines
- * as possible. */
+ * Its place in the LRU list is kept by slot (struct slotrec), so a hit by
+ * identity on a cache without expiring entries never reads the entry. */
 struct tf_cache_entry {
   uint64_t hash;
-  tf_cache_entry *hnext;       /* hash chain; eviction queue once evicted */
+  tf_cache_entry *hnext; /* hash chain; eviction queue once evicted */
   uint32_t nwords;
   uint32_t slot;
   double expires;
-  tf_cache_entry *prev, *next; /* LRU list, most recent at the head */
   size_t cost;
   uint32_t ntags;
-  uint32_t reason; /* tf_cache_reason, once queued */
+  uint32_t reason;   /* tf_cache_reason, once queued */
+  const void *ident; /* in the identity index while live; NULL: none */
 };
+
+/* One cell of the identity index (open addressing, linear probing). */
+typedef struct idcell {
+  const void *ident; /* NULL: empty */
+  uint32_t slot;     /* of the entry stored with ident */
+} idcell;
+
+/* Per value slot, the LRU neighbours of the live entry holding it (slots,
+ * 0: none), most recent at the head. Eight bytes a slot, so relinking on a
+ * hit stays in cache. */
+typedef struct slotrec {
+  uint32_t prev, next;
+} slotrec;
 
 struct tf_cache {
   tf_mem mem;
   size_t capacity, max_bytes;
   tf_cache_entry **buckets;
   size_t nbuckets; /* power of two */
-  tf_cache_entry *head, *tail;
+  uint32_t head, tail; /* LRU list (slots, 0: empty) */
+  slotrec *slots;      /* indexed by slot, 0 unused */
+  tf_cache_entry **held; /* indexed by slot: the live entry holding it, or NULL */
+  size_t nslots;       /* records allocated in both (one block): covers every slot handed out */
   tagnode **tag_buckets;
   size_t ntag_buckets; /* power of two */
   size_t ntagnodes;
@@ -58,9 +74,15 @@ struct tf_cache {
   uint32_t top;
   uint64_t *scratch;
   size_t scratch_cap;
+  /* Identity index: ident -> slot of the live entry stored with it.
+   * Load kept <= 1/2; grown before an entry is added, never shrunk. */
+  idcell *ids;
+  size_t ncells; /* 0 or a power of two */
+  size_t nids;
   tf_cache_stats stats;
 };
 
+#define ENTRY_OF(c, slot) ((c)->held[slot])
 #define ENTRY_WORDS(e) ((uint64_t *)((e) + 1))
 #define ENTRY_TAGS(e) ((taglink *)(ENTRY_WORDS(e) + (e)->nwords))
 
@@ -76,6 +98,10 @@ static uint64_t key_hash(const uint64_t *key, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) h = tf_hash_step(h, key[i]);
   return tf_hash_mix(h);
+}
+
+static size_t ident_home(const void *ident, size_t ncells) {
+  return (size_t)tf_hash_mix((uint64_t)(uintptr_t)ident) & (ncells - 1);
 }
 
 static uint64_t tag_hash(uint32_t tag) { return tf_hash_mix((uint64_t)tag ^ TF_CACHE_SEED); }
@@ -113,10 +139,7 @@ void tf_cache_free(tf_cache *c) {
   tf_cache_entry *e, *next;
   size_t i;
   if (c == NULL) return;
-  for (e = c->head; e != NULL; e = next) {
-    next = e->next;
-    free_entry(c, e);
-  }
+  for (i = c->head; i != 0; i = c->slots[i].next) free_entry(c, ENTRY_OF(c, i));
   for (e = c->queue_head; e != NULL; e = next) {
     next = e->hnext;
     free_entry(c, e);
@@ -132,6 +155,8 @@ void tf_cache_free(tf_cache *c) {
   tf_mem_free(&c->mem, c->tag_buckets, c->ntag_buckets * sizeof(tagnode *));
   tf_mem_free(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t));
   tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
+  tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
+  tf_mem_free(&c->mem, c->slots, c->nslots * (sizeof(slotrec) + sizeof(tf_cache_entry *)));
   {
     tf_mem mem = c->mem;
     tf_mem_free(&mem, c, sizeof *c);
@@ -157,19 +182,21 @@ static tf_cache_entry **find_link(tf_cache *c, const uint64_t *key, size_t n, ui
   return link;
 }
 
-static void lru_unlink(tf_cache *c, tf_cache_entry *e) {
-  if (e->prev) e->prev->next = e->next;
-  else c->head = e->next;
-  if (e->next) e->next->prev = e->prev;
-  else c->tail = e->prev;
+static void lru_unlink(tf_cache *c, uint32_t slot) {
+  slotrec *r = &c->slots[slot];
+  if (r->prev) c->slots[r->prev].next = r->next;
+  else c->head = r->next;
+  if (r->next) c->slots[r->next].prev = r->prev;
+  else c->tail = r->prev;
 }
 
-static void lru_push_front(tf_cache *c, tf_cache_entry *e) {
-  e->prev = NULL;
-  e->next = c->head;
-  if (c->head) c->head->prev = e;
-  else c->tail = e;
-  c->head = e;
+static void lru_push_front(tf_cache *c, uint32_t slot) {
+  slotrec *r = &c->slots[slot];
+  r->prev = 0;
+  r->next = c->head;
+  if (c->head) c->slots[c->head].prev = slot;
+  else c->tail = slot;
+  c->head = slot;
 }
 
 static tagnode **tag_find_link(tf_cache *c, uint32_t tag) {
@@ -195,10 +222,69 @@ static void tags_unlink(tf_cache *c, tf_cache_entry *e) {
   }
 }
 
+/* The cell holding ident, or the empty cell ending its probe sequence. */
+static idcell *ident_find(const tf_cache *c, const void *ident) {
+  size_t mask = c->ncells - 1, i = ident_home(ident, c->ncells);
+  while (c->ids[i].ident != NULL && c->ids[i].ident != ident) i = (i + 1) & mask;
+  return &c->ids[i];
+}
+
+/* Room was made by ident_reserve. */
+static void ident_insert(tf_cache *c, tf_cache_entry *e) {
+  idcell *cell = ident_find(c, e->ident);
+  cell->ident = e->ident;
+  cell->slot = e->slot;
+  c->nids++;
+}
+
+/* Removes e's cell, shifting later cells of the run back (no tombstones). */
+static void ident_remove(tf_cache *c, const tf_cache_entry *e) {
+  size_t mask = c->ncells - 1, i = (size_t)(ident_find(c, e->ident) - c->ids), j = i;
+  for (;;) {
+    size_t home;
+    j = (j + 1) & mask;
+    if (c->ids[j].ident == NULL) break;
+    home = ident_home(c->ids[j].ident, c->ncells);
+    /* the cell at j may move to i unless its home lies cyclically in (i, j] */
+    if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
+    c->ids[i] = c->ids[j];
+    i = j;
+  }
+  c->ids[i].ident = NULL;
+  c->ids[i].slot = 0;
+  c->nids--;
+}
+
+/* Makes room for one more ident (load <= 1/2): 0 when out of memory, and
+ * then nothing changed. */
+static int ident_reserve(tf_cache *c) {
+  size_t n, i, bytes;
+  idcell *cells;
+  if ((c->nids + 1) * 2 <= c->ncells) return 1;
+  n = c->ncells ? c->ncells * 2 : FIRST_BUCKETS;
+  bytes = tf_mem_mul(n, sizeof(idcell));
+  if (bytes == 0) return 0;
+  cells = (idcell *)alloc_zeroed(&c->mem, bytes);
+  if (cells == NULL) return 0;
+  for (i = 0; i < c->ncells; i++) {
+    if (c->ids[i].ident != NULL) {
+      size_t j = ident_home(c->ids[i].ident, n);
+      while (cells[j].ident != NULL) j = (j + 1) & (n - 1);
+      cells[j] = c->ids[i];
+    }
+  }
+  tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
+  c->ids = cells;
+  c->ncells = n;
+  return 1;
+}
+
 /* Takes e (found at *link in its chain) out of every structure. */
 static void detach(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
   *link = e->hnext;
-  lru_unlink(c, e);
+  if (e->ident != NULL) ident_remove(c, e);
+  lru_unlink(c, e->slot);
+  ENTRY_OF(c, e->slot) = NULL;
   tags_unlink(c, e);
   c->stats.entries--;
   c->stats.bytes -= e->cost;
@@ -230,6 +316,26 @@ static void release_slot(tf_cache *c, uint32_t slot) { c->free_slots[c->nfree++]
 
 /* ---- public operations ---- */
 
+/* The entry e (at *link in its chain, or link NULL: not known yet) expired. */
+static int stale(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
+  if (link != NULL) detach(c, link, e);
+  else detach_entry(c, e);
+  enqueue(c, e, TF_EVICT_EXPIRED);
+  c->stats.misses++;
+  c->stats.stale++;
+  return TF_CACHE_STALE;
+}
+
+/* A live entry in slot was looked up and had not expired. */
+static int hit(tf_cache *c, uint32_t slot) {
+  if (c->head != slot) {
+    lru_unlink(c, slot);
+    lru_push_front(c, slot);
+  }
+  c->stats.hits++;
+  return TF_CACHE_OK;
+}
+
 int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, uint32_t *slot) {
   uint64_t h = key_hash(key, nwords);
   tf_cache_entry **link = find_link(c, key, nwords, h);
@@ -239,19 +345,19 @@ int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, ui
     return TF_CACHE_MISS;
   }
   *slot = e->slot;
-  if (e->expires <= now) {
-    detach(c, link, e);
-    enqueue(c, e, TF_EVICT_EXPIRED);
-    c->stats.misses++;
-    c->stats.stale++;
-    return TF_CACHE_STALE;
-  }
-  if (c->head != e) {
-    lru_unlink(c, e);
-    lru_push_front(c, e);
-  }
-  c->stats.hits++;
-  return TF_CACHE_OK;
+  if (e->expires <= now) return stale(c, link, e);
+  return hit(c, e->slot);
+}
+
+int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slot) {
+  uint32_t s;
+  if (c->nids == 0 || ident == NULL) return TF_CACHE_MISS;
+  s = ident_find(c, ident)->slot;
+  if (s == 0) return TF_CACHE_MISS;
+  *slot = s;
+  /* without expiring entries the entry itself is not needed */
+  if (c->expiring > 0 && ENTRY_OF(c, s)->expires <= now) return stale(c, NULL, ENTRY_OF(c, s));
+  return hit(c, s);
 }
 
 void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
@@ -259,6 +365,19 @@ void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
 uint32_t tf_cache_next_slot(tf_cache *c) {
   if (c->nfree > 0) return c->free_slots[c->nfree - 1];
   if (c->top == UINT32_MAX) return 0;
+  if (c->nslots < (size_t)c->top + 2) { /* records 0..top+1 */
+    size_t n = c->nslots ? c->nslots * 2 : 16, bytes = tf_mem_mul(n, sizeof(slotrec) + sizeof(tf_cache_entry *));
+    slotrec *p = bytes ? (slotrec *)alloc_zeroed(&c->mem, bytes) : NULL;
+    if (p == NULL) return 0;
+    if (c->nslots > 0) {
+      memcpy(p, c->slots, c->nslots * sizeof(slotrec));
+      memcpy(p + n, c->held, c->nslots * sizeof(tf_cache_entry *));
+      tf_mem_free(&c->mem, c->slots, c->nslots * (sizeof(slotrec) + sizeof(tf_cache_entry *)));
+    }
+    c->slots = p;
+    c->held = (tf_cache_entry **)(void *)(p + n); /* n * 8 bytes in: aligned */
+    c->nslots = n;
+  }
   if (c->free_cap < (size_t)c->top + 1) {
     size_t n = c->free_cap ? c->free_cap * 2 : 16;
     uint32_t *p = (uint32_t *)tf_mem_realloc(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t),
@@ -324,8 +443,8 @@ static int seen_before(const uint32_t *tags, size_t i) {
 
 /* Queues least recently used entries until the limits hold. */
 static void enforce_limits(tf_cache *c, double now) {
-  while (c->tail != NULL && (c->stats.entries > c->capacity || (c->max_bytes && c->stats.bytes > c->max_bytes))) {
-    tf_cache_entry *e = c->tail;
+  while (c->tail != 0 && (c->stats.entries > c->capacity || (c->max_bytes && c->stats.bytes > c->max_bytes))) {
+    tf_cache_entry *e = ENTRY_OF(c, c->tail);
     tf_cache_reason why = e->expires <= now ? TF_EVICT_EXPIRED
                           : c->stats.entries > c->capacity ? TF_EVICT_CAPACITY
                                                            : TF_EVICT_BYTES;
@@ -336,6 +455,11 @@ static void enforce_limits(tf_cache *c, double now) {
 
 int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot, double now, double expires,
                  size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
+  return tf_cache_set_ident(c, key, nwords, NULL, slot, now, expires, cost, tags, ntags, released);
+}
+
+int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const void *ident, uint32_t slot, double now,
+                       double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
   uint64_t h = key_hash(key, nwords);
   tf_cache_entry **link = find_link(c, key, nwords, h), *old = *link, *e;
   tagnode *fresh = NULL; /* tag nodes to add, chained by hnext */
@@ -350,7 +474,9 @@ int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot,
     return TF_CACHE_TOOBIG;
   }
   if (nwords > UINT32_MAX) return TF_CACHE_NOMEM;
-  /* Acquire everything first: a failure must leave the cache unchanged. */
+  /* Acquire everything first: a failure must leave the cache unchanged
+   * (a grown identity index changes no lookup). */
+  if (ident != NULL && !ident_reserve(c)) return TF_CACHE_NOMEM;
   for (i = 0; i < ntags; i++) {
     if (seen_before(tags, i)) continue;
     nunique++;
@@ -388,6 +514,7 @@ int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot,
   e->nwords = (uint32_t)nwords;
   e->ntags = (uint32_t)nunique;
   e->reason = 0;
+  e->ident = ident;
   memcpy(ENTRY_WORDS(e), key, nwords * sizeof(uint64_t));
   l = ENTRY_TAGS(e);
   for (i = 0; i < ntags; i++) {
@@ -406,7 +533,9 @@ int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot,
   link = &c->buckets[h & (c->nbuckets - 1)];
   e->hnext = *link;
   *link = e;
-  lru_push_front(c, e);
+  if (ident != NULL) ident_insert(c, e);
+  ENTRY_OF(c, slot) = e;
+  lru_push_front(c, slot);
   c->stats.entries++;
   c->stats.bytes += cost;
   if (expires < TF_CACHE_NEVER) c->expiring++;
@@ -446,8 +575,8 @@ size_t tf_cache_invalidate(tf_cache *c, uint32_t tag) {
 
 size_t tf_cache_flush(tf_cache *c) {
   size_t n = 0;
-  while (c->tail != NULL) {
-    tf_cache_entry *e = c->tail;
+  while (c->tail != 0) {
+    tf_cache_entry *e = ENTRY_OF(c, c->tail);
     detach_entry(c, e);
     enqueue(c, e, TF_EVICT_DELETED);
     n++;
@@ -468,8 +597,11 @@ void tf_cache_pop_evicted(tf_cache *c) {
   free_entry(c, e);
 }
 
-tf_cache_entry *tf_cache_first(const tf_cache *c) { return c->head; }
-tf_cache_entry *tf_cache_next(const tf_cache_entry *e) { return e->next; }
+tf_cache_entry *tf_cache_first(const tf_cache *c) { return c->head ? ENTRY_OF(c, c->head) : NULL; }
+tf_cache_entry *tf_cache_next(const tf_cache *c, const tf_cache_entry *e) {
+  uint32_t next = c->slots[e->slot].next;
+  return next ? ENTRY_OF(c, next) : NULL;
+}
 
 const uint64_t *tf_cache_entry_key(const tf_cache_entry *e, size_t *nwords) {
   *nwords = e->nwords;
@@ -526,11 +658,39 @@ static int tags_consistent(const tf_cache *c, size_t *links) {
   return nodes == c->ntagnodes;
 }
 
+/* Every cell names a live entry with its ident, reachable from its home
+ * without crossing an empty cell. */
+static int ids_consistent(const tf_cache *c) {
+  size_t i, n = 0;
+  if (c->nids * 2 > c->ncells && c->nids > 0) return 0;
+  for (i = 0; i < c->ncells; i++) {
+    const idcell *cell = &c->ids[i];
+    if (cell->ident == NULL) {
+      if (cell->slot != 0) return 0;
+      continue;
+    }
+    if (cell->slot == 0 || cell->slot > c->top || ENTRY_OF(c, cell->slot) == NULL ||
+        ENTRY_OF(c, cell->slot)->ident != cell->ident || ident_find(c, cell->ident) != cell)
+      return 0;
+    n++;
+  }
+  return n == c->nids;
+}
+
 int tf_cache_check(const tf_cache *c) {
-  const tf_cache_entry *e, *prev = NULL;
-  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, i;
-  for (e = c->head; e != NULL; prev = e, e = e->next) {
-    if (e->prev != prev || !findable(c, e)) return 0;
+  const tf_cache_entry *e;
+  uint32_t s, prev = 0;
+  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, held = 0, i;
+  if (!ids_consistent(c)) return 0;
+  if (c->top > 0 && c->nslots < (size_t)c->top + 1) return 0;
+  for (i = 1; i < c->nslots; i++) held += c->held[i] != NULL;
+  for (s = c->head; s != 0; prev = s, s = c->slots[s].next) {
+    e = ENTRY_OF(c, s);
+    if (s > c->top || e == NULL || e->slot != s || c->slots[s].prev != prev || !findable(c, e) || n >= held) return 0;
+    if (e->ident != NULL) {
+      if (ident_find(c, e->ident)->slot != s) return 0;
+      idents++;
+    }
     n++;
     bytes += e->cost;
     entry_tags += e->ntags;
@@ -538,7 +698,8 @@ int tf_cache_check(const tf_cache *c) {
     for (i = 0; i < e->ntags; i++)
       if (ENTRY_TAGS(e)[i].entry != e) return 0;
   }
-  if (c->tail != prev || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
+  if (c->tail != prev || n != held || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
+  if (idents != c->nids) return 0;
   if (n > c->capacity || (c->max_bytes && bytes > c->max_bytes)) return 0;
   if (!tags_consistent(c, &tag_links) || tag_links != entry_tags) return 0;
   for (e = c->queue_head; e != NULL; e = e->hnext) queued++;

@@ -77,6 +77,12 @@ void tf_cache_free(tf_cache *c);
  * the stale value). TF_CACHE_MISS otherwise. Never allocates. */
 int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, uint32_t *slot);
 
+/* Looks an entry up by its identity (see tf_cache_set_ident): the same
+ * results as tf_cache_get, except that TF_CACHE_MISS only says no live entry
+ * was stored with this ident (the key may still be there under another
+ * one); a miss here is not counted. Never allocates. */
+int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slot);
+
 /* The slot the next tf_cache_set will use for a new value, so the caller can
  * put the value in place before the cache changes. May allocate (room to
  * remember the slot once freed): 0 when out of memory. */
@@ -94,6 +100,13 @@ uint32_t tf_cache_next_slot(tf_cache *c);
  * under the key is queued with reason "bytes". */
 int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot, double now, double expires,
                  size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released);
+
+/* tf_cache_set, and the new entry can also be found by ident (NULL: no
+ * ident) until it leaves the cache (is replaced or queued). The caller
+ * keeps ident unique among live entries and stands for it naming this key
+ * (the binding passes the address of a key string it keeps alive). */
+int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const void *ident, uint32_t slot, double now,
+                       double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released);
 
 /* Queues the entry under key with reason "deleted": 1 if there was one. */
 int tf_cache_delete(tf_cache *c, const uint64_t *key, size_t nwords);
@@ -113,7 +126,7 @@ void tf_cache_pop_evicted(tf_cache *c);
 /* Live entries, most recent first (NULL at the end). Any change to the
  * cache invalidates the pointers. */
 tf_cache_entry *tf_cache_first(const tf_cache *c);
-tf_cache_entry *tf_cache_next(const tf_cache_entry *e);
+tf_cache_entry *tf_cache_next(const tf_cache *c, const tf_cache_entry *e);
 const uint64_t *tf_cache_entry_key(const tf_cache_entry *e, size_t *nwords);
 uint32_t tf_cache_entry_slot(const tf_cache_entry *e);
 double tf_cache_entry_expires(const tf_cache_entry *e);

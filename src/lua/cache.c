@@ -4,6 +4,14 @@
  * values themselves live in a Lua table (user value 1) indexed by slot, so
  * the cache keeps them alive and drops them when an entry leaves.
  *
+ * Single string keys are also found by identity: the key string an entry
+ * was stored with is kept alive in the keys table (user value 5, indexed by
+ * slot, cleared with the value), so its address names the entry while it is
+ * live, and the core indexes that address (tf_cache_set_ident). A get with
+ * the very same string object (every short string with equal content, since
+ * Lua interns them) then needs neither the string's bytes nor a hash of
+ * them; any other string falls back to the lookup by bytes.
+ *
  * Notifications: the core queues the entries that leave; once an operation
  * is complete, drain() reports each one to on_evict. Every callback runs
  * under pcall, so one that raises cannot stop the others; the first error is
@@ -18,7 +26,7 @@
 #define TF_CACHE_T "tokenflow.Cache"
 
 /* user values of the box */
-enum { UV_VALUES = 1, UV_NAMES, UV_ON_EVICT, UV_CLOCK, UV_COUNT = UV_CLOCK };
+enum { UV_VALUES = 1, UV_NAMES, UV_ON_EVICT, UV_CLOCK, UV_KEYS, UV_COUNT = UV_KEYS };
 
 /* Keys up to this many words are built on the C stack (31 tuple elements). */
 #define KEY_STACK_WORDS 64
@@ -179,6 +187,7 @@ static void drain(lua_State *L, cache_box *b) {
   lua_getiuservalue(L, 1, UV_VALUES);   /* top + 1 */
   lua_getiuservalue(L, 1, UV_ON_EVICT); /* top + 2 */
   lua_pushnil(L);                       /* top + 3: the first error */
+  lua_getiuservalue(L, 1, UV_KEYS);     /* top + 4 */
   while (b->c != NULL) { /* a callback may close the cache */
     tf_cache_entry *e = tf_cache_evicted(b->c);
     uint32_t slot;
@@ -193,6 +202,8 @@ static void drain(lua_State *L, cache_box *b) {
     }
     lua_pushnil(L);
     lua_rawseti(L, top + 1, (lua_Integer)slot);
+    lua_pushnil(L);
+    lua_rawseti(L, top + 4, (lua_Integer)slot);
     tf_cache_pop_evicted(b->c);
     if (b->has_on_evict && lua_pcall(L, 3, 0, 0) != LUA_OK) {
       if (!failed) lua_replace(L, top + 3);
@@ -333,6 +344,7 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
   size_t nwords, cost;
   double ttl = o->ttl > 0 ? o->ttl : b->ttl, now = 0, expires = TF_CACHE_NEVER;
   uint32_t slot, released;
+  const void *ident = NULL;
   int absent, rc;
   /* the clock is user code: call it before building the key in the scratch buffer */
   if (ttl > 0 || tf_cache_expiring(b->c) > 0) now = cache_now(L, b);
@@ -341,20 +353,32 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
   nwords = encode_key(L, b, key, 1, buf, &w, &absent);
   slot = tf_cache_next_slot(b->c);
   if (slot == 0) tf_lua_oom(L);
-  /* put the value in place first: this may raise, and the cache is unchanged */
+  /* put the key string and the value in place first: this may raise, and
+   * the cache is unchanged (a key left in an unused slot is only kept
+   * alive until the slot is used) */
+  lua_getiuservalue(L, 1, UV_KEYS);
+  if (lua_type(L, key) == LUA_TSTRING) {
+    ident = lua_topointer(L, key);
+    lua_pushvalue(L, key);
+    lua_rawseti(L, -2, (lua_Integer)slot);
+  }
   lua_getiuservalue(L, 1, UV_VALUES);
   lua_pushvalue(L, val);
   lua_rawseti(L, -2, (lua_Integer)slot);
-  rc = tf_cache_set(b->c, w, nwords, slot, now, expires, cost, o->tags, o->ntags, &released);
+  rc = tf_cache_set_ident(b->c, w, nwords, ident, slot, now, expires, cost, o->tags, o->ntags, &released);
   if (rc != TF_CACHE_OK) {
     lua_pushnil(L);
     lua_rawseti(L, -2, (lua_Integer)slot);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, (lua_Integer)slot);
     if (rc == TF_CACHE_NOMEM) tf_lua_oom(L);
   } else if (released != 0) {
     lua_pushnil(L);
     lua_rawseti(L, -2, (lua_Integer)released);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, (lua_Integer)released);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   drain(L, b);
   return rc == TF_CACHE_OK;
 }
@@ -369,14 +393,17 @@ static int lookup(lua_State *L, cache_box *b) {
   size_t nwords;
   double now = tf_cache_expiring(b->c) > 0 ? cache_now(L, b) : 0;
   uint32_t slot;
-  int absent, rc;
-  nwords = encode_key(L, b, 2, 0, buf, &w, &absent);
-  if (absent) {
-    tf_cache_count_miss(b->c);
-    return 0;
+  int absent, rc = TF_CACHE_MISS;
+  if (lua_type(L, 2) == LUA_TSTRING) rc = tf_cache_get_ident(b->c, lua_topointer(L, 2), now, &slot);
+  if (rc == TF_CACHE_MISS) {
+    nwords = encode_key(L, b, 2, 0, buf, &w, &absent);
+    if (absent) {
+      tf_cache_count_miss(b->c);
+      return 0;
+    }
+    rc = tf_cache_get(b->c, w, nwords, now, &slot);
+    if (rc == TF_CACHE_MISS) return 0;
   }
-  rc = tf_cache_get(b->c, w, nwords, now, &slot);
-  if (rc == TF_CACHE_MISS) return 0;
   /* the values table stays below the value: callers return only the top */
   lua_getiuservalue(L, 1, UV_VALUES);
   lua_rawgeti(L, -1, (lua_Integer)slot);
@@ -511,7 +538,7 @@ static int l_keys(lua_State *L) {
   const tf_cache_entry *e;
   lua_Integer n = 0;
   lua_createtable(L, (int)tf_cache_count(b->c), 0);
-  for (e = tf_cache_first(b->c); e != NULL; e = tf_cache_next(e)) {
+  for (e = tf_cache_first(b->c); e != NULL; e = tf_cache_next(b->c, e)) {
     if (tf_cache_entry_expires(e) <= now) continue;
     push_key(L, b, e);
     lua_rawseti(L, -2, ++n);
@@ -645,6 +672,8 @@ static int l_new(lua_State *L) {
   lua_setiuservalue(L, 5, UV_ON_EVICT);
   lua_pushvalue(L, 4);
   lua_setiuservalue(L, 5, UV_CLOCK);
+  lua_newtable(L);
+  lua_setiuservalue(L, 5, UV_KEYS);
   b->c = tf_cache_new(tf_lua_mem(L), (size_t)capacity, (size_t)max_bytes);
   if (b->c == NULL) tf_lua_oom(L);
   return 1;
