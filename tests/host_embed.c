@@ -122,6 +122,10 @@ static void test_host_allocator(void) {
   tokenflow_set_allocator(L, counting_alloc, &engine_mem);
   for (name = SCENARIOS; *name; name++)
     EXPECT(run_scenario(L, *name, &err) == LUA_OK, "%s: %s", *name, err ? err : "?");
+  /* the Lua facade finds the core that luaL_requiref registered */
+  EXPECT(luaL_dostring(L, "return require('tokenflow').version == require('tokenflow.core').version") == LUA_OK &&
+             lua_toboolean(L, -1),
+         "require 'tokenflow' in the host: %s", lua_tostring(L, -1));
   EXPECT(engine_mem.calls > 0, "the host allocator saw no engine allocation");
   EXPECT(tokenflow_engine_bytes(L) > 0, "engine bytes not accounted");
   lua_close(L);

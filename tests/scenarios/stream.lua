@@ -1,7 +1,7 @@
 -- Streaming engines scenario for the embedding host's out-of-memory sweep:
 -- pool with parked, woken, retried and failing tasks; chunks over an array
 -- and over a tree walk inside a coroutine.
-local tf = require "tokenflow"
+local tf = require "tokenflow.core"
 local pool = tf.pool { concurrency = 2, capacity = 4 }
 for i = 1, 3 do
   pool:submit(function(x) local v = coroutine.yield(x) return v + x end, { args = { i }, retries = 1 })
