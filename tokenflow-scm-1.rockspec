@@ -14,6 +14,10 @@ engines are written in C.
 ]],
   license = "MIT",
 }
+-- The Lua side also needs LPeg, lua-cjson and LuaFileSystem at run time.
+-- They are not listed here because `luarocks make` must work offline on a
+-- machine where they come from the system's packages (Debian: lua-lpeg,
+-- lua-cjson, lua-filesystem), which LuaRocks does not see as rocks.
 dependencies = {
   "lua >= 5.4, < 5.5",
 }
@@ -31,5 +35,8 @@ build = {
     LUA_INCLUDE_DIR = "$(LUA_INCDIR)",
     TOKENFLOW_TESTS = "OFF",
     TOKENFLOW_WERROR = "OFF",
+  },
+  install = {
+    bin = { tokenflow = "bin/tokenflow" },
   },
 }

@@ -58,5 +58,13 @@ san_env="LD_PRELOAD=$asan_rt ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_o
 run_busted sanitizers build-asan $san_env
 run_ctest sanitizers build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# Packaging: the rock builds and installs offline, and loads from its tree.
+echo "== luarocks make (offline, temporary tree)"
+if scripts/check-rock.sh > "$log/rock.out" 2>&1; then
+  cat "$log/rock.out"; passed=$((passed + 1))
+else
+  cat "$log/rock.out"; failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
