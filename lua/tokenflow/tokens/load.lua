@@ -120,7 +120,9 @@ local function add_set(source, name, file, doc)
 end
 
 --- A source from one decoded document. `key_order` lists its top-level keys
--- in written order (JSON files), `file` names it in messages.
+-- in written order (JSON files), or is a function returning that list (it
+-- scans the whole text, so it runs only when sets are not all listed in
+-- `$metadata`); `file` names the document in messages.
 function load.from_document(doc, opts)
   opts = opts or {}
   local file = opts.file or "(table)"
@@ -147,12 +149,13 @@ function load.from_document(doc, opts)
   local listed = {}
   for _, n in ipairs(names) do listed[n] = true end
   local rest = {}
-  local written = opts.key_order or {}
-  local pos = {}
-  for i, k in ipairs(written) do pos[k] = i end
   for k in pairs(doc) do
     if type(k) == "string" and k:sub(1, 1) ~= "$" and not listed[k] then rest[#rest + 1] = k end
   end
+  local written = opts.key_order or {}
+  if type(written) == "function" then written = #rest > 1 and written() or {} end
+  local pos = {}
+  for i, k in ipairs(written) do pos[k] = i end
   table.sort(rest, function(a, b)
     local pa, pb = pos[a] or math.huge, pos[b] or math.huge
     if pa ~= pb then return pa < pb end
@@ -237,7 +240,8 @@ function load.path(path, opts)
   if is_dir(path) then return read_dir(path, opts) end
   local doc, text = json.read(path)
   if doc == nil then return nil, text end
-  return load.from_document(doc, { file = path, format = opts.format, key_order = json.key_order(text) })
+  return load.from_document(doc, { file = path, format = opts.format,
+    key_order = function() return json.key_order(text) end })
 end
 
 return load
