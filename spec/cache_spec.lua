@@ -99,6 +99,19 @@ describe("tf.cache", function()
     -- concatenation below makes a new object with the same content.
     local function long_key(i) return string.rep("token.combination.", 3) .. i end
 
+    it("finds string keys of every length around Lua's short-string limit, built apart", function()
+      local c = tf.cache { capacity = 200 }
+      for n = 1, 80 do c:set(string.rep("k", n - 1) .. "!", n) end
+      for n = 1, 80 do
+        local built = table.concat { string.rep("k", n - 1), "!" }
+        assert.are.equal(n, c:get(built))
+        assert.is_nil(c:get(built .. "?"))
+      end
+      local s = c:stats()
+      assert.are.equal(80, s.hits)
+      assert.are.equal(80, s.misses)
+    end)
+
     it("finds a long string key through an equal string in another object", function()
       local c = tf.cache { capacity = 10 }
       local a, b = long_key(1), long_key(1)

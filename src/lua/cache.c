@@ -34,17 +34,24 @@ enum { UV_VALUES = 1, UV_NAMES, UV_ON_EVICT, UV_CLOCK, UV_KEYS, UV_COUNT = UV_KE
 #define TAG_STACK 16
 
 typedef struct cache_box {
+  const struct cache_box *self; /* its own address: see check_cache */
   tf_cache *c;           /* NULL once closed */
   tf_intern_box *names;  /* the interner keys and tags are interned in (user value 2) */
   double ttl;            /* default ttl in seconds, 0: none */
+  size_t short_len;      /* strings up to this length are interned by Lua */
   int has_on_evict, has_clock;
 } cache_box;
 
 static const char *const reason_names[] = {"capacity", "bytes", "expired", "invalidated", "deleted"};
 
-/* Methods and metamethods get the metatable as upvalue 1 (tf_lua_newclass). */
+/* Methods and metamethods get the metatable as upvalue 1 (tf_lua_newclass).
+ * The hot path recognises a cache by a full userdata of its size that holds
+ * its own address, which Lua code cannot forge; anything else takes the
+ * metatable check, which raises the usual argument error. */
 static cache_box *check_cache(lua_State *L) {
-  cache_box *b = (cache_box *)tf_lua_self(L, 1, TF_CACHE_T);
+  cache_box *b = (cache_box *)lua_touserdata(L, 1);
+  if (b == NULL || lua_type(L, 1) != LUA_TUSERDATA || lua_rawlen(L, 1) != sizeof *b || b->self != b)
+    b = (cache_box *)tf_lua_self(L, 1, TF_CACHE_T);
   if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
   if (b->names->in == NULL) tf_lua_closed_error(L, TF_INTERNER);
   return b;
@@ -394,7 +401,16 @@ static int lookup(lua_State *L, cache_box *b) {
   double now = tf_cache_expiring(b->c) > 0 ? cache_now(L, b) : 0;
   uint32_t slot;
   int absent, rc = TF_CACHE_MISS;
-  if (lua_type(L, 2) == LUA_TSTRING) rc = tf_cache_get_ident(b->c, lua_topointer(L, 2), now, &slot);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    rc = tf_cache_get_ident(b->c, lua_topointer(L, 2), now, &slot);
+    /* Lua keeps one object per short string content, and every cached key
+     * string is held by the cache: a short key not found by identity is not
+     * cached under equal bytes either. */
+    if (rc == TF_CACHE_MISS && lua_rawlen(L, 2) <= b->short_len) {
+      tf_cache_count_miss(b->c);
+      return 0;
+    }
+  }
   if (rc == TF_CACHE_MISS) {
     nwords = encode_key(L, b, 2, 0, buf, &w, &absent);
     if (absent) {
@@ -626,6 +642,25 @@ static int opt_field(lua_State *L, const char *name, int t, const char *msg) {
   return got != LUA_TNIL;
 }
 
+/* The longest strings Lua interns (LUAI_MAXSHORTLEN, 40 in a default
+ * build), found by experiment: two strings of n equal bytes made apart are
+ * one object only when Lua interns that length. 0 when none up to 64 is. */
+static size_t interned_length(lua_State *L) {
+  char a[64], b[64];
+  size_t n;
+  memset(a, 'x', sizeof a);
+  memset(b, 'x', sizeof b);
+  for (n = sizeof a; n > 0; n--) {
+    int same;
+    lua_pushlstring(L, a, n);
+    lua_pushlstring(L, b, n);
+    same = lua_topointer(L, -1) == lua_topointer(L, -2);
+    lua_pop(L, 2);
+    if (same) return n;
+  }
+  return 0;
+}
+
 /** tf.cache{capacity=, max_bytes=, ttl=, on_evict=, clock=, names=} -> a new
  * cache. capacity (entries) is required; max_bytes bounds the summed costs;
  * ttl (seconds) is the default lifetime; on_evict(key, value, reason) hears
@@ -658,12 +693,15 @@ static int l_new(lua_State *L) {
   opt_field(L, "clock", LUA_TFUNCTION, "clock must be a function");
   /* created closed (c == NULL), armed once the core exists */
   b = (cache_box *)lua_newuserdatauv(L, sizeof *b, UV_COUNT);
+  b->self = NULL; /* set once the metatable is on */
   b->c = NULL;
   b->names = names;
   b->ttl = ttl;
   b->has_on_evict = !lua_isnil(L, 3);
   b->has_clock = !lua_isnil(L, 4);
+  b->short_len = 0;
   luaL_setmetatable(L, TF_CACHE_T);
+  b->self = b;
   lua_newtable(L);
   lua_setiuservalue(L, 5, UV_VALUES);
   lua_pushvalue(L, 2);
@@ -674,6 +712,7 @@ static int l_new(lua_State *L) {
   lua_setiuservalue(L, 5, UV_CLOCK);
   lua_newtable(L);
   lua_setiuservalue(L, 5, UV_KEYS);
+  b->short_len = interned_length(L);
   b->c = tf_cache_new(tf_lua_mem(L), (size_t)capacity, (size_t)max_bytes);
   if (b->c == NULL) tf_lua_oom(L);
   return 1;
