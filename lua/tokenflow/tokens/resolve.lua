@@ -350,10 +350,27 @@ function resolve.engine(tokens, opts)
     end
   end
 
+  -- A token whose value is text without references resolves on its own:
+  -- no stack and no context table (most tokens of a large set are such
+  -- literals). Same result as attempt(); false when it does not apply.
+  local literal_ctx = {}
+  local function resolve_literal(name, def)
+    local v = def.value
+    if type(v) ~= "string" or def.modify or v:find("[{$]") then return false end
+    if math_on and not plain_types[def.type] then
+      literal_ctx.reason = nil
+      v = finish(v, literal_ctx)
+      if literal_ctx.reason then failed[name] = literal_ctx.reason end
+    end
+    values[name] = v
+    state[name] = DONE
+    return true
+  end
+
   --- Resolves every token.
   function engine.run()
-    for name in pairs(tokens) do
-      if not state[name] then run_from(name) end
+    for name, def in pairs(tokens) do
+      if not state[name] and not resolve_literal(name, def) then run_from(name) end
     end
   end
 
