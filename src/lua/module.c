@@ -88,5 +88,6 @@ int luaopen_tokenflow_core(lua_State *L) {
   lua_setfield(L, -2, "engine_bytes");
   tf_open_clock(L);
   tf_open_interner(L);
+  tf_open_metrics(L);
   return 1;
 }

@@ -52,5 +52,6 @@ void tf_lua_pushnames(lua_State *L);
  * module table on top of the stack; each sets its fields in it. */
 void tf_open_interner(lua_State *L);
 void tf_open_clock(lua_State *L);
+void tf_open_metrics(lua_State *L);
 
 #endif
