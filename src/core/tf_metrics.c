@@ -354,12 +354,16 @@ int tf_metrics_set(tf_metric *m, tf_series *s, double v) {
 
 static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-/* Log-linear index of a magnitude in [2^MIN_EXP, 2^MAX_EXP). */
+/* Log-linear index of a magnitude in [2^MIN_EXP, 2^MAX_EXP): with
+ * mag = f * 2^e, f in [0.5, 1) (frexp), it is e * SUB + floor((f - 0.5) *
+ * 2 * SUB), read straight from the IEEE-754 bits (a normal double here):
+ * e is the biased exponent - 1022, the sub-bucket the mantissa's top bits. */
 static int loglin_index(double mag) {
-  int e;
-  double f = frexp(mag, &e); /* mag = f * 2^e, f in [0.5, 1) */
-  int sub = (int)((f - 0.5) * (2 * TF_HIST_SUB));
-  if (sub >= TF_HIST_SUB) sub = TF_HIST_SUB - 1;
+  uint64_t bits;
+  int e, sub;
+  memcpy(&bits, &mag, sizeof bits);
+  e = (int)((bits >> 52) & 0x7ff) - 1022;
+  sub = (int)((bits >> (52 - 5)) & (TF_HIST_SUB - 1)); /* TF_HIST_SUB == 2^5 */
   return e * TF_HIST_SUB + sub;
 }
 
@@ -395,14 +399,17 @@ static int loglin_reserve(tf_mem *mem, tf_loglin *st, int idx) {
 }
 
 int tf_metrics_observe(tf_metrics *reg, tf_metric *m, tf_series *s, double v) {
+  static const double smallest = 0x1p-63, largest = 0x1p64; /* 2^MIN_EXP, 2^MAX_EXP */
   double mag = fabs(v);
   tf_loglin *st = v < 0 ? &s->neg : &s->pos;
   size_t lo = 0, hi = m->nbuckets;
-  int idx = 0, zero = mag < ldexp(1.0, MIN_EXP);
-  if (!zero) {
-    if (mag >= ldexp(1.0, MAX_EXP)) mag = ldexp(1.0, MAX_EXP) * (1 - 1e-12);
+  int idx;
+  if (mag >= smallest) {
+    if (mag >= largest) mag = largest * (1 - 1e-12);
     idx = loglin_index(mag);
-    if (!loglin_reserve(&reg->mem, st, idx)) return -1;
+    if (st->counts == NULL || idx < st->lo || idx >= st->lo + st->n) {
+      if (!loglin_reserve(&reg->mem, st, idx)) return -1;
+    }
     st->counts[idx - st->lo]++;
   } else {
     s->zeros++;
@@ -420,7 +427,7 @@ int tf_metrics_observe(tf_metrics *reg, tf_metric *m, tf_series *s, double v) {
   s->sum += v;
   if (v < s->min) s->min = v;
   if (v > s->max) s->max = v;
-  return update_level(m, s, v);
+  return m->has_threshold ? update_level(m, s, v) : 0;
 }
 
 void tf_metrics_threshold(tf_metric *m, double warn, double critical, int above) {

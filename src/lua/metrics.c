@@ -9,6 +9,7 @@
  * is what keeps it under 2x a Lua table field increment; a userdata method
  * pays a metatable lookup and a receiver check on top (about 3x). The other
  * methods live in the class metatable, which is upvalue 1 of each. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -185,7 +186,22 @@ static int not_finite(lua_State *L, const tf_metric *m, double v) {
 static int counter_inc(lua_State *L) {
   series_box *h = bound(L);
   int labels_at, level;
-  double n = amount(L, &labels_at);
+  double n;
+  if (h->s != NULL && h->owner->reg != NULL && !h->m->has_threshold) {
+    /* the common cases, kept to a few instructions */
+    if (lua_gettop(L) == 1) {
+      h->s->value += 1;
+      return 0;
+    }
+    if (lua_gettop(L) == 2 && lua_type(L, 2) == LUA_TNUMBER) {
+      n = (double)lua_tonumber(L, 2);
+      if (n >= 0 && n <= DBL_MAX) {
+        h->s->value += n;
+        return 0;
+      }
+    }
+  }
+  n = amount(L, &labels_at);
   tf_series *s = target(L, h, lua_gettop(L) >= labels_at ? labels_at : 0);
   if (!isfinite(n)) return not_finite(L, h->m, n);
   if (n < 0) return luaL_error(L, "counter '%s' can only increase (got %f)", h->m->name, n);
@@ -230,7 +246,7 @@ static int histogram_observe(lua_State *L) {
   double v = (double)lua_tonumberx(L, 2, &isnum);
   tf_series *s;
   if (!isnum) luaL_typeerror(L, 2, "number");
-  s = target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
+  s = (h->s != NULL && lua_gettop(L) == 2 && h->owner->reg != NULL) ? h->s : target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
   if (!isfinite(v)) return not_finite(L, h->m, v);
   level = tf_metrics_observe(h->owner->reg, h->m, s, v);
   if (level < 0) return tf_lua_oom(L);
