@@ -1,23 +1,16 @@
---- Shared helpers for the benchmarks in bench/: timing and the one-line
--- result format `bench <name> <ratio> <details>`.
+--- Shared helpers for the benchmarks in bench/: timing (through tf.bench)
+-- and the one-line result format `bench <name> <ratio> <details>`.
 local tf = require "tokenflow"
 
 local benchlib = {}
 
---- Runs fn(n) `rounds` times (after one warm-up) and returns the median
--- seconds of one call. fn does its own inner loop of n iterations.
+--- Runs fn(n) `rounds` times (after one warm-up of n // 10) and returns
+-- the median seconds of one call, and the tf.bench result. fn does its own
+-- inner loop of n iterations.
 function benchlib.time(fn, n, rounds)
-  rounds = rounds or 5
   fn(math.max(1, n // 10)) -- warm-up
-  local samples = {}
-  for r = 1, rounds do
-    collectgarbage("collect")
-    local t0 = tf.now()
-    fn(n)
-    samples[r] = tf.now() - t0
-  end
-  table.sort(samples)
-  return samples[(rounds + 1) // 2]
+  local r = tf.bench("benchlib", function() fn(n) end, { iterations = rounds or 5, warmup = 0 })
+  return r.median_s, r
 end
 
 --- Prints the machine-readable result line.

@@ -5,6 +5,8 @@
 
 local core = require "tokenflow.core"
 local plan = require "tokenflow.plan"
+local metrics = require "tokenflow.metrics.registry"
+local bench = require "tokenflow.metrics.bench"
 
 local tokenflow = {
   --- Version of the module (also `tokenflow.core.version`).
@@ -83,6 +85,14 @@ local tokenflow = {
   -- `writer` (applies a plan to a node table), `read` (a node's token map).
   -- See `tokenflow.apply.figma`.
   figma = require "tokenflow.apply.figma",
+  --- A new metrics registry (counters, gauges, histograms, timers, spans,
+  -- thresholds; Prometheus, JSON and SVG output): see tokenflow.Metrics.
+  -- `opts`: `max_series`, `max_samples`, `max_alerts`. @function metrics
+  metrics = metrics.new,
+  --- Times `fn` (`bench(name, fn, {iterations, warmup, target_s,
+  -- target_bytes})` -> `{median_s, min_s, max_s, bytes, met}`): the
+  -- framework of the bench/ scripts. @function bench
+  bench = bench,
   core = core,
 }
 

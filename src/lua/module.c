@@ -92,5 +92,6 @@ int luaopen_tokenflow_core(lua_State *L) {
   tf_open_chunks(L);
   tf_open_pool(L);
   tf_open_cache(L);
+  tf_open_metrics(L);
   return 1;
 }

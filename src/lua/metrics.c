@@ -1,0 +1,652 @@
+/* The metrics recording path: tokenflow.MetricsCore (a registry of the C
+ * core, wrapped by lua/tokenflow/metrics/registry.lua) and its metric
+ * handles.
+ *
+ * A handle (tokenflow.Counter, .Gauge, .Histogram) is a Lua table whose
+ * recording methods (inc, set, dec, observe) are its own fields: C closures
+ * bound to the handle's series. `c:inc()` then costs one raw field read and
+ * one C call, with no receiver check (the closure knows its series), which
+ * is what keeps it under 2x a Lua table field increment; a userdata method
+ * pays a metatable lookup and a receiver check on top (about 3x). The other
+ * methods live in the class metatable, which is upvalue 1 of each. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "tf_lua.h"
+#include "tf_metrics.h"
+#include "tf_sys.h"
+
+#define TF_METRICS_CORE "tokenflow.MetricsCore"
+#define TF_METRICS_NAME "tokenflow.Metrics" /* what users see: the Lua registry */
+#define TF_SERIES_BOX "tokenflow.MetricSeries"
+#define TF_COUNTER_CLASS "tokenflow.Counter"
+#define TF_GAUGE_CLASS "tokenflow.Gauge"
+#define TF_HISTOGRAM_CLASS "tokenflow.Histogram"
+
+typedef struct core_box {
+  tf_metrics *reg; /* NULL once closed */
+} core_box;
+
+/* What a handle's closures are bound to. User value 1: the core userdata,
+ * which keeps the registry alive as long as a handle is reachable. */
+typedef struct series_box {
+  core_box *owner;
+  tf_metric *m;
+  tf_series *s; /* NULL: a labelled metric not bound to label values */
+} series_box;
+
+static const char *const class_of_kind[] = {TF_COUNTER_CLASS, TF_GAUGE_CLASS, TF_HISTOGRAM_CLASS};
+
+/* ---- errors ---------------------------------------------------------- */
+
+static int status_error(lua_State *L, tf_metrics_status st, const char *name, const tf_metric *m, size_t max_series) {
+  switch (st) {
+    case TF_METRICS_NOMEM: return tf_lua_oom(L);
+    case TF_METRICS_BAD_NAME:
+      return luaL_error(L, "invalid metric name '%s' (must match [a-zA-Z_:][a-zA-Z0-9_:]*)", name);
+    case TF_METRICS_BAD_LABEL: return luaL_error(L, "invalid label name for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", name);
+    case TF_METRICS_RESERVED:
+      return luaL_error(L, "reserved label name for metric '%s' ('le' and names starting with '__' are Prometheus's)", name);
+    case TF_METRICS_DUP_LABEL: return luaL_error(L, "duplicate label name for metric '%s'", name);
+    case TF_METRICS_TOO_MANY_LABELS:
+      return luaL_error(L, "metric '%s' has more than %d labels", name, TF_METRICS_MAX_LABELS);
+    case TF_METRICS_BAD_BUCKETS: return luaL_error(L, "buckets of histogram '%s' must be finite and strictly increasing", name);
+    case TF_METRICS_KIND:
+      return luaL_error(L, "metric '%s' is already registered as a %s", name, m ? tf_metrics_kind_name(m->kind) : "?");
+    case TF_METRICS_MISMATCH:
+      return luaL_error(L, "metric '%s' is already registered with other labels or buckets", name);
+    case TF_METRICS_CARDINALITY:
+      return luaL_error(L, "metric '%s' reached its cap of %d label combinations (max_series)", name, (int)max_series);
+    default: return luaL_error(L, "metrics error %d", (int)st);
+  }
+}
+
+static int closed_registry(lua_State *L) { return tf_lua_closed_error(L, TF_METRICS_NAME); }
+
+/* ---- label values ---------------------------------------------------- */
+
+static void push_label_names(lua_State *L, const tf_metric *m) {
+  luaL_Buffer b;
+  int j;
+  luaL_buffinit(L, &b);
+  for (j = 0; j < m->nlabels; j++) {
+    if (j) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, m->labels[j]);
+  }
+  luaL_pushresult(&b);
+}
+
+static int wrong_label_count(lua_State *L, const tf_metric *m, int got) {
+  push_label_names(L, m);
+  return luaL_error(L, "metric '%s' expects %d label values (%s), got %d", m->name, m->nlabels, lua_tostring(L, -1), got);
+}
+
+/* The series for the label table at idx: each label by name or, failing
+ * that, by position. */
+static tf_series *series_for(lua_State *L, series_box *h, int idx) {
+  const char *values[TF_METRICS_MAX_LABELS];
+  size_t lens[TF_METRICS_MAX_LABELS];
+  tf_metric *m = h->m;
+  tf_series *s;
+  tf_metrics_status st;
+  int j, count = 0, top = lua_gettop(L);
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, m->nlabels + 2, NULL);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    count++;
+    lua_pop(L, 1);
+  }
+  if (count != m->nlabels) wrong_label_count(L, m, count);
+  for (j = 0; j < m->nlabels; j++) {
+    int t = lua_getfield(L, idx, m->labels[j]);
+    if (t == LUA_TNIL) {
+      lua_pop(L, 1);
+      t = lua_rawgeti(L, idx, j + 1);
+    }
+    if (t == LUA_TNIL) return (wrong_label_count(L, m, count), NULL);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER)
+      luaL_error(L, "label '%s' of metric '%s' must be a string, got %s", m->labels[j], m->name, luaL_typename(L, -1));
+    values[j] = lua_tolstring(L, -1, &lens[j]);
+  }
+  st = tf_metrics_series(h->owner->reg, m, values, lens, &s);
+  if (st != TF_METRICS_OK) status_error(L, st, m->name, m, h->owner->reg->max_series);
+  lua_settop(L, top);
+  return s;
+}
+
+/* The series to record into: bound, or chosen by the label table at idx
+ * (0: none given). */
+static tf_series *target(lua_State *L, series_box *h, int idx) {
+  if (h->owner->reg == NULL) closed_registry(L);
+  if (idx && lua_type(L, idx) == LUA_TTABLE) return series_for(L, h, idx);
+  if (idx && !lua_isnoneornil(L, idx)) luaL_typeerror(L, idx, "table of label values");
+  if (h->s == NULL) wrong_label_count(L, h->m, 0);
+  return h->s;
+}
+
+/* ---- alerts ---------------------------------------------------------- */
+
+static void push_labels(lua_State *L, const tf_metric *m, const tf_series *s) {
+  int j;
+  lua_createtable(L, 0, m->nlabels);
+  for (j = 0; j < m->nlabels; j++) {
+    size_t len;
+    const char *v = tf_series_label(s, j, &len);
+    lua_pushlstring(L, v, len);
+    lua_setfield(L, -2, m->labels[j]);
+  }
+}
+
+/* Calls the registry's alert handler (user value 1 of the core):
+ * handler(metric, level, value, labels). */
+static void raise_alert(lua_State *L, series_box *h, tf_series *s, int level, double value) {
+  lua_getiuservalue(L, lua_upvalueindex(1), 1); /* the core */
+  if (lua_getiuservalue(L, -1, 1) != LUA_TFUNCTION) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pushstring(L, h->m->name);
+  lua_pushstring(L, level == 2 ? "critical" : "warn");
+  lua_pushnumber(L, value);
+  push_labels(L, h->m, s);
+  lua_call(L, 4, 0);
+  lua_pop(L, 1);
+}
+
+/* ---- recording closures (upvalue 1: the series box) ------------------- */
+
+static series_box *bound(lua_State *L) { return (series_box *)lua_touserdata(L, lua_upvalueindex(1)); }
+
+/* Optional amount at 2 (default 1) then labels; `x:inc{...}` is labels only. */
+static double amount(lua_State *L, int *labels_at) {
+  int isnum;
+  double n;
+  if (lua_gettop(L) < 2 || lua_isnil(L, 2)) {
+    *labels_at = 3;
+    return 1;
+  }
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    *labels_at = 2;
+    return 1;
+  }
+  n = (double)lua_tonumberx(L, 2, &isnum);
+  if (!isnum) luaL_typeerror(L, 2, "number");
+  *labels_at = 3;
+  return n;
+}
+
+static int not_finite(lua_State *L, const tf_metric *m, double v) {
+  const char *what = isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf"; /* spelled alike on every libc */
+  return luaL_error(L, "metric '%s': value must be a finite number, got %s", m->name, what);
+}
+
+/** counter:inc([n][, labels]): adds n (default 1, finite, >= 0). */
+static int counter_inc(lua_State *L) {
+  series_box *h = bound(L);
+  int labels_at, level;
+  double n;
+  if (h->s != NULL && h->owner->reg != NULL && !h->m->has_threshold) {
+    /* the common cases, kept to a few instructions */
+    if (lua_gettop(L) == 1) {
+      h->s->value += 1;
+      return 0;
+    }
+    if (lua_gettop(L) == 2 && lua_type(L, 2) == LUA_TNUMBER) {
+      n = (double)lua_tonumber(L, 2);
+      if (n >= 0 && n <= DBL_MAX) {
+        h->s->value += n;
+        return 0;
+      }
+    }
+  }
+  n = amount(L, &labels_at);
+  tf_series *s = target(L, h, lua_gettop(L) >= labels_at ? labels_at : 0);
+  if (!isfinite(n)) return not_finite(L, h->m, n);
+  if (n < 0) return luaL_error(L, "counter '%s' can only increase (got %f)", h->m->name, n);
+  level = tf_metrics_add(h->m, s, n);
+  if (level) raise_alert(L, h, s, level, s->value);
+  return 0;
+}
+
+static int gauge_add(lua_State *L, double sign) {
+  series_box *h = bound(L);
+  int labels_at, level;
+  double n = amount(L, &labels_at);
+  tf_series *s = target(L, h, lua_gettop(L) >= labels_at ? labels_at : 0);
+  if (!isfinite(n)) return not_finite(L, h->m, n);
+  level = tf_metrics_add(h->m, s, sign * n);
+  if (level) raise_alert(L, h, s, level, s->value);
+  return 0;
+}
+
+/** gauge:inc([n][, labels]): adds n (default 1). */
+static int gauge_inc(lua_State *L) { return gauge_add(L, 1); }
+/** gauge:dec([n][, labels]): subtracts n (default 1). */
+static int gauge_dec(lua_State *L) { return gauge_add(L, -1); }
+
+/** gauge:set(v[, labels]): any number, NaN and infinities included. */
+static int gauge_set(lua_State *L) {
+  series_box *h = bound(L);
+  int isnum, level;
+  double v = (double)lua_tonumberx(L, 2, &isnum);
+  tf_series *s;
+  if (!isnum) luaL_typeerror(L, 2, "number");
+  s = target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
+  level = tf_metrics_set(h->m, s, v);
+  if (level) raise_alert(L, h, s, level, v);
+  return 0;
+}
+
+/** histogram:observe(v[, labels]): records a finite value. */
+static int histogram_observe(lua_State *L) {
+  series_box *h = bound(L);
+  int isnum, level;
+  double v = (double)lua_tonumberx(L, 2, &isnum);
+  tf_series *s;
+  if (!isnum) luaL_typeerror(L, 2, "number");
+  s = (h->s != NULL && lua_gettop(L) == 2 && h->owner->reg != NULL) ? h->s : target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
+  if (!isfinite(v)) return not_finite(L, h->m, v);
+  level = tf_metrics_observe(h->owner->reg, h->m, s, v);
+  if (level < 0) return tf_lua_oom(L);
+  if (level) raise_alert(L, h, s, level, v);
+  return 0;
+}
+
+/* ---- handles ---------------------------------------------------------- */
+
+static void set_closure(lua_State *L, lua_CFunction f, const char *name) {
+  lua_pushvalue(L, -1); /* the series box */
+  lua_pushcclosure(L, f, 1);
+  lua_setfield(L, -3, name);
+}
+
+/* Pushes a new handle for m (bound to s when not NULL); core at core_idx. */
+static void push_handle(lua_State *L, int core_idx, tf_metric *m, tf_series *s) {
+  series_box *h;
+  core_idx = lua_absindex(L, core_idx);
+  lua_createtable(L, 0, 6);
+  h = (series_box *)lua_newuserdatauv(L, sizeof *h, 1);
+  h->owner = (core_box *)lua_touserdata(L, core_idx);
+  h->m = m;
+  h->s = s;
+  lua_pushvalue(L, core_idx);
+  lua_setiuservalue(L, -2, 1);
+  luaL_setmetatable(L, TF_SERIES_BOX);
+  switch (m->kind) {
+    case TF_COUNTER: set_closure(L, counter_inc, "inc"); break;
+    case TF_GAUGE:
+      set_closure(L, gauge_set, "set");
+      set_closure(L, gauge_inc, "inc");
+      set_closure(L, gauge_dec, "dec");
+      break;
+    case TF_HISTOGRAM: set_closure(L, histogram_observe, "observe"); break;
+  }
+  lua_setfield(L, -2, "_series");
+  lua_pushstring(L, m->name);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, tf_metrics_kind_name(m->kind));
+  lua_setfield(L, -2, "kind");
+  luaL_setmetatable(L, class_of_kind[m->kind]);
+}
+
+/* The series box of the handle at 1, checked against the class (upvalue 1). */
+static series_box *check_handle(lua_State *L) {
+  series_box *h;
+  int same = lua_getmetatable(L, 1) && lua_rawequal(L, -1, lua_upvalueindex(1));
+  if (!same) {
+    lua_getfield(L, lua_upvalueindex(1), "__name");
+    luaL_typeerror(L, 1, lua_tostring(L, -1));
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "_series");
+  h = (series_box *)luaL_checkudata(L, -1, TF_SERIES_BOX);
+  lua_pop(L, 1); /* the handle keeps it */
+  if (h->owner->reg == NULL) closed_registry(L);
+  return h;
+}
+
+/** handle:labels(values) -> a handle bound to these label values. */
+static int handle_labels(lua_State *L) {
+  series_box *h = check_handle(L);
+  tf_series *s;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  s = series_for(L, h, 2);
+  lua_getfield(L, 1, "_series");
+  lua_getiuservalue(L, -1, 1);
+  push_handle(L, -1, h->m, s);
+  return 1;
+}
+
+/** counter:value([labels]) / gauge:value([labels]) -> number. */
+static int handle_value(lua_State *L) {
+  series_box *h = check_handle(L);
+  tf_series *s = target(L, h, lua_gettop(L) >= 2 ? 2 : 0);
+  lua_pushnumber(L, s->value);
+  return 1;
+}
+
+/** histogram:quantile(q[, labels]) -> estimate (relative error <= 1.6%), nil when empty. */
+static int histogram_quantile(lua_State *L) {
+  series_box *h = check_handle(L);
+  double q = (double)luaL_checknumber(L, 2);
+  tf_series *s;
+  luaL_argcheck(L, q >= 0 && q <= 1, 2, "quantile must be in [0, 1]");
+  s = target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
+  if (s->count == 0)
+    lua_pushnil(L);
+  else
+    lua_pushnumber(L, tf_metrics_quantile(s, q));
+  return 1;
+}
+
+/** histogram:stats([labels]) -> {count, sum, min, max, mean, p50, p90, p99}. */
+static int histogram_stats(lua_State *L) {
+  series_box *h = check_handle(L);
+  tf_series *s = target(L, h, lua_gettop(L) >= 2 ? 2 : 0);
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, (lua_Integer)s->count);
+  lua_setfield(L, -2, "count");
+  lua_pushnumber(L, s->sum);
+  lua_setfield(L, -2, "sum");
+  if (s->count > 0) {
+    lua_pushnumber(L, s->min);
+    lua_setfield(L, -2, "min");
+    lua_pushnumber(L, s->max);
+    lua_setfield(L, -2, "max");
+    lua_pushnumber(L, s->sum / (double)s->count);
+    lua_setfield(L, -2, "mean");
+    lua_pushnumber(L, tf_metrics_quantile(s, 0.5));
+    lua_setfield(L, -2, "p50");
+    lua_pushnumber(L, tf_metrics_quantile(s, 0.9));
+    lua_setfield(L, -2, "p90");
+    lua_pushnumber(L, tf_metrics_quantile(s, 0.99));
+    lua_setfield(L, -2, "p99");
+  }
+  return 1;
+}
+
+static int handle_tostring(lua_State *L) {
+  series_box *h;
+  lua_getfield(L, 1, "_series");
+  h = (series_box *)luaL_checkudata(L, -1, TF_SERIES_BOX);
+  lua_getfield(L, lua_upvalueindex(1), "__name");
+  if (h->owner->reg == NULL) {
+    lua_pushfstring(L, "%s (closed registry)", lua_tostring(L, -1));
+  } else if (h->s == NULL) {
+    lua_pushfstring(L, "%s %s (%I series)", lua_tostring(L, -1), h->m->name, (lua_Integer)h->m->nseries);
+  } else if (h->m->kind == TF_HISTOGRAM) {
+    lua_pushfstring(L, "%s %s (%I observations, sum %f)", lua_tostring(L, -1), h->m->name, (lua_Integer)h->s->count,
+                    h->s->sum);
+  } else {
+    lua_pushfstring(L, "%s %s = %f", lua_tostring(L, -1), h->m->name, h->s->value);
+  }
+  return 1;
+}
+
+/* ---- the core registry ------------------------------------------------ */
+
+static core_box *to_core(lua_State *L) { return (core_box *)tf_lua_self(L, 1, TF_METRICS_CORE); }
+
+static core_box *check_core(lua_State *L) {
+  core_box *c = to_core(L);
+  if (c->reg == NULL) closed_registry(L);
+  return c;
+}
+
+static const char *const kind_names[] = {"counter", "gauge", "histogram", NULL};
+
+/** core:register(kind, name, help[, label_names][, buckets]) -> handle. */
+static int core_register(lua_State *L) {
+  core_box *c = check_core(L);
+  tf_metric_kind kind = (tf_metric_kind)luaL_checkoption(L, 2, NULL, kind_names);
+  const char *name = luaL_checkstring(L, 3);
+  const char *help = luaL_optstring(L, 4, "");
+  const char *labels[TF_METRICS_MAX_LABELS];
+  double buckets[256];
+  size_t nbuckets = 0;
+  int nlabels = 0, j, has_buckets = 0;
+  tf_metric *m = NULL;
+  tf_metrics_status st;
+  if (!lua_isnoneornil(L, 5)) {
+    luaL_checktype(L, 5, LUA_TTABLE);
+    nlabels = (int)luaL_len(L, 5);
+    if (nlabels > TF_METRICS_MAX_LABELS) return status_error(L, TF_METRICS_TOO_MANY_LABELS, name, NULL, 0);
+    for (j = 0; j < nlabels; j++) {
+      if (lua_rawgeti(L, 5, j + 1) != LUA_TSTRING)
+        return luaL_error(L, "label names of metric '%s' must be strings", name);
+      labels[j] = lua_tostring(L, -1); /* anchored by the table */
+      lua_pop(L, 1);
+      if (!tf_metrics_valid_label(labels[j]))
+        return luaL_error(L, "invalid label name '%s' for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", labels[j], name);
+      if (strcmp(labels[j], "le") == 0 || strncmp(labels[j], "__", 2) == 0)
+        return luaL_error(L, "label name '%s' is reserved (metric '%s')", labels[j], name);
+    }
+  }
+  if (!lua_isnoneornil(L, 6)) {
+    size_t i;
+    luaL_checktype(L, 6, LUA_TTABLE);
+    nbuckets = (size_t)luaL_len(L, 6);
+    if (nbuckets > sizeof buckets / sizeof buckets[0])
+      return luaL_error(L, "histogram '%s' has more than %d buckets", name, (int)(sizeof buckets / sizeof buckets[0]));
+    for (i = 0; i < nbuckets; i++) {
+      int isnum;
+      lua_rawgeti(L, 6, (lua_Integer)i + 1);
+      buckets[i] = (double)lua_tonumberx(L, -1, &isnum);
+      lua_pop(L, 1);
+      if (!isnum) return status_error(L, TF_METRICS_BAD_BUCKETS, name, NULL, 0);
+    }
+    has_buckets = 1;
+  }
+  st = tf_metrics_register(c->reg, kind, name, help, labels, nlabels, has_buckets ? buckets : NULL, nbuckets, &m);
+  if (st != TF_METRICS_OK) return status_error(L, st, name, tf_metrics_find(c->reg, name), c->reg->max_series);
+  push_handle(L, 1, m, m->nlabels == 0 ? m->series[0] : NULL);
+  return 1;
+}
+
+static tf_metric *check_metric(lua_State *L, core_box *c, int idx) {
+  const char *name = luaL_checkstring(L, idx);
+  tf_metric *m = tf_metrics_find(c->reg, name);
+  if (m == NULL) luaL_error(L, "no metric named '%s'", name);
+  return m;
+}
+
+/** core:threshold(name, warn, critical, above): levels (nil: off). */
+static int core_threshold(lua_State *L) {
+  core_box *c = check_core(L);
+  tf_metric *m = check_metric(L, c, 2);
+  double warn = (double)luaL_optnumber(L, 3, NAN), critical = (double)luaL_optnumber(L, 4, NAN);
+  tf_metrics_threshold(m, warn, critical, lua_isnoneornil(L, 5) ? 1 : lua_toboolean(L, 5));
+  return 0;
+}
+
+/** core:on_alert(fn): the function the recording path calls on a crossing. */
+static int core_on_alert(lua_State *L) {
+  check_core(L);
+  if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  lua_setiuservalue(L, 1, 1);
+  return 0;
+}
+
+static void push_series(lua_State *L, const tf_metric *m, const tf_series *s) {
+  int j;
+  size_t i;
+  lua_createtable(L, 0, 6);
+  lua_createtable(L, m->nlabels, 0);
+  for (j = 0; j < m->nlabels; j++) {
+    size_t len;
+    const char *v = tf_series_label(s, j, &len);
+    lua_pushlstring(L, v, len);
+    lua_rawseti(L, -2, j + 1);
+  }
+  lua_setfield(L, -2, "values");
+  if (m->kind != TF_HISTOGRAM) {
+    lua_pushnumber(L, s->value);
+    lua_setfield(L, -2, "value");
+    return;
+  }
+  lua_pushinteger(L, (lua_Integer)s->count);
+  lua_setfield(L, -2, "count");
+  lua_pushnumber(L, s->sum);
+  lua_setfield(L, -2, "sum");
+  lua_createtable(L, (int)m->nbuckets + 1, 0);
+  for (i = 0; i <= m->nbuckets; i++) {
+    lua_pushinteger(L, (lua_Integer)s->bucket_counts[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "buckets");
+  if (s->count > 0) {
+    lua_pushnumber(L, s->min);
+    lua_setfield(L, -2, "min");
+    lua_pushnumber(L, s->max);
+    lua_setfield(L, -2, "max");
+  }
+}
+
+/** core:collect() -> every metric with its series (values, value or count/sum/buckets). */
+static int core_collect(lua_State *L) {
+  core_box *c = check_core(L);
+  size_t i, k;
+  int j;
+  lua_createtable(L, (int)c->reg->nmetrics, 0);
+  for (i = 0; i < c->reg->nmetrics; i++) {
+    const tf_metric *m = c->reg->metrics[i];
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, m->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, m->help);
+    lua_setfield(L, -2, "help");
+    lua_pushstring(L, tf_metrics_kind_name(m->kind));
+    lua_setfield(L, -2, "kind");
+    lua_createtable(L, m->nlabels, 0);
+    for (j = 0; j < m->nlabels; j++) {
+      lua_pushstring(L, m->labels[j]);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_setfield(L, -2, "labels");
+    if (m->kind == TF_HISTOGRAM) {
+      lua_createtable(L, (int)m->nbuckets, 0);
+      for (k = 0; k < m->nbuckets; k++) {
+        lua_pushnumber(L, m->buckets[k]);
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+      }
+      lua_setfield(L, -2, "buckets");
+    }
+    lua_createtable(L, (int)m->nseries, 0);
+    for (k = 0; k < m->nseries; k++) {
+      push_series(L, m, m->series[k]);
+      if (m->kind == TF_HISTOGRAM && m->series[k]->count > 0) {
+        lua_pushnumber(L, tf_metrics_quantile(m->series[k], 0.5));
+        lua_setfield(L, -2, "p50");
+        lua_pushnumber(L, tf_metrics_quantile(m->series[k], 0.9));
+        lua_setfield(L, -2, "p90");
+        lua_pushnumber(L, tf_metrics_quantile(m->series[k], 0.99));
+        lua_setfield(L, -2, "p99");
+      }
+      lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    lua_setfield(L, -2, "series");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/** core:get(name) -> handle of a registered metric, or nil. */
+static int core_get(lua_State *L) {
+  core_box *c = check_core(L);
+  tf_metric *m = tf_metrics_find(c->reg, luaL_checkstring(L, 2));
+  if (m == NULL) return 0;
+  push_handle(L, 1, m, m->nlabels == 0 ? m->series[0] : NULL);
+  return 1;
+}
+
+static int core_len(lua_State *L) {
+  core_box *c = check_core(L);
+  lua_pushinteger(L, (lua_Integer)c->reg->nmetrics);
+  return 1;
+}
+
+/** core:series_count() -> series over all metrics. */
+static int core_series_count(lua_State *L) {
+  core_box *c = check_core(L);
+  size_t i, n = 0;
+  for (i = 0; i < c->reg->nmetrics; i++) n += c->reg->metrics[i]->nseries;
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
+static int core_tostring(lua_State *L) {
+  core_box *c = to_core(L);
+  if (c->reg == NULL)
+    lua_pushliteral(L, TF_METRICS_CORE " (closed)");
+  else
+    lua_pushfstring(L, TF_METRICS_CORE " (%I metrics)", (lua_Integer)c->reg->nmetrics);
+  return 1;
+}
+
+/* __gc, __close and close(): idempotent. */
+static int core_close(lua_State *L) {
+  core_box *c = to_core(L);
+  if (c->reg != NULL) {
+    tf_metrics_free(c->reg);
+    c->reg = NULL;
+  }
+  return 0;
+}
+
+/** tokenflow.core.metrics_core([max_series]) -> a new, empty core registry. */
+static int l_new_core(lua_State *L) {
+  lua_Integer max_series = luaL_optinteger(L, 1, 1000);
+  core_box *c;
+  luaL_argcheck(L, max_series >= 1, 1, "max_series must be at least 1");
+  c = (core_box *)lua_newuserdatauv(L, sizeof *c, 1); /* created closed */
+  c->reg = NULL;
+  luaL_setmetatable(L, TF_METRICS_CORE);
+  c->reg = tf_metrics_new(tf_lua_mem(L), (size_t)max_series);
+  if (c->reg == NULL) return tf_lua_oom(L);
+  return 1;
+}
+
+/** tokenflow.core.sys_usage() -> cpu_user_s, cpu_system_s, rss_bytes, peak_rss_bytes. */
+static int l_sys_usage(lua_State *L) {
+  tf_sys_usage u;
+  tf_sys_usage_now(&u);
+  lua_pushnumber(L, u.cpu_user_s);
+  lua_pushnumber(L, u.cpu_system_s);
+  lua_pushinteger(L, (lua_Integer)u.rss_bytes);
+  lua_pushinteger(L, (lua_Integer)u.peak_rss_bytes);
+  return 4;
+}
+
+static void new_handle_class(lua_State *L, const char *tname, const luaL_Reg *methods) {
+  static const luaL_Reg meta[] = {{"__tostring", handle_tostring}, {NULL, NULL}};
+  tf_lua_newclass(L, tname, meta, methods);
+}
+
+void tf_open_metrics(lua_State *L) {
+  static const luaL_Reg core_meta[] = {
+      {"__len", core_len}, {"__tostring", core_tostring}, {"__gc", core_close}, {"__close", core_close}, {NULL, NULL}};
+  static const luaL_Reg core_methods[] = {{"register", core_register},
+                                          {"threshold", core_threshold},
+                                          {"on_alert", core_on_alert},
+                                          {"collect", core_collect},
+                                          {"get", core_get},
+                                          {"series_count", core_series_count},
+                                          {"close", core_close},
+                                          {NULL, NULL}};
+  static const luaL_Reg counter_methods[] = {{"labels", handle_labels}, {"value", handle_value}, {NULL, NULL}};
+  static const luaL_Reg histogram_methods[] = {
+      {"labels", handle_labels}, {"quantile", histogram_quantile}, {"stats", histogram_stats}, {NULL, NULL}};
+  tf_lua_newclass(L, TF_METRICS_CORE, core_meta, core_methods);
+  new_handle_class(L, TF_COUNTER_CLASS, counter_methods);
+  new_handle_class(L, TF_GAUGE_CLASS, counter_methods);
+  new_handle_class(L, TF_HISTOGRAM_CLASS, histogram_methods);
+  luaL_newmetatable(L, TF_SERIES_BOX); /* only a type tag for luaL_checkudata */
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_new_core);
+  lua_setfield(L, -2, "metrics_core");
+  lua_pushcfunction(L, l_sys_usage);
+  lua_setfield(L, -2, "sys_usage");
+}
