@@ -9,7 +9,8 @@ have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 
 for pkg in lua5.4 liblua5.4-dev lua-busted lua-cjson lua-lpeg cmake make gcc \
-           libsqlite3-dev luarocks valgrind lua-filesystem; do
+           libsqlite3-dev luarocks valgrind lua-filesystem \
+           clang libclang-rt-14-dev prometheus chromium; do
   have_pkg "$pkg" || need="$need $pkg"
 done
 

@@ -66,5 +66,28 @@ else
   cat "$log/rock.out"; failed=$((failed + 1))
 fi
 
+# Extra checks against real tools (promtool, Chromium, valgrind, fuzzers...):
+# every scripts/checks/*.sh runs in name order and ends with its own line
+# "N passed, N failed"; a script that exits non-zero without one counts as a failure.
+for check in scripts/checks/*.sh; do
+  [ -e "$check" ] || continue
+  name=$(basename "$check" .sh)
+  echo "== check $name"
+  sh "$check" > "$log/check.out" 2>&1
+  rc=$?
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log/check.out" | tail -1)
+  if [ -z "$line" ]; then
+    tail -30 "$log/check.out"
+    ok=0; bad=1
+  else
+    ok=${line%% passed*}
+    bad=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+    [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+    if [ "$bad" -gt 0 ]; then cat "$log/check.out"; else grep -v '^ok ' "$log/check.out" | tail -15; fi
+  fi
+  echo "check $name: $ok passed, $bad failed"
+  passed=$((passed + ok)); failed=$((failed + bad))
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
