@@ -24,6 +24,7 @@ typedef struct pack_state {
   int path;  /* stack index: keys from the root to the value being written */
   lua_Integer ntables, nstrings;
   int depth;
+  int skip; /* path segments not shown in messages (a wrapper's own) */
   const char *root;
 } pack_state;
 
@@ -40,7 +41,7 @@ static int pack_error(lua_State *L, pack_state *ps, const char *what) {
   luaL_addstring(&b, what);
   luaL_addstring(&b, " at ");
   luaL_addstring(&b, ps->root);
-  for (i = 1; i <= n; i++) {
+  for (i = ps->skip + 1; i <= n; i++) {
     lua_rawgeti(L, ps->path, i);
     if (lua_type(L, -1) == LUA_TSTRING) {
       size_t len, j;
@@ -178,7 +179,7 @@ static void pack_value(lua_State *L, pack_state *ps, int idx) {
   }
 }
 
-void tf_lua_pack(lua_State *L, int idx, tf_buf *buf, const char *root) {
+void tf_lua_pack_inner(lua_State *L, int idx, tf_buf *buf, const char *root, int skip) {
   pack_state ps;
   idx = lua_absindex(L, idx);
   luaL_checkstack(L, 8, NULL);
@@ -191,11 +192,14 @@ void tf_lua_pack(lua_State *L, int idx, tf_buf *buf, const char *root) {
   ps.buf = buf;
   ps.ntables = ps.nstrings = 0;
   ps.depth = 0;
+  ps.skip = skip;
   ps.root = root;
   put(L, tf_buf_put(buf, TF_PACK_MAGIC, TF_PACK_MAGIC_LEN));
   pack_value(L, &ps, idx);
   lua_pop(L, 3);
 }
+
+void tf_lua_pack(lua_State *L, int idx, tf_buf *buf, const char *root) { tf_lua_pack_inner(L, idx, buf, root, 0); }
 
 /* ---- reading ---- */
 

@@ -80,22 +80,33 @@ int tf_lua_store_get(lua_State *L, int idx, const void *key, size_t klen) {
   return 1;
 }
 
-int tf_lua_store_put(lua_State *L, int idx, size_t klen, size_t vlen, double ttl, const char *const *tags,
-                     const size_t *taglens, size_t ntags) {
-  tf_store_box *b = tf_lua_checkstore(L, idx);
+int tf_lua_store_put(lua_State *L, int idx, const void *key, size_t klen, const void *value, size_t vlen, double ttl,
+                     const char *const *tags, const size_t *taglens, size_t ntags) {
+  tf_store_box *b;
   double expires = 0;
   int rc;
+  idx = lua_absindex(L, idx);
+  b = tf_lua_checkstore(L, idx);
   if (ttl <= 0) ttl = tf_store_get_limits(b->s)->ttl;
   if (ttl > 0) expires = store_now(L, idx, b) + ttl;
-  rc = tf_store_put(b->s, b->buf.data, klen, b->buf.data + klen, vlen, expires, tags, taglens, ntags);
+  rc = tf_store_put(b->s, key, klen, value, vlen, expires, tags, taglens, ntags);
   if (rc == TF_STORE_NOMEM) tf_lua_oom(L);
   return rc == TF_STORE_OK ? 1 : rc == TF_STORE_MISS ? 0 : -1;
 }
 
-tf_buf *tf_lua_store_buffer(lua_State *L, int idx) {
+int tf_lua_store_delete(lua_State *L, int idx, const void *key, size_t klen) {
   tf_store_box *b = tf_lua_checkstore(L, idx);
-  b->buf.len = 0;
-  return &b->buf;
+  int rc = tf_store_delete(b->s, key, klen);
+  if (rc == TF_STORE_NOMEM) tf_lua_oom(L);
+  return rc == TF_STORE_OK ? 1 : rc == TF_STORE_MISS ? 0 : -1;
+}
+
+lua_Integer tf_lua_store_invalidate(lua_State *L, int idx, const char *tag, size_t len) {
+  tf_store_box *b = tf_lua_checkstore(L, idx);
+  uint64_t n = 0;
+  int rc = tf_store_invalidate(b->s, tag, len, &n);
+  if (rc == TF_STORE_NOMEM) tf_lua_oom(L);
+  return rc == TF_STORE_OK ? (lua_Integer)n : -1;
 }
 
 /** st:get(key) -> value, or nil (no entry, or it expired), or nil and a
@@ -163,11 +174,11 @@ static int l_set(lua_State *L) {
     ttl = read_ttl(L, 4, 4);
     ntags = read_tags(L, 4, tags, tlens);
   }
-  buf = tf_lua_store_buffer(L, 1);
-  if (tf_buf_put(buf, key, klen) != 0) tf_lua_oom(L);
+  buf = &to_box(L)->buf;
+  buf->len = 0;
   tf_lua_pack(L, 3, buf, "value");
-  vlen = buf->len - klen;
-  rc = tf_lua_store_put(L, 1, klen, vlen, ttl, tags, tlens, ntags);
+  vlen = buf->len;
+  rc = tf_lua_store_put(L, 1, key, klen, buf->data, vlen, ttl, tags, tlens, ntags);
   if (rc < 0) return failure(L, to_box(L), TF_STORE_ERROR);
   lua_pushboolean(L, rc);
   return 1;
