@@ -10,9 +10,13 @@ local cli = {}
 local USAGE = [[
 usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
                               [--input-format tokens-studio|dtcg] [--math on|off]
+                              [--store FILE]
   PATH    a token file or folder (Tokens Studio or DTCG)
   --math  math, colour functions and numeric strings (default: on for
           Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
+  --store a cache file (SQLite) keeping resolved sets between runs, keyed
+          by the content of the inputs (default: $TOKENFLOW_STORE; a file
+          that cannot be used is reported and passed over)
 exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
 ]]
 
@@ -47,9 +51,22 @@ end
 
 local commands = {}
 
+-- The store named by --store or TOKENFLOW_STORE, or nil (a warning is
+-- printed when it cannot be opened: a cache never fails a run).
+local function open_store(opts, err)
+  local path = opts.store and opts.store[#opts.store] or os.getenv("TOKENFLOW_STORE")
+  if path == nil or path == "" then return nil end
+  local ok, core = pcall(require, "tokenflow.core")
+  if not ok then err:write("tokenflow: store not used: ", tostring(core), "\n") return nil end
+  local st, serr = core.store(path)
+  if not st then err:write("tokenflow: store not used: ", serr, "\n") end
+  return st
+end
+
 --- `resolve PATH`: prints the resolved set; failures go to stderr.
 function commands.resolve(args, out, err)
-  local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value", help = "flag" })
+  local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value",
+    store = "value", help = "flag" })
   if not pos then err:write("tokenflow: ", opts, "\n", USAGE) return 2 end
   if opts.help then out:write(USAGE) return 0 end
   if #pos ~= 1 then err:write(USAGE) return 2 end
@@ -67,7 +84,9 @@ function commands.resolve(args, out, err)
   end
   local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil })
   if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
-  local sel = opts.theme and { themes = opts.theme } or nil
+  local sel = opts.theme and { themes = opts.theme } or {}
+  local st <close> = open_store(opts, err)
+  sel.store = st
   local r, rerr = set:resolve(sel)
   if not r then err:write("tokenflow: ", rerr, "\n") return 2 end
   if format == "flat" then
