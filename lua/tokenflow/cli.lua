@@ -4,6 +4,7 @@
 
 local tokens = require "tokenflow.tokens"
 local jsonout = require "tokenflow.tokens.jsonout"
+local cli_store = require "tokenflow.cli.store"
 
 local cli = {}
 
@@ -18,6 +19,10 @@ usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
           by the content of the inputs (default: $TOKENFLOW_STORE; a file
           that cannot be used is reported and passed over)
 exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
+       tokenflow apply --tokens PATH [--theme NAME] --doc FILE.json [--out FILE.json]
+                       [--chunk N|auto] [--quiet] [--json] [--metrics FILE] [--chart FILE.svg]
+                       [--store FILE]
+  applies the tokens to a Figma file's nodes (tokenflow apply --help for more)
 ]]
 
 -- Parses "--name value" and "--name=value" options; repeated options
@@ -51,17 +56,6 @@ end
 
 local commands = {}
 
--- The store named by --store or TOKENFLOW_STORE, or nil (a warning is
--- printed when it cannot be opened: a cache never fails a run).
-local function open_store(opts, err)
-  local path = opts.store and opts.store[#opts.store] or os.getenv("TOKENFLOW_STORE")
-  if path == nil or path == "" then return nil end
-  local ok, core = pcall(require, "tokenflow.core")
-  if not ok then err:write("tokenflow: store not used: ", tostring(core), "\n") return nil end
-  local st, serr = core.store(path)
-  if not st then err:write("tokenflow: store not used: ", serr, "\n") end
-  return st
-end
 
 --- `resolve PATH`: prints the resolved set; failures go to stderr.
 function commands.resolve(args, out, err)
@@ -85,7 +79,7 @@ function commands.resolve(args, out, err)
   local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil })
   if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
   local sel = opts.theme and { themes = opts.theme } or {}
-  local st <close> = open_store(opts, err)
+  local st <close> = cli_store.open(opts, err, "tokenflow")
   sel.store = st
   local r, rerr = set:resolve(sel)
   if not r then err:write("tokenflow: ", rerr, "\n") return 2 end
@@ -110,6 +104,11 @@ function commands.resolve(args, out, err)
     err:write("tokenflow: failed: ", f.name, ": ", f.reason, "\n")
   end
   return #failures > 0 and 1 or 0
+end
+
+--- `apply --tokens PATH --doc FILE.json ...`: applies tokens to a Figma file.
+function commands.apply(args, out, err)
+  return require("tokenflow.cli.apply").run(args, out, err, parse_args)
 end
 
 --- Runs the command line `args` (as in `arg`). Returns the exit code.

@@ -93,6 +93,7 @@ int luaopen_tokenflow_core(lua_State *L) {
   tf_open_pool(L);
   tf_open_cache(L);
   tf_open_metrics(L);
+  tf_open_job(L);
   tf_open_pack(L);
   tf_open_store(L);
   return 1;
