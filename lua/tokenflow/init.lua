@@ -120,4 +120,8 @@ tokenflow.tokens = require "tokenflow.tokens"
 -- See `tokenflow.job`. @function update
 tokenflow.update = require("tokenflow.job").update
 
+--- Lists the API, one line each (`tf.help("store")`: the lines about
+-- stores). Prints the list and returns it. @function help
+tokenflow.help = function(word, print_it) return require("tokenflow.help").text(word, print_it) end
+
 return tokenflow
