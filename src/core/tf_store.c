@@ -126,7 +126,10 @@ static int prepare_file(tf_store *s, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: not a tokenflow store (an SQLite database with other tables); the file was left as it is", s->path);
     return TF_STORE_ERROR;
   }
-  rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+  /* a new file: larger pages, so big values (snapshots) take short overflow
+   * chains; only possible before the first write, and before WAL */
+  if (version == 0) sqlite3_exec(s->db, "PRAGMA page_size=16384", NULL, NULL, NULL);
+  rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456", NULL, NULL, NULL);
   if (rc != SQLITE_OK) goto failed;
   if (version == 0) {
     /* another connection may be creating it too: re-check inside the transaction */

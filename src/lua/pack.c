@@ -7,6 +7,8 @@
  * PACK_MAX_DEPTH; a table met twice is written once and shared again when
  * read back. Functions, threads, userdata and cycles are refused with an
  * error naming where the value sits ("value.colors[3]"). */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tf_lua.h"
@@ -396,7 +398,59 @@ static int l_digest(lua_State *L) {
   return 1;
 }
 
+static void push_hex(lua_State *L, const unsigned char d[32]) {
+  static const char digits[] = "0123456789abcdef";
+  char hex[64];
+  int i;
+  for (i = 0; i < 32; i++) {
+    hex[2 * i] = digits[d[i] >> 4];
+    hex[2 * i + 1] = digits[d[i] & 15];
+  }
+  lua_pushlstring(L, hex, 64);
+}
+
+/** tf.core.digest_file(path) -> the same digest as digest(contents of the
+ * file), read in pieces without making a Lua string; or nil and a message. */
+static int l_digest_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  unsigned char buf[16384], d[32], lenb[8];
+  tf_sha256 h;
+  long size;
+  size_t got = 0, n;
+  int j;
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return luaL_fileresult(L, 0, path);
+  if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    int en = errno;
+    fclose(f);
+    errno = en;
+    return luaL_fileresult(L, 0, path);
+  }
+  tf_sha256_init(&h);
+  for (j = 0; j < 8; j++) lenb[j] = (unsigned char)((uint64_t)size >> (8 * j));
+  tf_sha256_update(&h, lenb, 8);
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+    tf_sha256_update(&h, buf, n);
+    got += n;
+  }
+  if (ferror(f)) {
+    fclose(f);
+    return luaL_fileresult(L, 0, path);
+  }
+  fclose(f);
+  if (got != (size_t)size) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: changed while being read", path);
+    return 2;
+  }
+  tf_sha256_final(&h, d);
+  push_hex(L, d);
+  return 1;
+}
+
 void tf_open_pack(lua_State *L) {
+  lua_pushcfunction(L, l_digest_file);
+  lua_setfield(L, -2, "digest_file");
   lua_pushcfunction(L, l_pack);
   lua_setfield(L, -2, "pack");
   lua_pushcfunction(L, l_unpack);

@@ -186,11 +186,9 @@ function TokenSet:resolve(sel)
   if store then
     local snap = store:get(key)
     if snapshot.valid(snap) then
-      return Resolved.restore(snap, { names = names, clock = clock, started = t0, math = self._math, store = "hit" })
-    end
-    for name, text in pairs(pending) do
-      local ok, ferr = load.fill(source, name, text)
-      if not ok then return nil, ferr end
+      local r = Resolved.restore(snap, { names = names, clock = clock, started = t0, math = self._math, store = "hit" })
+      r._key = key
+      return r
     end
   end
   local ok, lerr = load.ensure(source, set_names)
@@ -198,10 +196,32 @@ function TokenSet:resolve(sel)
   local merged, origin = merge(source, selection)
   local r = Resolved.new(merged, origin, { names = names, clock = clock, sets = set_names, started = t0,
     math = self._math, store = store and "miss" or nil })
-  -- a value the format cannot hold (a function in a table-built set) only
-  -- means nothing is stored
-  if store then pcall(store.set, store, key, snapshot.capture(r, #selection == 1)) end
+  -- stored only when the files parsed are the ones fingerprinted; a value
+  -- the format cannot hold (a function in a table-built set) only means
+  -- nothing is stored
+  if store and snapshot.same_inputs(source, pending) then
+    r._key = key
+    pcall(store.set, store, key, snapshot.capture(r, #selection == 1))
+  end
   return r
+end
+
+--- The content fingerprint of a selection's inputs: the key its snapshot
+-- has in a store (see tokenflow.tokens.snapshot). Reads the set files not
+-- read yet (without parsing them). Returns a string; nil and a message for
+-- an unknown theme or set or a file that cannot be read; false when the
+-- set cannot be fingerprinted (a table-built set holding values the store's
+-- format refuses).
+-- @tparam[opt] table sel as for `resolve`
+function TokenSet:fingerprint(sel)
+  if sel ~= nil and type(sel) ~= "table" then
+    error("bad argument #1 to 'fingerprint' (table expected, got " .. type(sel) .. ")", 2)
+  end
+  local selection, err = themes.select(self._source, sel)
+  if not selection then return nil, err end
+  local key, kerr = snapshot.key(self._source, selection, self._math)
+  if key == nil then return nil, kerr end
+  return key
 end
 
 --- Reads ahead the set files a selection needs (lazy sets), so a later

@@ -184,6 +184,8 @@ local function note_read(source, file)
   local list = source.files_read
   list[#list + 1] = file
 end
+--- Adds a file to `source.files_read`.
+load.note_read = note_read
 
 -- Reads the names of a Tokens Studio folder's sets in order: those of
 -- tokenSetOrder, then the other files by name. `files` is the folder

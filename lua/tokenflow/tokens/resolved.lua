@@ -189,10 +189,13 @@ end
 
 --- Failed tokens (exported or not) as an array of `{name, reason}`, by name.
 function Resolved:failures()
-  local out, failed = {}, self._engine.failed
-  for _, name in ipairs((sorted(self))) do
-    if failed[name] then out[#out + 1] = { name = name, reason = failed[name] } end
+  local names, failed = {}, self._engine.failed
+  for name in pairs(failed) do
+    if self._tokens[name] then names[#names + 1] = name end
   end
+  table.sort(names)
+  local out = {}
+  for i, name in ipairs(names) do out[i] = { name = name, reason = failed[name] } end
   return out
 end
 
@@ -209,6 +212,10 @@ function Resolved:stats()
   return { tokens = ntokens, exported = nexported, failed = nfailed, sets = #self._sets, seconds = self._seconds,
     store = self._store }
 end
+
+--- The fingerprint of the inputs this was resolved from (its key in the
+-- store) when it was resolved with a store, else nil.
+function Resolved:fingerprint() return self._key end
 
 function Resolved:__tostring()
   local s = self:stats()

@@ -21,15 +21,18 @@ local function core()
 end
 
 -- The digest of one set: frozen when its text was parsed; for a set not read
--- yet, the text is read now and kept in `pending` for the parse on a miss.
+-- yet, the file is hashed now (not kept: `pending` notes the digest, and a
+-- resolution that parses the file afterwards checks the text it parses
+-- against it).
 local function set_digest(source, name, pending, c)
   local set = source.sets[name]
   if set.digest then return set.digest end
   if source.lazy and not set.loaded then
-    local text, err = load.text(source, name)
-    if not text then return nil, err end
-    pending[name] = text
-    return c.digest(text)
+    load.note_read(source, set.file)
+    local d = c.digest_file(set.file)
+    if not d then return load.text(source, name) end -- nil and the usual message
+    pending[name] = d
+    return d
   end
   -- a set built from a Lua table: the digest of its definitions, packed
   -- (table order may differ between processes: at worst a miss)
@@ -39,10 +42,10 @@ local function set_digest(source, name, pending, c)
   return set.digest
 end
 
---- The store key for a selection, and the texts read on the way (set name
--- -> text, for sets not parsed yet). Returns nil, message when a set file
--- cannot be read; false when a set cannot be fingerprinted (a table-built
--- set holding values the format refuses).
+--- The store key for a selection, and the digests of the set files hashed
+-- on the way (set name -> digest, for sets not parsed yet). Returns nil,
+-- message when a set file cannot be read; false when a set cannot be
+-- fingerprinted (a table-built set holding values the format refuses).
 function snapshot.key(source, selection, math_on)
   local c = core()
   local parts = { "tokenflow", c.version, LAYOUT, source.format, math_on and "math" or "no math" }
@@ -55,6 +58,16 @@ function snapshot.key(source, selection, math_on)
     parts[#parts + 1] = d
   end
   return PREFIX .. c.digest(table.unpack(parts)), pending
+end
+
+--- True when every set hashed for a key was parsed from the same text
+-- (a file changed in between gives a resolution of the newer text, which
+-- must not be stored under the older key).
+function snapshot.same_inputs(source, pending)
+  for name, d in pairs(pending) do
+    if source.sets[name].digest ~= d then return false end
+  end
+  return true
 end
 
 --- The state a Resolved needs, as one table for the store.
