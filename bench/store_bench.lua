@@ -6,6 +6,9 @@
 -- 1. `tokenflow resolve DIR --theme all` as a whole process: cold (no
 --    store), then warm (a store holding the snapshot). Ratio: cold / warm
 --    (target >= 10).
+--    The command keeps its printed output with the snapshot, so a warm run
+--    prints without rebuilding the JSON. store_resolve_hit: the snapshot
+--    alone, set:resolve in process (fresh / from the store).
 -- 2. Lazy loading: resolving theme "block1" (in process, fresh load each
 --    time) against theme "all". Ratio: (time share) / (file share); 1.0 is
 --    proportional, below 1 is better than proportional.
@@ -101,6 +104,24 @@ local c, w = median(cold), median(warm)
 benchlib.line("store_warm_start", c / w, string.format(
   "tokens=%d files=%d cold_s=%.3f first_with_store_s=%.3f warm_s=%.3f snapshot_bytes=%d target=10",
   FILES * PER_FILE, FILES, c, miss, w, stats.bytes))
+
+-- 1b. the snapshot alone, in process: load + resolve of theme "all" fresh,
+-- against load + resolve answered by the store (fingerprint, read, unpack)
+local fresh, hit = {}, {}
+local st2 = assert(tf.store(db))
+for i = 1, 3 do
+  local t0 = tf.now()
+  assert(assert(tf.tokens.load(dir)):resolve { theme = "all" })
+  fresh[i] = tf.now() - t0
+  t0 = tf.now()
+  local r = assert(assert(tf.tokens.load(dir)):resolve { theme = "all", store = st2 })
+  hit[i] = tf.now() - t0
+  assert(r:stats().store == "hit")
+  collectgarbage()
+end
+st2:close()
+benchlib.line("store_resolve_hit", median(fresh) / median(hit), string.format(
+  "load+resolve fresh_s=%.3f from_store_s=%.3f (in process, no output)", median(fresh), median(hit)))
 
 -- 2. lazy loading: one theme's share of files and time
 local function resolve_theme(theme)
