@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "tf_pack.h"
@@ -203,6 +204,54 @@ static void test_refusals(tf_test_ctx *t) {
   CHECK(t, strstr(err, "cannot open") != NULL);
 }
 
+/* Two threads, each with its own store on one file, write and read at once. */
+typedef struct worker {
+  const char *path;
+  int id, ok;
+} worker;
+
+static void *work(void *arg) {
+  worker *w = (worker *)arg;
+  char err[512], key[32], val[32];
+  tf_store *s;
+  int i;
+  w->ok = 0;
+  if (tf_store_open(tf_mem_default(), w->path, NULL, &s, err, sizeof err) != TF_STORE_OK) return NULL;
+  w->ok = 1;
+  for (i = 0; i < 200; i++) {
+    snprintf(key, sizeof key, "w%d-%d", w->id, i);
+    snprintf(val, sizeof val, "v%d", i);
+    if (put_str(s, key, val, 0) != TF_STORE_OK || !has(s, key, val, 0)) w->ok = 0;
+  }
+  tf_store_close(s);
+  return NULL;
+}
+
+static void test_threads(tf_test_ctx *t) {
+  char path[300], err[512];
+  pthread_t th[2];
+  worker w[2];
+  tf_store *s;
+  tf_store_stats st;
+  int i;
+  path_of(path, sizeof path, "threads.db");
+  remove_db(path);
+  for (i = 0; i < 2; i++) {
+    w[i].path = path;
+    w[i].id = i;
+    CHECK(t, pthread_create(&th[i], NULL, work, &w[i]) == 0);
+  }
+  for (i = 0; i < 2; i++) {
+    pthread_join(th[i], NULL);
+    CHECK(t, w[i].ok);
+  }
+  CHECK(t, tf_store_open(tf_mem_default(), path, NULL, &s, err, sizeof err) == TF_STORE_OK);
+  CHECK(t, tf_store_get_stats(s, &st) == TF_STORE_OK && st.entries == 400);
+  CHECK(t, has(s, "w0-199", "v199", 0) && has(s, "w1-0", "v0", 0));
+  tf_store_close(s);
+  remove_db(path);
+}
+
 /* Every allocation of ours fails in turn: a clean NOMEM, nothing leaked. */
 static void test_oom(tf_test_ctx *t) {
   char path[300], err[512];
@@ -311,6 +360,7 @@ int main(void) {
   test_basic(&t);
   test_ttl_and_caps(&t);
   test_refusals(&t);
+  test_threads(&t);
   test_oom(&t);
   test_pack(&t);
   test_sha256(&t);

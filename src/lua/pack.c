@@ -34,15 +34,16 @@ static void put(lua_State *L, int rc) {
   if (rc != 0) tf_lua_oom(L);
 }
 
-/* Raises "cannot serialise <what> at <path>". */
+/* Raises "cannot serialise <what> at <path>". The pieces are pushed and
+ * concatenated at the end (at most PACK_MAX_DEPTH keys). */
 static int pack_error(lua_State *L, pack_state *ps, const char *what) {
-  luaL_Buffer b;
   lua_Integer i, n = (lua_Integer)lua_rawlen(L, ps->path);
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, "cannot serialise ");
-  luaL_addstring(&b, what);
-  luaL_addstring(&b, " at ");
-  luaL_addstring(&b, ps->root);
+  int pieces = 4;
+  luaL_checkstack(L, (int)n + 8, "path too long");
+  lua_pushliteral(L, "cannot serialise ");
+  lua_pushstring(L, what);
+  lua_pushliteral(L, " at ");
+  lua_pushstring(L, ps->root);
   for (i = ps->skip + 1; i <= n; i++) {
     lua_rawgeti(L, ps->path, i);
     if (lua_type(L, -1) == LUA_TSTRING) {
@@ -53,20 +54,16 @@ static int pack_error(lua_State *L, pack_state *ps, const char *what) {
         char c = s[j];
         ident = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
       }
-      if (ident) {
-        lua_pushfstring(L, ".%s", s);
-      } else {
-        lua_pushfstring(L, "[\"%s\"]", s);
-      }
+      lua_pushfstring(L, ident ? ".%s" : "[\"%s\"]", s);
     } else if (lua_type(L, -1) == LUA_TNUMBER) {
       lua_pushfstring(L, "[%s]", lua_tostring(L, -1));
     } else {
       lua_pushfstring(L, "[%s key]", luaL_typename(L, -1));
     }
-    luaL_addvalue(&b);
-    lua_pop(L, 1);
+    lua_remove(L, -2); /* the key */
+    pieces++;
   }
-  luaL_pushresult(&b);
+  lua_concat(L, pieces);
   return lua_error(L);
 }
 
