@@ -29,6 +29,7 @@ local tf = require "tokenflow"
 local cjson = require "cjson"
 local gen = dofile(here .. "/examples/gen-doc.lua")
 local figma = tf.figma
+local document = require "tokenflow.apply.document"
 
 local variant, N = arg[1], math.tointeger(tonumber(arg[2] or "100000"))
 assert(variant and N, "usage: update_run.lua VARIANT NODES")
@@ -180,7 +181,7 @@ end
 local function new_job(opts)
   local o = {
     tokens = light, source = tf.walk(root, gen.children), total = N,
-    read = figma.read, write = write, mode = "streaming", chunk = { size = "auto", budget_ms = 8 },
+    read = document.read, map = figma.map, write = write, mode = "streaming", chunk = { size = "auto", budget_ms = 8 },
   }
   for k, v in pairs(opts or {}) do o[k] = v end
   return tf.update(o)
@@ -256,7 +257,7 @@ function runs.switch()
   result.tokens, result.edited, result.changed = ntokens, #edited, #changed
   local rerun_report
   result.changed_cpu_s, result.changed_wall_s = phase(function()
-    job:rerun { changed = changed, tokens = edited_resolved }
+    job:rerun { changed = changed, tokens = edited_resolved, source = tf.walk(root, gen.children) }
     rerun_report = job:report()
   end)
   result.changed_written = rerun_report.written
