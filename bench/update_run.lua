@@ -95,6 +95,7 @@ local function phase(fn)
 end
 
 local runs = {}
+local alive -- the job, kept reachable until the live heap is measured
 
 function runs.floor()
   -- pre-resolved before the loop: one plan piece per (property, stored name)
@@ -193,6 +194,7 @@ function runs.update()
     job = new_job()
     job:run()
   end)
+  alive = job
   local r = job:report()
   result.written, result.failed, result.chunks = r.written, r.failed, r.chunks
   result.combinations, result.hit_rate = r.combinations, r.cache and r.cache.hit_rate
@@ -291,6 +293,9 @@ end
 
 assert(runs[variant], "unknown variant " .. tostring(variant))
 runs[variant]()
+collectgarbage("collect")
+result.live_kb = math.floor(collectgarbage("count")) -- what stays reachable: document, written values, job
+result.job_engine_bytes = alive and alive:report().memory.engine_bytes or nil
 result.verified, result.sampled = verify(light), #samples
 result.cpu_total_s = cpu()
 result.peak_rss_kb = peak_kb()
