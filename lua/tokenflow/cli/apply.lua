@@ -145,13 +145,20 @@ function apply.run(args, out, err, parse_args)
     tokens = resolved,
     source = tf.walk(root, document.children),
     total = total,
-    read = figma.read,
+    read = document.read, -- the stored map as is: the job decodes the JSON-encoded names
+    map = figma.map,
     write = figma.writer { base_font_size = 16 },
     mode = "auto",
     chunk = s.chunk,
     on_progress = bar,
   }
-  job:run()
+  -- one chunk at a time, so each chunk's time and memory go into the chart
+  local metrics = job.metrics
+  repeat
+    local t = core.now()
+    local more = job:step()
+    metrics:sample { chunk_s = core.now() - t }
+  until not more
   if bar then bar.finish() end
   local report = job:report()
   local t_applied = core.now()
@@ -168,7 +175,8 @@ function apply.run(args, out, err, parse_args)
     if not ok then err:write("tokenflow apply: --metrics ", merr, "\n") return 2 end
   end
   if s.chart then
-    local ok, cerr = write_file(s.chart, job.metrics:svg { title = "tokenflow apply " .. s.doc })
+    local ok, cerr = write_file(s.chart, job.metrics:svg { title = "tokenflow apply " .. s.doc,
+      series = { "chunk_s", "rss_bytes" } })
     if not ok then err:write("tokenflow apply: --chart ", cerr, "\n") return 2 end
   end
 
