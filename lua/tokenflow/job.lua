@@ -202,10 +202,12 @@ local function pool_hooks(self, pool, write)
   self._inflight = inflight
   self._inflight_n = 0
   local function task(rec)
-    inflight[rec] = nil
-    self._inflight_n = self._inflight_n - 1
     if self._cancelled then return end
     local ok, r, msg = pcall(write, rec[1], rec[2])
+    if inflight[rec] then
+      inflight[rec] = nil
+      self._inflight_n = self._inflight_n - 1
+    end
     self._core:record(rec[1], rec[3], ok, r, msg)
   end
   local function submit(node, plan, pos)
@@ -384,7 +386,7 @@ end
 -- Records the chunk just processed into the metrics (per chunk, never per node).
 function Job:_record(before, after, dt)
   local m = self._m
-  m.chunk_s:observe(dt)
+  if after.chunks > before.chunks then m.chunk_s:observe(dt) end
   local kb = collectgarbage("count")
   if kb > self._lua_kb_peak then self._lua_kb_peak = kb end
   m.heap_kb:observe(kb)
