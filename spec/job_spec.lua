@@ -485,9 +485,7 @@ describe("tf.update", function()
       { id = "1:1", type = "RECTANGLE", tokens = { fill = '"colors.primary"', borderRadius = "spacing.base" } },
       { id = "1:2", type = "STICKY", tokens = { fill = '"colors.primary"' } },
     }
-    local w = tf.figma.writer {}
-    local report = tf.update { tokens = r, source = nodes, write = w,
-      map = function(m, res) return tf.figma.map(m, res) end }:run()
+    local report = tf.update { tokens = r, source = nodes, write = tf.figma.writer {} }:run()
     assert.equal(1, report.written)
     assert.equal(1, report.skipped) -- STICKY is a skipped node type
     assert.equal(1, nodes[1].fills[1].color.r)

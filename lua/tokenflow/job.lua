@@ -329,7 +329,9 @@ local function update(opts)
     end,
     map = function(m) return self._map(m, self._tokens) end,
   }
-  if pool then hooks.submit = pool_hooks(self, pool, write) end
+  -- a writer table (tf.figma.writer) is called through its plain function
+  if type(write) == "table" and type(rawget(write, "write")) == "function" then hooks.write = write.write end
+  if pool then hooks.submit = pool_hooks(self, pool, hooks.write) end
   self._core = core.job(hooks)
   if opts.changed then self:_mark(opts.changed, tokens) end
   return self
