@@ -42,12 +42,6 @@ end
 
 local function is_resolved(v) return getmetatable(v) == Resolved end
 
--- The node's token map: `node.tokens` (the default `read`).
-local function default_read(node)
-  if type(node) ~= "table" then return nil end
-  return node.tokens
-end
-
 -- One token's value or why it has none.
 local function lookup(resolved, name)
   local value, info = resolved:get(name)
@@ -258,8 +252,8 @@ local function update(opts)
   end
   local write = opts.write
   if not callable(write) then fail("write must be a function or a callable table, got a " .. type(write)) end
-  local read_fn = opts.read or default_read
-  if not callable(read_fn) then fail("read must be a function, got a " .. type(read_fn)) end
+  local read_fn = opts.read
+  if read_fn ~= nil and not callable(read_fn) then fail("read must be a function, got a " .. type(read_fn)) end
   local map = opts.map
   if map == nil and type(write) == "table" and callable(write.map) then map = write.map end
   if map == nil then map = plain_map end

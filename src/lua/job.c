@@ -56,6 +56,7 @@ typedef struct job_box {
   tf_intern *in;        /* names->in, checked at each chunk */
   tf_mem mem;        /* for the buffers below */
   int kind, raw;
+  int default_read;        /* no read function: node.tokens */
   int use_index, index_ok; /* index wanted; index complete for the nodes seen */
   int pool_mode, stop_on_error;
   int filter;              /* only nodes whose combination is affected by the marks */
@@ -404,6 +405,7 @@ static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords
   }
   lua_settop(L, top + 1);
   plan = top + 1;
+  if (j->combo == 0) j->combo = combo_of(L, j, w, nwords);
   tags = tf_combos_tags(j->combos, j->combo, &ntags);
   tf_lua_cache_setw(L, UV_CACHE + 1, w, nwords, plan, tags, ntags);
 }
@@ -489,13 +491,19 @@ static void process(lua_State *L, job_box *j) {
   } else {
     long got;
     int map;
-    lua_pushvalue(L, UV_READ + 1);
-    lua_pushvalue(L, S_NODE);
-    if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
-      add_failure(L, j, 0, 0, S_TOP + 1);
-      node_failed(j);
-      lua_settop(L, S_TOP);
-      return;
+    if (j->default_read) { /* node.tokens, without a Lua call */
+      if (lua_type(L, S_NODE) == LUA_TTABLE) lua_getfield(L, S_NODE, "tokens");
+      else lua_pushnil(L);
+      lua_pushnil(L);
+    } else {
+      lua_pushvalue(L, UV_READ + 1);
+      lua_pushvalue(L, S_NODE);
+      if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+        add_failure(L, j, 0, 0, S_TOP + 1);
+        node_failed(j);
+        lua_settop(L, S_TOP);
+        return;
+      }
     }
     map = S_TOP + 1;
     if (lua_isnil(L, map)) {
@@ -524,6 +532,12 @@ static void process(lua_State *L, job_box *j) {
     }
     w = j->key;
     nwords = (size_t)got;
+    if (!j->use_index && !j->filter) {
+      /* the combination number only matters on a miss (for its tags) */
+      j->combo = 0;
+      push_plan(L, j, w, nwords);
+      goto have_plan;
+    }
     n = combo_of(L, j, w, nwords);
     if (j->use_index && !tf_combos_index_set(j->combos, (uint64_t)j->pos, n, j->total > 0 ? (uint64_t)j->total : 0))
       tf_lua_oom(L);
@@ -534,6 +548,7 @@ static void process(lua_State *L, job_box *j) {
   }
   j->combo = n;
   push_plan(L, j, w, nwords);
+have_plan:
   lua_replace(L, S_PLAN);
   if (lua_type(L, S_PLAN) == LUA_TUSERDATA && luaL_testudata(L, S_PLAN, TF_JOB_FAILURE)) {
     record_combo_failure(L, j, S_PLAN);
@@ -894,7 +909,7 @@ static int l_new(lua_State *L) {
   lua_setiuservalue(L, 4, UV_CACHE);
   lua_pushvalue(L, 3);
   lua_setiuservalue(L, 4, UV_SOURCE);
-  opt_fn(L, "read", UV_READ, 1);
+  j->default_read = !opt_fn(L, "read", UV_READ, 0);
   opt_fn(L, "deps", UV_DEPS, 1);
   opt_fn(L, "map", UV_MAP, 1);
   opt_fn(L, "decode", UV_DECODE, 1);
