@@ -492,6 +492,52 @@ describe("tf.update", function()
     assert.equal(4, nodes[1].cornerRadius)
   end)
 
+  it("an iterator source may yield (the host waits) and total drives progress and not_written", function()
+    local nodes, i = doc(25), 0
+    local rec = recorder()
+    local job = tf.update {
+      tokens = r, total = 25, mode = "batched", chunk = { size = 4 }, write = rec.write,
+      source = function()
+        i = i + 1
+        if i % 5 == 0 then coroutine.yield("more") end
+        return nodes[i]
+      end,
+    }
+    local co = coroutine.create(function() return job:run() end)
+    local pauses, ok, v = 0, nil, nil
+    repeat
+      ok, v = coroutine.resume(co)
+      assert.is_true(ok, v)
+      if v == "more" then pauses = pauses + 1 end
+    until coroutine.status(co) == "dead"
+    assert.equal(5, pauses) -- i = 5, 10, 15, 20, 25
+    assert.equal("done", v.state)
+    assert.equal(25, v.nodes)
+    assert.equal(23, rec.total)
+    -- cancelled part-way: the known remainder is reported
+    local j2, k = nil, 0
+    j2 = tf.update { tokens = r, total = 25, source = function() k = k + 1; return nodes[k] end,
+      write = function() if k == 6 then j2:cancel() end end }
+    local report = j2:run()
+    assert.equal(19, report.not_written)
+  end)
+
+  it("reads Figma shared plugin data and writes with tf.figma.writer", function()
+    local nodes = {
+      { id = "1:1", type = "FRAME", layoutMode = "HORIZONTAL",
+        sharedPluginData = { tokens = { fill = '"colors.accent"', itemSpacing = '"spacing.lg"', opacity = '""' } } },
+      { id = "1:2", type = "TEXT", sharedPluginData = { tokens = { fill = '"colors.red"' } } },
+      { id = "1:3", type = "RECTANGLE" },
+    }
+    local report = tf.update { tokens = r, source = nodes, write = tf.figma.writer {},
+      read = function(n) return n.sharedPluginData and n.sharedPluginData.tokens end }:run()
+    assert.equal(2, report.written)
+    assert.equal(1, report.skipped)
+    assert.equal(1, nodes[1].fills[1].color.b)
+    assert.equal(16, nodes[1].itemSpacing)
+    assert.equal(1, nodes[2].fills[1].color.r)
+  end)
+
   it("refuses bad options, naming them", function()
     local ok = { tokens = r, source = {}, write = function() end }
     local function with(k, v)

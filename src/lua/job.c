@@ -942,7 +942,8 @@ static int l_new(lua_State *L) {
     double budget_ms = 8;
     lua_getfield(L, 1, "budget_ms");
     if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0) budget_ms = lua_tonumber(L, -1);
-    tf_chunk_adaptive(&j->ctl, 256, 16, 65536, budget_ms / 1000.0);
+    /* start small: the first chunk runs before any measurement */
+    tf_chunk_adaptive(&j->ctl, 64, 16, 65536, budget_ms / 1000.0);
   }
   lua_settop(L, 4);
   j->combos = tf_combos_new(tf_lua_mem(L));
