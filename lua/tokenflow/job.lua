@@ -42,12 +42,6 @@ end
 
 local function is_resolved(v) return getmetatable(v) == Resolved end
 
--- The node's token map: `node.tokens` (the default `read`).
-local function default_read(node)
-  if type(node) ~= "table" then return nil end
-  return node.tokens
-end
-
 -- One token's value or why it has none.
 local function lookup(resolved, name)
   local value, info = resolved:get(name)
@@ -202,10 +196,12 @@ local function pool_hooks(self, pool, write)
   self._inflight = inflight
   self._inflight_n = 0
   local function task(rec)
-    inflight[rec] = nil
-    self._inflight_n = self._inflight_n - 1
     if self._cancelled then return end
     local ok, r, msg = pcall(write, rec[1], rec[2])
+    if inflight[rec] then
+      inflight[rec] = nil
+      self._inflight_n = self._inflight_n - 1
+    end
     self._core:record(rec[1], rec[3], ok, r, msg)
   end
   local function submit(node, plan, pos)
@@ -256,8 +252,8 @@ local function update(opts)
   end
   local write = opts.write
   if not callable(write) then fail("write must be a function or a callable table, got a " .. type(write)) end
-  local read_fn = opts.read or default_read
-  if not callable(read_fn) then fail("read must be a function, got a " .. type(read_fn)) end
+  local read_fn = opts.read
+  if read_fn ~= nil and not callable(read_fn) then fail("read must be a function, got a " .. type(read_fn)) end
   local map = opts.map
   if map == nil and type(write) == "table" and callable(write.map) then map = write.map end
   if map == nil then map = plain_map end
@@ -327,7 +323,9 @@ local function update(opts)
     end,
     map = function(m) return self._map(m, self._tokens) end,
   }
-  if pool then hooks.submit = pool_hooks(self, pool, write) end
+  -- a writer table (tf.figma.writer) is called through its plain function
+  if type(write) == "table" and type(rawget(write, "write")) == "function" then hooks.write = write.write end
+  if pool then hooks.submit = pool_hooks(self, pool, hooks.write) end
   self._core = core.job(hooks)
   if opts.changed then self:_mark(opts.changed, tokens) end
   return self
@@ -384,7 +382,7 @@ end
 -- Records the chunk just processed into the metrics (per chunk, never per node).
 function Job:_record(before, after, dt)
   local m = self._m
-  m.chunk_s:observe(dt)
+  if after.chunks > before.chunks then m.chunk_s:observe(dt) end
   local kb = collectgarbage("count")
   if kb > self._lua_kb_peak then self._lua_kb_peak = kb end
   m.heap_kb:observe(kb)
