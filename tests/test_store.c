@@ -216,12 +216,18 @@ static void *work(void *arg) {
   tf_store *s;
   int i;
   w->ok = 0;
-  if (tf_store_open(tf_mem_default(), w->path, NULL, &s, err, sizeof err) != TF_STORE_OK) return NULL;
+  if (tf_store_open(tf_mem_default(), w->path, NULL, &s, err, sizeof err) != TF_STORE_OK) {
+    fprintf(stderr, "worker %d: %s\n", w->id, err);
+    return NULL;
+  }
   w->ok = 1;
-  for (i = 0; i < 200; i++) {
+  for (i = 0; i < 200 && w->ok; i++) {
     snprintf(key, sizeof key, "w%d-%d", w->id, i);
     snprintf(val, sizeof val, "v%d", i);
-    if (put_str(s, key, val, 0) != TF_STORE_OK || !has(s, key, val, 0)) w->ok = 0;
+    if (put_str(s, key, val, 0) != TF_STORE_OK || !has(s, key, val, 0)) {
+      fprintf(stderr, "worker %d, entry %d: %s\n", w->id, i, tf_store_errmsg(s));
+      w->ok = 0;
+    }
   }
   tf_store_close(s);
   return NULL;

@@ -101,10 +101,31 @@ static int query_int(sqlite3 *db, const char *sql, sqlite3_int64 *v) {
   return rc;
 }
 
+/* WAL mode and, in a new file, the schema: an SQLite code. */
+static int setup(tf_store *s, sqlite3_int64 version) {
+  int rc;
+  /* a new file: larger pages, so big values (snapshots) take short overflow
+   * chains; only possible before the first write, and before WAL */
+  if (version == 0) sqlite3_exec(s->db, "PRAGMA page_size=16384", NULL, NULL, NULL);
+  rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456", NULL, NULL, NULL);
+  if (rc != SQLITE_OK || version != 0) return rc;
+  /* another connection may be creating it too: re-check inside the transaction */
+  rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) return rc;
+  rc = query_int(s->db, "PRAGMA user_version", &version);
+  if (rc == SQLITE_OK && version == 0) {
+    rc = sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
 /* Checks the file and creates the schema in a new one. */
 static int prepare_file(tf_store *s, char *err, size_t errlen) {
   sqlite3_int64 version = 0, tables = 0;
-  int rc;
+  int rc, attempt;
   /* reading the header: a file that is not SQLite fails here, unwritten */
   rc = query_int(s->db, "PRAGMA user_version", &version);
   if (rc == SQLITE_OK) rc = query_int(s->db, "SELECT count(*) FROM sqlite_master", &tables);
@@ -126,28 +147,15 @@ static int prepare_file(tf_store *s, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: not a tokenflow store (an SQLite database with other tables); the file was left as it is", s->path);
     return TF_STORE_ERROR;
   }
-  /* a new file: larger pages, so big values (snapshots) take short overflow
-   * chains; only possible before the first write, and before WAL */
-  if (version == 0) sqlite3_exec(s->db, "PRAGMA page_size=16384", NULL, NULL, NULL);
-  rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) goto failed;
-  if (version == 0) {
-    /* another connection may be creating it too: re-check inside the transaction */
-    rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) goto failed;
-    rc = query_int(s->db, "PRAGMA user_version", &version);
-    if (rc == SQLITE_OK && version == 0) {
-      rc = sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL);
-      if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL, NULL);
-    }
-    if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-      goto failed;
-    }
+  /* Two connections setting up one new file at once can find each other's
+   * lock where SQLite does not wait (a lock upgrade it refuses to avoid a
+   * deadlock): such a step is tried again after a pause. */
+  for (attempt = 0;; attempt++) {
+    rc = setup(s, version);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 500) break;
+    sqlite3_sleep(10);
   }
-  return TF_STORE_OK;
-failed:
+  if (rc == SQLITE_OK) return TF_STORE_OK;
   if (rc == SQLITE_NOMEM) return TF_STORE_NOMEM;
   snprintf(err, errlen, "%s: cannot set up the store: %s", s->path, sqlite3_errmsg(s->db));
   return TF_STORE_ERROR;
@@ -227,9 +235,8 @@ int tf_store_get(tf_store *s, const void *key, size_t klen, double now, const vo
       sqlite3_reset(st);
       s->counts.expired++;
       s->counts.misses++;
-      sqlite3_bind_blob(s->q[Q_DELETE], 1, key, (int)klen, SQLITE_STATIC);
-      if (run(s->q[Q_DELETE]) != SQLITE_OK) return fail(s, "cannot delete an expired entry");
-      return TF_STORE_MISS;
+      rc = tf_store_delete(s, key, klen);
+      return rc == TF_STORE_OK || rc == TF_STORE_MISS ? TF_STORE_MISS : rc;
     }
     *value = sqlite3_column_blob(st, 0);
     *len = (size_t)sqlite3_column_bytes(st, 0);
@@ -330,14 +337,7 @@ int tf_store_put(tf_store *s, const void *key, size_t klen, const void *value, s
   return rc;
 }
 
-int tf_store_delete(tf_store *s, const void *key, size_t klen) {
-  int rc;
-  tf_store_release(s);
-  sqlite3_bind_blob(s->q[Q_DELETE], 1, key, (int)klen, SQLITE_STATIC);
-  rc = run(s->q[Q_DELETE]);
-  if (rc != SQLITE_OK) return fail(s, "cannot delete");
-  return sqlite3_changes(s->db) > 0 ? TF_STORE_OK : TF_STORE_MISS;
-}
+
 
 /* Runs st in a transaction; *n the rows it deleted (the triggers' own not counted). */
 static int delete_many(tf_store *s, sqlite3_stmt *st, uint64_t *n, const char *what) {
@@ -348,6 +348,15 @@ static int delete_many(tf_store *s, sqlite3_stmt *st, uint64_t *n, const char *w
     if (rc == SQLITE_OK) *n = (uint64_t)sqlite3_changes(s->db);
   }
   return end(s, rc, what);
+}
+
+int tf_store_delete(tf_store *s, const void *key, size_t klen) {
+  uint64_t n = 0;
+  int rc;
+  sqlite3_bind_blob(s->q[Q_DELETE], 1, key, (int)klen, SQLITE_STATIC);
+  rc = delete_many(s, s->q[Q_DELETE], &n, "cannot delete");
+  if (rc != TF_STORE_OK) return rc;
+  return n > 0 ? TF_STORE_OK : TF_STORE_MISS;
 }
 
 int tf_store_invalidate(tf_store *s, const char *tag, size_t taglen, uint64_t *n) {
