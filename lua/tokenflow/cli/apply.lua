@@ -117,10 +117,6 @@ function apply.run(args, out, err, parse_args)
     if not ok then err:write("tokenflow apply: ", werr, "\n") return 2 end
   end
   local tf = require "tokenflow"
-  if type(tf.update) ~= "function" then
-    err:write("tokenflow apply: this build of tokenflow has no update job (tf.update)\n")
-    return 2
-  end
   local t_start = core.now()
 
   -- inputs: every problem here is bad input (exit 2), named
