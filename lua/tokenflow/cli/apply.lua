@@ -188,7 +188,7 @@ function apply.run(args, out, err, parse_args)
     for i = 1, shown do err:write("tokenflow apply: failed: ", failure_line(report.failures[i]), "\n") end
     if report.failed > shown then
       err:write(string.format("tokenflow apply: ... and %d more failures%s\n", report.failed - shown,
-        s.json and "" or " (--json lists them all)"))
+        s.json and "" or " (--json lists the first 1000)"))
     end
   end
   return code
