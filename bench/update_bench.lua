@@ -72,10 +72,12 @@ if BIG and BIG > 0 then
   local per_node, per_node_big = update.phase_cpu_s / N, update_big.phase_cpu_s / BIG
   local r_scale = per_node_big / per_node
   benchlib.line("update_scale_1m", r_scale, string.format(
-    "%s nodes: %.2f us/node vs %.2f at %s (target <= 1.2x %s; floor %.2f vs %.2f us/node); overhead %+.1f MB vs %+.1f MB at %s (within 2 MB %s); floor peak RSS %.0f MB",
+    "%s nodes: %.2f us/node vs %.2f at %s (target <= 1.2x %s; floor %.2f vs %.2f us/node); overhead %+.1f MB vs %+.1f MB at %s (within 2 MB %s); floor peak RSS %.0f MB; live heap after the run over the floor's %+.1f MB vs %+.1f MB, C engines %.1f MB vs %.1f MB",
     k(BIG), per_node_big * 1e6, per_node * 1e6, k(N), met(r_scale <= 1.2), floor_big.phase_cpu_s / BIG * 1e6,
     floor.phase_cpu_s / N * 1e6, overhead_big, overhead, k(N),
-    met(math.abs(overhead_big - overhead) <= 2), mb(floor_big.peak_rss_kb)))
+    met(math.abs(overhead_big - overhead) <= 2), mb(floor_big.peak_rss_kb),
+    mb((update_big.live_kb or 0) - (floor_big.live_kb or 0)), mb((update.live_kb or 0) - (floor.live_kb or 0)),
+    (update_big.job_engine_bytes or 0) / 1048576, (update.job_engine_bytes or 0) / 1048576))
 end
 
 local switch = run("switch", N)

@@ -351,6 +351,46 @@ describe("tf.update", function()
     assert.equal(1, failed)
   end)
 
+  it("with a pool, only writes that yield become tasks", function()
+    local nodes, pool = doc(40), nil
+    pool = tf.pool { concurrency = 3, capacity = 4, on_park = function(task, why) assert(why == "font"); pool:wake(task, "Inter") end }
+    local fonts = {}
+    local report = tf.update {
+      tokens = r, source = nodes, pool = pool,
+      write = function(node)
+        if node.id == "n3" or node.id == "n17" then fonts[node.id] = coroutine.yield("font") end
+        node.out = true
+      end,
+    }:run()
+    assert.equal(36, report.written)
+    assert.equal(2, pool:stats().done) -- two tasks, the other 34 writes ran directly
+    assert.same({ n3 = "Inter", n17 = "Inter" }, fonts)
+  end)
+
+  it("cancel closes parked pool writes: they never finish", function()
+    local nodes, parked = doc(20), {}
+    local closed, finished = 0, 0
+    local job = tf.update {
+      tokens = r, source = nodes, mode = "batched",
+      pool = { concurrency = 5, capacity = 50, on_park = function(task) parked[#parked + 1] = task end },
+      write = function()
+        local _ <close> = setmetatable({}, { __close = function() closed = closed + 1 end })
+        coroutine.yield()
+        finished = finished + 1
+      end,
+    }
+    assert.is_true(job:step()) -- every write is parked now
+    job:cancel()
+    assert.equal(18, closed)
+    for _, t in ipairs(parked) do job.pool:wake(t) end
+    job.pool:run()
+    assert.equal(0, finished)
+    local report = job:report()
+    assert.equal("cancelled", report.state)
+    assert.equal(0, report.written)
+    assert.equal(18, report.not_written)
+  end)
+
   it("changed: writes only nodes whose combination depends on a changed token (through aliases)", function()
     local nodes, rec = doc(60), recorder()
     local report = tf.update { tokens = r, source = nodes, write = rec.write, changed = { "colors.red" } }:run()

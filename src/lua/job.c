@@ -104,6 +104,13 @@ static void *grow(lua_State *L, job_box *j, void *p, size_t *cap, size_t need, s
   return q;
 }
 
+/* A callback's status: out of memory is never a node's failure, it
+ * propagates (as "not enough memory"); anything else is returned. */
+static int checked(lua_State *L, int status) {
+  if (status == LUA_ERRMEM) lua_error(L);
+  return status;
+}
+
 /* ---- failures ---- */
 
 /* Pushes the id of the node at S_NODE: node.id for a table with one, else its position. */
@@ -237,7 +244,7 @@ static long decode_value(lua_State *L, job_box *j) {
       int top = lua_gettop(L);
       lua_getiuservalue(L, 1, UV_DECODE);
       lua_pushvalue(L, top);
-      if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+      if (checked(L, lua_pcall(L, 1, 2, 0)) != LUA_OK) {
         add_failure(L, j, top - 1, top, top + 1);
         lua_settop(L, top);
         return -1;
@@ -377,7 +384,7 @@ static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords
   }
   lua_getiuservalue(L, 1, UV_MAP);
   lua_pushvalue(L, S_MAP);
-  if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+  if (checked(L, lua_pcall(L, 1, 2, 0)) != LUA_OK) {
     /* a raising mapper: the combination fails with its message */
     lua_createtable(L, 1, 0); /* top + 2 */
     lua_createtable(L, 0, 1);
@@ -438,7 +445,7 @@ static int write_k(lua_State *L, int status, lua_KContext ctx) {
   job_box *j = (job_box *)lua_touserdata(L, 1);
   (void)ctx;
   if (j->combos == NULL) return 0; /* closed while the write was suspended */
-  after_write(L, j, status, S_TOP);
+  after_write(L, j, checked(L, status), S_TOP);
   return loop(L, j);
 }
 
@@ -467,7 +474,7 @@ static void do_write(lua_State *L, job_box *j) {
   lua_pushvalue(L, UV_WRITE + 1);
   lua_pushvalue(L, S_NODE);
   lua_pushvalue(L, S_PLAN);
-  after_write(L, j, lua_pcallk(L, 2, 2, 0, CTX_WRITE, write_k), S_TOP);
+  after_write(L, j, checked(L, lua_pcallk(L, 2, 2, 0, CTX_WRITE, write_k)), S_TOP);
 }
 
 /* ---- one node ---- */
@@ -480,6 +487,8 @@ static void process(lua_State *L, job_box *j) {
   lua_settop(L, S_TOP);
   lua_pushnil(L);
   lua_replace(L, S_MAP);
+  /* a callback may have closed the cache's interner */
+  if (j->names->in == NULL) tf_lua_closed_error(L, TF_INTERNER);
   j->nodes++;
   if (j->rerun) {
     n = tf_combos_index_get(j->combos, (uint64_t)j->pos);
@@ -498,7 +507,7 @@ static void process(lua_State *L, job_box *j) {
     } else {
       lua_pushvalue(L, UV_READ + 1);
       lua_pushvalue(L, S_NODE);
-      if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+      if (checked(L, lua_pcall(L, 1, 2, 0)) != LUA_OK) {
         add_failure(L, j, 0, 0, S_TOP + 1);
         node_failed(j);
         lua_settop(L, S_TOP);
