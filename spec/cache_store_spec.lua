@@ -106,4 +106,18 @@ describe("tf.cache with a store (second tier)", function()
     assert.is_nil(c:stats().l2_hits)
     assert.are.equal(0, st:stats().entries)
   end)
+
+  it("keys numbers as the memory tier does (1.0 is 1)", function()
+    local a = tf.cache { capacity = 4, store = st }
+    a:set(1.0, "one")
+    a:set({ "colors.red", 2.0 }, "pair")
+    local b = tf.cache { capacity = 4, store = st }
+    assert.are.equal("one", b:get(1))
+    assert.are.equal("pair", b:get({ "colors.red", 2 }))
+    -- a key the memory tier refuses never reaches the store
+    local entries = st:stats().entries
+    assert.has_error(function() a:set(1.5, "x") end)
+    assert.has_error(function() a:set({ "a", {} }, "x") end)
+    assert.are.equal(entries, st:stats().entries)
+  end)
 end)

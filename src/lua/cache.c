@@ -370,6 +370,7 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
   int absent, rc;
   /* the second tier first: a value the format refuses raises before anything changed */
   if (to_l2 && b->has_store) {
+    encode_key(L, b, key, 0, buf, &w, &absent); /* raises on a bad key before the store sees it */
     l2_put(L, b, key, val, o, ttl);
     b = check_cache(L);
   }
@@ -412,11 +413,40 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
 
 /* ---- second tier (a tokenflow.Store) ---- */
 
-/* Packs the L2 key of the key at `key` into l2buf: its length. */
+/* Packs the L2 key of the key at `key` into l2buf: its length. Numbers
+ * are keyed as the integers the memory tier makes of them (1.0 is 1). */
 static size_t l2_key(lua_State *L, cache_box *b, int key) {
+  int top = lua_gettop(L);
+  key = lua_absindex(L, key);
+  if (lua_type(L, key) == LUA_TNUMBER && !lua_isinteger(L, key)) {
+    lua_pushinteger(L, lua_tointeger(L, key));
+    key = lua_gettop(L);
+  } else if (lua_type(L, key) == LUA_TTABLE) {
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, key);
+    int floats = 0;
+    for (i = 1; i <= n && !floats; i++) {
+      lua_rawgeti(L, key, i);
+      floats = lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1);
+      lua_pop(L, 1);
+    }
+    if (floats) {
+      lua_createtable(L, (int)n, 0);
+      for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, key, i);
+        if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+          lua_Integer v = lua_tointeger(L, -1);
+          lua_pop(L, 1);
+          lua_pushinteger(L, v);
+        }
+        lua_rawseti(L, -2, i);
+      }
+      key = lua_gettop(L);
+    }
+  }
   b->l2buf.len = 0;
   if (tf_buf_put(&b->l2buf, L2_PREFIX, L2_PREFIX_LEN) != 0) tf_lua_oom(L);
   tf_lua_pack(L, key, &b->l2buf, "key");
+  lua_settop(L, top);
   return b->l2buf.len;
 }
 
