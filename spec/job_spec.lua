@@ -427,6 +427,26 @@ describe("tf.update", function()
     assert.equal(2, tonumber(nodes[1].out.itemSpacing)) -- untouched
   end)
 
+  it("a theme switch by rerun with diff gives what a fresh job gives", function()
+    local dark = resolved {
+      colors = {
+        red = { value = "#aa0000", type = "color" }, blue = { value = "#0000ff", type = "color" },
+        primary = { value = "{colors.blue}", type = "color" }, accent = { value = "{colors.blue}", type = "color" },
+      },
+    }
+    local nodes, calls = doc(120), 0
+    local job = tf.update { tokens = r, source = nodes, write = function(node, plan) calls = calls + 1; node.out = plan end }
+    job:run()
+    calls = 0
+    local changed = r:diff(dark)
+    local report = job:rerun { tokens = dark, changed = changed }
+    local fresh = doc(120)
+    tf.update { tokens = dark, source = fresh, write = recorder().write }:run()
+    assert.same(outputs(fresh), outputs(nodes))
+    assert.equal(report.written, calls)
+    assert.is_true(calls < 108) -- fills using colors.blue/accent only did not change
+  end)
+
   it("rerun over a walk takes a fresh source and still does not read", function()
     local nodes = doc(20)
     local root = { id = "root", children = nodes }

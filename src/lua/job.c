@@ -43,7 +43,7 @@ enum { UV_READ = 1, UV_WRITE, UV_SOURCE, UV_CACHE, UV_DEPS, UV_MAP, UV_DECODE, U
 #define ICACHE_INNER 0x80000000u
 /* fixed stack slots while a chunk runs: 1 is the box, then the user values,
  * then the node being processed, its plan and its token-map table */
-enum { S_NODE = UV_NUV + 2, S_PLAN, S_MAP, S_TOP = S_MAP };
+enum { S_NODE = UV_NUV + 2, S_PLAN, S_MAP, S_TOKENS, S_TOP = S_TOKENS };
 
 enum { SRC_ARRAY, SRC_FUNCTION, SRC_WALK };
 enum { CTX_SOURCE = 1, CTX_WRITE, CTX_SUBMIT };
@@ -501,8 +501,12 @@ static void process(lua_State *L, job_box *j) {
     long got;
     int map;
     if (j->default_read) { /* node.tokens, without a Lua call */
-      if (lua_type(L, S_NODE) == LUA_TTABLE) lua_getfield(L, S_NODE, "tokens");
-      else lua_pushnil(L);
+      if (lua_type(L, S_NODE) == LUA_TTABLE) {
+        lua_pushvalue(L, S_TOKENS);
+        lua_gettable(L, S_NODE);
+      } else {
+        lua_pushnil(L);
+      }
       lua_pushnil(L);
     } else {
       lua_pushvalue(L, UV_READ + 1);
@@ -680,6 +684,8 @@ static void setup_stack(lua_State *L) {
   lua_settop(L, 1);
   for (i = 1; i <= UV_NUV; i++) lua_getiuservalue(L, 1, i);
   lua_settop(L, S_TOP);
+  lua_pushliteral(L, "tokens"); /* the default read's key, made once per chunk */
+  lua_replace(L, S_TOKENS);
 }
 
 /** core:chunk() -> "more" | "done" | "stopped" | "cancelled": processes
