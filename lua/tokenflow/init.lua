@@ -99,4 +99,8 @@ local tokenflow = {
 --- The token engine: load, resolve and query design tokens.
 tokenflow.tokens = require "tokenflow.tokens"
 
+--- Viewport-first work: a spatial index over node bounds (`index`), level
+-- of detail by on-screen size (`lod`). See `tokenflow.viewport`.
+tokenflow.viewport = require "tokenflow.viewport"
+
 return tokenflow

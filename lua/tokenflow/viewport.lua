@@ -1,0 +1,131 @@
+--- tf.viewport: what the user sees first. A spatial index over node bounds
+-- (in C), level of detail by on-screen size, and the viewport rectangle
+-- checks the update job uses to write visible nodes first.
+-- @module tokenflow.viewport
+
+local core = require "tokenflow.core"
+
+local viewport = {}
+
+local huge = math.huge
+
+local function finite(v)
+  return type(v) == "number" and v == v and v > -huge and v < huge
+end
+
+-- A value for messages (NaN prints as "nan", whatever its sign).
+local function text(v)
+  if v ~= v then return "nan" end
+  return tostring(v)
+end
+
+--- A new spatial index over rectangles (a sparse uniform grid in C).
+-- `tf.viewport.index{cell = 256, max_cells = 256, names = tf.names}`.
+-- Methods: `insert(id, x, y, w, h)` (raises when id is already in: use
+-- `update`), `update(id, x, y, w, h)` (raises when id is not in),
+-- `remove(id)` -> boolean, `get(id)` -> x, y, w, h or nil,
+-- `query(x, y, w, h)` -> iterator over the ids overlapping the rectangle,
+-- each once, `count()` (also `#idx`), `stats()`, `close()`.
+-- Ids are integers or strings (interned in `names`). Rectangles are closed:
+-- touching edges overlap, and a zero-size rectangle is a point. Sizes must
+-- be >= 0 and coordinates finite (NaN and infinities raise). A rectangle
+-- spanning more than `max_cells` cells goes to an overflow list that every
+-- query checks, so a huge frame costs one entry, not millions of cells.
+-- @tparam[opt] table opts `cell` (side of a cell in document units, default
+-- 256: about the size of the common node), `max_cells`, `names`
+-- @function index
+viewport.index = core.viewport_index
+
+--- The default level-of-detail thresholds, in on-screen pixels: below
+-- `hidden` a node is not drawn, below `low` it is drawn with low detail,
+-- below `medium` with medium detail, else with full detail.
+viewport.thresholds = { hidden = 1, low = 4, medium = 24 }
+
+local function check_size(v, arg, name)
+  if not finite(v) or v < 0 then
+    error(string.format("bad argument #%d to 'lod' (%s must be a finite number >= 0, got %s)", arg, name, text(v)), 3)
+  end
+end
+
+--- Level of detail of a node by its on-screen size: `max(w, h) * zoom`
+-- pixels, compared with the thresholds (each optional, defaults in
+-- `tf.viewport.thresholds`).
+-- @tparam number w width in document units (>= 0)
+-- @tparam number h height in document units (>= 0)
+-- @tparam[opt=1] number zoom screen pixels per document unit (> 0)
+-- @tparam[opt] table thresholds `{hidden = 1, low = 4, medium = 24}`
+-- @treturn string `"hidden"`, `"low"`, `"medium"` or `"high"`
+-- @usage tf.viewport.lod(20, 10, 0.5, { low = 4, medium = 24 }) --> "medium"
+function viewport.lod(w, h, zoom, thresholds)
+  check_size(w, 1, "w")
+  check_size(h, 2, "h")
+  if zoom == nil then zoom = 1 end
+  if not finite(zoom) or zoom <= 0 then
+    error(string.format("bad argument #3 to 'lod' (zoom must be a finite number > 0, got %s)", text(zoom)), 2)
+  end
+  local d = viewport.thresholds
+  local hidden, low, medium = d.hidden, d.low, d.medium
+  if thresholds ~= nil then
+    if type(thresholds) ~= "table" then
+      error("bad argument #4 to 'lod' (thresholds must be a table, got " .. type(thresholds) .. ")", 2)
+    end
+    for k, v in pairs(thresholds) do
+      if d[k] == nil then error(string.format("bad argument #4 to 'lod' (unknown threshold '%s')", tostring(k)), 2) end
+      if not finite(v) or v < 0 then
+        error(string.format("bad argument #4 to 'lod' (%s must be a finite number >= 0, got %s)", k, text(v)), 2)
+      end
+    end
+    hidden = thresholds.hidden or hidden
+    low = thresholds.low or low
+    medium = thresholds.medium or medium
+    if not (hidden <= low and low <= medium) then
+      error(string.format("bad argument #4 to 'lod' (thresholds must be hidden <= low <= medium, got %s, %s, %s)",
+        hidden, low, medium), 2)
+    end
+  end
+  local size = (w > h and w or h) * zoom
+  if size < hidden then return "hidden" end
+  if size < low then return "low" end
+  if size < medium then return "medium" end
+  return "high"
+end
+
+--- Checks a viewport table `{x, y, w, h[, zoom]}` (positional, or the
+-- fields `x`, `y`, `w`, `h`, `zoom`) and returns x, y, w, h, zoom.
+-- Raises naming the bad field; `what` prefixes the message.
+-- @tparam table v
+-- @tparam[opt="viewport"] string what
+function viewport.rect(v, what)
+  what = what or "viewport"
+  if type(v) ~= "table" then error(string.format("%s must be a table {x, y, w, h[, zoom]}, got %s", what, type(v)), 2) end
+  local x, y, w, h, zoom = v.x or v[1], v.y or v[2], v.w or v[3], v.h or v[4], v.zoom or v[5] or 1
+  for _, f in ipairs { { "x", x }, { "y", y }, { "w", w }, { "h", h }, { "zoom", zoom } } do
+    if not finite(f[2]) then
+      error(string.format("%s.%s must be a finite number, got %s", what, f[1], text(f[2])), 2)
+    end
+  end
+  if w < 0 or h < 0 then error(string.format("%s size must be >= 0, got %s x %s", what, w, h), 2) end
+  if zoom <= 0 then error(string.format("%s.zoom must be > 0, got %s", what, zoom), 2) end
+  return x, y, w, h, zoom
+end
+
+--- Parses `"x,y,w,h[,zoom]"` (the command line form) into a viewport
+-- table, or returns nil and a message.
+-- @tparam string s
+function viewport.parse(s)
+  local parts = {}
+  for field in (s .. ","):gmatch("([^,]*),") do parts[#parts + 1] = field end
+  if #parts < 4 or #parts > 5 then
+    return nil, string.format("viewport must be x,y,w,h[,zoom], got %q", s)
+  end
+  for i, p in ipairs(parts) do
+    local n = tonumber(p)
+    if n == nil or not finite(n) then return nil, string.format("viewport field %d is not a finite number: %q", i, p) end
+    parts[i] = n
+  end
+  local ok, err = pcall(viewport.rect, parts)
+  if not ok then return nil, (tostring(err):gsub("^.-:%d+: ", "")) end
+  return parts
+end
+
+return viewport

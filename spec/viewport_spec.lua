@@ -1,0 +1,307 @@
+local tf = require "tokenflow"
+
+-- The ids a query yields, sorted (integers first, then strings), and how
+-- many times the most repeated one came.
+local function hits(idx, x, y, w, h)
+  local out, seen, most = {}, {}, 0
+  for id in idx:query(x, y, w, h) do
+    seen[id] = (seen[id] or 0) + 1
+    if seen[id] > most then most = seen[id] end
+    if seen[id] == 1 then out[#out + 1] = id end
+  end
+  table.sort(out, function(a, b)
+    if type(a) ~= type(b) then return type(a) == "number" end
+    return a < b
+  end)
+  return out, most
+end
+
+local nan, inf = 0 / 0, math.huge
+
+describe("tf.viewport.index", function()
+  local idx
+  before_each(function() idx = tf.viewport.index { cell = 100 } end)
+  after_each(function() idx:close() end)
+
+  it("is exposed by the facade and the core", function()
+    assert.are.equal(require("tokenflow.core").viewport_index, tf.viewport.index)
+    assert.are.equal("tokenflow.ViewportIndex", getmetatable(idx).__name)
+  end)
+
+  it("finds what overlaps a rectangle, with integer and string ids", function()
+    idx:insert(1, 0, 0, 50, 50)
+    idx:insert("card", 40, 40, 30, 30)
+    idx:insert(3, 500, 500, 10, 10)
+    assert.are.same({ 1, "card" }, (hits(idx, 45, 45, 1, 1)))
+    assert.are.same({ 1 }, (hits(idx, 0, 0, 10, 10)))
+    assert.are.same({ 3 }, (hits(idx, 490, 490, 100, 100)))
+    assert.are.same({}, (hits(idx, 200, 200, 100, 100)))
+    assert.are.equal(3, idx:count())
+    assert.are.equal(3, #idx)
+  end)
+
+  it("treats rectangles as closed: touching edges and zero-size rects count", function()
+    idx:insert(1, 0, 0, 10, 10)
+    idx:insert(2, 20, 20, 0, 0) -- a point
+    assert.are.same({ 1 }, (hits(idx, 10, 10, 5, 5)))
+    assert.are.same({ 2 }, (hits(idx, 20, 20, 0, 0)))
+    assert.are.same({ 2 }, (hits(idx, 15, 15, 5, 5)))
+    assert.are.same({}, (hits(idx, 20.001, 20, 1, 1)))
+    assert.are.same({ 1, 2 }, (hits(idx, 5, 5, 15, 15)))
+  end)
+
+  it("works at negative coordinates", function()
+    idx:insert(1, -250, -250, 20, 20)
+    idx:insert(2, -5, -5, 10, 10) -- across the origin: four cells
+    assert.are.same({ 1 }, (hits(idx, -240, -240, 1, 1)))
+    assert.are.same({ 2 }, (hits(idx, -1, -1, 2, 2)))
+    assert.are.same({}, (hits(idx, -229, -229, 1, 1)))
+    assert.are.equal(4 + 1, idx:stats().refs)
+  end)
+
+  it("yields each id once, whatever cells it spans", function()
+    idx:insert(1, 0, 0, 1000, 1000) -- 11 x 11 cells
+    idx:insert(2, 50, 50, 400, 10)
+    local ids, most = hits(idx, 0, 0, 2000, 2000)
+    assert.are.same({ 1, 2 }, ids)
+    assert.are.equal(1, most)
+    ids, most = hits(idx, 199, 55, 300, 1)
+    assert.are.same({ 1, 2 }, ids)
+    assert.are.equal(1, most)
+  end)
+
+  it("puts rectangles spanning too many cells in the overflow list", function()
+    local small = tf.viewport.index { cell = 1, max_cells = 100 }
+    small:insert("page", -1e6, -1e6, 2e6, 2e6) -- 4e12 cells: one overflow entry
+    small:insert("tile", 0, 0, 5, 5)
+    local st = small:stats()
+    assert.are.equal(1, st.overflow)
+    assert.are.equal(36, st.refs)
+    assert.are.same({ "page" }, (hits(small, 900, 900, 1, 1)))
+    assert.are.same({ "page", "tile" }, (hits(small, 2, 2, 1, 1)))
+    -- a move takes a rectangle in and out of the overflow list
+    small:update("tile", 0, 0, 50, 50)
+    small:update("page", 10, 10, 1, 1)
+    st = small:stats()
+    assert.are.equal(1, st.overflow)
+    assert.are.equal(4, st.refs)
+    assert.are.same({ "page", "tile" }, (hits(small, 10, 10, 0, 0)))
+    small:close()
+  end)
+
+  it("keeps huge coordinates exact", function()
+    idx:insert(1, 1e300, 1e300, 1, 1)
+    idx:insert(2, 1e300 + 1e285, 1e300, 0, 0)
+    idx:insert(3, -1e307, 0, 2e307, 1)
+    assert.are.same({ 1 }, (hits(idx, 1e300, 1e300, 0, 0)))
+    assert.are.same({ 2 }, (hits(idx, 1e300 + 1e285, 1e300, 0, 0)))
+    assert.are.same({ 3 }, (hits(idx, 0, 0, 0, 0)))
+    assert.are.same({ 1, 2, 3 }, (hits(idx, -1e308, -1e308, 1.7e308, 1.7e308)))
+  end)
+
+  it("updates, removes and reports", function()
+    idx:insert(1, 0, 0, 10, 10)
+    idx:update(1, 300, 300, 10, 10)
+    assert.are.same({}, (hits(idx, 0, 0, 10, 10)))
+    assert.are.same({ 1 }, (hits(idx, 305, 305, 0, 0)))
+    assert.are.same({ 300, 300, 10, 10 }, { idx:get(1) })
+    assert.is_nil(idx:get(2))
+    assert.is_nil(idx:get("never-seen"))
+    assert.is_true(idx:remove(1))
+    assert.is_false(idx:remove(1))
+    assert.is_false(idx:remove("never-seen-either"))
+    assert.is_nil(tf.names:lookup("never-seen-either")) -- lookups do not intern
+    assert.are.equal(0, idx:count())
+    local st = idx:stats()
+    assert.are.same({ 0, 0, 0, 100, 256 }, { st.count, st.cells, st.refs, st.cell, st.max_cells })
+    assert.is_true(st.bytes > 0)
+  end)
+
+  it("tells what it holds", function()
+    idx:insert(1, 0, 0, 150, 10)
+    assert.are.equal("tokenflow.ViewportIndex (1 ids, 2 cells of 100, 0 in overflow)", tostring(idx))
+    idx:close()
+    idx:close() -- idempotent
+    assert.are.equal("tokenflow.ViewportIndex (closed)", tostring(idx))
+    assert.has_error(function() idx:count() end, "attempt to use a closed tokenflow.ViewportIndex")
+    assert.has_error(function() idx:query(0, 0, 1, 1) end, "attempt to use a closed tokenflow.ViewportIndex")
+  end)
+
+  it("may be changed while a query is iterated", function()
+    for i = 1, 20 do idx:insert(i, i * 10, 0, 5, 5) end
+    local n = 0
+    for id in idx:query(0, 0, 1000, 10) do
+      idx:remove(id)
+      idx:insert(id + 100, 5000, 5000, 1, 1)
+      n = n + 1
+    end
+    assert.are.equal(20, n)
+    assert.are.equal(20, #(hits(idx, 5000, 5000, 1, 1)))
+  end)
+
+  it("frees query results when the loop breaks", function()
+    for i = 1, 10 do idx:insert(i, 0, 0, 1, 1) end
+    local iter, results, ctl, closing = idx:query(0, 0, 1, 1)
+    assert.are.equal(results, closing)
+    assert.are.equal(10, #results)
+    for _ in iter, results, ctl, closing do break end
+    assert.are.equal("tokenflow.ViewportHits (0 ids, 0 left)", tostring(results))
+  end)
+
+  it("uses the interner it is given for string ids", function()
+    local names = tf.interner()
+    local own = tf.viewport.index { names = names }
+    own:insert("frame-1", 0, 0, 1, 1)
+    assert.are.equal(1, names:lookup("frame-1"))
+    assert.are.same({ "frame-1" }, (hits(own, 0, 0, 1, 1)))
+    names:close()
+    assert.has_error(function() own:insert("frame-2", 0, 0, 1, 1) end, "attempt to use a closed tokenflow.Interner")
+    own:insert(7, 0, 0, 1, 1) -- integer ids need no interner
+    own:close()
+  end)
+
+  it("agrees with a linear scan under random changes", function()
+    local rects, live = {}, {}
+    math.randomseed(7)
+    local function rect()
+      local big = math.random() < 0.05
+      return { math.random() * 4000 - 2000, math.random() * 4000 - 2000,
+        big and math.random() * 5000 or math.random() * 120, big and math.random() * 5000 or math.random() * 120 }
+    end
+    local idx2 = tf.viewport.index { cell = 64, max_cells = 64 }
+    for step = 1, 3000 do
+      local id = math.random(300)
+      local r = rect()
+      local op = math.random()
+      if op < 0.4 then
+        if live[id] then
+          assert.has_error(function() idx2:insert(id, r[1], r[2], r[3], r[4]) end)
+        else
+          idx2:insert(id, r[1], r[2], r[3], r[4])
+          live[id], rects[id] = true, r
+        end
+      elseif op < 0.7 then
+        if live[id] then
+          idx2:update(id, r[1], r[2], r[3], r[4])
+          rects[id] = r
+        end
+      elseif op < 0.85 then
+        assert.are.equal(live[id] == true, idx2:remove(id))
+        live[id] = nil
+      else
+        local q = rect()
+        local want = {}
+        for i = 1, 300 do
+          local e = rects[i]
+          if live[i] and e[1] <= q[1] + q[3] and e[1] + e[3] >= q[1] and e[2] <= q[2] + q[4] and e[2] + e[4] >= q[2] then
+            want[#want + 1] = i
+          end
+        end
+        local got, most = hits(idx2, q[1], q[2], q[3], q[4])
+        assert.are.same(want, got)
+        assert.is_true(most <= 1, "step " .. step)
+      end
+    end
+    idx2:close()
+  end)
+
+  describe("bad input", function()
+    it("rejects NaN, infinities, negative sizes and overflowing extents", function()
+      assert.has_error(function() idx:insert(1, nan, 0, 1, 1) end,
+        "bad argument #2 to 'insert' (x must be a finite number, got nan)")
+      assert.has_error(function() idx:insert(1, 0, inf, 1, 1) end,
+        "bad argument #3 to 'insert' (y must be a finite number, got inf)")
+      assert.has_error(function() idx:insert(1, 0, 0, -1, 1) end,
+        "bad argument #4 to 'insert' (w must be >= 0, got -1)")
+      assert.has_error(function() idx:insert(1, 0, 0, 1, "2") end,
+        "bad argument #5 to 'insert' (h must be a number, got string)")
+      assert.has_error(function() idx:insert(1, 1.5e308, 0, 1.5e308, 1) end,
+        "bad argument #2 to 'insert' (x + w is not a finite number)")
+      assert.has_error(function() idx:query(0, 0, nan, 1) end,
+        "bad argument #3 to 'query' (w must be a finite number, got nan)")
+      assert.are.equal(0, idx:count())
+    end)
+
+    it("rejects bad ids, duplicates and updates of unknown ids", function()
+      assert.has_error(function() idx:insert(1.5, 0, 0, 1, 1) end,
+        "bad argument #1 to 'insert' (id must be an integer or a string, got 1.5)")
+      assert.has_error(function() idx:insert({}, 0, 0, 1, 1) end,
+        "bad argument #1 to 'insert' (id must be an integer or a string, got table)")
+      idx:insert("a", 0, 0, 1, 1)
+      idx:insert(2.0, 0, 0, 1, 1) -- an integral float is the integer
+      assert.has_error(function() idx:insert("a", 5, 5, 1, 1) end,
+        'id "a" is already in the index (use update to move it)')
+      assert.has_error(function() idx:insert(2, 5, 5, 1, 1) end, "id 2 is already in the index (use update to move it)")
+      assert.has_error(function() idx:update("b", 0, 0, 1, 1) end, 'id "b" is not in the index (use insert)')
+      assert.has_error(function() idx:update(3, 0, 0, 1, 1) end, "id 3 is not in the index (use insert)")
+      assert.are.same({ 0, 0, 1, 1 }, { idx:get("a") })
+    end)
+
+    it("rejects bad options", function()
+      assert.has_error(function() tf.viewport.index { cell = 0 } end,
+        "bad argument #1 to 'index' (cell must be a positive number, got 0)")
+      assert.has_error(function() tf.viewport.index { cell = nan } end)
+      assert.has_error(function() tf.viewport.index { max_cells = 1.5 } end,
+        "bad argument #1 to 'index' (max_cells must be a positive integer, got 1.5)")
+      assert.has_error(function() tf.viewport.index { size = 10 } end,
+        "bad argument #1 to 'index' (unknown option 'size')")
+      assert.has_error(function() tf.viewport.index { names = {} } end)
+      assert.are.equal(256, tf.viewport.index():stats().cell)
+    end)
+  end)
+end)
+
+describe("tf.viewport.lod", function()
+  it("grades by on-screen size, the larger side times zoom", function()
+    local t = { low = 4, medium = 24 }
+    assert.are.equal("hidden", tf.viewport.lod(1, 1, 0.5, t))
+    assert.are.equal("low", tf.viewport.lod(1, 1, 1, t))
+    assert.are.equal("low", tf.viewport.lod(3.9, 0, 1, t))
+    assert.are.equal("medium", tf.viewport.lod(4, 0, 1, t))
+    assert.are.equal("medium", tf.viewport.lod(2, 47, 0.5, t))
+    assert.are.equal("high", tf.viewport.lod(2, 48, 0.5, t))
+    assert.are.equal("high", tf.viewport.lod(24, 1, 1))
+    assert.are.equal("hidden", tf.viewport.lod(0, 0, 100))
+  end)
+
+  it("takes its thresholds from the caller or the defaults", function()
+    assert.are.same({ hidden = 1, low = 4, medium = 24 }, tf.viewport.thresholds)
+    assert.are.equal("medium", tf.viewport.lod(30, 30, 1, { medium = 100 }))
+    assert.are.equal("hidden", tf.viewport.lod(3, 3, 1, { hidden = 5, low = 10 }))
+    assert.are.equal("low", tf.viewport.lod(10, 10, 1, { low = 11, medium = 11 }))
+    assert.are.equal("high", tf.viewport.lod(11, 10, 1, { low = 11, medium = 11 }))
+    assert.are.equal("high", tf.viewport.lod(50, 50)) -- zoom 1
+  end)
+
+  it("rejects bad input", function()
+    assert.has_error(function() tf.viewport.lod(nan, 1, 1) end,
+      "bad argument #1 to 'lod' (w must be a finite number >= 0, got nan)")
+    assert.has_error(function() tf.viewport.lod(1, -1, 1) end,
+      "bad argument #2 to 'lod' (h must be a finite number >= 0, got -1)")
+    assert.has_error(function() tf.viewport.lod(1, 1, 0) end,
+      "bad argument #3 to 'lod' (zoom must be a finite number > 0, got 0)")
+    assert.has_error(function() tf.viewport.lod(1, 1, 1, { low = 30, medium = 24 }) end,
+      "bad argument #4 to 'lod' (thresholds must be hidden <= low <= medium, got 1, 30, 24)")
+    assert.has_error(function() tf.viewport.lod(1, 1, 1, { high = 30 }) end,
+      "bad argument #4 to 'lod' (unknown threshold 'high')")
+    assert.has_error(function() tf.viewport.lod(1, 1, 1, { low = inf }) end,
+      "bad argument #4 to 'lod' (low must be a finite number >= 0, got inf)")
+    assert.has_error(function() tf.viewport.lod(1, 1, 1, 5) end,
+      "bad argument #4 to 'lod' (thresholds must be a table, got number)")
+  end)
+end)
+
+describe("tf.viewport.parse", function()
+  it("reads x,y,w,h[,zoom]", function()
+    assert.are.same({ 0, -10, 1920, 1080 }, tf.viewport.parse("0,-10,1920,1080"))
+    assert.are.same({ 1, 2, 3, 4, 0.5 }, tf.viewport.parse("1,2,3,4,0.5"))
+  end)
+
+  it("says what is wrong", function()
+    assert.are.same({ nil, 'viewport must be x,y,w,h[,zoom], got "1,2,3"' }, { tf.viewport.parse("1,2,3") })
+    assert.are.same({ nil, 'viewport field 2 is not a finite number: "b"' }, { tf.viewport.parse("1,b,3,4") })
+    assert.are.same({ nil, 'viewport field 1 is not a finite number: "nan"' }, { tf.viewport.parse("nan,1,3,4") })
+    assert.are.same({ nil, "viewport size must be >= 0, got -3 x 4" }, { tf.viewport.parse("1,2,-3,4") })
+    assert.are.same({ nil, "viewport.zoom must be > 0, got 0" }, { tf.viewport.parse("1,2,3,4,0") })
+  end)
+end)
