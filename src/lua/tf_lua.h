@@ -56,6 +56,10 @@ int tf_lua_iswalk(lua_State *L, int idx);
  * (indices 1..), returning how many: fewer than n when the walk finished.
  * Raises on bad children results and cycles. */
 lua_Integer tf_lua_walk_take(lua_State *L, int idx, int dest, lua_Integer n);
+/* Pushes a new walk over the same tree, children, filter and options as the
+ * walk at idx and returns 1, when that walk has not produced a node yet;
+ * else pushes nothing and returns 0. */
+int tf_lua_walk_restart(lua_State *L, int idx);
 
 /* Chunked iterator state (src/lua/chunks.c). */
 #define TF_CHUNKS "tokenflow.Chunks"

@@ -361,6 +361,143 @@ static int l_new(lua_State *L) {
   return 1;
 }
 
+/* ---- the bounds pass of visible-first updates ---- */
+
+typedef struct scan_rect {
+  double x, y, x1, y1;
+} scan_rect;
+
+/* Raises about the bounds of the node at node_idx (position pos). */
+static int bounds_error(lua_State *L, int node_idx, lua_Integer pos, const char *what) {
+  if (lua_type(L, node_idx) == LUA_TTABLE && lua_getfield(L, node_idx, "id") != LUA_TNIL)
+    return luaL_error(L, "viewport: bounds of node %s: %s", luaL_tolstring(L, -1, NULL), what);
+  return luaL_error(L, "viewport: bounds of node %I: %s", pos, what);
+}
+
+/* The number at idx for field name of the node's bounds, or raises. */
+static double bound_number(lua_State *L, int idx, int node_idx, lua_Integer pos, const char *name) {
+  double v;
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    bounds_error(L, node_idx, pos, lua_pushfstring(L, "%s must be a number, got %s", name, luaL_typename(L, idx)));
+  v = (double)lua_tonumber(L, idx);
+  if (!isfinite(v))
+    bounds_error(L, node_idx, pos, lua_pushfstring(L, "%s must be a finite number, got %s", name, number_text(L, idx)));
+  return v;
+}
+
+/* 1 when the node at node_idx overlaps q. bounds_idx holds bounds(node)
+ * -> x, y, w, h (or nil: no bounds, not visible) or the name of a field
+ * holding {x=, y=, width=, height=} (Figma's absoluteBoundingBox). */
+static int node_visible(lua_State *L, int node_idx, int bounds_idx, lua_Integer pos, const scan_rect *q) {
+  static const char *const fn_names[] = {"x", "y", "w", "h"};
+  static const char *const field_names[] = {"x", "y", "width", "height"};
+  int top = lua_gettop(L), i, visible;
+  double r[4];
+  if (lua_type(L, bounds_idx) == LUA_TSTRING) {
+    if (lua_type(L, node_idx) != LUA_TTABLE) return 0;
+    lua_pushvalue(L, bounds_idx);
+    if (lua_gettable(L, node_idx) == LUA_TNIL) {
+      lua_settop(L, top);
+      return 0;
+    }
+    if (lua_type(L, -1) != LUA_TTABLE)
+      bounds_error(L, node_idx, pos,
+                   lua_pushfstring(L, "%s must be a table, got %s", lua_tostring(L, bounds_idx), luaL_typename(L, -1)));
+    for (i = 0; i < 4; i++) {
+      lua_getfield(L, top + 1, field_names[i]);
+      r[i] = bound_number(L, -1, node_idx, pos, field_names[i]);
+      lua_pop(L, 1);
+    }
+  } else {
+    lua_pushvalue(L, bounds_idx);
+    lua_pushvalue(L, node_idx);
+    lua_call(L, 1, 4);
+    if (lua_isnil(L, top + 1)) {
+      lua_settop(L, top);
+      return 0;
+    }
+    for (i = 0; i < 4; i++) r[i] = bound_number(L, top + 1 + i, node_idx, pos, fn_names[i]);
+  }
+  lua_settop(L, top);
+  if (r[2] < 0 || r[3] < 0)
+    bounds_error(L, node_idx, pos, lua_pushfstring(L, "size must be >= 0, got %f x %f", (lua_Number)r[2], (lua_Number)r[3]));
+  visible = r[0] <= q->x1 && r[0] + r[2] >= q->x && r[1] <= q->y1 && r[1] + r[3] >= q->y;
+  return visible;
+}
+
+#define SCAN_BATCH 256
+
+/** core.viewport_scan(source, bounds, x, y, w, h) -> the nodes of source
+ * that overlap the rectangle, in document order:
+ * - array source: `positions, n` (the positions, ascending);
+ * - tf.walk source: `nodes, n`, walking a fresh copy of the walk, which
+ *   must not have started (the walk itself is left as it was);
+ * - iterator function: `nodes, rest, n`; the function is read to its end
+ *   (it must not yield) and `rest` holds the other nodes in order.
+ * `bounds` is a function(node) -> x, y, w, h (nil: no bounds, not visible)
+ * or the name of a field holding {x, y, width, height}. */
+static int l_scan(lua_State *L) {
+  double r[4];
+  scan_rect q;
+  lua_Integer n = 0, pos = 0;
+  int src = 1, bounds = 2, out, rest = 0;
+  if (lua_type(L, bounds) != LUA_TFUNCTION && lua_type(L, bounds) != LUA_TSTRING)
+    luaL_argerror(L, bounds, "bounds must be a function or a field name");
+  check_rect(L, 3, r);
+  q.x = r[0];
+  q.y = r[1];
+  q.x1 = r[0] + r[2];
+  q.y1 = r[1] + r[3];
+  lua_settop(L, 2);
+  lua_newtable(L);
+  out = 3;
+  if (lua_type(L, src) == LUA_TTABLE) {
+    lua_Integer len = luaL_len(L, src);
+    for (pos = 1; pos <= len; pos++) {
+      lua_geti(L, src, pos);
+      if (node_visible(L, 4, bounds, pos, &q)) {
+        lua_pushinteger(L, pos);
+        lua_rawseti(L, out, ++n);
+      }
+      lua_pop(L, 1);
+    }
+    lua_pushinteger(L, n);
+    return 2;
+  }
+  if (lua_type(L, src) == LUA_TFUNCTION) {
+    lua_Integer nrest = 0;
+    lua_newtable(L);
+    rest = 4;
+    for (;;) {
+      lua_pushvalue(L, src);
+      lua_call(L, 0, 1);
+      if (lua_isnil(L, -1)) break;
+      pos++;
+      if (node_visible(L, 5, bounds, pos, &q)) lua_rawseti(L, out, ++n);
+      else lua_rawseti(L, rest, ++nrest);
+    }
+    lua_settop(L, 4);
+    lua_pushinteger(L, n);
+    return 3;
+  }
+  if (!tf_lua_iswalk(L, src)) luaL_argerror(L, src, "source must be an array, an iterator function or a tf.walk");
+  if (!tf_lua_walk_restart(L, src)) luaL_argerror(L, src, "the walk has already produced nodes (give a fresh tf.walk)");
+  lua_createtable(L, SCAN_BATCH, 0); /* 5: a batch of nodes */
+  for (;;) {
+    lua_Integer got = tf_lua_walk_take(L, 4, 5, SCAN_BATCH), i;
+    for (i = 1; i <= got; i++) {
+      lua_rawgeti(L, 5, i);
+      pos++;
+      if (node_visible(L, 6, bounds, pos, &q)) lua_rawseti(L, out, ++n);
+      else lua_pop(L, 1);
+    }
+    if (got < SCAN_BATCH) break;
+  }
+  lua_settop(L, 3);
+  lua_pushinteger(L, n);
+  return 2;
+}
+
 void tf_open_viewport(lua_State *L) {
   static const luaL_Reg meta[] = {{"__len", l_count}, {"__tostring", l_tostring}, {"__gc", l_close}, {"__close", l_close},
                                   {NULL, NULL}};
@@ -380,4 +517,6 @@ void tf_open_viewport(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "viewport_index");
+  lua_pushcfunction(L, l_scan);
+  lua_setfield(L, -2, "viewport_scan");
 }
