@@ -94,5 +94,6 @@ int luaopen_tokenflow_core(lua_State *L) {
   tf_open_cache(L);
   tf_open_metrics(L);
   tf_open_viewport(L);
+  tf_open_job(L);
   return 1;
 }
