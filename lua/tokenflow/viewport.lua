@@ -90,22 +90,28 @@ function viewport.lod(w, h, zoom, thresholds)
   return "high"
 end
 
+-- x, y, w, h, zoom of a viewport table, or nil and a message.
+local function check_rect(v, what)
+  if type(v) ~= "table" then return nil, string.format("%s must be a table {x, y, w, h[, zoom]}, got %s", what, type(v)) end
+  local x, y, w, h, zoom = v.x or v[1], v.y or v[2], v.w or v[3], v.h or v[4], v.zoom or v[5] or 1
+  for _, f in ipairs { { "x", x }, { "y", y }, { "w", w }, { "h", h }, { "zoom", zoom } } do
+    if not finite(f[2]) then
+      return nil, string.format("%s.%s must be a finite number, got %s", what, f[1], text(f[2]))
+    end
+  end
+  if w < 0 or h < 0 then return nil, string.format("%s size must be >= 0, got %s x %s", what, w, h) end
+  if zoom <= 0 then return nil, string.format("%s.zoom must be > 0, got %s", what, zoom) end
+  return x, y, w, h, zoom
+end
+
 --- Checks a viewport table `{x, y, w, h[, zoom]}` (positional, or the
 -- fields `x`, `y`, `w`, `h`, `zoom`) and returns x, y, w, h, zoom.
 -- Raises naming the bad field; `what` prefixes the message.
 -- @tparam table v
 -- @tparam[opt="viewport"] string what
 function viewport.rect(v, what)
-  what = what or "viewport"
-  if type(v) ~= "table" then error(string.format("%s must be a table {x, y, w, h[, zoom]}, got %s", what, type(v)), 2) end
-  local x, y, w, h, zoom = v.x or v[1], v.y or v[2], v.w or v[3], v.h or v[4], v.zoom or v[5] or 1
-  for _, f in ipairs { { "x", x }, { "y", y }, { "w", w }, { "h", h }, { "zoom", zoom } } do
-    if not finite(f[2]) then
-      error(string.format("%s.%s must be a finite number, got %s", what, f[1], text(f[2])), 2)
-    end
-  end
-  if w < 0 or h < 0 then error(string.format("%s size must be >= 0, got %s x %s", what, w, h), 2) end
-  if zoom <= 0 then error(string.format("%s.zoom must be > 0, got %s", what, zoom), 2) end
+  local x, y, w, h, zoom = check_rect(v, what or "viewport")
+  if not x then error(y, 2) end
   return x, y, w, h, zoom
 end
 
@@ -123,9 +129,69 @@ function viewport.parse(s)
     if n == nil or not finite(n) then return nil, string.format("viewport field %d is not a finite number: %q", i, p) end
     parts[i] = n
   end
-  local ok, err = pcall(viewport.rect, parts)
-  if not ok then return nil, (tostring(err):gsub("^.-:%d+: ", "")) end
+  local ok, err = check_rect(parts, "viewport")
+  if not ok then return nil, err end
   return parts
+end
+
+--- Plans a visible-first update (used by `tf.update` when given
+-- `viewport`): finds the nodes of `source` inside the viewport, with one
+-- bounds pass in C or, for an array source, one query of `viewport.index`
+-- (a tf.viewport.index whose ids are the array positions).
+-- An array or a tf.walk is left as it is (a walk is read from a fresh copy
+-- of itself, so it must not have started); an iterator function cannot be
+-- read twice, so it is read once into an array of its nodes.
+-- @param source the job's source
+-- @param bounds `function(node) -> x, y, w, h` (nil: no bounds, not
+-- visible), `tf.figma.bounds`, or the name of a field holding
+-- `{x, y, width, height}`
+-- @tparam table vp `{x, y, w, h[, zoom][, index = idx]}`
+-- @return a plan `{source, order, count, zoom, scan_s}` (order: the visible
+-- positions ascending; for a walk also `nodes` and `set`), or nil and a message
+function viewport.prepare(source, bounds, vp)
+  local x, y, w, h, zoom = check_rect(vp, "viewport")
+  if not x then return nil, y end
+  local index = vp.index
+  if index ~= nil and not tostring(index):find("^tokenflow.ViewportIndex") then
+    return nil, "viewport.index must be a tf.viewport.index, got a " .. type(index)
+  end
+  if index ~= nil and type(source) ~= "table" then
+    return nil, "viewport.index needs an array source (its ids are the array positions)"
+  end
+  if bounds == nil and index == nil then return nil, "bounds is required with viewport (function(node) -> x, y, w, h)" end
+  if bounds ~= nil and index == nil then
+    local figma_bounds = package.loaded["tokenflow.apply.figma"] and package.loaded["tokenflow.apply.figma"].bounds
+    if bounds == figma_bounds then
+      bounds = "absoluteBoundingBox" -- the same reading, done in C
+    elseif type(bounds) ~= "function" and type(bounds) ~= "string" then
+      local mt = getmetatable(bounds)
+      if type(mt) ~= "table" or mt.__call == nil then
+        return nil, "bounds must be a function or a field name, got a " .. type(bounds)
+      end
+      local callable = bounds
+      bounds = function(node) return callable(node) end
+    end
+  end
+  local t0 = core.now()
+  local order, nodes
+  if index ~= nil then
+    local n = #source
+    order = {}
+    for id in index:query(x, y, w, h) do
+      if math.type(id) == "integer" and id >= 1 and id <= n then order[#order + 1] = id end
+    end
+    table.sort(order)
+  elseif type(source) == "table" then
+    order = core.viewport_scan(source, bounds, x, y, w, h)
+  elseif type(source) == "function" then
+    source, order = core.viewport_scan(source, bounds, x, y, w, h)
+  else
+    nodes, _, order = core.viewport_scan(source, bounds, x, y, w, h)
+    local set = {}
+    for _, node in ipairs(nodes) do set[node] = true end
+    order.nodes, order.set = nodes, set
+  end
+  return { source = source, order = order, count = #order, zoom = zoom, scan_s = core.now() - t0 }
 end
 
 return viewport

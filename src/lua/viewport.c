@@ -430,17 +430,17 @@ static int node_visible(lua_State *L, int node_idx, int bounds_idx, lua_Integer 
 /** core.viewport_scan(source, bounds, x, y, w, h) -> the nodes of source
  * that overlap the rectangle, in document order:
  * - array source: `positions, n` (the positions, ascending);
- * - tf.walk source: `nodes, n`, walking a fresh copy of the walk, which
- *   must not have started (the walk itself is left as it was);
- * - iterator function: `nodes, rest, n`; the function is read to its end
- *   (it must not yield) and `rest` holds the other nodes in order.
+ * - tf.walk source: `nodes, n, positions`, walking a fresh copy of the
+ *   walk, which must not have started (the walk itself is left as it was);
+ * - iterator function: `all, positions, n`: the function is read to its
+ *   end (it must not yield), `all` holds every node in order.
  * `bounds` is a function(node) -> x, y, w, h (nil: no bounds, not visible)
  * or the name of a field holding {x, y, width, height}. */
 static int l_scan(lua_State *L) {
   double r[4];
   scan_rect q;
   lua_Integer n = 0, pos = 0;
-  int src = 1, bounds = 2, out, rest = 0;
+  int src = 1, bounds = 2, out;
   if (lua_type(L, bounds) != LUA_TFUNCTION && lua_type(L, bounds) != LUA_TSTRING)
     luaL_argerror(L, bounds, "bounds must be a function or a field name");
   check_rect(L, 3, r);
@@ -465,37 +465,46 @@ static int l_scan(lua_State *L) {
     return 2;
   }
   if (lua_type(L, src) == LUA_TFUNCTION) {
-    lua_Integer nrest = 0;
-    lua_newtable(L);
-    rest = 4;
+    lua_newtable(L); /* 4: every node */
     for (;;) {
       lua_pushvalue(L, src);
       lua_call(L, 0, 1);
       if (lua_isnil(L, -1)) break;
       pos++;
-      if (node_visible(L, 5, bounds, pos, &q)) lua_rawseti(L, out, ++n);
-      else lua_rawseti(L, rest, ++nrest);
+      if (node_visible(L, 5, bounds, pos, &q)) {
+        lua_pushinteger(L, pos);
+        lua_rawseti(L, out, ++n);
+      }
+      lua_rawseti(L, 4, pos);
     }
     lua_settop(L, 4);
+    lua_insert(L, 3);
     lua_pushinteger(L, n);
     return 3;
   }
   if (!tf_lua_iswalk(L, src)) luaL_argerror(L, src, "source must be an array, an iterator function or a tf.walk");
   if (!tf_lua_walk_restart(L, src)) luaL_argerror(L, src, "the walk has already produced nodes (give a fresh tf.walk)");
   lua_createtable(L, SCAN_BATCH, 0); /* 5: a batch of nodes */
+  lua_newtable(L);                   /* 6: positions */
   for (;;) {
     lua_Integer got = tf_lua_walk_take(L, 4, 5, SCAN_BATCH), i;
     for (i = 1; i <= got; i++) {
       lua_rawgeti(L, 5, i);
       pos++;
-      if (node_visible(L, 6, bounds, pos, &q)) lua_rawseti(L, out, ++n);
-      else lua_pop(L, 1);
+      if (node_visible(L, 7, bounds, pos, &q)) {
+        lua_rawseti(L, out, ++n);
+        lua_pushinteger(L, pos);
+        lua_rawseti(L, 6, n);
+      } else {
+        lua_pop(L, 1);
+      }
     }
     if (got < SCAN_BATCH) break;
   }
-  lua_settop(L, 3);
+  lua_pushvalue(L, 3);
   lua_pushinteger(L, n);
-  return 2;
+  lua_pushvalue(L, 6);
+  return 3;
 }
 
 void tf_open_viewport(lua_State *L) {
