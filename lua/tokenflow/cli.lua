@@ -14,6 +14,9 @@ usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
   --math  math, colour functions and numeric strings (default: on for
           Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
 exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
+       tokenflow apply --tokens PATH [--theme NAME] --doc FILE.json [--out FILE.json]
+                       [--chunk N|auto] [--quiet] [--json] [--metrics FILE] [--chart FILE.svg]
+  applies the tokens to a Figma file's nodes (tokenflow apply --help for more)
 ]]
 
 -- Parses "--name value" and "--name=value" options; repeated options
@@ -91,6 +94,11 @@ function commands.resolve(args, out, err)
     err:write("tokenflow: failed: ", f.name, ": ", f.reason, "\n")
   end
   return #failures > 0 and 1 or 0
+end
+
+--- `apply --tokens PATH --doc FILE.json ...`: applies tokens to a Figma file.
+function commands.apply(args, out, err)
+  return require("tokenflow.cli.apply").run(args, out, err, parse_args)
 end
 
 --- Runs the command line `args` (as in `arg`). Returns the exit code.

@@ -1,0 +1,88 @@
+-- The update job against a plain floor loop and the naive per-node design, on
+-- the same generated document (examples/gen-doc.lua, seed 1, tokens of
+-- examples/tokens/demo, light theme). Each run is its own process
+-- (bench/update_run.lua), so peak RSS is the whole process's; "overhead" is
+-- a run's peak RSS minus the floor run's at the same size (the floor's
+-- document holds the same written values). Times are CPU seconds of the
+-- measured phase (the apply itself, after the document is built; each
+-- process's total CPU is in the details). One line per comparison:
+--
+--   update_vs_floor       tf.update streaming time / floor time        (target <= 1.5)
+--   update_vs_naive       naive time / tf.update time                 (target >= 4; overhead <= 10 MB)
+--   update_scale_1m       time per node at 1M / at 100k               (target <= 1.2; overhead within 2 MB)
+--   update_theme_switch   full reapply time / rerun with `changed`    (target >= 10; 5% of tokens edited)
+--   update_responsiveness 12 ms / p99 of the time between yields      (target >= 1, budget_ms = 8)
+--
+-- UPDATE_BENCH_NODES (default 100000) and UPDATE_BENCH_SCALE (default
+-- 1000000, 0 skips the scale runs) set the sizes.
+local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
+package.path = here .. "/bench/?.lua;" .. package.path
+local cjson = require "cjson"
+local benchlib = require "benchlib"
+
+local N = math.tointeger(tonumber(os.getenv("UPDATE_BENCH_NODES") or "100000"))
+local BIG = math.tointeger(tonumber(os.getenv("UPDATE_BENCH_SCALE") or "1000000"))
+
+local function run(variant, nodes)
+  local cmd = string.format("lua5.4 %s/bench/update_run.lua %s %d", here, variant, nodes)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  local line = out:match("(%b{})%s*$")
+  if not ok or not line then
+    io.stderr:write(string.format("update_bench: %s %d failed (exit %s):\n%s\n", variant, nodes, tostring(code), out))
+    os.exit(1)
+  end
+  local r = cjson.decode(line)
+  if r.verified ~= r.sampled then
+    io.stderr:write(string.format("update_bench: %s %d: %d of %d sampled nodes hold other values than map + write\n",
+      variant, nodes, r.sampled - r.verified, r.sampled))
+  end
+  return r
+end
+
+local function mb(kb) return kb / 1024 end
+local function met(ok) return ok and "met" or "MISSED" end
+local function k(n) return n >= 1e6 and string.format("%gM", n / 1e6) or string.format("%gk", n / 1e3) end
+
+local floor = run("floor", N)
+local update = run("update", N)
+local naive = run("naive", N)
+
+local overhead = mb(update.peak_rss_kb - floor.peak_rss_kb)
+local r_floor = update.phase_cpu_s / floor.phase_cpu_s
+benchlib.line("update_vs_floor", r_floor, string.format(
+  "%s nodes: tf.update streaming %.3f s CPU (%.2f us/node, %d chunks, %d combinations, hit rate %.1f%%) vs floor %.3f s (%.2f us/node); target <= 1.5x %s; processes %.2f s vs %.2f s CPU",
+  k(N), update.phase_cpu_s, update.phase_cpu_s / N * 1e6, update.chunks or -1, update.combinations or -1,
+  100 * (update.hit_rate or 0), floor.phase_cpu_s, floor.phase_cpu_s / N * 1e6, met(r_floor <= 1.5),
+  update.cpu_total_s, floor.cpu_total_s))
+
+local r_naive = naive.phase_cpu_s / update.phase_cpu_s
+benchlib.line("update_vs_naive", r_naive, string.format(
+  "%s nodes: naive %.2f s CPU, peak RSS +%.1f MB over the floor; tf.update %.3f s, peak RSS +%.1f MB over the floor (floor %.1f MB); target >= 4x %s, overhead <= 10 MB %s",
+  k(N), naive.phase_cpu_s, mb(naive.peak_rss_kb - floor.peak_rss_kb), update.phase_cpu_s, overhead,
+  mb(floor.peak_rss_kb), met(r_naive >= 4), met(overhead <= 10)))
+
+if BIG and BIG > 0 then
+  local floor_big = run("floor", BIG)
+  local update_big = run("update", BIG)
+  local overhead_big = mb(update_big.peak_rss_kb - floor_big.peak_rss_kb)
+  local per_node, per_node_big = update.phase_cpu_s / N, update_big.phase_cpu_s / BIG
+  local r_scale = per_node_big / per_node
+  benchlib.line("update_scale_1m", r_scale, string.format(
+    "%s nodes: %.2f us/node vs %.2f at %s (target <= 1.2x %s); overhead %.1f MB vs %.1f MB at %s (within 2 MB %s); floor peak RSS %.0f MB",
+    k(BIG), per_node_big * 1e6, per_node * 1e6, k(N), met(r_scale <= 1.2), overhead_big, overhead, k(N),
+    met(math.abs(overhead_big - overhead) <= 2), mb(floor_big.peak_rss_kb)))
+end
+
+local switch = run("switch", N)
+local r_switch = switch.full_cpu_s / switch.changed_cpu_s
+benchlib.line("update_theme_switch", r_switch, string.format(
+  "%s nodes: %d of %d tokens edited (%d names changed with their dependents): rerun with changed %.3f s CPU, %d nodes written; full reapply %.3f s, %d written; target >= 10x %s",
+  k(N), switch.edited, switch.tokens, switch.changed, switch.changed_cpu_s, switch.changed_written or -1,
+  switch.full_cpu_s, switch.full_written or -1, met(r_switch >= 10)))
+
+local resp = run("responsive", N)
+benchlib.line("update_responsiveness", 12 / resp.p99_ms, string.format(
+  "%s nodes, budget_ms = 8: %d yields, time between yields p50 %.2f ms, p99 %.2f ms, max %.2f ms; target p99 < 12 ms %s",
+  k(N), resp.yields, resp.p50_ms, resp.p99_ms, resp.max_ms, met(resp.p99_ms < 12)))

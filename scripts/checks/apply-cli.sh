@@ -1,0 +1,32 @@
+#!/bin/sh
+# tokenflow apply against real tools: its --metrics output passes promtool's
+# exposition-format check, its --json summary and its output document are
+# valid JSON. Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+export LUA_PATH="./lua/?.lua;./lua/?/init.lua;;"
+export LUA_CPATH="./${BUILD:-build}/?.so;;"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+passed=0; failed=0
+check() { # name command...
+  name=$1; shift
+  if "$@" > "$dir/check.log" 2>&1; then echo "ok $name"; passed=$((passed + 1))
+  else echo "not ok $name"; cat "$dir/check.log"; failed=$((failed + 1)); fi
+}
+
+lua5.4 examples/gen-doc.lua --nodes 5000 --seed 11 --out "$dir/doc.json" 2>/dev/null
+bin/tokenflow apply --tokens examples/tokens/demo --theme dark --doc "$dir/doc.json" --out "$dir/out.json" \
+  --json --metrics "$dir/metrics.prom" --chart "$dir/chart.svg" > "$dir/summary.json"
+rc=$?
+check "apply exits 0" test "$rc" -eq 0
+if command -v promtool > /dev/null; then
+  check "promtool check metrics" sh -c "promtool check metrics < '$dir/metrics.prom'"
+else
+  echo "promtool not installed (scripts/deps.sh installs it)"; failed=$((failed + 1))
+fi
+check "summary is JSON" lua5.4 -e "local t = require('cjson').decode(io.open('$dir/summary.json'):read('a')) assert(t.nodes == 5000)"
+check "output is JSON with the document" lua5.4 -e "local t = require('cjson').decode(io.open('$dir/out.json'):read('a')) assert(t.document.type == 'DOCUMENT')"
+check "chart is SVG" grep -q "<svg" "$dir/chart.svg"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
