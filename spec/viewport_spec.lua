@@ -305,3 +305,327 @@ describe("tf.viewport.parse", function()
     assert.are.same({ nil, "viewport.zoom must be > 0, got 0" }, { tf.viewport.parse("1,2,3,4,0") })
   end)
 end)
+
+describe("tf.update with a viewport", function()
+  local resolved
+  setup(function()
+    resolved = assert(tf.tokens.new { core = { color = { red = { value = "#ff0000", type = "color" } } } }:resolve {})
+  end)
+
+  -- 60 nodes in a row, 10 units apart; those at x in [200, 300] are in view
+  -- (ids 20..30); every 7th has no bounds, node 13 has no tokens.
+  local VIEW = { 200, 0, 100, 5 }
+  local function make_nodes()
+    local nodes = {}
+    for i = 1, 60 do
+      nodes[i] = { id = i, tokens = i ~= 13 and { fill = "color.red" } or nil, box = i % 7 ~= 0 and { i * 10, 0, 5, 5 } or nil }
+    end
+    return nodes
+  end
+  local function bounds(node)
+    if node.box then return table.unpack(node.box) end
+  end
+  local function in_view(id) return id >= 20 and id <= 30 and id % 7 ~= 0 end
+
+  local sources = {
+    array = function(nodes) return nodes end,
+    walk = function(nodes) return tf.walk({ id = 0, children = nodes }, function(n) return n.children end) end,
+    iterator = function(nodes)
+      local i = 0
+      return function()
+        i = i + 1
+        return nodes[i]
+      end
+    end,
+  }
+
+  -- Drives the job and returns the report and the number of writes done
+  -- when the host first got control back.
+  local drives = {
+    run = function(job, log) return job:run(), nil end,
+    coroutine = function(job, log)
+      local co = coroutine.wrap(function() return job:run() end)
+      local r = co()
+      local first = #log
+      while type(r) == "table" and r.tokenflow == "progress" do r = co() end
+      return r, first
+    end,
+    step = function(job, log)
+      local first
+      while job:step() do first = first or #log end
+      return job:report(), first
+    end,
+  }
+
+  for _, kind in ipairs { "array", "walk", "iterator" } do
+    for _, drive in ipairs { "run", "coroutine", "step" } do
+      it(string.format("writes the visible nodes first, each node once (%s source, %s)", kind, drive), function()
+        local nodes, log = make_nodes(), {}
+        local job = tf.update {
+          tokens = resolved, source = sources[kind](nodes), chunk = { size = 4 },
+          mode = drive == "run" and "direct" or "streaming",
+          write = function(node) log[#log + 1] = node.id end,
+          viewport = VIEW, bounds = bounds,
+        }
+        local r, first = drives[drive](job, log)
+        local want_visible, want_rest = {}, {}
+        for i = 1, 60 do
+          if i ~= 13 then
+            if in_view(i) then want_visible[#want_visible + 1] = i else want_rest[#want_rest + 1] = i end
+          end
+        end
+        local want = {}
+        table.move(want_visible, 1, #want_visible, 1, want)
+        table.move(want_rest, 1, #want_rest, #want + 1, want)
+        assert.are.same(want, log)
+        assert.are.equal(#want_visible, r.visible.count)
+        assert.are.equal(59, r.written)
+        assert.are.equal(kind == "walk" and 2 or 1, r.skipped) -- node 13, and the walk's root
+        assert.are.equal(kind == "walk" and 61 or 60, r.nodes)
+        assert.is_true(r.visible.first_visible_s > 0 and r.visible.first_visible_s <= r.elapsed_s)
+        if first then
+          -- the host gets control back once the visible nodes are written
+          -- (chunks of 4: after 4 and 8 of them, then exactly at the end)
+          assert.are.equal(4, first)
+        end
+      end)
+    end
+  end
+
+  it("yields once the visible part is written, even in direct mode", function()
+    local nodes, log = make_nodes(), {}
+    local job = tf.update {
+      tokens = resolved, source = nodes, mode = "direct",
+      write = function(node) log[#log + 1] = node.id end, viewport = VIEW, bounds = bounds,
+    }
+    local co = coroutine.wrap(function() return job:run() end)
+    local p = co()
+    assert.are.equal("progress", p.tokenflow)
+    assert.are.equal(9, #log)
+    assert.are.equal(9, p.done)
+    local r = co()
+    assert.are.equal("done", r.state)
+    assert.are.equal(59, #log)
+  end)
+
+  it("counts visible nodes as done in the progress, and ends at the total", function()
+    local nodes, seen = make_nodes(), {}
+    local job = tf.update {
+      tokens = resolved, source = nodes, chunk = { size = 5 }, mode = "batched",
+      write = function() end, viewport = VIEW, bounds = bounds,
+      on_progress = function(p) seen[#seen + 1] = p.done end,
+    }
+    while job:step() do seen[#seen + 1] = job:report().nodes end
+    for i = 2, #seen do assert.is_true(seen[i] >= seen[i - 1], "progress went back") end
+    assert.are.equal(60, seen[#seen])
+    assert.are.equal(60, job:report().nodes)
+  end)
+
+  it("takes the visible set from a spatial index over array positions", function()
+    local nodes, log = make_nodes(), {}
+    local idx = tf.viewport.index { cell = 50 }
+    for i, n in ipairs(nodes) do
+      if n.box then idx:insert(i, table.unpack(n.box)) end
+    end
+    idx:insert(1000, 200, 0, 1, 1) -- not a position of the array: ignored
+    local bounds_calls = 0
+    local r = tf.update {
+      tokens = resolved, source = nodes, write = function(node) log[#log + 1] = node.id end,
+      viewport = { x = 200, y = 0, w = 100, h = 5, index = idx },
+    }:run()
+    assert.are.same({ 20, 22, 23, 24, 25, 26, 27, 29, 30, 1 }, { table.unpack(log, 1, 10) })
+    assert.are.equal(9, r.visible.count)
+    assert.are.equal(59, #log)
+    assert.are.equal(0, bounds_calls)
+    idx:close()
+  end)
+
+  it("reads Figma bounds from absoluteBoundingBox", function()
+    local node = { id = "1:2", absoluteBoundingBox = { x = -5, y = 10, width = 30, height = 0 } }
+    assert.are.same({ -5, 10, 30, 0 }, { tf.figma.bounds(node) })
+    assert.is_nil(tf.figma.bounds { id = "0:1" })
+    assert.is_nil(tf.figma.bounds(42))
+    assert.has_error(function() tf.figma.bounds { id = "1:3", absoluteBoundingBox = 7 } end,
+      "node 1:3: absoluteBoundingBox must be a table, got number")
+    local nodes, log = {}, {}
+    for i = 1, 10 do
+      nodes[i] = { id = "n" .. i, sharedPluginData = { tokens = { fill = '"color.red"' } },
+        absoluteBoundingBox = { x = (10 - i) * 100, y = 0, width = 50, height = 50 } }
+    end
+    nodes[11] = { id = "page", sharedPluginData = { tokens = { fill = '"color.red"' } } } -- no bounds
+    local r = tf.update {
+      tokens = resolved, source = nodes, read = tf.figma.read,
+      write = function(node) log[#log + 1] = node.id end,
+      viewport = { 0, 0, 250, 10, 2 }, bounds = tf.figma.bounds,
+    }:run()
+    assert.are.same({ "n8", "n9", "n10", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "page" }, log)
+    assert.are.equal(3, r.visible.count)
+  end)
+
+  it("writes in document order when nothing is in view", function()
+    local nodes, log = make_nodes(), {}
+    local r = tf.update {
+      tokens = resolved, source = nodes, write = function(node) log[#log + 1] = node.id end,
+      viewport = { -1000, -1000, 10, 10 }, bounds = bounds,
+    }:run()
+    assert.are.equal(59, #log)
+    for i = 2, #log do assert.is_true(log[i] > log[i - 1]) end
+    assert.are.equal(0, r.visible.count)
+    assert.is_true(r.visible.first_visible_s >= 0)
+  end)
+
+  it("writes nothing more after cancel, and leaves a rerun in document order", function()
+    local nodes, log = make_nodes(), {}
+    local job = tf.update {
+      tokens = resolved, source = nodes, chunk = { size = 100 }, mode = "batched",
+      write = function(node) log[#log + 1] = node.id end, viewport = VIEW, bounds = bounds,
+    }
+    assert.is_true(job:step())
+    assert.are.equal(9, #log)
+    job:cancel()
+    assert.is_false(job:step())
+    local r = job:report()
+    assert.are.equal("cancelled", r.state)
+    assert.are.equal(9, #log)
+    assert.are.equal(51, r.not_written)
+    log = {}
+    r = job:rerun {}
+    assert.are.equal(59, #log)
+    for i = 2, #log do assert.is_true(log[i] > log[i - 1]) end
+    assert.is_nil(r.visible)
+  end)
+
+  it("names the node of a failure in the visible part by its position", function()
+    local nodes, log = make_nodes(), {}
+    for _, n in ipairs(nodes) do n.id = nil end
+    local r = tf.update {
+      tokens = resolved, source = nodes, on_error = "skip",
+      write = function(node)
+        log[#log + 1] = node
+        if node == nodes[25] or node == nodes[40] then error("boom", 0) end
+      end,
+      viewport = VIEW, bounds = bounds,
+    }:run()
+    assert.are.equal(2, r.failed)
+    assert.are.same({ 25, 40 }, { r.failures[1].node, r.failures[2].node })
+  end)
+
+  it("continues after a stop in the visible part", function()
+    local nodes, log, failed = make_nodes(), {}, false
+    local job = tf.update {
+      tokens = resolved, source = nodes, on_error = "stop",
+      write = function(node)
+        if node.id == 24 and not failed then
+          failed = true
+          error("once", 0)
+        end
+        log[#log + 1] = node.id
+      end,
+      viewport = VIEW, bounds = bounds,
+    }
+    local r = job:run()
+    assert.are.equal("stopped", r.state)
+    assert.are.same({ 20, 22, 23 }, log)
+    r = job:run()
+    assert.are.equal("done", r.state)
+    assert.are.equal(58, #log) -- 24 failed once and is not written again
+    assert.are.same({ 20, 22, 23, 25, 26, 27, 29, 30, 1, 2 }, { table.unpack(log, 1, 10) })
+  end)
+
+  describe("bad input", function()
+    local function update(extra)
+      local opts = { tokens = resolved, source = make_nodes(), write = function() end, bounds = bounds, viewport = VIEW }
+      for k, v in pairs(extra) do opts[k] = v end
+      return tf.update(opts)
+    end
+    it("rejects bad viewports and bounds", function()
+      assert.has_error(function() update { viewport = 5 } end,
+        "tokenflow.update: viewport must be a table {x, y, w, h[, zoom]}, got number")
+      assert.has_error(function() update { viewport = { 0, nan, 1, 1 } } end,
+        "tokenflow.update: viewport.y must be a finite number, got nan")
+      assert.has_error(function() update { viewport = { 0, 0, -1, 1 } } end,
+        "tokenflow.update: viewport size must be >= 0, got -1 x 1")
+      assert.has_error(function() update { viewport = { 0, 0, 1, 1, 0 } } end,
+        "tokenflow.update: viewport.zoom must be > 0, got 0")
+      assert.has_error(function()
+        tf.update { tokens = resolved, source = make_nodes(), write = function() end, viewport = VIEW }
+      end, "tokenflow.update: bounds is required with viewport (function(node) -> x, y, w, h)")
+      assert.has_error(function() update { bounds = 5 } end,
+        "tokenflow.update: bounds must be a function or a field name, got a number")
+      assert.has_error(function()
+        tf.update { tokens = resolved, source = make_nodes(), write = function() end, bounds = bounds }
+      end, "tokenflow.update: bounds is only used with viewport")
+      assert.has_error(function() update { viewport = { 0, 0, 1, 1, index = {} } } end,
+        "tokenflow.update: viewport.index must be a tf.viewport.index, got a table")
+      local idx = tf.viewport.index()
+      assert.has_error(function() update { source = function() end, viewport = { 0, 0, 1, 1, index = idx } } end,
+        "tokenflow.update: viewport.index needs an array source (its ids are the array positions)")
+      idx:close()
+    end)
+
+    it("raises naming the node whose bounds are wrong", function()
+      local nodes = make_nodes()
+      nodes[5].box = { 0, nan, 1, 1 }
+      assert.has_error(function() update { source = nodes } end,
+        "viewport: bounds of node 5: y must be a finite number, got nan")
+      nodes[5].box = { 0, 0, -1, 1 }
+      assert.has_error(function() update { source = nodes } end, "viewport: bounds of node 5: size must be >= 0, got -1.0 x 1.0")
+      nodes[5].box = { 0, 0, "wide", 1 }
+      assert.has_error(function() update { source = nodes } end, "viewport: bounds of node 5: w must be a number, got string")
+      assert.has_error(function()
+        update { source = { { id = "a", frame = 1 } }, bounds = "frame" }
+      end, "viewport: bounds of node a: frame must be a table, got number")
+    end)
+
+    it("needs a walk that has not started", function()
+      local walk = tf.walk({ children = make_nodes() }, function(n) return n.children end)
+      walk()
+      assert.has_error(function() update { source = walk } end)
+    end)
+  end)
+end)
+
+describe("tokenflow apply --viewport", function()
+  local h = require "tokens_helper"
+  local cjson = require "cjson"
+  local gen = dofile("examples/gen-doc.lua")
+  local dir
+  setup(function()
+    dir = h.tmpdir()
+    h.write(dir, "doc.json", cjson.encode((gen.document { nodes = 800, seed = 3 })))
+  end)
+  teardown(function() h.rmdir(dir) end)
+
+  local function run(args)
+    local cmd = string.format("bin/tokenflow apply --tokens examples/tokens/demo --theme light --doc %s/doc.json %s > %s/out 2> %s/err",
+      dir, args, dir, dir)
+    local _, _, code = os.execute(cmd)
+    local f = io.open(dir .. "/out")
+    local out = f:read("a")
+    f:close()
+    f = io.open(dir .. "/err")
+    local err = f:read("a")
+    f:close()
+    return code, out, err
+  end
+
+  it("writes the nodes in the viewport first and says how many and when", function()
+    local code, out = run("--viewport 0,0,400,300 --json")
+    assert.are.equal(0, code)
+    local s = cjson.decode(out)
+    assert.is_true(s.visible.count > 0 and s.visible.count < 800)
+    assert.is_true(s.visible.first_visible_s <= s.time.apply_s)
+    code, out = run("--viewport 0,0,400,300,2")
+    assert.are.equal(0, code)
+    assert.truthy(out:find("visible +%d+ nodes in the viewport, written first: after [%d.]+ ms"))
+  end)
+
+  it("rejects a bad viewport", function()
+    local code, _, err = run("--viewport 0,0,400")
+    assert.are.equal(2, code)
+    assert.truthy(err:find('tokenflow apply: --viewport must be x,y,w,h[,zoom], got "0,0,400"', 1, true))
+    code, _, err = run("--viewport 0,0,4,4,-1")
+    assert.are.equal(2, code)
+    assert.truthy(err:find("tokenflow apply: --viewport.zoom must be > 0, got -1", 1, true))
+  end)
+end)
