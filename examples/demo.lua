@@ -73,9 +73,12 @@ local job = tf.update {
   source = tf.walk(root, gen.children),
   total = NODES,
   read = tf.figma.read,
+  map = tf.figma.map,        -- token map -> plan of Figma values, once per combination
   write = write,
   mode = "streaming",
   chunk = { size = "auto", budget_ms = 8 },
+  viewport = { 0, 0, 1440, 1024 }, -- the first screen of each page is written first
+  bounds = tf.figma.bounds,
 }
 
 print("")
@@ -85,7 +88,7 @@ io.write(summary.text(summary.from_report(first, { theme = "light" }), "light th
 print(string.format("  host      %d resumes, longest %.1f ms between yields", slices, longest * 1000))
 
 print("")
-job:rerun { changed = changed, tokens = dark, run = false }
+job:rerun { changed = changed, tokens = dark, source = tf.walk(root, gen.children), run = false }
 slices, longest = drive(job, "dark ")
 local second = job:report()
 io.write(summary.text(summary.from_report(second, { theme = "dark" }),
