@@ -176,8 +176,8 @@ local function new_metrics()
   local m = metrics.new()
   return m, {
     chunk_s = m:histogram("job_chunk_seconds", "Time to process one chunk"),
-    heap_kb = m:histogram("job_lua_heap_kb", "Lua heap after each chunk, KB",
-      { buckets = { 256, 1024, 4096, 16384, 65536, 262144, 1048576 } }),
+    heap_kb = m:histogram("job_lua_heap_bytes", "Lua heap after each chunk, bytes (Prometheus base unit)",
+      { buckets = { 2 ^ 18, 2 ^ 20, 2 ^ 22, 2 ^ 24, 2 ^ 26, 2 ^ 28, 2 ^ 30 } }),
     nodes = m:counter("job_nodes", "Nodes taken from the source"),
     written = m:counter("job_written", "Nodes written"),
     failed = m:counter("job_failed", "Nodes that failed"),
@@ -203,10 +203,12 @@ local function pool_hooks(self, pool, write)
   self._inflight = inflight
   self._inflight_n = 0
   local function task(rec)
-    inflight[rec] = nil
-    self._inflight_n = self._inflight_n - 1
     if self._cancelled then return end
     local ok, r, msg = pcall(write, rec[1], rec[2])
+    if inflight[rec] then
+      inflight[rec] = nil
+      self._inflight_n = self._inflight_n - 1
+    end
     self._core:record(rec[1], rec[3], ok, r, msg)
   end
   local function submit(node, plan, pos)
@@ -397,10 +399,10 @@ end
 -- Records the chunk just processed into the metrics (per chunk, never per node).
 function Job:_record(before, after, dt)
   local m = self._m
-  m.chunk_s:observe(dt)
+  if after.chunks > before.chunks then m.chunk_s:observe(dt) end
   local kb = collectgarbage("count")
   if kb > self._lua_kb_peak then self._lua_kb_peak = kb end
-  m.heap_kb:observe(kb)
+  m.heap_kb:observe(kb * 1024)
   m.nodes:inc(after.nodes - before.nodes)
   m.written:inc(math.max(0, after.written - before.written))
   m.failed:inc(math.max(0, after.failed - before.failed))

@@ -702,6 +702,7 @@ static int loop(lua_State *L, job_box *j) {
       break;
     }
   }
+  if (j->kind == SRC_ARRAY && j->pos >= j->total) j->finished = 1; /* no empty chunk at the end */
   return end_chunk(L, j);
 }
 
