@@ -434,7 +434,8 @@ function Job:step()
     error(st, 0)
   end
   local now = self._clock()
-  if self._gc then collectgarbage("step", 0) end
+  -- with a viewport, GC steps wait until the visible part is written
+  if self._gc and not (self._visible and not self._visible.first_visible_s) then collectgarbage("step", 0) end
   local after = c:stats()
   self._stats = after
   self:_record(before, after, now - t0)
