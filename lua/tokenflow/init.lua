@@ -102,6 +102,7 @@ tokenflow.tokens = require "tokenflow.tokens"
 --- Viewport-first work: a spatial index over node bounds (`index`), level
 -- of detail by on-screen size (`lod`). See `tokenflow.viewport`.
 tokenflow.viewport = require "tokenflow.viewport"
+
 --- The update job: `tf.update{tokens =, source =, write =, ...}` -> a Job
 -- (`run`, `step`, `steps`, `cancel`, `rerun`, `report`, `metrics`).
 -- See `tokenflow.job`. @function update

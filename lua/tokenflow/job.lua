@@ -241,7 +241,9 @@ end
 -- `changed`, `on_progress`, `on_error`, `cache`, `index` (default true:
 -- keep a node -> combination index, 1-4 bytes a node, for `rerun`),
 -- `clock` (seconds; progress timing), `max_failures` (failures kept in the
--- report, default 1000; all are counted)
+-- report, default 1000; all are counted), `viewport` and `bounds`
+-- (visible-first: the nodes in `viewport = {x, y, w, h[, zoom][, index]}`
+-- are written first, see `tokenflow.viewport.prepare`)
 -- @treturn Job
 local function update(opts)
   if type(opts) ~= "table" then fail("options must be a table, got a " .. type(opts)) end

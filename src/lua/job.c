@@ -595,9 +595,8 @@ static void next_visible_skip(lua_State *L, job_box *j) {
 }
 
 /* Walk source: 1 when the node just taken (in S_NODE) is a visible one. */
-static int is_visible_node(lua_State *L, job_box *j) {
+static int is_visible_node(lua_State *L) {
   int hit;
-  (void)j;
   lua_getfield(L, UV_VISIBLE + 1, "set");
   lua_pushvalue(L, S_NODE);
   hit = lua_rawget(L, -2) != LUA_TNIL;
@@ -655,7 +654,7 @@ static int take_and_process(lua_State *L, job_box *j) {
   }
   if (!next_node(L, j)) return 0;
   if (j->vis_n > 0 && j->kind == SRC_WALK) {
-    while (j->vis_skip < j->vis_n && is_visible_node(L, j)) {
+    while (j->vis_skip < j->vis_n && is_visible_node(L)) {
       j->pos++;
       j->vis_skip++;
       if (!next_node(L, j)) return 0;
