@@ -351,6 +351,46 @@ describe("tf.update", function()
     assert.equal(1, failed)
   end)
 
+  it("with a pool, only writes that yield become tasks", function()
+    local nodes, pool = doc(40), nil
+    pool = tf.pool { concurrency = 3, capacity = 4, on_park = function(task, why) assert(why == "font"); pool:wake(task, "Inter") end }
+    local fonts = {}
+    local report = tf.update {
+      tokens = r, source = nodes, pool = pool,
+      write = function(node)
+        if node.id == "n3" or node.id == "n17" then fonts[node.id] = coroutine.yield("font") end
+        node.out = true
+      end,
+    }:run()
+    assert.equal(36, report.written)
+    assert.equal(2, pool:stats().done) -- two tasks, the other 34 writes ran directly
+    assert.same({ n3 = "Inter", n17 = "Inter" }, fonts)
+  end)
+
+  it("cancel closes parked pool writes: they never finish", function()
+    local nodes, parked = doc(20), {}
+    local closed, finished = 0, 0
+    local job = tf.update {
+      tokens = r, source = nodes, mode = "batched",
+      pool = { concurrency = 5, capacity = 50, on_park = function(task) parked[#parked + 1] = task end },
+      write = function()
+        local _ <close> = setmetatable({}, { __close = function() closed = closed + 1 end })
+        coroutine.yield()
+        finished = finished + 1
+      end,
+    }
+    assert.is_true(job:step()) -- every write is parked now
+    job:cancel()
+    assert.equal(18, closed)
+    for _, t in ipairs(parked) do job.pool:wake(t) end
+    job.pool:run()
+    assert.equal(0, finished)
+    local report = job:report()
+    assert.equal("cancelled", report.state)
+    assert.equal(0, report.written)
+    assert.equal(18, report.not_written)
+  end)
+
   it("changed: writes only nodes whose combination depends on a changed token (through aliases)", function()
     local nodes, rec = doc(60), recorder()
     local report = tf.update { tokens = r, source = nodes, write = rec.write, changed = { "colors.red" } }:run()
@@ -385,6 +425,26 @@ describe("tf.update", function()
     assert.equal(20, tonumber(nodes[3].out.itemSpacing))
     assert.equal(5, tonumber(nodes[2].out.itemSpacing)) -- spacing.base itself
     assert.equal(2, tonumber(nodes[1].out.itemSpacing)) -- untouched
+  end)
+
+  it("a theme switch by rerun with diff gives what a fresh job gives", function()
+    local dark = resolved {
+      colors = {
+        red = { value = "#aa0000", type = "color" }, blue = { value = "#0000ff", type = "color" },
+        primary = { value = "{colors.blue}", type = "color" }, accent = { value = "{colors.blue}", type = "color" },
+      },
+    }
+    local nodes, calls = doc(120), 0
+    local job = tf.update { tokens = r, source = nodes, write = function(node, plan) calls = calls + 1; node.out = plan end }
+    job:run()
+    calls = 0
+    local changed = r:diff(dark)
+    local report = job:rerun { tokens = dark, changed = changed }
+    local fresh = doc(120)
+    tf.update { tokens = dark, source = fresh, write = recorder().write }:run()
+    assert.same(outputs(fresh), outputs(nodes))
+    assert.equal(report.written, calls)
+    assert.is_true(calls < 108) -- fills using colors.blue/accent only did not change
   end)
 
   it("rerun over a walk takes a fresh source and still does not read", function()
@@ -485,13 +545,57 @@ describe("tf.update", function()
       { id = "1:1", type = "RECTANGLE", tokens = { fill = '"colors.primary"', borderRadius = "spacing.base" } },
       { id = "1:2", type = "STICKY", tokens = { fill = '"colors.primary"' } },
     }
-    local w = tf.figma.writer {}
-    local report = tf.update { tokens = r, source = nodes, write = w,
-      map = function(m, res) return tf.figma.map(m, res) end }:run()
+    local report = tf.update { tokens = r, source = nodes, write = tf.figma.writer {} }:run()
     assert.equal(1, report.written)
     assert.equal(1, report.skipped) -- STICKY is a skipped node type
     assert.equal(1, nodes[1].fills[1].color.r)
     assert.equal(4, nodes[1].cornerRadius)
+  end)
+
+  it("an iterator source may yield (the host waits) and total drives progress and not_written", function()
+    local nodes, i = doc(25), 0
+    local rec = recorder()
+    local job = tf.update {
+      tokens = r, total = 25, mode = "batched", chunk = { size = 4 }, write = rec.write,
+      source = function()
+        i = i + 1
+        if i % 5 == 0 then coroutine.yield("more") end
+        return nodes[i]
+      end,
+    }
+    local co = coroutine.create(function() return job:run() end)
+    local pauses, ok, v = 0, nil, nil
+    repeat
+      ok, v = coroutine.resume(co)
+      assert.is_true(ok, v)
+      if v == "more" then pauses = pauses + 1 end
+    until coroutine.status(co) == "dead"
+    assert.equal(5, pauses) -- i = 5, 10, 15, 20, 25
+    assert.equal("done", v.state)
+    assert.equal(25, v.nodes)
+    assert.equal(23, rec.total)
+    -- cancelled part-way: the known remainder is reported
+    local j2, k = nil, 0
+    j2 = tf.update { tokens = r, total = 25, source = function() k = k + 1; return nodes[k] end,
+      write = function() if k == 6 then j2:cancel() end end }
+    local report = j2:run()
+    assert.equal(19, report.not_written)
+  end)
+
+  it("reads Figma shared plugin data and writes with tf.figma.writer", function()
+    local nodes = {
+      { id = "1:1", type = "FRAME", layoutMode = "HORIZONTAL",
+        sharedPluginData = { tokens = { fill = '"colors.accent"', itemSpacing = '"spacing.lg"', opacity = '""' } } },
+      { id = "1:2", type = "TEXT", sharedPluginData = { tokens = { fill = '"colors.red"' } } },
+      { id = "1:3", type = "RECTANGLE" },
+    }
+    local report = tf.update { tokens = r, source = nodes, write = tf.figma.writer {},
+      read = function(n) return n.sharedPluginData and n.sharedPluginData.tokens end }:run()
+    assert.equal(2, report.written)
+    assert.equal(1, report.skipped)
+    assert.equal(1, nodes[1].fills[1].color.b)
+    assert.equal(16, nodes[1].itemSpacing)
+    assert.equal(1, nodes[2].fills[1].color.r)
   end)
 
   it("refuses bad options, naming them", function()

@@ -392,6 +392,48 @@ describe("tf.update with a viewport", function()
     end
   end
 
+  it("writes each node once, visible ones first, on random documents and chunk sizes", function()
+    math.randomseed(99)
+    for round = 1, 60 do
+      local n = math.random(0, 40)
+      local nodes = {}
+      for i = 1, n do
+        nodes[i] = { id = i, tokens = math.random() < 0.9 and { fill = "color.red" } or nil,
+          box = math.random() < 0.9 and { math.random(0, 100), math.random(0, 100), math.random(0, 20), math.random(0, 20) } or nil }
+      end
+      local vp = { math.random(0, 100), math.random(0, 100), math.random(0, 60), math.random(0, 60) }
+      local kind = ({ "array", "walk", "iterator" })[round % 3 + 1]
+      local drive = ({ "run", "coroutine", "step" })[(round // 3) % 3 + 1]
+      local log = {}
+      local job = tf.update {
+        tokens = resolved, source = sources[kind](nodes), chunk = { size = math.random(1, 6) },
+        mode = drive == "run" and "batched" or "streaming",
+        write = function(node) log[#log + 1] = node.id end, viewport = vp, bounds = bounds,
+      }
+      local r = drives[drive](job, log)
+      local function inside(node)
+        local b = node.box
+        return b ~= nil and b[1] <= vp[1] + vp[3] and b[1] + b[3] >= vp[1] and b[2] <= vp[2] + vp[4] and b[2] + b[4] >= vp[2]
+      end
+      local want, rest = {}, {}
+      for i = 1, n do
+        if nodes[i].tokens then
+          if inside(nodes[i]) then want[#want + 1] = i else rest[#rest + 1] = i end
+        end
+      end
+      local count = #want
+      table.move(rest, 1, #rest, #want + 1, want)
+      assert.are.same(want, log, "round " .. round)
+      assert.are.equal(count, r.visible.count - (function()
+        local no_tokens = 0
+        for i = 1, n do if not nodes[i].tokens and inside(nodes[i]) then no_tokens = no_tokens + 1 end end
+        return no_tokens
+      end)())
+      assert.are.equal("done", r.state)
+      assert.are.equal(n + (kind == "walk" and 1 or 0), r.nodes)
+    end
+  end)
+
   it("yields once the visible part is written, even in direct mode", function()
     local nodes, log = make_nodes(), {}
     local job = tf.update {
