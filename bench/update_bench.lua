@@ -16,7 +16,8 @@
 -- UPDATE_BENCH_NODES (default 100000) and UPDATE_BENCH_SCALE (default
 -- 1000000, 0 skips the scale runs) set the sizes.
 local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
-package.path = here .. "/bench/?.lua;" .. package.path
+package.path = here .. "/bench/?.lua;" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;" .. package.path
+package.cpath = here .. "/" .. (os.getenv("BUILD") or "build") .. "/?.so;" .. package.cpath
 local cjson = require "cjson"
 local benchlib = require "benchlib"
 
@@ -59,9 +60,10 @@ benchlib.line("update_vs_floor", r_floor, string.format(
 
 local r_naive = naive.phase_cpu_s / update.phase_cpu_s
 benchlib.line("update_vs_naive", r_naive, string.format(
-  "%s nodes: naive %.2f s CPU, peak RSS +%.1f MB over the floor; tf.update %.3f s, peak RSS +%.1f MB over the floor (floor %.1f MB); target >= 4x %s, overhead <= 10 MB %s",
+  "%s nodes: naive %.2f s CPU, peak RSS %+.1f MB over the floor; tf.update %.3f s, peak RSS %+.1f MB over the floor (floor %.1f MB; live heap after the run %+.1f MB, C engines %.1f MB); target >= 4x %s, overhead <= 10 MB %s",
   k(N), naive.phase_cpu_s, mb(naive.peak_rss_kb - floor.peak_rss_kb), update.phase_cpu_s, overhead,
-  mb(floor.peak_rss_kb), met(r_naive >= 4), met(overhead <= 10)))
+  mb(floor.peak_rss_kb), mb((update.live_kb or 0) - (floor.live_kb or 0)), (update.job_engine_bytes or 0) / 1048576,
+  met(r_naive >= 4), met(overhead <= 10)))
 
 if BIG and BIG > 0 then
   local floor_big = run("floor", BIG)
@@ -70,9 +72,12 @@ if BIG and BIG > 0 then
   local per_node, per_node_big = update.phase_cpu_s / N, update_big.phase_cpu_s / BIG
   local r_scale = per_node_big / per_node
   benchlib.line("update_scale_1m", r_scale, string.format(
-    "%s nodes: %.2f us/node vs %.2f at %s (target <= 1.2x %s); overhead %.1f MB vs %.1f MB at %s (within 2 MB %s); floor peak RSS %.0f MB",
-    k(BIG), per_node_big * 1e6, per_node * 1e6, k(N), met(r_scale <= 1.2), overhead_big, overhead, k(N),
-    met(math.abs(overhead_big - overhead) <= 2), mb(floor_big.peak_rss_kb)))
+    "%s nodes: %.2f us/node vs %.2f at %s (target <= 1.2x %s; floor %.2f vs %.2f us/node); overhead %+.1f MB vs %+.1f MB at %s (within 2 MB %s); floor peak RSS %.0f MB; live heap after the run over the floor's %+.1f MB vs %+.1f MB, C engines %.1f MB vs %.1f MB",
+    k(BIG), per_node_big * 1e6, per_node * 1e6, k(N), met(r_scale <= 1.2), floor_big.phase_cpu_s / BIG * 1e6,
+    floor.phase_cpu_s / N * 1e6, overhead_big, overhead, k(N),
+    met(math.abs(overhead_big - overhead) <= 2), mb(floor_big.peak_rss_kb),
+    mb((update_big.live_kb or 0) - (floor_big.live_kb or 0)), mb((update.live_kb or 0) - (floor.live_kb or 0)),
+    (update_big.job_engine_bytes or 0) / 1048576, (update.job_engine_bytes or 0) / 1048576))
 end
 
 local switch = run("switch", N)

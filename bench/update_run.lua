@@ -29,6 +29,7 @@ local tf = require "tokenflow"
 local cjson = require "cjson"
 local gen = dofile(here .. "/examples/gen-doc.lua")
 local figma = tf.figma
+local document = require "tokenflow.apply.document"
 
 local variant, N = arg[1], math.tointeger(tonumber(arg[2] or "100000"))
 assert(variant and N, "usage: update_run.lua VARIANT NODES")
@@ -94,6 +95,7 @@ local function phase(fn)
 end
 
 local runs = {}
+local alive -- the job, kept reachable until the live heap is measured
 
 function runs.floor()
   -- pre-resolved before the loop: one plan piece per (property, stored name)
@@ -180,7 +182,7 @@ end
 local function new_job(opts)
   local o = {
     tokens = light, source = tf.walk(root, gen.children), total = N,
-    read = figma.read, write = write, mode = "streaming", chunk = { size = "auto", budget_ms = 8 },
+    read = document.read, map = figma.map, write = write, mode = "streaming", chunk = { size = "auto", budget_ms = 8 },
   }
   for k, v in pairs(opts or {}) do o[k] = v end
   return tf.update(o)
@@ -192,6 +194,7 @@ function runs.update()
     job = new_job()
     job:run()
   end)
+  alive = job
   local r = job:report()
   result.written, result.failed, result.chunks = r.written, r.failed, r.chunks
   result.combinations, result.hit_rate = r.combinations, r.cache and r.cache.hit_rate
@@ -256,7 +259,7 @@ function runs.switch()
   result.tokens, result.edited, result.changed = ntokens, #edited, #changed
   local rerun_report
   result.changed_cpu_s, result.changed_wall_s = phase(function()
-    job:rerun { changed = changed, tokens = edited_resolved }
+    job:rerun { changed = changed, tokens = edited_resolved, source = tf.walk(root, gen.children) }
     rerun_report = job:report()
   end)
   result.changed_written = rerun_report.written
@@ -290,6 +293,9 @@ end
 
 assert(runs[variant], "unknown variant " .. tostring(variant))
 runs[variant]()
+collectgarbage("collect")
+result.live_kb = math.floor(collectgarbage("count")) -- what stays reachable: document, written values, job
+result.job_engine_bytes = alive and alive:report().memory.engine_bytes or nil
 result.verified, result.sampled = verify(light), #samples
 result.cpu_total_s = cpu()
 result.peak_rss_kb = peak_kb()

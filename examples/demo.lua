@@ -22,6 +22,7 @@ package.cpath = here .. "/build/?.so;" .. package.cpath
 local tf = require "tokenflow"
 local progress = require "tokenflow.cli.progress"
 local summary = require "tokenflow.cli.summary"
+local document = require "tokenflow.apply.document"
 local gen = dofile(here .. "/examples/gen-doc.lua")
 
 local NODES = math.tointeger(tonumber(arg and arg[1] or nil)) or 100000
@@ -55,6 +56,7 @@ local function drive(job, label)
     local ok, p = coroutine.resume(co)
     if not ok then error(p, 0) end
     local dt = tf.now() - s
+    job.metrics:sample { chunk_s = dt }
     slices = slices + 1
     if dt > longest then longest = dt end
     if bar and type(p) == "table" and p.done then bar(p) end
@@ -75,7 +77,7 @@ local job = tf.update {
   tokens = light,
   source = tf.walk(root, gen.children),
   total = NODES,
-  read = tf.figma.read,
+  read = document.read,      -- sharedPluginData.tokens as stored (JSON-encoded names, decoded by the job)
   map = tf.figma.map,        -- token map -> plan of Figma values, once per combination
   write = write,
   mode = "streaming",
@@ -87,14 +89,15 @@ local job = tf.update {
 print("")
 local slices, longest = drive(job, "light")
 local first = job:report()
-io.write(summary.text(summary.from_report(first, { theme = "light" }), "light theme"))
+-- chunks: the ones this run processed (one per resume in streaming mode)
+io.write(summary.text(summary.from_report(first, { theme = "light", chunks = slices }), "light theme"))
 print(string.format("  host      %d resumes, longest %.1f ms between yields", slices, longest * 1000))
 
 print("")
 job:rerun { changed = changed, tokens = dark, source = tf.walk(root, gen.children), run = false }
 slices, longest = drive(job, "dark ")
 local second = job:report()
-io.write(summary.text(summary.from_report(second, { theme = "dark" }),
+io.write(summary.text(summary.from_report(second, { theme = "dark", chunks = slices }),
   string.format("dark theme (%d changed tokens)", #changed)))
 print(string.format("  host      %d resumes, longest %.1f ms between yields", slices, longest * 1000))
 
@@ -102,9 +105,11 @@ print(string.format("  host      %d resumes, longest %.1f ms between yields", sl
 print("")
 local snap = job.metrics:snapshot()
 local names = {}
-for name in pairs(snap.metrics) do names[#names + 1] = name end
+for name in pairs(snap.metrics) do
+  if name:find("^job_") or name == "process_peak_resident_memory_bytes" then names[#names + 1] = name end
+end
 table.sort(names)
-print("metrics")
+print("metrics (both runs)")
 for _, name in ipairs(names) do
   local m = snap.metrics[name]
   local s = m.series[1]
@@ -116,7 +121,8 @@ for _, name in ipairs(names) do
     end
   end
 end
-local svg = job.metrics:svg { title = string.format("tokenflow demo: %d nodes, light then dark", NODES) }
+local svg = job.metrics:svg { title = string.format("tokenflow demo: %d nodes, light then dark", NODES),
+  series = { "chunk_s", "lua_heap_kb" } }
 local f = io.open(CHART, "w")
 if f then
   f:write(svg)

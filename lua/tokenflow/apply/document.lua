@@ -17,6 +17,24 @@ for _, f in ipairs { "children", "fills", "strokes", "effects", "dashPattern", "
 -- @tparam table node
 function document.children(node) return node.children end
 
+--- A node's stored token map for `tf.update`'s `read`: the table at
+-- `sharedPluginData.tokens` as it is (property -> JSON-encoded token name),
+-- without copying or decoding it; the job decodes the names itself. A node
+-- without one has none (nil); a value that is not a table is a failure
+-- naming the node.
+-- @tparam table node
+-- @treturn[1] table|nil
+-- @treturn[2] nil
+-- @treturn[2] string
+function document.read(node)
+  local data = node.sharedPluginData
+  if data == nil then return nil end
+  local stored = type(data) == "table" and data.tokens or nil
+  if type(stored) == "table" or stored == nil then return stored end
+  return nil, string.format("node %s: sharedPluginData.tokens must be an object, got a %s",
+    tostring(node.id or "?"), type(stored))
+end
+
 --- Reads a Figma REST API file. Returns the decoded file and its
 -- `document` node, or nil and a message naming the file.
 -- @tparam string path
