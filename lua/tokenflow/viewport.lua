@@ -160,8 +160,7 @@ function viewport.prepare(source, bounds, vp)
   end
   if bounds == nil and index == nil then return nil, "bounds is required with viewport (function(node) -> x, y, w, h)" end
   if bounds ~= nil and index == nil then
-    local figma_bounds = package.loaded["tokenflow.apply.figma"] and package.loaded["tokenflow.apply.figma"].bounds
-    if bounds == figma_bounds then
+    if bounds == require("tokenflow.apply.figma").bounds then
       bounds = "absoluteBoundingBox" -- the same reading, done in C
     elseif type(bounds) ~= "function" and type(bounds) ~= "string" then
       local mt = getmetatable(bounds)
@@ -186,7 +185,9 @@ function viewport.prepare(source, bounds, vp)
   elseif type(source) == "function" then
     source, order = core.viewport_scan(source, bounds, x, y, w, h)
   else
-    nodes, _, order = core.viewport_scan(source, bounds, x, y, w, h)
+    local count
+    nodes, count, order = core.viewport_scan(source, bounds, x, y, w, h)
+    assert(count == #nodes)
     local set = {}
     for _, node in ipairs(nodes) do set[node] = true end
     order.nodes, order.set = nodes, set
