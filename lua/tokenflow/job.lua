@@ -170,7 +170,7 @@ local function new_metrics()
   local m = metrics.new()
   return m, {
     chunk_s = m:histogram("job_chunk_seconds", "Time to process one chunk"),
-    heap_kb = m:histogram("job_lua_heap_bytes", "Lua heap after each chunk, bytes (Prometheus base unit)",
+    heap_bytes = m:histogram("job_lua_heap_bytes", "Lua heap after each chunk, bytes (Prometheus base unit)",
       { buckets = { 2 ^ 18, 2 ^ 20, 2 ^ 22, 2 ^ 24, 2 ^ 26, 2 ^ 28, 2 ^ 30 } }),
     nodes = m:counter("job_nodes", "Nodes taken from the source"),
     written = m:counter("job_written", "Nodes written"),
@@ -453,7 +453,7 @@ function Job:_record(before, after, dt)
   if after.chunks > before.chunks then m.chunk_s:observe(dt) end
   local kb = collectgarbage("count")
   if kb > self._lua_kb_peak then self._lua_kb_peak = kb end
-  m.heap_kb:observe(kb * 1024)
+  m.heap_bytes:observe(kb * 1024)
   m.nodes:inc(after.nodes - before.nodes)
   m.written:inc(math.max(0, after.written - before.written))
   m.failed:inc(math.max(0, after.failed - before.failed))
