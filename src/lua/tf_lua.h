@@ -72,5 +72,6 @@ void tf_open_chunks(lua_State *L);
 void tf_open_pool(lua_State *L);
 void tf_open_cache(lua_State *L);
 void tf_open_metrics(lua_State *L);
+void tf_open_jsondoc(lua_State *L);
 
 #endif
