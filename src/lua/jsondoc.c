@@ -385,12 +385,26 @@ oom:
 
 /* ---- flatten (flatten.lua's walk) ---- */
 
+#define TYPE_CACHE 8 /* type names remembered by flatten (sets use a few) */
+
+/* stack slots of flatten's working values */
+enum { SLOT_NULL = 5, SLOT_OUT, SLOT_NAMES, SLOT_TYPES, SLOT_KEYS };
+/* the field names of a definition, in the table at SLOT_KEYS */
+enum { KEY_VALUE = 1, KEY_TYPE, KEY_EXTENSIONS, KEY_MODIFY, KEY_DESCRIPTION };
+static const char *const def_keys[] = {"value", "type", "extensions", "modify", "description"};
+
 typedef struct flat {
   lua_State *L;
   jsondoc *d;
-  int ts;           /* Tokens Studio rules */
-  int out, shapes, null; /* stack indices */
+  int ts;         /* Tokens Studio rules */
+  int shapes;     /* stack index of type name -> shape code */
   lua_Integer count;
+  struct {        /* type names met so far: bytes, shape code (0: none) */
+    const char *s;
+    size_t len;
+    int shape;
+  } types[TYPE_CACHE];
+  int ntypes;     /* their Lua strings are SLOT_TYPES[1..ntypes] */
 } flat;
 
 /* Strict UTF-8 as utf8.len checks it (RFC 3629: no overlong forms, no
@@ -496,64 +510,121 @@ static int valueless(const tf_json *j, uint32_t t) {
   return meta;
 }
 
-/* One token: pushes nothing, adds out[name] = def. Returns 0, or 1 when the
- * Lua walk must decide. The name is d->path[0, plen). */
+/* The members of a token object flatten.lua reads. */
+typedef struct token_fields {
+  uint32_t type, dtype, ext, desc, ddesc;
+} token_fields;
+
+static void read_fields(const tf_json *j, uint32_t v, token_fields *tf) {
+  uint32_t n = tf_json_len(j, v), m, c;
+  memset(tf, 0, sizeof *tf);
+  for (m = 0, c = v + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
+    size_t len;
+    const char *k = tf_json_str(j, c, &len);
+    switch (len) {
+      case 4: if (memcmp(k, "type", 4) == 0) tf->type = c + 1; break;
+      case 5: if (memcmp(k, "$type", 5) == 0) tf->dtype = c + 1; break;
+      case 11:
+        if (memcmp(k, "$extensions", 11) == 0) tf->ext = c + 1;
+        else if (memcmp(k, "description", 11) == 0) tf->desc = c + 1;
+        break;
+      case 12: if (memcmp(k, "$description", 12) == 0) tf->ddesc = c + 1; break;
+      default: break;
+    }
+  }
+}
+
+/* Pushes the type name at node t (a string) and returns its shape code. */
+static int push_type(flat *f, uint32_t t) {
+  lua_State *L = f->L;
+  const tf_json *j = &f->d->j;
+  size_t len;
+  const char *s = tf_json_str(j, t, &len);
+  int k, shape;
+  for (k = 0; k < f->ntypes; k++) {
+    if (f->types[k].len == len && memcmp(f->types[k].s, s, len) == 0) {
+      lua_rawgeti(L, SLOT_TYPES, k + 1);
+      return f->types[k].shape;
+    }
+  }
+  lua_pushlstring(L, s, len);
+  lua_pushvalue(L, -1);
+  shape = lua_rawget(L, f->shapes) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 0;
+  lua_pop(L, 1);
+  if (f->ntypes < TYPE_CACHE) {
+    f->types[f->ntypes].s = s;
+    f->types[f->ntypes].len = len;
+    f->types[f->ntypes].shape = shape;
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, SLOT_TYPES, ++f->ntypes);
+  }
+  return shape;
+}
+
+static void set_key(lua_State *L, int key) {
+  /* def[key] = value on top; def below it */
+  lua_rawgeti(L, SLOT_KEYS, key);
+  lua_insert(L, -2);
+  lua_rawset(L, -3);
+}
+
+/* One token: adds out[name] = def and the name to the list. Returns 0, or
+ * 1 when the Lua walk must decide. The name is d->path[0, plen). */
 static int add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t head, uint32_t gtype) {
   lua_State *L = f->L;
   const tf_json *j = &f->d->j;
-  uint32_t ttype = member(j, v, "$type"), ext, desc;
+  token_fields tf;
+  uint32_t ttype, desc;
   int nfields = 1;
+  read_fields(j, v, &tf);
+  ttype = tf.dtype;
   if (!truthy(j, ttype)) {
-    uint32_t t2 = f->ts ? member(j, v, "type") : 0;
+    uint32_t t2 = f->ts ? tf.type : 0;
     ttype = (t2 != 0 && tf_json_kind(j, t2) == TF_JSON_STRING) ? t2 : gtype;
   }
   if (ttype == 0 && f->ts) ttype = head;
   if (ttype != 0 && tf_json_kind(j, ttype) != TF_JSON_STRING) ttype = 0;
-  ext = member(j, v, "$extensions");
-  desc = member(j, v, "$description");
-  if (!truthy(j, desc)) desc = f->ts ? member(j, v, "description") : 0;
+  desc = tf.ddesc;
+  if (!truthy(j, desc)) desc = f->ts ? tf.desc : 0;
   if (!truthy(j, desc)) desc = 0;
   if (ttype) nfields++;
-  if (ext) nfields += 2;
+  if (tf.ext) nfields += 2;
   if (desc) nfields++;
   lua_pushlstring(L, f->d->path, plen); /* name */
-  lua_pushvalue(L, -1);
-  if (lua_rawget(L, f->out) != LUA_TNIL) {
-    /* two paths give one name: flatten.lua keeps whichever pairs() meets last */
-    lua_pop(L, 2);
-    return 1;
-  }
-  lua_pop(L, 1);
-  lua_createtable(L, 0, nfields); /* def */
+  lua_createtable(L, 0, nfields);       /* def */
   if (ttype) {
-    push_str(L, j, ttype);
-    lua_pushvalue(L, -1);
-    if (lua_rawget(L, f->shapes) == LUA_TNUMBER && !fits(j, (int)lua_tointeger(L, -1), value)) {
-      lua_pop(L, 4);
+    int shape = push_type(f, ttype);
+    if (shape != 0 && !fits(j, shape, value)) {
+      lua_pop(L, 3);
       return 1;
     }
-    lua_pop(L, 1);
-    lua_setfield(L, -2, "type");
+    set_key(L, KEY_TYPE);
   }
-  push_value(L, j, value, f->null);
-  lua_setfield(L, -2, "value");
-  if (ext) {
-    push_value(L, j, ext, f->null);
+  push_value(L, j, value, SLOT_NULL);
+  set_key(L, KEY_VALUE);
+  if (tf.ext) {
+    push_value(L, j, tf.ext, SLOT_NULL);
     if (lua_type(L, -1) == LUA_TTABLE) {
       if (lua_getfield(L, -1, "studio.tokens") == LUA_TTABLE) {
-        if (lua_getfield(L, -1, "modify") == LUA_TTABLE) lua_setfield(L, -4, "modify");
-        else lua_pop(L, 1);
+        if (lua_getfield(L, -1, "modify") == LUA_TTABLE) {
+          lua_rawgeti(L, SLOT_KEYS, KEY_MODIFY);
+          lua_insert(L, -2);
+          lua_rawset(L, -5);
+        } else {
+          lua_pop(L, 1);
+        }
       }
       lua_pop(L, 1);
     }
-    lua_setfield(L, -2, "extensions");
+    set_key(L, KEY_EXTENSIONS);
   }
   if (desc) {
-    push_value(L, j, desc, f->null);
-    lua_setfield(L, -2, "description");
+    push_value(L, j, desc, SLOT_NULL);
+    set_key(L, KEY_DESCRIPTION);
   }
-  lua_rawset(L, f->out);
-  f->count++;
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, SLOT_NAMES, ++f->count);
+  lua_rawset(L, SLOT_OUT);
   return 0;
 }
 
@@ -589,9 +660,26 @@ static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gty
   return 0;
 }
 
-/** doc:flatten(key, tokens_studio, shapes) -> tokens, count: the tokens of
- * the top-level member `key` (nil: the whole document) as flatten.walk
- * builds them (name -> {value, type, extensions, modify, description});
+/* How many tokens walk() will meet under node, to size the tables. */
+static lua_Integer count_tokens(const tf_json *j, uint32_t node, int ts) {
+  uint32_t n, m, c;
+  lua_Integer count = 0;
+  if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0;
+  n = tf_json_len(j, node);
+  for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
+    size_t klen;
+    const char *key = tf_json_str(j, c, &klen);
+    if (!is_table_node(j, c + 1) || (klen > 0 && key[0] == '$')) continue;
+    if (member(j, c + 1, "$value") != 0 || (ts && member(j, c + 1, "value") != 0)) count++;
+    else count += count_tokens(j, c + 1, ts);
+  }
+  return count;
+}
+
+/** doc:flatten(key, tokens_studio, shapes) -> tokens, count, names: the
+ * tokens of the top-level member `key` (nil: the whole document) as
+ * flatten.walk builds them (name -> {value, type, extensions, modify,
+ * description}), and their names in the order written;
  * false when flatten.walk must decide (an error to report, a value whose
  * shape needs the reference grammar, two paths giving one name). `shapes`
  * maps a type name to a shape kind of core.json_shapes. */
@@ -599,26 +687,47 @@ static int l_flatten(lua_State *L) {
   jsondoc *d = check_open(L);
   flat f;
   uint32_t node = node_arg(L, d, 2);
+  lua_Integer n, entries = 0;
+  int k;
   if (node == 0 && !lua_isnoneornil(L, 2)) return luaL_argerror(L, 2, "no such member");
   luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
+  memset(&f, 0, sizeof f);
   f.L = L;
   f.d = d;
   f.ts = lua_toboolean(L, 3);
   f.shapes = 4;
-  lua_getiuservalue(L, 1, UV_NULL);
-  f.null = 5;
-  /* room for every member of the walked object, so the map never rehashes
-   * while it grows (most members of a token set are tokens) */
-  lua_createtable(L, 0, (int)(tf_json_kind(&d->j, node) == TF_JSON_OBJECT ? tf_json_len(&d->j, node) : 0));
-  f.out = 6;
-  f.count = 0;
+  lua_getiuservalue(L, 1, UV_NULL); /* SLOT_NULL */
+  /* sized once, so neither table rehashes while it fills */
+  n = count_tokens(&d->j, node, f.ts);
+  if (n > (1 << 26)) n = 1 << 26;
+  lua_createtable(L, 0, (int)n); /* SLOT_OUT */
+  lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
+  lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
+  lua_createtable(L, 5, 0); /* SLOT_KEYS */
+  for (k = 0; k < 5; k++) {
+    lua_pushstring(L, def_keys[k]);
+    lua_rawseti(L, SLOT_KEYS, k + 1);
+  }
   if (walk(&f, node, 0, 0, 0)) {
     lua_pushboolean(L, 0);
     return 1;
   }
+  /* two paths giving one name (flatten.lua keeps whichever pairs() meets
+   * last): fewer entries than tokens */
+  lua_pushnil(L);
+  while (lua_next(L, SLOT_OUT) != 0) {
+    lua_pop(L, 1);
+    entries++;
+  }
+  if (entries != f.count) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  lua_settop(L, SLOT_NAMES);
   lua_pushinteger(L, f.count);
-  return 2;
+  lua_insert(L, SLOT_NAMES);
+  return 3;
 }
 
 /** core.json_shapes: shape kind name -> code, for doc:flatten. */
@@ -631,6 +740,17 @@ static void push_shapes(lua_State *L) {
   }
 }
 
+/** core.new_table(narray, nhash) -> a table with room for narray array
+ * items and nhash keyed ones (the token engine sizes its per-token maps
+ * once instead of rehashing them 16 times on the way to 50k entries). */
+static int l_new_table(lua_State *L) {
+  lua_Integer na = luaL_checkinteger(L, 1), nh = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, na >= 0 && na <= (1 << 26), 1, "out of range");
+  luaL_argcheck(L, nh >= 0 && nh <= (1 << 26), 2, "out of range");
+  lua_createtable(L, (int)na, (int)nh);
+  return 1;
+}
+
 void tf_open_jsondoc(lua_State *L) {
   static const luaL_Reg meta[] = {{"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"kind", l_kind}, {"get", l_get}, {"keys", l_keys}, {"detect", l_detect},
@@ -638,6 +758,8 @@ void tf_open_jsondoc(lua_State *L) {
   tf_lua_newclass(L, TF_JSONDOC, meta, methods);
   lua_pushcfunction(L, l_json_read);
   lua_setfield(L, -2, "json_read");
+  lua_pushcfunction(L, l_new_table);
+  lua_setfield(L, -2, "new_table");
   lua_pushcfunction(L, l_json_read_file);
   lua_setfield(L, -2, "json_read_file");
   push_shapes(L);

@@ -2,8 +2,9 @@
 -- multi-file folder (`$metadata.json`, `$themes.json`, one file per set), a
 -- DTCG file, or a folder of DTCG files merged in name order; or the same
 -- structures as Lua tables. The result is a source: `{format, sets = {name ->
--- {name, file, tokens = {token name -> definition}, count}}, order = {set
--- names}, themes = {...}}`.
+-- {name, file, tokens = {token name -> definition}, count, names}}, order =
+-- {set names}, themes = {...}}` (`names`, when known: the token names in
+-- the order written).
 -- Nothing is half-loaded: any error returns nil and a message.
 -- Files are read by the C tape reader when it can decide everything, else
 -- (and for every error) by lua-cjson and the Lua walk; see reader.lua.
@@ -116,7 +117,7 @@ local function add_set(source, name, file, rd, doc, key)
     source.sets[name] = set
     source.order[#source.order + 1] = name
   end
-  local defs, count = rd.flatten(doc, key, { file = file, format = source.format, out = set.tokens })
+  local defs, count, names = rd.flatten(doc, key, { file = file, format = source.format, out = set.tokens })
   if not defs then return nil, count end
   if defs ~= set.tokens then
     -- a reader that built a new map (names in it are distinct)
@@ -126,6 +127,18 @@ local function add_set(source, name, file, rd, doc, key)
       local tokens = set.tokens
       for k, v in pairs(defs) do tokens[k] = v end
     end
+  end
+  -- names in the order written, when the reader gives them for every
+  -- document of the set (only a hint for the resolver)
+  if names and (set.count == 0 or set.names) then
+    local list = set.names
+    if not list then
+      set.names = names
+    else
+      table.move(names, 1, #names, #list + 1, list)
+    end
+  else
+    set.names = nil
   end
   set.count = set.count + count
   return true

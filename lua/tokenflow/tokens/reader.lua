@@ -17,7 +17,8 @@
 -- the top level; `text(doc, text)`; `detect(doc)` and `detect_files(docs)`
 -- -> format | nil, message; `flatten(doc, key, opts)` -> definitions,
 -- count | nil, message (key nil: the whole document; opts as flatten.walk);
--- `close(doc)`.
+-- `close(doc)`. The tape reader's flatten also gives the names in the order
+-- written (the resolver takes tokens in that order).
 -- @module tokenflow.tokens.reader
 
 local json = require "tokenflow.tokens.json"
@@ -97,9 +98,9 @@ function tape.detect_files(docs)
   return "tokens-studio"
 end
 function tape.flatten(doc, key, opts)
-  local defs, count = doc:flatten(key, opts.format == "tokens-studio", flatten.shape_kinds(core.json_shapes))
+  local defs, count, names = doc:flatten(key, opts.format == "tokens-studio", flatten.shape_kinds(core.json_shapes))
   if not defs then return nil, UNDECIDED end
-  return defs, count
+  return defs, count, names
 end
 function tape.close(doc) doc:close() end
 
