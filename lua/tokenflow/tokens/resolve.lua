@@ -138,9 +138,16 @@ function resolve.engine(tokens, opts)
   local eval_template
 
   -- The name inside a reference, with nested references substituted.
+  local trimmed = {} -- memo: plain reference name -> the name without surrounding spaces
   local function ref_name(parts, ctx)
     if #parts == 1 and type(parts[1]) == "string" then
-      return (parts[1]:match("^%s*(.-)%s*$"))
+      local raw = parts[1]
+      local name = trimmed[raw]
+      if not name then
+        name = raw:match("^%s*(.-)%s*$")
+        trimmed[raw] = name
+      end
+      return name
     end
     local v, dep = eval_template(parts, ctx, true)
     if v == NEED then return NEED, dep end
@@ -245,8 +252,18 @@ function resolve.engine(tokens, opts)
   end
 
   local modified = {} -- memo: modifier key -> {hex, error}
+  local parsed = {} -- memo: colour text -> parsed colour or false (never modified)
+  local function parse_color(v)
+    if type(v) ~= "string" then return color.parse(v) end
+    local c = parsed[v]
+    if c == nil then
+      c = color.parse(v) or false
+      parsed[v] = c
+    end
+    return c or nil
+  end
   local function apply_modifier(value, mod, ctx)
-    local base = color.parse(value)
+    local base = parse_color(value)
     if not base then fail(ctx, "modifier needs a colour, got '" .. tostring(to_text(value) or value) .. "'") return value end
     local amount, dep = process_value(mod.value, "number", ctx)
     if amount == NEED then return NEED, dep end
@@ -256,12 +273,14 @@ function resolve.engine(tokens, opts)
       local c
       c, dep = process_value(mod.color, "color", ctx)
       if c == NEED then return NEED, dep end
-      other = color.parse(c)
+      other = parse_color(c)
       if not other and mod.type == "mix" then fail(ctx, "mix colour '" .. tostring(to_text(c) or c) .. "' is not a colour") return value end
     end
     if ctx.reason then return value end
+    -- the mix colour as written stands for the parsed one (no hex
+    -- conversion per token)
     local key = string.format("%s|%s|%s|%s|%s", to_text(value), tostring(mod.type), tostring(mod.space),
-      tostring(amount), other and color.hex(other) or "")
+      tostring(amount), other and (to_text(c) or tostring(c)) or "")
     local hit = modified[key]
     if not hit then
       local hex, err = modify.apply(base, { type = mod.type, space = mod.space, value = amount, color = other })
@@ -352,10 +371,10 @@ function resolve.engine(tokens, opts)
   local function quick(name, def)
     local v = def.value
     if type(v) ~= "string" or def.modify then return false end
-    -- (one pattern call each: calls into C cost more than what they do here)
+    -- (as few calls into C as can be: they cost more than what they do here)
     local dep = match(v, "^{([^{}$]+)}$")
     if not dep then
-      if find(v, "[{$]") then return false end
+      if find(v, "{", 1, true) or find(v, "$", 1, true) then return false end
       set_literal(name, v, def.type)
       return true
     end
@@ -412,10 +431,10 @@ function resolve.engine(tokens, opts)
     end
   end
 
-  --- Resolves every token. `order` (optional) is an array of names to take
-  -- first, such as the order the tokens were written in: sets usually
-  -- define a token before its aliases, so most of them then resolve on the
-  -- quick path. Values do not depend on the order.
+  --- Resolves every token. `order` (optional) lists every token name (and
+  -- maybe more, or some twice), such as the order the tokens were written
+  -- in: sets usually define a token before its aliases, so most of them
+  -- then resolve on the quick path. Values do not depend on the order.
   function engine.run(order)
     if order then
       for i = 1, #order do
@@ -423,6 +442,7 @@ function resolve.engine(tokens, opts)
         local def = tokens[name]
         if def and not state[name] and quick(name, def) ~= true then run_from(name) end
       end
+      return
     end
     for name, def in next, tokens do
       if not state[name] and quick(name, def) ~= true then run_from(name) end
