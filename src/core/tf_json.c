@@ -375,6 +375,10 @@ after_value:
 int tf_json_parse(tf_json *j, const char *text, size_t len) {
   parser ps;
   const struct lconv *lc = localeconv();
+  if (text == NULL) { /* no bytes (a fuzzer may pass NULL, 0) */
+    text = "";
+    len = 0;
+  }
   j->count = 0;
   j->nnums = 0;
   j->arena_len = 0;
