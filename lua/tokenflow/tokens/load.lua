@@ -282,19 +282,26 @@ local function read_file(path, opts, rd)
   return source, err
 end
 
+--- Reads a file or folder with one reader (`reader.tables` or
+-- `reader.tape`), with no second attempt: the source, or nil and a message
+-- (`reader.UNDECIDED` when the tape reader leaves it to the table reader).
+-- For comparing the readers; `load.path` is what callers want.
+function load.read_with(path, opts, rd)
+  return (is_dir(path) and read_dir or read_file)(path, opts or {}, rd)
+end
+
 --- Reads a file or folder into a source. Returns the source or nil, message.
 -- @tparam string path file or folder
 -- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg"}`
 function load.path(path, opts)
   opts = opts or {}
-  local read = is_dir(path) and read_dir or read_file
   if reader.tape then
     -- the fast reader gives a source or nothing; every failure, and every
     -- case it cannot decide, is read again the ordinary way
-    local source = read(path, opts, reader.tape)
+    local source = load.read_with(path, opts, reader.tape)
     if source then return source end
   end
-  return read(path, opts, reader.tables)
+  return load.read_with(path, opts, reader.tables)
 end
 
 return load
