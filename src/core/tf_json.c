@@ -132,6 +132,12 @@ static int unescape(parser *ps, const char *s, const char *e, uint32_t *off, uin
   return 0;
 }
 
+/* Bytes that end a run of plain string bytes: '"', '\\' and controls. */
+static const unsigned char string_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+
 /* A string at ps->p (the opening quote): appends its node. */
 static int parse_string(parser *ps) {
   const char *s = ps->p + 1, *p = s, *end = ps->end;
@@ -140,6 +146,7 @@ static int parse_string(parser *ps) {
   uint32_t len;
   for (;;) {
     unsigned char c;
+    while (p < end && !string_stop[(unsigned char)*p]) p++;
     if (p >= end) return fail(ps, TF_JSON_UNSUPPORTED);
     c = (unsigned char)*p;
     if (c == '"') break;

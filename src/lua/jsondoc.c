@@ -5,7 +5,6 @@
  * ("undecided") whenever the ordinary path must decide: the loader then
  * decodes with lua-cjson and walks the tables in Lua, which also produces
  * every error message. */
-#include <errno.h>
 #include <stdio.h>
 
 #include "tf_json.h"
