@@ -279,8 +279,8 @@ function resolve.engine(tokens, opts)
     if ctx.reason then return value end
     -- the mix colour as written stands for the parsed one (no hex
     -- conversion per token)
-    local key = string.format("%s|%s|%s|%s|%s", to_text(value), tostring(mod.type), tostring(mod.space),
-      tostring(amount), other and (to_text(c) or tostring(c)) or "")
+    local key = tostring(to_text(value)) .. "|" .. tostring(mod.type) .. "|" .. tostring(mod.space) .. "|"
+      .. tostring(amount) .. "|" .. (other and (to_text(c) or tostring(c)) or "")
     local hit = modified[key]
     if not hit then
       local hex, err = modify.apply(base, { type = mod.type, space = mod.space, value = amount, color = other })
