@@ -95,5 +95,6 @@ int luaopen_tokenflow_core(lua_State *L) {
   tf_open_metrics(L);
   tf_open_viewport(L);
   tf_open_job(L);
+  tf_open_jsondoc(L);
   return 1;
 }

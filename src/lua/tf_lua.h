@@ -92,5 +92,6 @@ void tf_open_cache(lua_State *L);
 void tf_open_metrics(lua_State *L);
 void tf_open_viewport(lua_State *L);
 void tf_open_job(lua_State *L);
+void tf_open_jsondoc(lua_State *L);
 
 #endif

@@ -102,13 +102,25 @@ end
 
 -- Merges the selected sets: later wins; objects merge shallowly between
 -- sets in use, arrays and everything else replace. Returns name -> definition
--- (shared with the source unless merged; read-only) and name -> {set, status}.
+-- (shared with the source unless merged; read-only), name -> {set, status},
+-- and (when known) the names in the order written.
 local function merge(source, selection)
   if #selection == 1 then
     -- one set: its own map serves as is
     local s = selection[1]
     local where = { set = s.name, status = s.status, in_use = s.status ~= "unused" }
-    return source.sets[s.name].tokens, setmetatable({}, { __index = function() return where end })
+    local set = source.sets[s.name]
+    return set.tokens, setmetatable({}, { __index = function() return where end }), set.names
+  end
+  -- the names in the order written, set after set, when every set knows it
+  local order = {}
+  for _, s in ipairs(selection) do
+    local names = source.sets[s.name].names
+    if not names then
+      order = nil
+      break
+    end
+    table.move(names, 1, #names, #order + 1, order)
   end
   local merged, origin = {}, {}
   for _, s in ipairs(selection) do
@@ -136,7 +148,7 @@ local function merge(source, selection)
       origin[name] = where
     end
   end
-  return merged, origin
+  return merged, origin, order
 end
 
 --- Resolves the set for a selection. With no selection every set takes
@@ -151,10 +163,11 @@ function TokenSet:resolve(sel)
   if not selection then return nil, err end
   local names, clock = interner()
   local t0 = clock()
-  local merged, origin = merge(self._source, selection)
+  local merged, origin, order = merge(self._source, selection)
   local sets = {}
   for i, s in ipairs(selection) do sets[i] = s.name end
-  return Resolved.new(merged, origin, { names = names, clock = clock, sets = sets, started = t0, math = self._math })
+  return Resolved.new(merged, origin, { names = names, clock = clock, sets = sets, started = t0, math = self._math,
+    order = order })
 end
 
 function TokenSet:__tostring()

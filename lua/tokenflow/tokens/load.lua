@@ -2,14 +2,16 @@
 -- multi-file folder (`$metadata.json`, `$themes.json`, one file per set), a
 -- DTCG file, or a folder of DTCG files merged in name order; or the same
 -- structures as Lua tables. The result is a source: `{format, sets = {name ->
--- {name, file, tokens = {token name -> definition}, count}}, order = {set
--- names}, themes = {...}}`.
+-- {name, file, tokens = {token name -> definition}, count, names}}, order =
+-- {set names}, themes = {...}}` (`names`, when known: the token names in
+-- the order written).
 -- Nothing is half-loaded: any error returns nil and a message.
+-- Files are read by the C tape reader when it can decide everything, else
+-- (and for every error) by lua-cjson and the Lua walk; see reader.lua.
 -- @module tokenflow.tokens.load
 
 local json = require "tokenflow.tokens.json"
-local detect = require "tokenflow.tokens.detect"
-local flatten = require "tokenflow.tokens.flatten"
+local reader = require "tokenflow.tokens.reader"
 
 local load = {}
 
@@ -104,53 +106,76 @@ local function read_order(meta, file)
   return meta.tokenSetOrder
 end
 
--- Adds a document's tokens to set `name` (created on first use). On error
--- the caller drops the whole source, so a partly filled set never escapes.
-local function add_set(source, name, file, doc)
+-- Adds the tokens of a document (or of its top-level member `key`) to set
+-- `name` (created on first use); `rd` is the reader that read the document.
+-- On error the caller drops the whole source, so a partly filled set never
+-- escapes.
+local function add_set(source, name, file, rd, doc, key)
   local set = source.sets[name]
   if not set then
     set = { name = name, file = file, tokens = {}, count = 0 }
     source.sets[name] = set
     source.order[#source.order + 1] = name
   end
-  local defs, count = flatten.walk(doc, { file = file, format = source.format, out = set.tokens })
+  local defs, count, names = rd.flatten(doc, key, { file = file, format = source.format, out = set.tokens })
   if not defs then return nil, count end
+  if defs ~= set.tokens then
+    -- a reader that built a new map (names in it are distinct)
+    if next(set.tokens) == nil then
+      set.tokens = defs
+    else
+      local tokens = set.tokens
+      for k, v in pairs(defs) do tokens[k] = v end
+    end
+  end
+  -- names in the order written, when the reader gives them for every
+  -- document of the set (only a hint for the resolver)
+  if names and (set.count == 0 or set.names) then
+    local list = set.names
+    if not list then
+      set.names = names
+    else
+      table.move(names, 1, #names, #list + 1, list)
+    end
+  else
+    set.names = nil
+  end
   set.count = set.count + count
   return true
 end
 
---- A source from one decoded document. `key_order` lists its top-level keys
--- in written order (JSON files), or is a function returning that list (it
--- scans the whole text, so it runs only when sets are not all listed in
--- `$metadata`); `file` names the document in messages.
-function load.from_document(doc, opts)
-  opts = opts or {}
+local function from_document(doc, opts, rd)
   local file = opts.file or "(table)"
-  if type(doc) ~= "table" then return nil, string.format("%s: expected a JSON object of tokens", file) end
-  local format = opts.format or detect.format(doc)
+  if not rd.is_document(doc) then return nil, string.format("%s: expected a JSON object of tokens", file) end
+  local format = opts.format
+  if not format then
+    local why
+    format, why = rd.detect(doc)
+    if not format then return nil, why end
+  end
   local source = { format = format, sets = {}, order = {}, themes = {} }
   if format == "dtcg" then
-    local ok, err = add_set(source, "default", file, doc)
+    local ok, err = add_set(source, "default", file, rd, doc)
     if not ok then return nil, err end
     return source
   end
-  local themes, terr = read_themes(doc["$themes"], file)
+  local themes, terr = read_themes(rd.get(doc, "$themes"), file)
   if not themes then return nil, terr end
   source.themes = themes
-  local order, oerr = read_order(doc["$metadata"], file)
+  local order, oerr = read_order(rd.get(doc, "$metadata"), file)
   if oerr then return nil, oerr end
   local names = {}
   if order then
     for _, n in ipairs(order) do
-      if doc[n] == nil then return nil, string.format("%s: set '%s' is listed in $metadata but missing", file, tostring(n)) end
+      if not rd.has(doc, n) then return nil, string.format("%s: set '%s' is listed in $metadata but missing", file, tostring(n)) end
       names[#names + 1] = n
     end
   end
   local listed = {}
   for _, n in ipairs(names) do listed[n] = true end
   local rest = {}
-  for k in pairs(doc) do
-    if type(k) == "string" and k:sub(1, 1) ~= "$" and not listed[k] then rest[#rest + 1] = k end
+  for _, k in ipairs(rd.keys(doc)) do
+    if k:sub(1, 1) ~= "$" and not listed[k] then rest[#rest + 1] = k end
   end
   local written = opts.key_order or {}
   if type(written) == "function" then written = #rest > 1 and written() or {} end
@@ -163,34 +188,49 @@ function load.from_document(doc, opts)
   end)
   for _, n in ipairs(rest) do names[#names + 1] = n end
   for _, n in ipairs(names) do
-    if type(doc[n]) ~= "table" then
+    if not rd.is_table(doc, n) then
       return nil, string.format("%s: %s: a set must be an object of tokens", file, n)
     end
-    local ok, err = add_set(source, n, file, doc[n])
+    local ok, err = add_set(source, n, file, rd, doc, n)
     if not ok then return nil, err end
   end
   return source
 end
 
-local function read_dir(dir, opts)
+--- A source from one decoded document (Lua tables). `key_order` lists its
+-- top-level keys in written order (JSON files), or is a function returning
+-- that list (it scans the whole text, so it runs only when sets are not all
+-- listed in `$metadata`); `file` names the document in messages.
+function load.from_document(doc, opts)
+  return from_document(doc, opts or {}, reader.tables)
+end
+
+local function read_dir(dir, opts, rd)
   local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
   local has_meta, has_themes = exists(meta_file), exists(themes_file)
   local format = opts.format
   local files = json_files(dir)
   local docs = {}
   for i, rel in ipairs(files) do
-    local doc, err = json.read(dir .. "/" .. rel)
+    local doc, err = rd.read(dir .. "/" .. rel)
     if doc == nil then return nil, err end
     docs[i] = doc
   end
   if not format then
-    format = (has_meta or has_themes) and "tokens-studio" or detect.format_of_files(docs)
+    if has_meta or has_themes then
+      format = "tokens-studio"
+    else
+      local why
+      format, why = rd.detect_files(docs)
+      if not format then return nil, why end
+    end
   end
   local source = { format = format, sets = {}, order = {}, themes = {} }
   if format == "dtcg" then
     for i, rel in ipairs(files) do
-      local ok, err = add_set(source, "default", dir .. "/" .. rel, docs[i])
+      local ok, err = add_set(source, "default", dir .. "/" .. rel, rd, docs[i])
       if not ok then return nil, err end
+      rd.close(docs[i])
     end
     return source
   end
@@ -226,10 +266,28 @@ local function read_dir(dir, opts)
     if not listed[n] then names[#names + 1] = n end
   end
   for _, n in ipairs(names) do
-    local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", by_name[n])
+    local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", rd, by_name[n])
     if not ok then return nil, err end
   end
+  for _, doc in ipairs(docs) do rd.close(doc) end
   return source
+end
+
+local function read_file(path, opts, rd)
+  local doc, text = rd.read(path)
+  if doc == nil then return nil, text end
+  local source, err = from_document(doc, { file = path, format = opts.format,
+    key_order = function() return json.key_order(rd.text(doc, text)) end }, rd)
+  rd.close(doc)
+  return source, err
+end
+
+--- Reads a file or folder with one reader (`reader.tables` or
+-- `reader.tape`), with no second attempt: the source, or nil and a message
+-- (`reader.UNDECIDED` when the tape reader leaves it to the table reader).
+-- For comparing the readers; `load.path` is what callers want.
+function load.read_with(path, opts, rd)
+  return (is_dir(path) and read_dir or read_file)(path, opts or {}, rd)
 end
 
 --- Reads a file or folder into a source. Returns the source or nil, message.
@@ -237,11 +295,13 @@ end
 -- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg"}`
 function load.path(path, opts)
   opts = opts or {}
-  if is_dir(path) then return read_dir(path, opts) end
-  local doc, text = json.read(path)
-  if doc == nil then return nil, text end
-  return load.from_document(doc, { file = path, format = opts.format,
-    key_order = function() return json.key_order(text) end })
+  if reader.tape then
+    -- the fast reader gives a source or nothing; every failure, and every
+    -- case it cannot decide, is read again the ordinary way
+    local source = load.read_with(path, opts, reader.tape)
+    if source then return source end
+  end
+  return load.read_with(path, opts, reader.tables)
 end
 
 return load
