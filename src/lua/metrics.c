@@ -51,6 +51,8 @@ static int status_error(lua_State *L, tf_metrics_status st, const char *name, co
     case TF_METRICS_DUP_LABEL: return luaL_error(L, "duplicate label name for metric '%s'", name);
     case TF_METRICS_TOO_MANY_LABELS:
       return luaL_error(L, "metric '%s' has more than %d labels", name, TF_METRICS_MAX_LABELS);
+    case TF_METRICS_TOO_MANY_BUCKETS:
+      return luaL_error(L, "histogram '%s' has more than %d buckets", name, TF_METRICS_MAX_BUCKETS);
     case TF_METRICS_BAD_BUCKETS: return luaL_error(L, "buckets of histogram '%s' must be finite and strictly increasing", name);
     case TF_METRICS_KIND:
       return luaL_error(L, "metric '%s' is already registered as a %s", name, m ? tf_metrics_kind_name(m->kind) : "?");
@@ -142,7 +144,7 @@ static void push_labels(lua_State *L, const tf_metric *m, const tf_series *s) {
 /* Calls the registry's alert handler (user value 1 of the core):
  * handler(metric, level, value, labels). */
 static void raise_alert(lua_State *L, series_box *h, tf_series *s, int level, double value) {
-  lua_getiuservalue(L, lua_upvalueindex(1), 1); /* the core */
+  lua_getiuservalue(L, lua_upvalueindex(2), 1); /* the core */
   if (lua_getiuservalue(L, -1, 1) != LUA_TFUNCTION) {
     lua_pop(L, 2);
     return;
@@ -155,7 +157,10 @@ static void raise_alert(lua_State *L, series_box *h, tf_series *s, int level, do
   lua_pop(L, 1);
 }
 
-/* ---- recording closures (upvalue 1: the series box) ------------------- */
+/* ---- recording closures ------------------------------------------------
+ * Upvalue 1: the series box's address as a light userdata (the cheapest
+ * value lua_touserdata reads); upvalue 2: the box itself, which keeps it
+ * alive. */
 
 static series_box *bound(lua_State *L) { return (series_box *)lua_touserdata(L, lua_upvalueindex(1)); }
 
@@ -185,24 +190,23 @@ static int not_finite(lua_State *L, const tf_metric *m, double v) {
 /** counter:inc([n][, labels]): adds n (default 1, finite, >= 0). */
 static int counter_inc(lua_State *L) {
   series_box *h = bound(L);
-  int labels_at, level;
+  int top = lua_gettop(L), labels_at, level;
   double n;
-  if (h->s != NULL && h->owner->reg != NULL && !h->m->has_threshold) {
+  if (top <= 2 && h->s != NULL && !h->m->has_threshold && h->owner->reg != NULL) {
     /* the common cases, kept to a few instructions */
-    if (lua_gettop(L) == 1) {
+    int isnum;
+    if (top == 1) {
       h->s->value += 1;
       return 0;
     }
-    if (lua_gettop(L) == 2 && lua_type(L, 2) == LUA_TNUMBER) {
-      n = (double)lua_tonumber(L, 2);
-      if (n >= 0 && n <= DBL_MAX) {
-        h->s->value += n;
-        return 0;
-      }
+    n = (double)lua_tonumberx(L, 2, &isnum);
+    if (isnum && n >= 0 && n <= DBL_MAX) {
+      h->s->value += n;
+      return 0;
     }
   }
   n = amount(L, &labels_at);
-  tf_series *s = target(L, h, lua_gettop(L) >= labels_at ? labels_at : 0);
+  tf_series *s = target(L, h, top >= labels_at ? labels_at : 0);
   if (!isfinite(n)) return not_finite(L, h->m, n);
   if (n < 0) return luaL_error(L, "counter '%s' can only increase (got %f)", h->m->name, n);
   level = tf_metrics_add(h->m, s, n);
@@ -242,23 +246,25 @@ static int gauge_set(lua_State *L) {
 /** histogram:observe(v[, labels]): records a finite value. */
 static int histogram_observe(lua_State *L) {
   series_box *h = bound(L);
-  int isnum, level;
+  int top = lua_gettop(L), isnum, level;
   double v = (double)lua_tonumberx(L, 2, &isnum);
-  tf_series *s;
+  tf_series *s = h->s;
   if (!isnum) luaL_typeerror(L, 2, "number");
-  s = (h->s != NULL && lua_gettop(L) == 2 && h->owner->reg != NULL) ? h->s : target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
+  if (s == NULL || top != 2 || h->owner->reg == NULL) s = target(L, h, top >= 3 ? 3 : 0);
   if (!isfinite(v)) return not_finite(L, h->m, v);
   level = tf_metrics_observe(h->owner->reg, h->m, s, v);
+  if (level == 0) return 0;
   if (level < 0) return tf_lua_oom(L);
-  if (level) raise_alert(L, h, s, level, v);
+  raise_alert(L, h, s, level, v);
   return 0;
 }
 
 /* ---- handles ---------------------------------------------------------- */
 
 static void set_closure(lua_State *L, lua_CFunction f, const char *name) {
-  lua_pushvalue(L, -1); /* the series box */
-  lua_pushcclosure(L, f, 1);
+  lua_pushlightuserdata(L, lua_touserdata(L, -1)); /* the series box */
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, f, 2);
   lua_setfield(L, -3, name);
 }
 
@@ -404,7 +410,7 @@ static int core_register(lua_State *L) {
   const char *name = luaL_checkstring(L, 3);
   const char *help = luaL_optstring(L, 4, "");
   const char *labels[TF_METRICS_MAX_LABELS];
-  double buckets[256];
+  double buckets[TF_METRICS_MAX_BUCKETS];
   size_t nbuckets = 0;
   int nlabels = 0, j, has_buckets = 0;
   tf_metric *m = NULL;
