@@ -11,6 +11,7 @@
  * methods live in the class metatable, which is upvalue 1 of each. */
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "tf_lua.h"
@@ -38,33 +39,57 @@ typedef struct series_box {
 
 static const char *const class_of_kind[] = {TF_COUNTER_CLASS, TF_GAUGE_CLASS, TF_HISTOGRAM_CLASS};
 
-/* ---- errors ---------------------------------------------------------- */
+/* ---- errors ----------------------------------------------------------
+ * Programming errors name the caller's line: the first Lua function on the
+ * stack outside tokenflow's metrics modules. A method of the registry
+ * (lua/tokenflow/metrics/registry.lua) that calls in here is skipped, so
+ * `reg:counter("bad name")` points at the line that wrote it, as a handle's
+ * own method does. */
+
+static int metrics_error(lua_State *L, const char *fmt, ...) {
+  lua_Debug ar;
+  va_list ap;
+  int level;
+  lua_pushliteral(L, "");
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strstr(ar.source, "tokenflow/metrics/") == NULL) {
+      lua_pop(L, 1);
+      lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+      break;
+    }
+  }
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
 
 static int status_error(lua_State *L, tf_metrics_status st, const char *name, const tf_metric *m, size_t max_series) {
   switch (st) {
     case TF_METRICS_NOMEM: return tf_lua_oom(L);
     case TF_METRICS_BAD_NAME:
-      return luaL_error(L, "invalid metric name '%s' (must match [a-zA-Z_:][a-zA-Z0-9_:]*)", name);
-    case TF_METRICS_BAD_LABEL: return luaL_error(L, "invalid label name for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", name);
+      return metrics_error(L, "invalid metric name '%s' (must match [a-zA-Z_:][a-zA-Z0-9_:]*)", name);
+    case TF_METRICS_BAD_LABEL: return metrics_error(L, "invalid label name for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", name);
     case TF_METRICS_RESERVED:
-      return luaL_error(L, "reserved label name for metric '%s' ('le' and names starting with '__' are Prometheus's)", name);
-    case TF_METRICS_DUP_LABEL: return luaL_error(L, "duplicate label name for metric '%s'", name);
+      return metrics_error(L, "reserved label name for metric '%s' ('le' and names starting with '__' are Prometheus's)", name);
+    case TF_METRICS_DUP_LABEL: return metrics_error(L, "duplicate label name for metric '%s'", name);
     case TF_METRICS_TOO_MANY_LABELS:
-      return luaL_error(L, "metric '%s' has more than %d labels", name, TF_METRICS_MAX_LABELS);
+      return metrics_error(L, "metric '%s' has more than %d labels", name, TF_METRICS_MAX_LABELS);
     case TF_METRICS_TOO_MANY_BUCKETS:
-      return luaL_error(L, "histogram '%s' has more than %d buckets", name, TF_METRICS_MAX_BUCKETS);
-    case TF_METRICS_BAD_BUCKETS: return luaL_error(L, "buckets of histogram '%s' must be finite and strictly increasing", name);
+      return metrics_error(L, "histogram '%s' has more than %d buckets", name, TF_METRICS_MAX_BUCKETS);
+    case TF_METRICS_BAD_BUCKETS: return metrics_error(L, "buckets of histogram '%s' must be finite and strictly increasing", name);
     case TF_METRICS_KIND:
-      return luaL_error(L, "metric '%s' is already registered as a %s", name, m ? tf_metrics_kind_name(m->kind) : "?");
+      return metrics_error(L, "metric '%s' is already registered as a %s", name, m ? tf_metrics_kind_name(m->kind) : "?");
     case TF_METRICS_MISMATCH:
-      return luaL_error(L, "metric '%s' is already registered with other labels or buckets", name);
+      return metrics_error(L, "metric '%s' is already registered with other labels or buckets", name);
     case TF_METRICS_CARDINALITY:
-      return luaL_error(L, "metric '%s' reached its cap of %d label combinations (max_series)", name, (int)max_series);
-    default: return luaL_error(L, "metrics error %d", (int)st);
+      return metrics_error(L, "metric '%s' reached its cap of %d label combinations (max_series)", name, (int)max_series);
+    default: return metrics_error(L, "metrics error %d", (int)st);
   }
 }
 
-static int closed_registry(lua_State *L) { return tf_lua_closed_error(L, TF_METRICS_NAME); }
+static int closed_registry(lua_State *L) { return metrics_error(L, "attempt to use a closed %s", TF_METRICS_NAME); }
 
 /* ---- label values ---------------------------------------------------- */
 
@@ -81,7 +106,7 @@ static void push_label_names(lua_State *L, const tf_metric *m) {
 
 static int wrong_label_count(lua_State *L, const tf_metric *m, int got) {
   push_label_names(L, m);
-  return luaL_error(L, "metric '%s' expects %d label values (%s), got %d", m->name, m->nlabels, lua_tostring(L, -1), got);
+  return metrics_error(L, "metric '%s' expects %d label values (%s), got %d", m->name, m->nlabels, lua_tostring(L, -1), got);
 }
 
 /* The series for the label table at idx: each label by name or, failing
@@ -109,7 +134,7 @@ static tf_series *series_for(lua_State *L, series_box *h, int idx) {
     }
     if (t == LUA_TNIL) return (wrong_label_count(L, m, count), NULL);
     if (t != LUA_TSTRING && t != LUA_TNUMBER)
-      luaL_error(L, "label '%s' of metric '%s' must be a string, got %s", m->labels[j], m->name, luaL_typename(L, -1));
+      metrics_error(L, "label '%s' of metric '%s' must be a string or a number, got %s", m->labels[j], m->name, luaL_typename(L, -1));
     values[j] = lua_tolstring(L, -1, &lens[j]);
   }
   st = tf_metrics_series(h->owner->reg, m, values, lens, &s);
@@ -123,7 +148,8 @@ static tf_series *series_for(lua_State *L, series_box *h, int idx) {
 static tf_series *target(lua_State *L, series_box *h, int idx) {
   if (h->owner->reg == NULL) closed_registry(L);
   if (idx && lua_type(L, idx) == LUA_TTABLE) return series_for(L, h, idx);
-  if (idx && !lua_isnoneornil(L, idx)) luaL_typeerror(L, idx, "table of label values");
+  if (idx && !lua_isnoneornil(L, idx))
+    metrics_error(L, "labels of metric '%s' must be a table of label values, got %s", h->m->name, luaL_typename(L, idx));
   if (h->s == NULL) wrong_label_count(L, h->m, 0);
   return h->s;
 }
@@ -165,7 +191,11 @@ static void raise_alert(lua_State *L, series_box *h, tf_series *s, int level, do
 static series_box *bound(lua_State *L) { return (series_box *)lua_touserdata(L, lua_upvalueindex(1)); }
 
 /* Optional amount at 2 (default 1) then labels; `x:inc{...}` is labels only. */
-static double amount(lua_State *L, int *labels_at) {
+static int not_number(lua_State *L, const tf_metric *m, int idx) {
+  return metrics_error(L, "metric '%s': value must be a number, got %s", m->name, luaL_typename(L, idx));
+}
+
+static double amount(lua_State *L, const tf_metric *m, int *labels_at) {
   int isnum;
   double n;
   if (lua_gettop(L) < 2 || lua_isnil(L, 2)) {
@@ -177,14 +207,14 @@ static double amount(lua_State *L, int *labels_at) {
     return 1;
   }
   n = (double)lua_tonumberx(L, 2, &isnum);
-  if (!isnum) luaL_typeerror(L, 2, "number");
+  if (!isnum) not_number(L, m, 2);
   *labels_at = 3;
   return n;
 }
 
 static int not_finite(lua_State *L, const tf_metric *m, double v) {
   const char *what = isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf"; /* spelled alike on every libc */
-  return luaL_error(L, "metric '%s': value must be a finite number, got %s", m->name, what);
+  return metrics_error(L, "metric '%s': value must be a finite number, got %s", m->name, what);
 }
 
 /** counter:inc([n][, labels]): adds n (default 1, finite, >= 0). */
@@ -205,10 +235,10 @@ static int counter_inc(lua_State *L) {
       return 0;
     }
   }
-  n = amount(L, &labels_at);
+  n = amount(L, h->m, &labels_at);
   tf_series *s = target(L, h, top >= labels_at ? labels_at : 0);
   if (!isfinite(n)) return not_finite(L, h->m, n);
-  if (n < 0) return luaL_error(L, "counter '%s' can only increase (got %f)", h->m->name, n);
+  if (n < 0) return metrics_error(L, "counter '%s' can only increase (got %f)", h->m->name, n);
   level = tf_metrics_add(h->m, s, n);
   if (level) raise_alert(L, h, s, level, s->value);
   return 0;
@@ -217,7 +247,7 @@ static int counter_inc(lua_State *L) {
 static int gauge_add(lua_State *L, double sign) {
   series_box *h = bound(L);
   int labels_at, level;
-  double n = amount(L, &labels_at);
+  double n = amount(L, h->m, &labels_at);
   tf_series *s = target(L, h, lua_gettop(L) >= labels_at ? labels_at : 0);
   if (!isfinite(n)) return not_finite(L, h->m, n);
   level = tf_metrics_add(h->m, s, sign * n);
@@ -236,7 +266,7 @@ static int gauge_set(lua_State *L) {
   int isnum, level;
   double v = (double)lua_tonumberx(L, 2, &isnum);
   tf_series *s;
-  if (!isnum) luaL_typeerror(L, 2, "number");
+  if (!isnum) not_number(L, h->m, 2);
   s = target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
   level = tf_metrics_set(h->m, s, v);
   if (level) raise_alert(L, h, s, level, v);
@@ -249,7 +279,7 @@ static int histogram_observe(lua_State *L) {
   int top = lua_gettop(L), isnum, level;
   double v = (double)lua_tonumberx(L, 2, &isnum);
   tf_series *s = h->s;
-  if (!isnum) luaL_typeerror(L, 2, "number");
+  if (!isnum) not_number(L, h->m, 2);
   if (s == NULL || top != 2 || h->owner->reg == NULL) s = target(L, h, top >= 3 ? 3 : 0);
   if (!isfinite(v)) return not_finite(L, h->m, v);
   level = tf_metrics_observe(h->owner->reg, h->m, s, v);
@@ -408,34 +438,44 @@ static int core_register(lua_State *L) {
   core_box *c = check_core(L);
   tf_metric_kind kind = (tf_metric_kind)luaL_checkoption(L, 2, NULL, kind_names);
   const char *name = luaL_checkstring(L, 3);
-  const char *help = luaL_optstring(L, 4, "");
+  const char *help;
   const char *labels[TF_METRICS_MAX_LABELS];
   double buckets[TF_METRICS_MAX_BUCKETS];
   size_t nbuckets = 0;
   int nlabels = 0, j, has_buckets = 0;
   tf_metric *m = NULL;
   tf_metrics_status st;
+  if (!lua_isnoneornil(L, 4) && lua_type(L, 4) != LUA_TSTRING)
+    return metrics_error(L, "help of metric '%s' must be a string, got %s", name, luaL_typename(L, 4));
+  help = lua_isnoneornil(L, 4) ? "" : lua_tostring(L, 4);
   if (!lua_isnoneornil(L, 5)) {
-    luaL_checktype(L, 5, LUA_TTABLE);
-    nlabels = (int)luaL_len(L, 5);
+    int k;
+    if (lua_type(L, 5) != LUA_TTABLE)
+      return metrics_error(L, "label names of metric '%s' must be a list of strings, got %s", name, luaL_typename(L, 5));
+    nlabels = (int)lua_rawlen(L, 5);
     if (nlabels > TF_METRICS_MAX_LABELS) return status_error(L, TF_METRICS_TOO_MANY_LABELS, name, NULL, 0);
     for (j = 0; j < nlabels; j++) {
       if (lua_rawgeti(L, 5, j + 1) != LUA_TSTRING)
-        return luaL_error(L, "label names of metric '%s' must be strings", name);
+        return metrics_error(L, "label names of metric '%s' must be strings, got %s", name, luaL_typename(L, -1));
       labels[j] = lua_tostring(L, -1); /* anchored by the table */
       lua_pop(L, 1);
       if (!tf_metrics_valid_label(labels[j]))
-        return luaL_error(L, "invalid label name '%s' for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", labels[j], name);
+        return metrics_error(L, "invalid label name '%s' for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", labels[j],
+                             name);
       if (strcmp(labels[j], "le") == 0 || strncmp(labels[j], "__", 2) == 0)
-        return luaL_error(L, "label name '%s' is reserved (metric '%s')", labels[j], name);
+        return metrics_error(L, "label name '%s' is reserved (metric '%s'; 'le' and names starting with '__' are Prometheus's)",
+                             labels[j], name);
+      for (k = 0; k < j; k++)
+        if (strcmp(labels[k], labels[j]) == 0)
+          return metrics_error(L, "label name '%s' given twice (metric '%s')", labels[j], name);
     }
   }
   if (!lua_isnoneornil(L, 6)) {
     size_t i;
-    luaL_checktype(L, 6, LUA_TTABLE);
-    nbuckets = (size_t)luaL_len(L, 6);
-    if (nbuckets > sizeof buckets / sizeof buckets[0])
-      return luaL_error(L, "histogram '%s' has more than %d buckets", name, (int)(sizeof buckets / sizeof buckets[0]));
+    if (lua_type(L, 6) != LUA_TTABLE)
+      return metrics_error(L, "buckets of histogram '%s' must be a list of numbers, got %s", name, luaL_typename(L, 6));
+    nbuckets = (size_t)lua_rawlen(L, 6);
+    if (nbuckets > sizeof buckets / sizeof buckets[0]) return status_error(L, TF_METRICS_TOO_MANY_BUCKETS, name, NULL, 0);
     for (i = 0; i < nbuckets; i++) {
       int isnum;
       lua_rawgeti(L, 6, (lua_Integer)i + 1);
@@ -454,7 +494,7 @@ static int core_register(lua_State *L) {
 static tf_metric *check_metric(lua_State *L, core_box *c, int idx) {
   const char *name = luaL_checkstring(L, idx);
   tf_metric *m = tf_metrics_find(c->reg, name);
-  if (m == NULL) luaL_error(L, "no metric named '%s'", name);
+  if (m == NULL) metrics_error(L, "no metric named '%s'", name);
   return m;
 }
 
