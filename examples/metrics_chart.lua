@@ -1,16 +1,16 @@
--- A chunked run measured by tf.metrics: applies design tokens to a
--- synthetic page of NODES nodes, walked a chunk at a time (tf.walk +
--- tf.chunks, chunk size adapting to an 8 ms budget). Nodes are generated
--- as the walk reaches them and dropped after their chunk, as a streaming
--- job does. Each node's token map (fill, stroke, padding, gap, radius) is
--- one of ~1.4k combinations; a combination is resolved once through the
--- token engine and the cache, then written into the node's properties.
--- Every chunk records its time, node count and memory (reg:sample); the
+-- A real update job measured by its own registry (job.metrics): tf.update
+-- applies design tokens to a synthetic page of NODES nodes walked with
+-- tf.walk, a chunk at a time (streaming, chunk size adapting to an 8 ms
+-- budget). Nodes are generated as the walk reaches them and dropped after
+-- their chunk, as in a host document. Each node's token map (fill, stroke,
+-- padding, gap, radius) is one of ~1.4k combinations; the job maps a
+-- combination once and writes the values into each node. The loop steps
+-- the job and samples time and memory after each chunk (reg:sample); the
 -- run ends with a short summary and the SVG chart of time and memory per
 -- chunk.
 --
 -- Run: lua5.4 examples/metrics_chart.lua [OUT.svg] [NODES]
--- (`make chart` writes docs/metrics-chart.svg and renders docs/metrics-chart.png)
+-- (`make chart` writes docs/metrics-chart.png from it)
 local here = debug.getinfo(1, "S").source:match("^@(.*)/examples/[^/]*$") or "."
 package.path = here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;" .. package.path
 package.cpath = here .. "/build/?.so;" .. package.cpath
@@ -70,84 +70,51 @@ local function children(node)
   return list
 end
 
-local reg = tf.metrics()
-local nodes_written = reg:counter("tokenflow_nodes", "Nodes written")
-local props_written = reg:counter("tokenflow_properties", "Properties written", { "property" })
-local per_prop = {}
-for i, c in ipairs(choices) do per_prop[i] = props_written:labels { c.prop } end
-local chunk_seconds = reg:histogram("tokenflow_chunk_seconds", "Time per chunk",
-  { buckets = { 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064 } })
-reg:threshold("tokenflow_chunk_seconds", { warn = 0.016, critical = 0.032 })
-local cache = tf.cache { capacity = 4096 }
-
-local key = {}
-local function resolve_combination(k)
-  local props = {}
-  for i, c in ipairs(choices) do props[c.prop] = (resolved:get(k[i])) end
-  return props
-end
-
--- Two phases per chunk: resolve each node's combination (cache, token
--- engine on a miss), then write the properties.
-local planned = {}
-local function resolve_chunk(chunk)
-  for n = 1, #chunk do
-    local tokens = chunk[n].tokens
-    if tokens then
-      for i, c in ipairs(choices) do key[i] = tokens[c.prop] end
-      planned[n] = cache:fetch(key, resolve_combination)
-    else
-      planned[n] = false -- the page itself
+local written_props = 0
+local job = tf.update {
+  tokens = resolved,
+  source = tf.walk({ id = 0, kind = "page" }, children),
+  mode = "streaming",
+  chunk = { size = "auto", budget_ms = 8 },
+  write = function(node, props)
+    for prop, value in pairs(props) do
+      node[prop] = { value = value, token = node.tokens[prop] } -- a fresh table, as a host object
+      written_props = written_props + 1
     end
-  end
-end
-local function write_chunk(chunk)
-  local written = 0
-  for n = 1, #chunk do
-    local node, props = chunk[n], planned[n]
-    if props then
-      for i, c in ipairs(choices) do
-        node[c.prop] = { value = props[c.prop], token = node.tokens[c.prop] } -- a fresh table, as a host object
-        per_prop[i]:inc()
-      end
-      written = written + 1
-    end
-    planned[n] = nil
-  end
-  return written
-end
+  end,
+}
+local reg = job.metrics
+reg:threshold("job_chunk_seconds", { warn = 0.016, critical = 0.032 })
 
-local root = { id = 0, kind = "page" }
 local t0 = tf.now()
-reg:sample { chunk_s = 0, chunk_nodes = 0 }
-for chunk, info in tf.chunks(tf.walk(root, children), { size = "auto", budget_ms = 8 }) do
-  local stop = reg:timer("tokenflow_chunk_seconds")
-  local written = reg:span("apply", function()
-    reg:span("resolve", resolve_chunk, chunk)
-    return reg:span("write", write_chunk, chunk)
-  end)
-  nodes_written:inc(written)
-  reg:sample { chunk_s = stop(), chunk_nodes = info.count }
+reg:sample { chunk_s = 0 }
+local more = true
+while more do
+  local c0 = tf.now()
+  more = job:step()
+  reg:sample { chunk_s = tf.now() - c0 }
 end
 local elapsed = tf.now() - t0
 
-local stats, s, p = chunk_seconds:stats(), cache:stats(), reg:profile()
-local rows = reg:samples()
+local report = job:report()
+local chunk_seconds = reg:get("job_chunk_seconds")
+local stats = chunk_seconds:stats()
+local written = reg:get("job_written"):value()
+local hits, misses = reg:get("job_cache_hits"):value(), reg:get("job_cache_misses"):value()
 local heap_peak, rss_peak = 0, 0
-for _, row in ipairs(rows) do
+for _, row in ipairs(reg:samples()) do
   heap_peak = math.max(heap_peak, row.lua_heap_kb)
   rss_peak = math.max(rss_peak, row.peak_rss_bytes)
 end
-print(string.format("tokenflow metrics: %d nodes in %d chunks, %.2f s (%.0f ns per node)",
-  nodes_written:value(), stats.count, elapsed, elapsed / nodes_written:value() * 1e9))
+print(string.format("tokenflow metrics: %d nodes written (%d properties) in %d chunks, %.2f s (%.0f ns per node), state %s",
+  written, written_props, stats.count, elapsed, elapsed / math.max(written, 1) * 1e9, report.state))
 print(string.format("  chunk time      p50 %.2f ms, p99 %.2f ms, max %.2f ms; %d alerts (warn 16 ms, critical 32 ms)",
   stats.p50 * 1e3, stats.p99 * 1e3, stats.max * 1e3, #reg:alerts()))
 print(string.format("  memory          Lua heap peak %.1f MB, C engines %d KB, peak RSS %.1f MB",
   heap_peak / 1024, tf.engine_bytes() // 1024, rss_peak / 1048576))
-print(string.format("  cache           %.1f%% hits, %d resolutions", 100 * s.hit_rate, s.misses))
-print(string.format("  bottleneck      %s (%.0f%% of the time in itself)", p.bottleneck.path, 100 * p.bottleneck.self_share))
+print(string.format("  combinations    %d mapped, %d cache hits (%.1f%%)", misses, hits, 100 * hits / math.max(hits + misses, 1)))
 local f = assert(io.open(out, "w"))
 f:write(reg:svg { series = { "chunk_s", "lua_heap_kb", "engine_bytes" },
-  title = string.format("tokenflow: %d nodes, %d chunks (8 ms budget)", nodes_written:value(), stats.count) })
+  title = string.format("tokenflow update: %d nodes, %d chunks (8 ms budget)", written, stats.count) })
 f:close()
 print("  chart           " .. out)

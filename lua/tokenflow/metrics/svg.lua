@@ -129,8 +129,10 @@ function svg.chart(rows, opts)
   -- y axes: grid from the left one, tick labels on both
   local steps, tops = {}, {}
   for a = 1, #axes do
-    steps[a] = nice_step(ymax[a], 5)
-    tops[a] = math.max(steps[a], math.ceil(ymax[a] / steps[a]) * steps[a])
+    -- headroom above the highest point, so the legend (top right) stays clear of the lines
+    local want = ymax[a] * (1 + 0.1 * (#specs + 1))
+    steps[a] = nice_step(want, 5)
+    tops[a] = math.max(steps[a], math.ceil(want / steps[a]) * steps[a])
   end
   local function ypix(a, v) return top + ph - v / tops[a] * ph end
   for a = 1, #axes do
