@@ -486,7 +486,12 @@ static int core_register(lua_State *L) {
     has_buckets = 1;
   }
   st = tf_metrics_register(c->reg, kind, name, help, labels, nlabels, has_buckets ? buckets : NULL, nbuckets, &m);
-  if (st != TF_METRICS_OK) return status_error(L, st, name, tf_metrics_find(c->reg, name), c->reg->max_series);
+  if (st == TF_METRICS_KIND) {
+    /* the metric in the way: the name itself, or the name with _total */
+    m = tf_metrics_find(c->reg, name);
+    if (m == NULL) m = tf_metrics_find(c->reg, lua_pushfstring(L, "%s_total", name));
+  }
+  if (st != TF_METRICS_OK) return status_error(L, st, name, m, c->reg->max_series);
   push_handle(L, 1, m, m->nlabels == 0 ? m->series[0] : NULL);
   return 1;
 }

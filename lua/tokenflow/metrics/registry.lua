@@ -176,7 +176,7 @@ function Metrics:timer(name, labels)
   check_name(name, "timer"); check_table(labels, 2, "timer", "table of label values")
   local h = c:get(name) or c:register("histogram", name, "Duration in seconds")
   if h.kind ~= "histogram" then raise("timer '%s': metric '%s' is a %s, not a histogram", name, name, h.kind) end
-  if labels ~= nil then h = h:labels(labels) end -- bad labels raise here, not when stopped
+  h = h:labels(labels or {}) -- missing or bad labels raise here, not when stopped
   local t0, elapsed = now(), nil
   return function()
     if elapsed == nil then
