@@ -190,6 +190,12 @@ static void raise_alert(lua_State *L, series_box *h, tf_series *s, int level, do
 
 static series_box *bound(lua_State *L) { return (series_box *)lua_touserdata(L, lua_upvalueindex(1)); }
 
+/* Off the fast paths: raises when the registry is closed (its metrics are
+ * freed then, so nothing may read h->m before this). */
+static void check_live(lua_State *L, const series_box *h) {
+  if (h->owner->reg == NULL) closed_registry(L);
+}
+
 /* Optional amount at 2 (default 1) then labels; `x:inc{...}` is labels only. */
 static int not_number(lua_State *L, const tf_metric *m, int idx) {
   return metrics_error(L, "metric '%s': value must be a number, got %s", m->name, luaL_typename(L, idx));
@@ -222,7 +228,7 @@ static int counter_inc(lua_State *L) {
   series_box *h = bound(L);
   int top = lua_gettop(L), labels_at, level;
   double n;
-  if (top <= 2 && h->s != NULL && !h->m->has_threshold && h->owner->reg != NULL) {
+  if (top <= 2 && h->s != NULL && h->owner->reg != NULL && !h->m->has_threshold) { /* m is freed once closed */
     /* the common cases, kept to a few instructions */
     int isnum;
     if (top == 1) {
@@ -235,6 +241,7 @@ static int counter_inc(lua_State *L) {
       return 0;
     }
   }
+  check_live(L, h);
   n = amount(L, h->m, &labels_at);
   tf_series *s = target(L, h, top >= labels_at ? labels_at : 0);
   if (!isfinite(n)) return not_finite(L, h->m, n);
@@ -247,7 +254,9 @@ static int counter_inc(lua_State *L) {
 static int gauge_add(lua_State *L, double sign) {
   series_box *h = bound(L);
   int labels_at, level;
-  double n = amount(L, h->m, &labels_at);
+  double n;
+  check_live(L, h);
+  n = amount(L, h->m, &labels_at);
   tf_series *s = target(L, h, lua_gettop(L) >= labels_at ? labels_at : 0);
   if (!isfinite(n)) return not_finite(L, h->m, n);
   level = tf_metrics_add(h->m, s, sign * n);
@@ -266,6 +275,7 @@ static int gauge_set(lua_State *L) {
   int isnum, level;
   double v = (double)lua_tonumberx(L, 2, &isnum);
   tf_series *s;
+  check_live(L, h);
   if (!isnum) not_number(L, h->m, 2);
   s = target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
   level = tf_metrics_set(h->m, s, v);
@@ -279,7 +289,10 @@ static int histogram_observe(lua_State *L) {
   int top = lua_gettop(L), isnum, level;
   double v = (double)lua_tonumberx(L, 2, &isnum);
   tf_series *s = h->s;
-  if (!isnum) not_number(L, h->m, 2);
+  if (!isnum) {
+    check_live(L, h);
+    not_number(L, h->m, 2);
+  }
   if (s == NULL || top != 2 || h->owner->reg == NULL) s = target(L, h, top >= 3 ? 3 : 0);
   if (!isfinite(v)) return not_finite(L, h->m, v);
   level = tf_metrics_observe(h->owner->reg, h->m, s, v);
