@@ -10,8 +10,11 @@
  * pays a metatable lookup and a receiver check on top (about 3x). The other
  * methods live in the class metatable, which is upvalue 1 of each. */
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tf_lua.h"
@@ -617,6 +620,133 @@ static int core_collect(lua_State *L) {
   return 1;
 }
 
+/* ---- Prometheus text exposition format 0.0.4 ---------------------------- */
+
+#define add_literal(b, s) luaL_addlstring((b), "" s, sizeof(s) - 1)
+
+/* A number as Prometheus reads it (and lua/tokenflow/metrics/number.lua
+ * writes it): +Inf, -Inf, NaN; integers without a fraction; else the
+ * shorter of %.15g and %.17g that reads back the same. */
+static void add_number(luaL_Buffer *b, double v) {
+  char buf[40];
+  if (isnan(v)) {
+    add_literal(b, "NaN");
+  } else if (isinf(v)) {
+    luaL_addstring(b, v > 0 ? "+Inf" : "-Inf");
+  } else if (v == 0) {
+    luaL_addchar(b, '0'); /* -0 too */
+  } else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+    snprintf(buf, sizeof buf, "%.0f", v);
+    luaL_addstring(b, buf);
+  } else {
+    snprintf(buf, sizeof buf, "%.15g", v);
+    if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
+    luaL_addstring(b, buf);
+  }
+}
+
+static void add_count(luaL_Buffer *b, uint64_t n) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%" PRIu64, n);
+  luaL_addstring(b, buf);
+}
+
+/* Escapes backslash and newline, and with quotes also the double quote. */
+static void add_escaped(luaL_Buffer *b, const char *s, size_t len, int quotes) {
+  size_t i, from = 0;
+  for (i = 0; i < len; i++) {
+    const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\n' ? "\\n" : (quotes && s[i] == '"') ? "\\\"" : NULL;
+    if (esc == NULL) continue;
+    luaL_addlstring(b, s + from, i - from);
+    luaL_addlstring(b, esc, 2);
+    from = i + 1;
+  }
+  luaL_addlstring(b, s + from, len - from);
+}
+
+/* `a="x",b="y"` of a series (nothing without labels). */
+static void add_label_pairs(luaL_Buffer *b, const tf_metric *m, const tf_series *s) {
+  int j;
+  for (j = 0; j < m->nlabels; j++) {
+    size_t len;
+    const char *v = tf_series_label(s, j, &len);
+    if (j) luaL_addchar(b, ',');
+    luaL_addstring(b, m->labels[j]);
+    luaL_addlstring(b, "=\"", 2);
+    add_escaped(b, v, len, 1);
+    luaL_addchar(b, '"');
+  }
+}
+
+/* name[suffix][{labels}] value */
+static void add_sample(luaL_Buffer *b, const tf_metric *m, const tf_series *s, const char *suffix) {
+  luaL_addstring(b, m->name);
+  luaL_addstring(b, suffix);
+  if (m->nlabels) {
+    luaL_addchar(b, '{');
+    add_label_pairs(b, m, s);
+    luaL_addchar(b, '}');
+  }
+  luaL_addchar(b, ' ');
+}
+
+/** core:prometheus() -> the exposition text: HELP and TYPE lines, escaped
+ * label values, cumulative `_bucket{le=...}` lines ending with +Inf, then
+ * `_sum` and `_count`. */
+static int core_prometheus(lua_State *L) {
+  core_box *c = check_core(L);
+  luaL_Buffer b;
+  size_t i, k, bk;
+  luaL_buffinit(L, &b);
+  for (i = 0; i < c->reg->nmetrics; i++) {
+    const tf_metric *m = c->reg->metrics[i];
+    add_literal(&b, "# HELP ");
+    luaL_addstring(&b, m->name);
+    luaL_addchar(&b, ' ');
+    add_escaped(&b, m->help, strlen(m->help), 0);
+    add_literal(&b, "\n# TYPE ");
+    luaL_addstring(&b, m->name);
+    luaL_addchar(&b, ' ');
+    luaL_addstring(&b, tf_metrics_kind_name(m->kind));
+    luaL_addchar(&b, '\n');
+    for (k = 0; k < m->nseries; k++) {
+      const tf_series *s = m->series[k];
+      uint64_t cumulative = 0;
+      if (m->kind != TF_HISTOGRAM) {
+        add_sample(&b, m, s, "");
+        add_number(&b, s->value);
+        luaL_addchar(&b, '\n');
+        continue;
+      }
+      for (bk = 0; bk <= m->nbuckets; bk++) {
+        cumulative += s->bucket_counts[bk];
+        luaL_addstring(&b, m->name);
+        add_literal(&b, "_bucket{");
+        if (m->nlabels) {
+          add_label_pairs(&b, m, s);
+          luaL_addchar(&b, ',');
+        }
+        add_literal(&b, "le=\"");
+        if (bk < m->nbuckets)
+          add_number(&b, m->buckets[bk]);
+        else
+          add_literal(&b, "+Inf");
+        add_literal(&b, "\"} ");
+        add_count(&b, cumulative);
+        luaL_addchar(&b, '\n');
+      }
+      add_sample(&b, m, s, "_sum");
+      add_number(&b, s->sum);
+      luaL_addchar(&b, '\n');
+      add_sample(&b, m, s, "_count");
+      add_count(&b, s->count);
+      luaL_addchar(&b, '\n');
+    }
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
 /** core:get(name) -> handle of a registered metric, or nil. */
 static int core_get(lua_State *L) {
   core_box *c = check_core(L);
@@ -696,6 +826,7 @@ void tf_open_metrics(lua_State *L) {
                                           {"threshold", core_threshold},
                                           {"on_alert", core_on_alert},
                                           {"collect", core_collect},
+                                          {"prometheus", core_prometheus},
                                           {"get", core_get},
                                           {"series_count", core_series_count},
                                           {"close", core_close},

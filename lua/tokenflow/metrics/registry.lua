@@ -7,7 +7,6 @@
 
 local core = require "tokenflow.core"
 local spans = require "tokenflow.metrics.spans"
-local prometheus = require "tokenflow.metrics.prometheus"
 local svg = require "tokenflow.metrics.svg"
 
 local now, sys_usage, engine_bytes = core.now, core.sys_usage, core.engine_bytes
@@ -343,7 +342,7 @@ end
 
 --- The metrics in Prometheus text exposition format 0.0.4.
 function Metrics:prometheus()
-  return prometheus.format(core_of(self, "prometheus"):collect())
+  return core_of(self, "prometheus"):prometheus() -- written by the C core straight into one buffer
 end
 
 --- A self-contained SVG chart of the sampled rows: `opts.series` lists
