@@ -1,7 +1,9 @@
 /* Metrics registry: counters, gauges and histograms, with label sets.
  *
- * The recording path (add, set, observe) never allocates once a series
- * exists, so it can stay on in production. A metric (a "family" in
+ * The recording path (add, set, observe) does not allocate once a series
+ * exists, so it can stay on in production; the one exception is observe()
+ * of a value whose magnitude lies outside the binades the series has seen,
+ * which grows its log-linear store (at most 127 binades, a few KB). A metric (a "family" in
  * Prometheus terms) owns its series, one per combination of label values,
  * capped by the registry's max_series so a bad label cannot grow memory
  * without bound. Series live in their own blocks: a pointer to one stays
@@ -11,7 +13,7 @@
  * user's Prometheus buckets, and a log-linear store (TF_HIST_SUB linear
  * sub-buckets per power of two) from which quantiles are estimated with a
  * relative error of at most 1 / (2 * TF_HIST_SUB) = 1.5625% for values
- * whose magnitude lies in [2^-64, 2^64) (outside, the estimate is clamped to
+ * whose magnitude lies in [2^-63, 2^64) (outside, the estimate is clamped to
  * the exact min and max).
  *
  * The structs are public so a binding can read them; only the functions
