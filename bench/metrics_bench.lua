@@ -42,25 +42,56 @@ local function table_add(n) -- the same loop as hist_observe, a field update by 
   for i = 1, n do t.n = t.n + i * 1e-7 end
 end
 
-local t_table = benchlib.time(table_inc, N)
-local t_inc, r_inc = benchlib.time(counter_inc, N)
-local t_inc_n = benchlib.time(counter_inc_n, N)
-local t_child = benchlib.time(child_inc, N)
-local t_add = benchlib.time(table_add, N)
-local t_obs, r_obs = benchlib.time(hist_observe, N)
-local _, r_inc_small = benchlib.time(counter_inc, N // 1000)
-local _, r_obs_small = benchlib.time(hist_observe, N // 1000)
+-- The machine is shared and its load changes from second to second, so
+-- the loops run interleaved, round after round, and each ratio is the
+-- median over the rounds of (subject / baseline) timed back to back.
+local ROUNDS, M = 9, N // 5
+local loops = {
+  { "table", table_inc }, { "inc", counter_inc }, { "inc_n", counter_inc_n }, { "child", child_inc },
+  { "add", table_add }, { "obs", hist_observe },
+}
+local times = {}
+for _, l in ipairs(loops) do
+  l[2](M // 10) -- warm-up
+  times[l[1]] = {}
+end
+for r = 1, ROUNDS do
+  for _, l in ipairs(loops) do
+    local t0 = tf.now()
+    l[2](M)
+    times[l[1]][r] = tf.now() - t0
+  end
+end
+local function median(list)
+  table.sort(list)
+  return list[(#list + 1) // 2]
+end
+local function ratio(subject, base)
+  local r = {}
+  for i = 1, ROUNDS do r[i] = times[subject][i] / times[base][i] end
+  return median(r), math.min(table.unpack(r)), math.max(table.unpack(r))
+end
+local function ns(name)
+  local copy = { table.unpack(times[name]) }
+  return median(copy) / M * 1e9
+end
+-- heap: one run of N calls, and one of N / 1000, with the collector stopped
+local r_inc = tf.bench("inc", function() counter_inc(N) end, { iterations = 1, warmup = 0 })
+local r_inc_small = tf.bench("inc", function() counter_inc(N // 1000) end, { iterations = 1, warmup = 0 })
+local r_obs = tf.bench("observe", function() hist_observe(N) end, { iterations = 1, warmup = 0 })
+local r_obs_small = tf.bench("observe", function() hist_observe(N // 1000) end, { iterations = 1, warmup = 0 })
 
-local ns = function(t) return t / N * 1e9 end
-benchlib.line("metrics_counter_inc_vs_table", t_inc / t_table, string.format(
-  "inc() %.1f ns, table t.n = t.n + 1 %.1f ns; inc(2) %.1f ns (%.2fx), labelled child inc() %.1f ns (%.2fx); "
-    .. "heap growth over %d inc() %d bytes, over %d %d bytes; target <= 2x, flat",
-  ns(t_inc), ns(t_table), ns(t_inc_n), t_inc_n / t_table, ns(t_child), t_child / t_table,
+local inc_ratio, inc_lo, inc_hi = ratio("inc", "table")
+local obs_ratio, obs_lo, obs_hi = ratio("obs", "add")
+benchlib.line("metrics_counter_inc_vs_table", inc_ratio, string.format(
+  "inc() %.1f ns, table t.n = t.n + 1 %.1f ns (median of %d interleaved rounds, ratio range %.2f-%.2f); "
+    .. "inc(2) %.2fx, labelled child inc() %.2fx; heap growth over %d inc() %d bytes, over %d %d bytes; target <= 2x, flat",
+  ns("inc"), ns("table"), ROUNDS, inc_lo, inc_hi, (ratio("inc_n", "table")), (ratio("child", "table")),
   N, r_inc.bytes, N // 1000, r_inc_small.bytes))
-benchlib.line("metrics_histogram_observe_vs_table", t_obs / t_add, string.format(
-  "observe(v) %.1f ns, table t.n = t.n + v %.1f ns (same v); against t.n = t.n + 1 (%.1f ns) %.2fx; "
+benchlib.line("metrics_histogram_observe_vs_table", obs_ratio, string.format(
+  "observe(v) %.1f ns, table t.n = t.n + v %.1f ns (same v; ratio range %.2f-%.2f); against t.n = t.n + 1 %.2fx; "
     .. "heap growth over %d observe %d bytes, over %d %d bytes; target <= 2x, flat",
-  ns(t_obs), ns(t_add), ns(t_table), t_obs / t_table, N, r_obs.bytes, N // 1000, r_obs_small.bytes))
+  ns("obs"), ns("add"), obs_lo, obs_hi, (ratio("obs", "table")), N, r_obs.bytes, N // 1000, r_obs_small.bytes))
 
 -- exposition of 10k series: 2.5k labelled counters, gauges, and 500 histograms (13 lines each) ...
 local big = tf.metrics { max_series = 10000 }
