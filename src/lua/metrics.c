@@ -620,74 +620,115 @@ static int core_collect(lua_State *L) {
   return 1;
 }
 
-/* ---- Prometheus text exposition format 0.0.4 ---------------------------- */
+/* ---- Prometheus text exposition format 0.0.4 ----------------------------
+ * The text grows in a block owned by a userdata with __gc (tokenflow.Text),
+ * allocated through the engines' allocator, rather than in a luaL_Buffer:
+ * Lua 5.4.4's buffer box registers its metatable before setting __close,
+ * so an allocation failure at that moment breaks every later long buffer
+ * of the state. */
 
-#define add_literal(b, s) luaL_addlstring((b), "" s, sizeof(s) - 1)
+#define TF_TEXT "tokenflow.Text"
+
+typedef struct text_box {
+  lua_State *L; /* of the running call */
+  tf_mem mem;
+  char *p;
+  size_t len, cap;
+} text_box;
+
+static int text_gc(lua_State *L) {
+  text_box *t = (text_box *)luaL_checkudata(L, 1, TF_TEXT);
+  if (t->p != NULL) tf_mem_free(&t->mem, t->p, t->cap);
+  t->p = NULL;
+  t->len = t->cap = 0;
+  return 0;
+}
+
+static void add_lstring(text_box *t, const char *s, size_t n) {
+  if (n > t->cap - t->len) {
+    size_t cap = t->cap ? t->cap : 4096;
+    char *p;
+    while (cap - t->len < n) {
+      if (cap > ((size_t)-1) / 2) tf_lua_oom(t->L);
+      cap *= 2;
+    }
+    p = (char *)tf_mem_realloc(&t->mem, t->p, t->cap, cap);
+    if (p == NULL) tf_lua_oom(t->L); /* the box still owns the old block */
+    t->p = p;
+    t->cap = cap;
+  }
+  memcpy(t->p + t->len, s, n);
+  t->len += n;
+}
+
+#define add_literal(t, s) add_lstring((t), "" s, sizeof(s) - 1)
+static void add_string(text_box *t, const char *s) { add_lstring(t, s, strlen(s)); }
+static void add_char(text_box *t, char c) { add_lstring(t, &c, 1); }
 
 /* A number as Prometheus reads it (and lua/tokenflow/metrics/number.lua
  * writes it): +Inf, -Inf, NaN; integers without a fraction; else the
  * shorter of %.15g and %.17g that reads back the same. */
-static void add_number(luaL_Buffer *b, double v) {
+static void add_number(text_box *t, double v) {
   char buf[40];
   if (isnan(v)) {
-    add_literal(b, "NaN");
+    add_literal(t, "NaN");
   } else if (isinf(v)) {
-    luaL_addstring(b, v > 0 ? "+Inf" : "-Inf");
+    add_string(t, v > 0 ? "+Inf" : "-Inf");
   } else if (v == 0) {
-    luaL_addchar(b, '0'); /* -0 too */
+    add_char(t, '0'); /* -0 too */
   } else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
     snprintf(buf, sizeof buf, "%.0f", v);
-    luaL_addstring(b, buf);
+    add_string(t, buf);
   } else {
     snprintf(buf, sizeof buf, "%.15g", v);
     if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
-    luaL_addstring(b, buf);
+    add_string(t, buf);
   }
 }
 
-static void add_count(luaL_Buffer *b, uint64_t n) {
+static void add_count(text_box *t, uint64_t n) {
   char buf[24];
   snprintf(buf, sizeof buf, "%" PRIu64, n);
-  luaL_addstring(b, buf);
+  add_string(t, buf);
 }
 
 /* Escapes backslash and newline, and with quotes also the double quote. */
-static void add_escaped(luaL_Buffer *b, const char *s, size_t len, int quotes) {
+static void add_escaped(text_box *t, const char *s, size_t len, int quotes) {
   size_t i, from = 0;
   for (i = 0; i < len; i++) {
     const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\n' ? "\\n" : (quotes && s[i] == '"') ? "\\\"" : NULL;
     if (esc == NULL) continue;
-    luaL_addlstring(b, s + from, i - from);
-    luaL_addlstring(b, esc, 2);
+    add_lstring(t, s + from, i - from);
+    add_lstring(t, esc, 2);
     from = i + 1;
   }
-  luaL_addlstring(b, s + from, len - from);
+  add_lstring(t, s + from, len - from);
 }
 
 /* `a="x",b="y"` of a series (nothing without labels). */
-static void add_label_pairs(luaL_Buffer *b, const tf_metric *m, const tf_series *s) {
+static void add_label_pairs(text_box *t, const tf_metric *m, const tf_series *s) {
   int j;
   for (j = 0; j < m->nlabels; j++) {
     size_t len;
     const char *v = tf_series_label(s, j, &len);
-    if (j) luaL_addchar(b, ',');
-    luaL_addstring(b, m->labels[j]);
-    luaL_addlstring(b, "=\"", 2);
-    add_escaped(b, v, len, 1);
-    luaL_addchar(b, '"');
+    if (j) add_char(t, ',');
+    add_string(t, m->labels[j]);
+    add_literal(t, "=\"");
+    add_escaped(t, v, len, 1);
+    add_char(t, '"');
   }
 }
 
-/* name[suffix][{labels}] value */
-static void add_sample(luaL_Buffer *b, const tf_metric *m, const tf_series *s, const char *suffix) {
-  luaL_addstring(b, m->name);
-  luaL_addstring(b, suffix);
+/* name[suffix][{labels}] and a space */
+static void add_sample(text_box *t, const tf_metric *m, const tf_series *s, const char *suffix) {
+  add_string(t, m->name);
+  add_string(t, suffix);
   if (m->nlabels) {
-    luaL_addchar(b, '{');
-    add_label_pairs(b, m, s);
-    luaL_addchar(b, '}');
+    add_char(t, '{');
+    add_label_pairs(t, m, s);
+    add_char(t, '}');
   }
-  luaL_addchar(b, ' ');
+  add_char(t, ' ');
 }
 
 /** core:prometheus() -> the exposition text: HELP and TYPE lines, escaped
@@ -695,55 +736,62 @@ static void add_sample(luaL_Buffer *b, const tf_metric *m, const tf_series *s, c
  * `_sum` and `_count`. */
 static int core_prometheus(lua_State *L) {
   core_box *c = check_core(L);
-  luaL_Buffer b;
+  text_box *t;
   size_t i, k, bk;
-  luaL_buffinit(L, &b);
+  t = (text_box *)lua_newuserdatauv(L, sizeof *t, 0);
+  memset(t, 0, sizeof *t);
+  t->L = L;
+  t->mem = tf_lua_mem(L);
+  luaL_setmetatable(L, TF_TEXT);
   for (i = 0; i < c->reg->nmetrics; i++) {
     const tf_metric *m = c->reg->metrics[i];
-    add_literal(&b, "# HELP ");
-    luaL_addstring(&b, m->name);
-    luaL_addchar(&b, ' ');
-    add_escaped(&b, m->help, strlen(m->help), 0);
-    add_literal(&b, "\n# TYPE ");
-    luaL_addstring(&b, m->name);
-    luaL_addchar(&b, ' ');
-    luaL_addstring(&b, tf_metrics_kind_name(m->kind));
-    luaL_addchar(&b, '\n');
+    add_literal(t, "# HELP ");
+    add_string(t, m->name);
+    add_char(t, ' ');
+    add_escaped(t, m->help, strlen(m->help), 0);
+    add_literal(t, "\n# TYPE ");
+    add_string(t, m->name);
+    add_char(t, ' ');
+    add_string(t, tf_metrics_kind_name(m->kind));
+    add_char(t, '\n');
     for (k = 0; k < m->nseries; k++) {
       const tf_series *s = m->series[k];
       uint64_t cumulative = 0;
       if (m->kind != TF_HISTOGRAM) {
-        add_sample(&b, m, s, "");
-        add_number(&b, s->value);
-        luaL_addchar(&b, '\n');
+        add_sample(t, m, s, "");
+        add_number(t, s->value);
+        add_char(t, '\n');
         continue;
       }
       for (bk = 0; bk <= m->nbuckets; bk++) {
         cumulative += s->bucket_counts[bk];
-        luaL_addstring(&b, m->name);
-        add_literal(&b, "_bucket{");
+        add_string(t, m->name);
+        add_literal(t, "_bucket{");
         if (m->nlabels) {
-          add_label_pairs(&b, m, s);
-          luaL_addchar(&b, ',');
+          add_label_pairs(t, m, s);
+          add_char(t, ',');
         }
-        add_literal(&b, "le=\"");
+        add_literal(t, "le=\"");
         if (bk < m->nbuckets)
-          add_number(&b, m->buckets[bk]);
+          add_number(t, m->buckets[bk]);
         else
-          add_literal(&b, "+Inf");
-        add_literal(&b, "\"} ");
-        add_count(&b, cumulative);
-        luaL_addchar(&b, '\n');
+          add_literal(t, "+Inf");
+        add_literal(t, "\"} ");
+        add_count(t, cumulative);
+        add_char(t, '\n');
       }
-      add_sample(&b, m, s, "_sum");
-      add_number(&b, s->sum);
-      luaL_addchar(&b, '\n');
-      add_sample(&b, m, s, "_count");
-      add_count(&b, s->count);
-      luaL_addchar(&b, '\n');
+      add_sample(t, m, s, "_sum");
+      add_number(t, s->sum);
+      add_char(t, '\n');
+      add_sample(t, m, s, "_count");
+      add_count(t, s->count);
+      add_char(t, '\n');
     }
   }
-  luaL_pushresult(&b);
+  lua_pushlstring(L, t->p ? t->p : "", t->len);
+  if (t->p != NULL) tf_mem_free(&t->mem, t->p, t->cap); /* now, not at the next collection */
+  t->p = NULL;
+  t->len = t->cap = 0;
   return 1;
 }
 
@@ -839,6 +887,10 @@ void tf_open_metrics(lua_State *L) {
   new_handle_class(L, TF_GAUGE_CLASS, counter_methods);
   new_handle_class(L, TF_HISTOGRAM_CLASS, histogram_methods);
   luaL_newmetatable(L, TF_SERIES_BOX); /* only a type tag for luaL_checkudata */
+  lua_pop(L, 1);
+  luaL_newmetatable(L, TF_TEXT);
+  lua_pushcfunction(L, text_gc);
+  lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new_core);
   lua_setfield(L, -2, "metrics_core");
