@@ -126,9 +126,11 @@ const char *tf_series_label(const tf_series *s, int i, size_t *len);
 int tf_metrics_add(tf_metric *m, tf_series *s, double v);
 int tf_metrics_set(tf_metric *m, tf_series *s, double v);
 static inline int tf_metrics_observe(tf_metrics *reg, tf_metric *m, tf_series *s, double v);
-/* Every case of observe; tf_metrics_observe inlines the common one (a
- * positive value in [2^-63, 2^64), its log-linear counter present, no
- * threshold) and calls this for the rest. */
+/* The common case of observe, inline: a positive value in [2^-63, 2^64),
+ * its log-linear counter present, no threshold. Returns 1 when it recorded
+ * v, 0 when v needs tf_metrics_observe_any (nothing recorded then). */
+static inline int tf_metrics_observe_fast(tf_metric *m, tf_series *s, double v);
+/* Every case of observe; tf_metrics_observe tries the fast one first. */
 int tf_metrics_observe_any(tf_metrics *reg, tf_metric *m, tf_series *s, double v);
 
 /* Sets the levels (NaN: that level is off) and re-arms every series. */
@@ -145,7 +147,7 @@ const char *tf_metrics_kind_name(tf_metric_kind kind);
 
 /* ---- inline recording path ------------------------------------------ */
 
-static inline int tf_metrics_observe(tf_metrics *reg, tf_metric *m, tf_series *s, double v) {
+static inline int tf_metrics_observe_fast(tf_metric *m, tf_series *s, double v) {
   uint64_t bits;
   unsigned binade;
   memcpy(&bits, &v, sizeof bits);
@@ -172,10 +174,14 @@ static inline int tf_metrics_observe(tf_metrics *reg, tf_metric *m, tf_series *s
       s->sum += v;
       s->min = v < s->min ? v : s->min;
       s->max = v > s->max ? v : s->max;
-      return 0;
+      return 1;
     }
   }
-  return tf_metrics_observe_any(reg, m, s, v);
+  return 0;
+}
+
+static inline int tf_metrics_observe(tf_metrics *reg, tf_metric *m, tf_series *s, double v) {
+  return tf_metrics_observe_fast(m, s, v) ? 0 : tf_metrics_observe_any(reg, m, s, v);
 }
 
 #endif

@@ -286,12 +286,15 @@ static int gauge_set(lua_State *L) {
   return 0;
 }
 
-/** histogram:observe(v[, labels]): records a finite value. */
-static int histogram_observe(lua_State *L) {
-  series_box *h = bound(L);
-  int top = lua_gettop(L), isnum, level;
-  double v = (double)lua_tonumberx(L, 2, &isnum);
+/* Every case the fast path of observe leaves: not a number, labels given,
+ * not bound, closed, not finite, a threshold, a new magnitude. Kept out of
+ * histogram_observe so that one stays small. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int observe_slow(lua_State *L, series_box *h, double v, int isnum, int top) {
   tf_series *s = h->s;
+  int level;
   if (!isnum) {
     check_live(L, h);
     not_number(L, h->m, 2);
@@ -303,6 +306,17 @@ static int histogram_observe(lua_State *L) {
   if (level < 0) return tf_lua_oom(L);
   raise_alert(L, h, s, level, v);
   return 0;
+}
+
+/** histogram:observe(v[, labels]): records a finite value. */
+static int histogram_observe(lua_State *L) {
+  series_box *h = bound(L);
+  int top = lua_gettop(L), isnum;
+  double v = (double)lua_tonumberx(L, 2, &isnum);
+  /* the fast path's range test (a positive normal double below 2^64) also
+   * rules out NaN and the infinities */
+  if (isnum && top == 2 && h->s != NULL && h->owner->reg != NULL && tf_metrics_observe_fast(h->m, h->s, v)) return 0;
+  return observe_slow(L, h, v, isnum, top);
 }
 
 /* ---- handles ---------------------------------------------------------- */
