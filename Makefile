@@ -38,3 +38,8 @@ rock: deps
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
+
+# docs/metrics-chart.png: a measured chunked run charted by reg:svg, rendered by headless Chromium.
+.PHONY: chart
+chart: build
+	@scripts/metrics-chart.sh

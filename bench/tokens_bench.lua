@@ -20,14 +20,15 @@ local function exists(path)
   return false
 end
 
--- One cold load + resolve in a fresh process: seconds, tokens, failed.
+-- One cold load + resolve in a fresh process: seconds, tokens, failed,
+-- seconds of the load alone.
 local function ours_once(path, themes)
   local p = io.popen("lua5.4 bench/tokens_once.lua '" .. path .. "' " .. table.concat(themes or {}, " "))
   local out = p:read("a")
   p:close()
-  local s, c, f = out:match("^([%d.]+) (%d+) (%d+)")
+  local s, c, f, l = out:match("^([%d.]+) (%d+) (%d+) ([%d.]+)")
   assert(s, "tokens_once.lua failed: " .. out)
-  return tonumber(s), tonumber(c), tonumber(f)
+  return tonumber(s), tonumber(c), tonumber(f), tonumber(l)
 end
 
 -- One Style Dictionary run, its own timing of load + resolve (node start-up
@@ -53,16 +54,17 @@ end
 -- prints medians.
 local function compare(name, path, themes, peer_args)
   os.execute("cp bench/sd-resolve.mjs '" .. npm_dir .. "/' 2>/dev/null")
-  local mine, theirs, count, failed, why = {}, {}, 0, 0, nil
+  local mine, loads, theirs, count, failed, why = {}, {}, {}, 0, 0, nil
   for i = 1, 5 do
-    mine[i], count, failed = ours_once(path, themes)
+    mine[i], count, failed, loads[i] = ours_once(path, themes)
     if not why then
       local s, err = peer_once(path, peer_args)
       if s then theirs[#theirs + 1] = s else why = err end
     end
   end
-  local t = median(mine)
-  local details = string.format("ours=%.1fms per_token=%.2fus tokens=%d failed=%d", t * 1000, t / count * 1e6, count, failed)
+  local t, tl = median(mine), median(loads)
+  local details = string.format("ours=%.1fms (load=%.1fms) per_token=%.2fus tokens=%d failed=%d",
+    t * 1000, tl * 1000, t / count * 1e6, count, failed)
   if why then
     print(string.format("skip %s_vs_sd: %s; %s", name, why, details))
   else

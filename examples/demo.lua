@@ -70,6 +70,9 @@ local function drive(job, label)
 end
 
 local write = tf.figma.writer { base_font_size = 16 }
+-- the user looks at the first screen of one page: its nodes are written first
+local shown_page = {}
+for node in tf.walk(root.children[3], gen.children) do shown_page[node] = true end
 local job = tf.update {
   tokens = light,
   source = tf.walk(root, gen.children),
@@ -79,6 +82,8 @@ local job = tf.update {
   write = write,
   mode = "streaming",
   chunk = { size = "auto", budget_ms = 8 },
+  viewport = { 0, 0, 1440, 1024 },
+  bounds = function(node) if shown_page[node] then return tf.figma.bounds(node) end end,
 }
 
 print("")

@@ -71,7 +71,7 @@ static int open_tokenflow(lua_State *L) {
 }
 
 static const char *scenario_dir;
-static const char *const SCENARIOS[] = {"interner", "cache", "stream", "job", "store", NULL};
+static const char *const SCENARIOS[] = {"interner", "cache", "stream", "job", "store", "viewport", "jsondoc", "metrics", NULL};
 
 /* Protected body of a run: opens tokenflow, loads and calls the scenario
  * file (upvalue: its path). Everything that can raise happens in here. */

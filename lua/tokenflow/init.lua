@@ -115,6 +115,10 @@ local tokenflow = {
 --- The token engine: load, resolve and query design tokens.
 tokenflow.tokens = require "tokenflow.tokens"
 
+--- Viewport-first work: a spatial index over node bounds (`index`), level
+-- of detail by on-screen size (`lod`). See `tokenflow.viewport`.
+tokenflow.viewport = require "tokenflow.viewport"
+
 --- The update job: `tf.update{tokens =, source =, write =, ...}` -> a Job
 -- (`run`, `step`, `steps`, `cancel`, `rerun`, `report`, `metrics`).
 -- See `tokenflow.job`. @function update

@@ -23,6 +23,7 @@ local KNOWN = {
   chunk = true, pool = true, changed = true, on_progress = true, on_error = true, cache = true,
   index = true, clock = true, max_failures = true,
 }
+KNOWN.viewport, KNOWN.bounds = true, true -- visible-first updates (tokenflow.viewport)
 local MODES = { auto = true, direct = true, batched = true, streaming = true }
 
 -- Progress is reported at most this often (seconds), and at the end.
@@ -169,8 +170,8 @@ local function new_metrics()
   local m = metrics.new()
   return m, {
     chunk_s = m:histogram("job_chunk_seconds", "Time to process one chunk"),
-    heap_kb = m:histogram("job_lua_heap_kb", "Lua heap after each chunk, KB",
-      { buckets = { 256, 1024, 4096, 16384, 65536, 262144, 1048576 } }),
+    heap_bytes = m:histogram("job_lua_heap_bytes", "Lua heap after each chunk, bytes (Prometheus base unit)",
+      { buckets = { 2 ^ 18, 2 ^ 20, 2 ^ 22, 2 ^ 24, 2 ^ 26, 2 ^ 28, 2 ^ 30 } }),
     nodes = m:counter("job_nodes", "Nodes taken from the source"),
     written = m:counter("job_written", "Nodes written"),
     failed = m:counter("job_failed", "Nodes that failed"),
@@ -287,7 +288,9 @@ end
 -- `changed`, `on_progress`, `on_error`, `cache`, `index` (default true:
 -- keep a node -> combination index, 1-4 bytes a node, for `rerun`),
 -- `clock` (seconds; progress timing), `max_failures` (failures kept in the
--- report, default 1000; all are counted)
+-- report, default 1000; all are counted), `viewport` and `bounds`
+-- (visible-first: the nodes in `viewport = {x, y, w, h[, zoom][, index]}`
+-- are written first, see `tokenflow.viewport.prepare`)
 -- @treturn Job
 local function update(opts)
   if type(opts) ~= "table" then fail("options must be a table, got a " .. type(opts)) end
@@ -302,6 +305,15 @@ local function update(opts)
   local st = type(source)
   if st ~= "table" and st ~= "function" and not (st == "userdata" and tostring(source):find("^tokenflow.Walk")) then
     fail("source must be an array, an iterator function or a tf.walk, got a " .. st)
+  end
+  local visible
+  if opts.viewport ~= nil then
+    local why
+    visible, why = require("tokenflow.viewport").prepare(source, opts.bounds, opts.viewport)
+    if not visible then fail(why) end
+    source, st = visible.source, type(visible.source)
+  elseif opts.bounds ~= nil then
+    fail("bounds is only used with viewport")
   end
   local write = opts.write
   if not callable(write) then fail("write must be a function or a callable table, got a " .. type(write)) end
@@ -352,6 +364,8 @@ local function update(opts)
     _state = "pending", _yields = mode == "streaming", _gc = mode == "streaming", _total = total,
     _memo = {}, _cache = cache or core.cache{ capacity = 100000 }, _pool = pool, _source_kind = st,
     _failures = {}, _lua_kb_peak = collectgarbage("count"), _elapsed = 0, _cancelled = false,
+    _visible = visible and { count = visible.count, scan_s = visible.scan_s,
+      first_visible_s = visible.count == 0 and visible.scan_s or nil },
   }, Job)
   self.metrics, self._m = new_metrics()
   self.pool = pool
@@ -379,6 +393,7 @@ local function update(opts)
   -- a writer table (tf.figma.writer) is called through its plain function
   if type(write) == "table" and type(rawget(write, "write")) == "function" then hooks.write = write.write end
   if pool then hooks.submit = pool_hooks(self, pool, hooks.write) end
+  hooks.visible = visible and visible.order
   self._core = core.job(hooks)
   if opts.changed then self:_mark(opts.changed, tokens) end
   return self
@@ -438,7 +453,7 @@ function Job:_record(before, after, dt)
   if after.chunks > before.chunks then m.chunk_s:observe(dt) end
   local kb = collectgarbage("count")
   if kb > self._lua_kb_peak then self._lua_kb_peak = kb end
-  m.heap_kb:observe(kb)
+  m.heap_bytes:observe(kb * 1024)
   m.nodes:inc(after.nodes - before.nodes)
   m.written:inc(math.max(0, after.written - before.written))
   m.failed:inc(math.max(0, after.failed - before.failed))
@@ -470,12 +485,18 @@ function Job:step()
     error(st, 0)
   end
   local now = self._clock()
-  if self._gc then collectgarbage("step", 0) end
+  -- with a viewport, GC steps wait until the visible part is written
+  if self._gc and not (self._visible and not self._visible.first_visible_s) then collectgarbage("step", 0) end
   local after = c:stats()
   self._stats = after
   self:_record(before, after, now - t0)
   self:_update_rate(after.pos - before.pos, now - t0, now)
   self._elapsed = now - self._t0
+  local vis = self._visible
+  if vis and not vis.first_visible_s and after.visible_ended then
+    vis.first_visible_s = vis.scan_s + self._elapsed -- the visible part finished with this chunk
+    self._visible_now = true
+  end
   if self._state == "cancelled" or st == "cancelled" then
     self._state = "cancelled"
     self:_emit(true)
@@ -518,7 +539,9 @@ function Job:run()
         error("tokenflow.update: " .. self._waiting .. " writes are parked in the pool and nothing wakes them "
           .. "(wake them from the pool's on_park, or drive the job from a coroutine or with step())", 2)
       end
-    elseif self._yields and coroutine.isyieldable() then
+    elseif (self._yields or self._visible_now) and coroutine.isyieldable() then
+      -- with a viewport, also after the visible part in any mode: the host repaints
+      self._visible_now = nil
       coroutine.yield(self:_progress(false))
     end
   end
@@ -594,6 +617,7 @@ function Job:rerun(opts)
   self._state, self._stats, self._rate, self._eta, self._eta_rate = "pending", nil, nil, nil, nil
   self._t0, self._elapsed, self._last_emit, self._cancelled = nil, 0, nil, false
   self._not_written_tasks = nil
+  self._visible = nil -- a rerun goes in document order
   if opts.run == false then return self end
   return self:run()
 end
@@ -618,7 +642,10 @@ function Job:report()
   return {
     state = self._state, mode = self.mode, nodes = s.pos, total = self._total,
     written = s.written, skipped = s.skipped, failed = s.failed, failures = failures,
-    not_written = not_written, chunks = s.chunks, elapsed_s = self._elapsed,
+    not_written = not_written, chunks = s.chunks,
+    elapsed_s = self._elapsed + (self._visible and self._visible.scan_s or 0),
+    visible = self._visible and { count = self._visible.count, first_visible_s = self._visible.first_visible_s,
+      scan_s = self._visible.scan_s } or nil,
     cache = { hits = s.hits, misses = s.misses, hit_rate = lookups > 0 and s.hits / lookups or 0,
       entries = #self._cache },
     memory = { lua_kb_peak = self._lua_kb_peak, engine_bytes = s.engine_bytes or 0, rss_peak_kb = rss_peak_kb() },

@@ -135,6 +135,7 @@ static tf_metrics_status check_spec(const char *name, const char *const *labels,
     for (j = 0; j < i; j++)
       if (strcmp(labels[i], labels[j]) == 0) return TF_METRICS_DUP_LABEL;
   }
+  if (nbuckets > TF_METRICS_MAX_BUCKETS) return TF_METRICS_TOO_MANY_BUCKETS;
   for (b = 0; b < nbuckets; b++)
     if (!isfinite(buckets[b]) || (b > 0 && !(buckets[b] > buckets[b - 1]))) return TF_METRICS_BAD_BUCKETS;
   return TF_METRICS_OK;
@@ -201,6 +202,15 @@ tf_metrics_status tf_metrics_register(tf_metrics *reg, tf_metric_kind kind, cons
     if (m->buckets == NULL) goto nomem;
     memcpy(m->buckets, buckets, nbuckets * sizeof *buckets);
     m->nbuckets = nbuckets;
+  }
+  if (kind == TF_HISTOGRAM) {
+    int k;
+    size_t b = 0;
+    for (k = 0; k <= TF_HIST_BINADES; k++) {
+      double edge = ldexp(1.0, k + MIN_EXP); /* 2^-63 .. 2^64 */
+      while (b < nbuckets && buckets[b] < edge) b++;
+      m->bucket_from[k] = (uint16_t)b;
+    }
   }
   if (nlabels == 0) {
     /* the one series exists from the start, so it shows as 0 */
@@ -398,7 +408,7 @@ static int loglin_reserve(tf_mem *mem, tf_loglin *st, int idx) {
   return 1;
 }
 
-int tf_metrics_observe(tf_metrics *reg, tf_metric *m, tf_series *s, double v) {
+int tf_metrics_observe_any(tf_metrics *reg, tf_metric *m, tf_series *s, double v) {
   static const double smallest = 0x1p-63, largest = 0x1p64; /* 2^MIN_EXP, 2^MAX_EXP */
   double mag = fabs(v);
   tf_loglin *st = v < 0 ? &s->neg : &s->pos;

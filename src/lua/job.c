@@ -33,7 +33,7 @@
 
 /* user values */
 enum { UV_READ = 1, UV_WRITE, UV_SOURCE, UV_CACHE, UV_DEPS, UV_MAP, UV_DECODE, UV_SUBMIT, UV_FAILURES, UV_ANCHORS,
-       UV_NUV = UV_ANCHORS };
+       UV_VISIBLE, UV_NUV = UV_VISIBLE };
 
 /* Recently interned strings by address: a hit needs no hashing. The
  * strings are anchored (user value UV_ANCHORS, same slot), so an address
@@ -79,6 +79,15 @@ typedef struct job_box {
   size_t nmarked;
   uint8_t *affected;       /* per combination: 0 unknown, 1 affected, 2 not */
   size_t naffected;
+  /* visible-first (user value UV_VISIBLE: positions ascending, and for a
+   * walk `nodes` and the set `set`): the visible nodes are processed first,
+   * ahead of the cursor, then the main pass skips them */
+  lua_Integer vis_n;       /* visible nodes; 0: no visible-first */
+  lua_Integer vis_i;       /* visible nodes taken */
+  lua_Integer vis_skip;    /* visible positions the main pass has passed */
+  lua_Integer vis_next;    /* array source: the next position to skip (0: none) */
+  lua_Integer main_pos;    /* the cursor, while pos names a visible node */
+  int in_visible, vis_ended;
   const char *icache_p[ICACHE_SIZE];
   uint32_t icache_id[ICACHE_SIZE];
 } job_box;
@@ -573,6 +582,13 @@ have_plan:
 
 /* ---- the source ---- */
 
+/* Visible-first: back to the cursor after a visible node (see take_visible). */
+static void leave_visible(job_box *j) {
+  j->pos = j->main_pos;
+  j->in_visible = 0;
+}
+
+
 static int source_k(lua_State *L, int status, lua_KContext ctx);
 
 /* The source's next node into S_NODE: 1, or 0 when it is exhausted. Only
@@ -604,6 +620,7 @@ static int next_node(lua_State *L, job_box *j) {
 static int end_chunk(lua_State *L, job_box *j) {
   int st;
   double dt = tf_clock_now() - j->chunk_t0;
+  if (j->in_visible) leave_visible(j);
   j->busy = 0;
   if (j->chunk_count > 0) j->chunks++;
   j->last_chunk_s = dt;
@@ -621,6 +638,52 @@ static int end_chunk(lua_State *L, job_box *j) {
   else st = ST_MORE;
   lua_pushstring(L, status_names[st]);
   return 1;
+}
+
+/* ---- visible-first ---- */
+
+/* Array source: the next visible position the main pass must skip. */
+static void next_visible_skip(lua_State *L, job_box *j) {
+  j->vis_skip++;
+  j->vis_next = 0;
+  if (j->vis_skip < j->vis_n) {
+    lua_rawgeti(L, UV_VISIBLE + 1, j->vis_skip + 1);
+    j->vis_next = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+}
+
+/* Walk source: 1 when the node just taken (in S_NODE) is a visible one. */
+static int is_visible_node(lua_State *L) {
+  int hit;
+  lua_getfield(L, UV_VISIBLE + 1, "set");
+  lua_pushvalue(L, S_NODE);
+  hit = lua_rawget(L, -2) != LUA_TNIL;
+  lua_pop(L, 2);
+  return hit;
+}
+
+/* Takes the next visible node and processes it under its own position. */
+static void take_visible(lua_State *L, job_box *j) {
+  lua_Integer i = ++j->vis_i, p;
+  lua_rawgeti(L, UV_VISIBLE + 1, i);
+  p = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (j->kind == SRC_ARRAY) {
+    if (j->raw) lua_rawgeti(L, UV_SOURCE + 1, p);
+    else lua_geti(L, UV_SOURCE + 1, p);
+  } else {
+    lua_getfield(L, UV_VISIBLE + 1, "nodes");
+    lua_rawgeti(L, -1, i);
+    lua_remove(L, -2);
+  }
+  lua_replace(L, S_NODE);
+  j->main_pos = j->pos;
+  j->pos = p;
+  j->in_visible = 1;
+  j->chunk_count++;
+  j->chunk_left--;
+  process(L, j);
 }
 
 /* Takes one node (1) or finds the source exhausted (0), then processes it. */
@@ -642,7 +705,20 @@ static int take_and_process(lua_State *L, job_box *j) {
       return 0;
     }
   }
+  if (j->vis_n > 0 && j->kind == SRC_ARRAY) {
+    while (j->vis_next != 0 && j->vis_next == j->pos + 1) {
+      j->pos++; /* written in the visible part */
+      next_visible_skip(L, j);
+    }
+  }
   if (!next_node(L, j)) return 0;
+  if (j->vis_n > 0 && j->kind == SRC_WALK) {
+    while (j->vis_skip < j->vis_n && is_visible_node(L)) {
+      j->pos++;
+      j->vis_skip++;
+      if (!next_node(L, j)) return 0;
+    }
+  }
   j->pos++;
   j->chunk_count++;
   j->chunk_left--;
@@ -669,11 +745,22 @@ static int source_k(lua_State *L, int status, lua_KContext ctx) {
 
 static int loop(lua_State *L, job_box *j) {
   while (j->chunk_left > 0 && !j->cancelled && !j->stopped) {
+    if (j->in_visible) leave_visible(j); /* also after a write that yielded */
+    if (j->vis_i < j->vis_n) {
+      take_visible(L, j);
+      continue;
+    }
+    if (j->vis_n > 0 && !j->vis_ended) {
+      /* the visible part is written: end the chunk, the host can repaint */
+      j->vis_ended = 1;
+      if (j->chunk_count > 0) break;
+    }
     if (!take_and_process(L, j)) {
       j->finished = 1;
       break;
     }
   }
+  if (j->in_visible) leave_visible(j);
   if (j->kind == SRC_ARRAY && j->pos >= j->total) j->finished = 1; /* no empty chunk at the end */
   return end_chunk(L, j);
 }
@@ -727,7 +814,12 @@ static void set_int(lua_State *L, const char *k, lua_Integer v) {
 static int l_stats(lua_State *L) {
   job_box *j = to_job(L);
   lua_createtable(L, 0, 20);
-  set_int(L, "pos", j->pos);
+  /* visible nodes written ahead of the cursor count as done */
+  set_int(L, "pos", (j->in_visible ? j->main_pos : j->pos) + j->vis_i - j->vis_skip);
+  set_int(L, "visible", j->vis_n);
+  set_int(L, "visible_done", j->vis_i);
+  lua_pushboolean(L, j->vis_ended);
+  lua_setfield(L, -2, "visible_ended");
   set_int(L, "nodes", j->nodes);
   set_int(L, "written", j->written);
   set_int(L, "skipped", j->skipped);
@@ -844,6 +936,7 @@ static int l_rerun(lua_State *L) {
   j->rerun = j->use_index && j->index_ok && j->finished && !j->cancelled;
   if (!j->rerun) tf_combos_index_clear(j->combos);
   j->pos = 0;
+  j->vis_n = j->vis_i = j->vis_skip = j->vis_next = 0; /* reruns go in document order */
   j->nodes = j->written = j->skipped = j->failed = j->hits = j->misses = 0;
   j->finished = j->stopped = j->cancelled = 0;
   j->in_flight = 0;
@@ -959,6 +1052,15 @@ static int l_new(lua_State *L) {
     if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0) budget_ms = lua_tonumber(L, -1);
     /* start small: the first chunk runs before any measurement */
     tf_chunk_adaptive(&j->ctl, 64, 16, 65536, budget_ms / 1000.0);
+  }
+  lua_settop(L, 4);
+  if (lua_getfield(L, 1, "visible") == LUA_TTABLE) {
+    /* positions ascending; for a walk also `nodes` and `set` (job.lua) */
+    j->vis_n = (lua_Integer)lua_rawlen(L, 5);
+    lua_rawgeti(L, 5, 1);
+    j->vis_next = j->vis_n > 0 && kind == SRC_ARRAY ? lua_tointeger(L, -1) : 0;
+    lua_pop(L, 1);
+    lua_setiuservalue(L, 4, UV_VISIBLE);
   }
   lua_settop(L, 4);
   j->combos = tf_combos_new(tf_lua_mem(L));

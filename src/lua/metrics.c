@@ -10,7 +10,11 @@
  * pays a metatable lookup and a receiver check on top (about 3x). The other
  * methods live in the class metatable, which is upvalue 1 of each. */
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tf_lua.h"
@@ -38,31 +42,57 @@ typedef struct series_box {
 
 static const char *const class_of_kind[] = {TF_COUNTER_CLASS, TF_GAUGE_CLASS, TF_HISTOGRAM_CLASS};
 
-/* ---- errors ---------------------------------------------------------- */
+/* ---- errors ----------------------------------------------------------
+ * Programming errors name the caller's line: the first Lua function on the
+ * stack outside tokenflow's metrics modules. A method of the registry
+ * (lua/tokenflow/metrics/registry.lua) that calls in here is skipped, so
+ * `reg:counter("bad name")` points at the line that wrote it, as a handle's
+ * own method does. */
+
+static int metrics_error(lua_State *L, const char *fmt, ...) {
+  lua_Debug ar;
+  va_list ap;
+  int level;
+  lua_pushliteral(L, "");
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strstr(ar.source, "tokenflow/metrics/") == NULL) {
+      lua_pop(L, 1);
+      lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+      break;
+    }
+  }
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
 
 static int status_error(lua_State *L, tf_metrics_status st, const char *name, const tf_metric *m, size_t max_series) {
   switch (st) {
     case TF_METRICS_NOMEM: return tf_lua_oom(L);
     case TF_METRICS_BAD_NAME:
-      return luaL_error(L, "invalid metric name '%s' (must match [a-zA-Z_:][a-zA-Z0-9_:]*)", name);
-    case TF_METRICS_BAD_LABEL: return luaL_error(L, "invalid label name for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", name);
+      return metrics_error(L, "invalid metric name '%s' (must match [a-zA-Z_:][a-zA-Z0-9_:]*)", name);
+    case TF_METRICS_BAD_LABEL: return metrics_error(L, "invalid label name for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", name);
     case TF_METRICS_RESERVED:
-      return luaL_error(L, "reserved label name for metric '%s' ('le' and names starting with '__' are Prometheus's)", name);
-    case TF_METRICS_DUP_LABEL: return luaL_error(L, "duplicate label name for metric '%s'", name);
+      return metrics_error(L, "reserved label name for metric '%s' ('le' and names starting with '__' are Prometheus's)", name);
+    case TF_METRICS_DUP_LABEL: return metrics_error(L, "duplicate label name for metric '%s'", name);
     case TF_METRICS_TOO_MANY_LABELS:
-      return luaL_error(L, "metric '%s' has more than %d labels", name, TF_METRICS_MAX_LABELS);
-    case TF_METRICS_BAD_BUCKETS: return luaL_error(L, "buckets of histogram '%s' must be finite and strictly increasing", name);
+      return metrics_error(L, "metric '%s' has more than %d labels", name, TF_METRICS_MAX_LABELS);
+    case TF_METRICS_TOO_MANY_BUCKETS:
+      return metrics_error(L, "histogram '%s' has more than %d buckets", name, TF_METRICS_MAX_BUCKETS);
+    case TF_METRICS_BAD_BUCKETS: return metrics_error(L, "buckets of histogram '%s' must be finite and strictly increasing", name);
     case TF_METRICS_KIND:
-      return luaL_error(L, "metric '%s' is already registered as a %s", name, m ? tf_metrics_kind_name(m->kind) : "?");
+      return metrics_error(L, "metric '%s' is already registered as a %s", name, m ? tf_metrics_kind_name(m->kind) : "?");
     case TF_METRICS_MISMATCH:
-      return luaL_error(L, "metric '%s' is already registered with other labels or buckets", name);
+      return metrics_error(L, "metric '%s' is already registered with other labels or buckets", name);
     case TF_METRICS_CARDINALITY:
-      return luaL_error(L, "metric '%s' reached its cap of %d label combinations (max_series)", name, (int)max_series);
-    default: return luaL_error(L, "metrics error %d", (int)st);
+      return metrics_error(L, "metric '%s' reached its cap of %d label combinations (max_series)", name, (int)max_series);
+    default: return metrics_error(L, "metrics error %d", (int)st);
   }
 }
 
-static int closed_registry(lua_State *L) { return tf_lua_closed_error(L, TF_METRICS_NAME); }
+static int closed_registry(lua_State *L) { return metrics_error(L, "attempt to use a closed %s", TF_METRICS_NAME); }
 
 /* ---- label values ---------------------------------------------------- */
 
@@ -79,7 +109,7 @@ static void push_label_names(lua_State *L, const tf_metric *m) {
 
 static int wrong_label_count(lua_State *L, const tf_metric *m, int got) {
   push_label_names(L, m);
-  return luaL_error(L, "metric '%s' expects %d label values (%s), got %d", m->name, m->nlabels, lua_tostring(L, -1), got);
+  return metrics_error(L, "metric '%s' expects %d label values (%s), got %d", m->name, m->nlabels, lua_tostring(L, -1), got);
 }
 
 /* The series for the label table at idx: each label by name or, failing
@@ -107,7 +137,7 @@ static tf_series *series_for(lua_State *L, series_box *h, int idx) {
     }
     if (t == LUA_TNIL) return (wrong_label_count(L, m, count), NULL);
     if (t != LUA_TSTRING && t != LUA_TNUMBER)
-      luaL_error(L, "label '%s' of metric '%s' must be a string, got %s", m->labels[j], m->name, luaL_typename(L, -1));
+      metrics_error(L, "label '%s' of metric '%s' must be a string or a number, got %s", m->labels[j], m->name, luaL_typename(L, -1));
     values[j] = lua_tolstring(L, -1, &lens[j]);
   }
   st = tf_metrics_series(h->owner->reg, m, values, lens, &s);
@@ -121,7 +151,8 @@ static tf_series *series_for(lua_State *L, series_box *h, int idx) {
 static tf_series *target(lua_State *L, series_box *h, int idx) {
   if (h->owner->reg == NULL) closed_registry(L);
   if (idx && lua_type(L, idx) == LUA_TTABLE) return series_for(L, h, idx);
-  if (idx && !lua_isnoneornil(L, idx)) luaL_typeerror(L, idx, "table of label values");
+  if (idx && !lua_isnoneornil(L, idx))
+    metrics_error(L, "labels of metric '%s' must be a table of label values, got %s", h->m->name, luaL_typename(L, idx));
   if (h->s == NULL) wrong_label_count(L, h->m, 0);
   return h->s;
 }
@@ -142,7 +173,7 @@ static void push_labels(lua_State *L, const tf_metric *m, const tf_series *s) {
 /* Calls the registry's alert handler (user value 1 of the core):
  * handler(metric, level, value, labels). */
 static void raise_alert(lua_State *L, series_box *h, tf_series *s, int level, double value) {
-  lua_getiuservalue(L, lua_upvalueindex(1), 1); /* the core */
+  lua_getiuservalue(L, lua_upvalueindex(2), 1); /* the core */
   if (lua_getiuservalue(L, -1, 1) != LUA_TFUNCTION) {
     lua_pop(L, 2);
     return;
@@ -155,12 +186,25 @@ static void raise_alert(lua_State *L, series_box *h, tf_series *s, int level, do
   lua_pop(L, 1);
 }
 
-/* ---- recording closures (upvalue 1: the series box) ------------------- */
+/* ---- recording closures ------------------------------------------------
+ * Upvalue 1: the series box's address as a light userdata (the cheapest
+ * value lua_touserdata reads); upvalue 2: the box itself, which keeps it
+ * alive. */
 
 static series_box *bound(lua_State *L) { return (series_box *)lua_touserdata(L, lua_upvalueindex(1)); }
 
+/* Off the fast paths: raises when the registry is closed (its metrics are
+ * freed then, so nothing may read h->m before this). */
+static void check_live(lua_State *L, const series_box *h) {
+  if (h->owner->reg == NULL) closed_registry(L);
+}
+
 /* Optional amount at 2 (default 1) then labels; `x:inc{...}` is labels only. */
-static double amount(lua_State *L, int *labels_at) {
+static int not_number(lua_State *L, const tf_metric *m, int idx) {
+  return metrics_error(L, "metric '%s': value must be a number, got %s", m->name, luaL_typename(L, idx));
+}
+
+static double amount(lua_State *L, const tf_metric *m, int *labels_at) {
   int isnum;
   double n;
   if (lua_gettop(L) < 2 || lua_isnil(L, 2)) {
@@ -172,39 +216,39 @@ static double amount(lua_State *L, int *labels_at) {
     return 1;
   }
   n = (double)lua_tonumberx(L, 2, &isnum);
-  if (!isnum) luaL_typeerror(L, 2, "number");
+  if (!isnum) not_number(L, m, 2);
   *labels_at = 3;
   return n;
 }
 
 static int not_finite(lua_State *L, const tf_metric *m, double v) {
   const char *what = isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf"; /* spelled alike on every libc */
-  return luaL_error(L, "metric '%s': value must be a finite number, got %s", m->name, what);
+  return metrics_error(L, "metric '%s': value must be a finite number, got %s", m->name, what);
 }
 
 /** counter:inc([n][, labels]): adds n (default 1, finite, >= 0). */
 static int counter_inc(lua_State *L) {
   series_box *h = bound(L);
-  int labels_at, level;
+  int top = lua_gettop(L), labels_at, level;
   double n;
-  if (h->s != NULL && h->owner->reg != NULL && !h->m->has_threshold) {
+  if (top <= 2 && h->s != NULL && h->owner->reg != NULL && !h->m->has_threshold) { /* m is freed once closed */
     /* the common cases, kept to a few instructions */
-    if (lua_gettop(L) == 1) {
+    int isnum;
+    if (top == 1) {
       h->s->value += 1;
       return 0;
     }
-    if (lua_gettop(L) == 2 && lua_type(L, 2) == LUA_TNUMBER) {
-      n = (double)lua_tonumber(L, 2);
-      if (n >= 0 && n <= DBL_MAX) {
-        h->s->value += n;
-        return 0;
-      }
+    n = (double)lua_tonumberx(L, 2, &isnum);
+    if (isnum && n >= 0 && n <= DBL_MAX) {
+      h->s->value += n;
+      return 0;
     }
   }
-  n = amount(L, &labels_at);
-  tf_series *s = target(L, h, lua_gettop(L) >= labels_at ? labels_at : 0);
+  check_live(L, h);
+  n = amount(L, h->m, &labels_at);
+  tf_series *s = target(L, h, top >= labels_at ? labels_at : 0);
   if (!isfinite(n)) return not_finite(L, h->m, n);
-  if (n < 0) return luaL_error(L, "counter '%s' can only increase (got %f)", h->m->name, n);
+  if (n < 0) return metrics_error(L, "counter '%s' can only increase (got %f)", h->m->name, n);
   level = tf_metrics_add(h->m, s, n);
   if (level) raise_alert(L, h, s, level, s->value);
   return 0;
@@ -213,7 +257,9 @@ static int counter_inc(lua_State *L) {
 static int gauge_add(lua_State *L, double sign) {
   series_box *h = bound(L);
   int labels_at, level;
-  double n = amount(L, &labels_at);
+  double n;
+  check_live(L, h);
+  n = amount(L, h->m, &labels_at);
   tf_series *s = target(L, h, lua_gettop(L) >= labels_at ? labels_at : 0);
   if (!isfinite(n)) return not_finite(L, h->m, n);
   level = tf_metrics_add(h->m, s, sign * n);
@@ -232,33 +278,53 @@ static int gauge_set(lua_State *L) {
   int isnum, level;
   double v = (double)lua_tonumberx(L, 2, &isnum);
   tf_series *s;
-  if (!isnum) luaL_typeerror(L, 2, "number");
+  check_live(L, h);
+  if (!isnum) not_number(L, h->m, 2);
   s = target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
   level = tf_metrics_set(h->m, s, v);
   if (level) raise_alert(L, h, s, level, v);
   return 0;
 }
 
+/* Every case the fast path of observe leaves: not a number, labels given,
+ * not bound, closed, not finite, a threshold, a new magnitude. Kept out of
+ * histogram_observe so that one stays small. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int observe_slow(lua_State *L, series_box *h, double v, int isnum, int top) {
+  tf_series *s = h->s;
+  int level;
+  if (!isnum) {
+    check_live(L, h);
+    not_number(L, h->m, 2);
+  }
+  if (s == NULL || top != 2 || h->owner->reg == NULL) s = target(L, h, top >= 3 ? 3 : 0);
+  if (!isfinite(v)) return not_finite(L, h->m, v);
+  level = tf_metrics_observe(h->owner->reg, h->m, s, v);
+  if (level == 0) return 0;
+  if (level < 0) return tf_lua_oom(L);
+  raise_alert(L, h, s, level, v);
+  return 0;
+}
+
 /** histogram:observe(v[, labels]): records a finite value. */
 static int histogram_observe(lua_State *L) {
   series_box *h = bound(L);
-  int isnum, level;
+  int top = lua_gettop(L), isnum;
   double v = (double)lua_tonumberx(L, 2, &isnum);
-  tf_series *s;
-  if (!isnum) luaL_typeerror(L, 2, "number");
-  s = (h->s != NULL && lua_gettop(L) == 2 && h->owner->reg != NULL) ? h->s : target(L, h, lua_gettop(L) >= 3 ? 3 : 0);
-  if (!isfinite(v)) return not_finite(L, h->m, v);
-  level = tf_metrics_observe(h->owner->reg, h->m, s, v);
-  if (level < 0) return tf_lua_oom(L);
-  if (level) raise_alert(L, h, s, level, v);
-  return 0;
+  /* the fast path's range test (a positive normal double below 2^64) also
+   * rules out NaN and the infinities */
+  if (isnum && top == 2 && h->s != NULL && h->owner->reg != NULL && tf_metrics_observe_fast(h->m, h->s, v)) return 0;
+  return observe_slow(L, h, v, isnum, top);
 }
 
 /* ---- handles ---------------------------------------------------------- */
 
 static void set_closure(lua_State *L, lua_CFunction f, const char *name) {
-  lua_pushvalue(L, -1); /* the series box */
-  lua_pushcclosure(L, f, 1);
+  lua_pushlightuserdata(L, lua_touserdata(L, -1)); /* the series box */
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, f, 2);
   lua_setfield(L, -3, name);
 }
 
@@ -402,34 +468,44 @@ static int core_register(lua_State *L) {
   core_box *c = check_core(L);
   tf_metric_kind kind = (tf_metric_kind)luaL_checkoption(L, 2, NULL, kind_names);
   const char *name = luaL_checkstring(L, 3);
-  const char *help = luaL_optstring(L, 4, "");
+  const char *help;
   const char *labels[TF_METRICS_MAX_LABELS];
-  double buckets[256];
+  double buckets[TF_METRICS_MAX_BUCKETS];
   size_t nbuckets = 0;
   int nlabels = 0, j, has_buckets = 0;
   tf_metric *m = NULL;
   tf_metrics_status st;
+  if (!lua_isnoneornil(L, 4) && lua_type(L, 4) != LUA_TSTRING)
+    return metrics_error(L, "help of metric '%s' must be a string, got %s", name, luaL_typename(L, 4));
+  help = lua_isnoneornil(L, 4) ? "" : lua_tostring(L, 4);
   if (!lua_isnoneornil(L, 5)) {
-    luaL_checktype(L, 5, LUA_TTABLE);
-    nlabels = (int)luaL_len(L, 5);
+    int k;
+    if (lua_type(L, 5) != LUA_TTABLE)
+      return metrics_error(L, "label names of metric '%s' must be a list of strings, got %s", name, luaL_typename(L, 5));
+    nlabels = (int)lua_rawlen(L, 5);
     if (nlabels > TF_METRICS_MAX_LABELS) return status_error(L, TF_METRICS_TOO_MANY_LABELS, name, NULL, 0);
     for (j = 0; j < nlabels; j++) {
       if (lua_rawgeti(L, 5, j + 1) != LUA_TSTRING)
-        return luaL_error(L, "label names of metric '%s' must be strings", name);
+        return metrics_error(L, "label names of metric '%s' must be strings, got %s", name, luaL_typename(L, -1));
       labels[j] = lua_tostring(L, -1); /* anchored by the table */
       lua_pop(L, 1);
       if (!tf_metrics_valid_label(labels[j]))
-        return luaL_error(L, "invalid label name '%s' for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", labels[j], name);
+        return metrics_error(L, "invalid label name '%s' for metric '%s' (must match [a-zA-Z_][a-zA-Z0-9_]*)", labels[j],
+                             name);
       if (strcmp(labels[j], "le") == 0 || strncmp(labels[j], "__", 2) == 0)
-        return luaL_error(L, "label name '%s' is reserved (metric '%s')", labels[j], name);
+        return metrics_error(L, "label name '%s' is reserved (metric '%s'; 'le' and names starting with '__' are Prometheus's)",
+                             labels[j], name);
+      for (k = 0; k < j; k++)
+        if (strcmp(labels[k], labels[j]) == 0)
+          return metrics_error(L, "label name '%s' given twice (metric '%s')", labels[j], name);
     }
   }
   if (!lua_isnoneornil(L, 6)) {
     size_t i;
-    luaL_checktype(L, 6, LUA_TTABLE);
-    nbuckets = (size_t)luaL_len(L, 6);
-    if (nbuckets > sizeof buckets / sizeof buckets[0])
-      return luaL_error(L, "histogram '%s' has more than %d buckets", name, (int)(sizeof buckets / sizeof buckets[0]));
+    if (lua_type(L, 6) != LUA_TTABLE)
+      return metrics_error(L, "buckets of histogram '%s' must be a list of numbers, got %s", name, luaL_typename(L, 6));
+    nbuckets = (size_t)lua_rawlen(L, 6);
+    if (nbuckets > sizeof buckets / sizeof buckets[0]) return status_error(L, TF_METRICS_TOO_MANY_BUCKETS, name, NULL, 0);
     for (i = 0; i < nbuckets; i++) {
       int isnum;
       lua_rawgeti(L, 6, (lua_Integer)i + 1);
@@ -440,7 +516,12 @@ static int core_register(lua_State *L) {
     has_buckets = 1;
   }
   st = tf_metrics_register(c->reg, kind, name, help, labels, nlabels, has_buckets ? buckets : NULL, nbuckets, &m);
-  if (st != TF_METRICS_OK) return status_error(L, st, name, tf_metrics_find(c->reg, name), c->reg->max_series);
+  if (st == TF_METRICS_KIND) {
+    /* the metric in the way: the name itself, or the name with _total */
+    m = tf_metrics_find(c->reg, name);
+    if (m == NULL) m = tf_metrics_find(c->reg, lua_pushfstring(L, "%s_total", name));
+  }
+  if (st != TF_METRICS_OK) return status_error(L, st, name, m, c->reg->max_series);
   push_handle(L, 1, m, m->nlabels == 0 ? m->series[0] : NULL);
   return 1;
 }
@@ -448,7 +529,7 @@ static int core_register(lua_State *L) {
 static tf_metric *check_metric(lua_State *L, core_box *c, int idx) {
   const char *name = luaL_checkstring(L, idx);
   tf_metric *m = tf_metrics_find(c->reg, name);
-  if (m == NULL) luaL_error(L, "no metric named '%s'", name);
+  if (m == NULL) metrics_error(L, "no metric named '%s'", name);
   return m;
 }
 
@@ -553,6 +634,181 @@ static int core_collect(lua_State *L) {
   return 1;
 }
 
+/* ---- Prometheus text exposition format 0.0.4 ----------------------------
+ * The text grows in a block owned by a userdata with __gc (tokenflow.Text),
+ * allocated through the engines' allocator, rather than in a luaL_Buffer:
+ * Lua 5.4.4's buffer box registers its metatable before setting __close,
+ * so an allocation failure at that moment breaks every later long buffer
+ * of the state. */
+
+#define TF_TEXT "tokenflow.Text"
+
+typedef struct text_box {
+  lua_State *L; /* of the running call */
+  tf_mem mem;
+  char *p;
+  size_t len, cap;
+} text_box;
+
+static int text_gc(lua_State *L) {
+  text_box *t = (text_box *)luaL_checkudata(L, 1, TF_TEXT);
+  if (t->p != NULL) tf_mem_free(&t->mem, t->p, t->cap);
+  t->p = NULL;
+  t->len = t->cap = 0;
+  return 0;
+}
+
+static void add_lstring(text_box *t, const char *s, size_t n) {
+  if (n > t->cap - t->len) {
+    size_t cap = t->cap ? t->cap : 4096;
+    char *p;
+    while (cap - t->len < n) {
+      if (cap > ((size_t)-1) / 2) tf_lua_oom(t->L);
+      cap *= 2;
+    }
+    p = (char *)tf_mem_realloc(&t->mem, t->p, t->cap, cap);
+    if (p == NULL) tf_lua_oom(t->L); /* the box still owns the old block */
+    t->p = p;
+    t->cap = cap;
+  }
+  memcpy(t->p + t->len, s, n);
+  t->len += n;
+}
+
+#define add_literal(t, s) add_lstring((t), "" s, sizeof(s) - 1)
+static void add_string(text_box *t, const char *s) { add_lstring(t, s, strlen(s)); }
+static void add_char(text_box *t, char c) { add_lstring(t, &c, 1); }
+
+/* A number as Prometheus reads it (and lua/tokenflow/metrics/number.lua
+ * writes it): +Inf, -Inf, NaN; integers without a fraction; else the
+ * shorter of %.15g and %.17g that reads back the same. */
+static void add_number(text_box *t, double v) {
+  char buf[40];
+  if (isnan(v)) {
+    add_literal(t, "NaN");
+  } else if (isinf(v)) {
+    add_string(t, v > 0 ? "+Inf" : "-Inf");
+  } else if (v == 0) {
+    add_char(t, '0'); /* -0 too */
+  } else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+    snprintf(buf, sizeof buf, "%.0f", v);
+    add_string(t, buf);
+  } else {
+    snprintf(buf, sizeof buf, "%.15g", v);
+    if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
+    add_string(t, buf);
+  }
+}
+
+static void add_count(text_box *t, uint64_t n) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%" PRIu64, n);
+  add_string(t, buf);
+}
+
+/* Escapes backslash and newline, and with quotes also the double quote. */
+static void add_escaped(text_box *t, const char *s, size_t len, int quotes) {
+  size_t i, from = 0;
+  for (i = 0; i < len; i++) {
+    const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\n' ? "\\n" : (quotes && s[i] == '"') ? "\\\"" : NULL;
+    if (esc == NULL) continue;
+    add_lstring(t, s + from, i - from);
+    add_lstring(t, esc, 2);
+    from = i + 1;
+  }
+  add_lstring(t, s + from, len - from);
+}
+
+/* `a="x",b="y"` of a series (nothing without labels). */
+static void add_label_pairs(text_box *t, const tf_metric *m, const tf_series *s) {
+  int j;
+  for (j = 0; j < m->nlabels; j++) {
+    size_t len;
+    const char *v = tf_series_label(s, j, &len);
+    if (j) add_char(t, ',');
+    add_string(t, m->labels[j]);
+    add_literal(t, "=\"");
+    add_escaped(t, v, len, 1);
+    add_char(t, '"');
+  }
+}
+
+/* name[suffix][{labels}] and a space */
+static void add_sample(text_box *t, const tf_metric *m, const tf_series *s, const char *suffix) {
+  add_string(t, m->name);
+  add_string(t, suffix);
+  if (m->nlabels) {
+    add_char(t, '{');
+    add_label_pairs(t, m, s);
+    add_char(t, '}');
+  }
+  add_char(t, ' ');
+}
+
+/** core:prometheus() -> the exposition text: HELP and TYPE lines, escaped
+ * label values, cumulative `_bucket{le=...}` lines ending with +Inf, then
+ * `_sum` and `_count`. */
+static int core_prometheus(lua_State *L) {
+  core_box *c = check_core(L);
+  text_box *t;
+  size_t i, k, bk;
+  t = (text_box *)lua_newuserdatauv(L, sizeof *t, 0);
+  memset(t, 0, sizeof *t);
+  t->L = L;
+  t->mem = tf_lua_mem(L);
+  luaL_setmetatable(L, TF_TEXT);
+  for (i = 0; i < c->reg->nmetrics; i++) {
+    const tf_metric *m = c->reg->metrics[i];
+    add_literal(t, "# HELP ");
+    add_string(t, m->name);
+    add_char(t, ' ');
+    add_escaped(t, m->help, strlen(m->help), 0);
+    add_literal(t, "\n# TYPE ");
+    add_string(t, m->name);
+    add_char(t, ' ');
+    add_string(t, tf_metrics_kind_name(m->kind));
+    add_char(t, '\n');
+    for (k = 0; k < m->nseries; k++) {
+      const tf_series *s = m->series[k];
+      uint64_t cumulative = 0;
+      if (m->kind != TF_HISTOGRAM) {
+        add_sample(t, m, s, "");
+        add_number(t, s->value);
+        add_char(t, '\n');
+        continue;
+      }
+      for (bk = 0; bk <= m->nbuckets; bk++) {
+        cumulative += s->bucket_counts[bk];
+        add_string(t, m->name);
+        add_literal(t, "_bucket{");
+        if (m->nlabels) {
+          add_label_pairs(t, m, s);
+          add_char(t, ',');
+        }
+        add_literal(t, "le=\"");
+        if (bk < m->nbuckets)
+          add_number(t, m->buckets[bk]);
+        else
+          add_literal(t, "+Inf");
+        add_literal(t, "\"} ");
+        add_count(t, cumulative);
+        add_char(t, '\n');
+      }
+      add_sample(t, m, s, "_sum");
+      add_number(t, s->sum);
+      add_char(t, '\n');
+      add_sample(t, m, s, "_count");
+      add_count(t, s->count);
+      add_char(t, '\n');
+    }
+  }
+  lua_pushlstring(L, t->p ? t->p : "", t->len);
+  if (t->p != NULL) tf_mem_free(&t->mem, t->p, t->cap); /* now, not at the next collection */
+  t->p = NULL;
+  t->len = t->cap = 0;
+  return 1;
+}
+
 /** core:get(name) -> handle of a registered metric, or nil. */
 static int core_get(lua_State *L) {
   core_box *c = check_core(L);
@@ -632,6 +888,7 @@ void tf_open_metrics(lua_State *L) {
                                           {"threshold", core_threshold},
                                           {"on_alert", core_on_alert},
                                           {"collect", core_collect},
+                                          {"prometheus", core_prometheus},
                                           {"get", core_get},
                                           {"series_count", core_series_count},
                                           {"close", core_close},
@@ -644,6 +901,10 @@ void tf_open_metrics(lua_State *L) {
   new_handle_class(L, TF_GAUGE_CLASS, counter_methods);
   new_handle_class(L, TF_HISTOGRAM_CLASS, histogram_methods);
   luaL_newmetatable(L, TF_SERIES_BOX); /* only a type tag for luaL_checkudata */
+  lua_pop(L, 1);
+  luaL_newmetatable(L, TF_TEXT);
+  lua_pushcfunction(L, text_gc);
+  lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   lua_pushcfunction(L, l_new_core);
   lua_setfield(L, -2, "metrics_core");

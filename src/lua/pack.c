@@ -406,6 +406,18 @@ static void push_hex(lua_State *L, const unsigned char d[32]) {
   lua_pushlstring(L, hex, 64);
 }
 
+void tf_lua_push_digest(lua_State *L, const void *s, size_t len) {
+  tf_sha256 h;
+  unsigned char d[32], lenb[8];
+  int j;
+  tf_sha256_init(&h);
+  for (j = 0; j < 8; j++) lenb[j] = (unsigned char)((uint64_t)len >> (8 * j));
+  tf_sha256_update(&h, lenb, 8);
+  tf_sha256_update(&h, s, len);
+  tf_sha256_final(&h, d);
+  push_hex(L, d);
+}
+
 /** tf.core.digest_file(path) -> the same digest as digest(contents of the
  * file), read in pieces without making a Lua string; or nil and a message. */
 static int l_digest_file(lua_State *L) {

@@ -56,6 +56,10 @@ int tf_lua_iswalk(lua_State *L, int idx);
  * (indices 1..), returning how many: fewer than n when the walk finished.
  * Raises on bad children results and cycles. */
 lua_Integer tf_lua_walk_take(lua_State *L, int idx, int dest, lua_Integer n);
+/* Pushes a new walk over the same tree, children, filter and options as the
+ * walk at idx and returns 1, when that walk has not produced a node yet;
+ * else pushes nothing and returns 0. */
+int tf_lua_walk_restart(lua_State *L, int idx);
 
 /* Chunked iterator state (src/lua/chunks.c). */
 #define TF_CHUNKS "tokenflow.Chunks"
@@ -86,9 +90,11 @@ void tf_open_chunks(lua_State *L);
 void tf_open_pool(lua_State *L);
 void tf_open_cache(lua_State *L);
 void tf_open_metrics(lua_State *L);
+void tf_open_viewport(lua_State *L);
 void tf_open_job(lua_State *L);
 void tf_open_pack(lua_State *L);
 void tf_open_store(lua_State *L);
+void tf_open_jsondoc(lua_State *L);
 
 /* The value format (src/lua/pack.c). */
 struct tf_buf;
@@ -103,6 +109,8 @@ void tf_lua_pack_inner(lua_State *L, int idx, struct tf_buf *buf, const char *ro
 int tf_lua_unpack(lua_State *L, const void *data, size_t len);
 /* A new empty buffer owned by a userdata pushed on the stack. */
 struct tf_buf *tf_lua_newbuffer(lua_State *L);
+/* Pushes the hex SHA-256 digest tf.core.digest gives for the one string s. */
+void tf_lua_push_digest(lua_State *L, const void *s, size_t len);
 
 /* Persistent tier (src/lua/store.c). */
 #define TF_STORE_T "tokenflow.Store"

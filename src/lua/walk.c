@@ -35,6 +35,8 @@ static walk_box *check_walk(lua_State *L, int idx) {
   return w;
 }
 
+static void new_walk(lua_State *L, int root_idx, int children_idx, int filter_idx, int unique, lua_Integer max_depth);
+
 int tf_lua_iswalk(lua_State *L, int idx) { return luaL_testudata(L, idx, TF_WALK) != NULL; }
 
 /* Takes up to n nodes. With dest != 0 they are stored at dest[1..];
@@ -190,9 +192,8 @@ static int l_close(lua_State *L) {
 
 /** tf.walk(root, children[, opts]) -> a walk; opts: filter, unique, max_depth. */
 static int l_walk(lua_State *L) {
-  walk_box *w;
   lua_Integer max_depth = WALK_DEFAULT_MAX_DEPTH;
-  int unique = 0;
+  int unique = 0, filter = 0;
   luaL_checkany(L, 1);
   if (lua_isnil(L, 1)) luaL_argerror(L, 1, "root must not be nil");
   luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -211,6 +212,21 @@ static int l_walk(lua_State *L) {
     }
     lua_pop(L, 1);
   }
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "filter");
+    filter = lua_gettop(L);
+  }
+  new_walk(L, 1, 2, filter, unique, max_depth);
+  return 1;
+}
+
+/* Pushes a new walk from the root at root_idx with children at
+ * children_idx, filter at filter_idx (0: none). */
+static void new_walk(lua_State *L, int root_idx, int children_idx, int filter_idx, int unique, lua_Integer max_depth) {
+  walk_box *w;
+  root_idx = lua_absindex(L, root_idx);
+  children_idx = lua_absindex(L, children_idx);
+  if (filter_idx) filter_idx = lua_absindex(L, filter_idx);
   w = (walk_box *)lua_newuserdatauv(L, sizeof *w, WALK_NUV);
   w->depth = 0;
   w->peak = 0;
@@ -221,16 +237,16 @@ static int l_walk(lua_State *L) {
   luaL_setmetatable(L, TF_WALK);
   lua_createtable(L, 32, 0); /* frames: the root sits in a one-node array */
   lua_createtable(L, 1, 0);
-  lua_pushvalue(L, 1);
+  lua_pushvalue(L, root_idx);
   lua_rawseti(L, -2, 1);
   lua_rawseti(L, -2, 1);
   lua_pushinteger(L, 0);
   lua_rawseti(L, -2, 2);
   lua_setiuservalue(L, -2, WALK_FRAMES);
-  lua_pushvalue(L, 2);
+  lua_pushvalue(L, children_idx);
   lua_setiuservalue(L, -2, WALK_CHILDREN);
-  if (lua_istable(L, 3)) {
-    lua_getfield(L, 3, "filter");
+  if (filter_idx) {
+    lua_pushvalue(L, filter_idx);
     lua_setiuservalue(L, -2, WALK_FILTER);
   }
   if (unique) {
@@ -240,6 +256,21 @@ static int l_walk(lua_State *L) {
   w->depth = 1;
   w->peak = 1;
   w->closed = 0;
+}
+
+int tf_lua_walk_restart(lua_State *L, int idx) {
+  walk_box *w = check_walk(L, idx);
+  int top = lua_gettop(L);
+  idx = lua_absindex(L, idx);
+  if (w->visited != 0 || w->depth != 1) return 0;
+  lua_getiuservalue(L, idx, WALK_FRAMES);
+  lua_rawgeti(L, -1, 1);
+  lua_rawgeti(L, -1, 1); /* the root */
+  lua_getiuservalue(L, idx, WALK_CHILDREN);
+  lua_getiuservalue(L, idx, WALK_FILTER);
+  new_walk(L, top + 3, top + 4, lua_isnil(L, top + 5) ? 0 : top + 5, w->unique, w->max_depth);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
   return 1;
 }
 

@@ -20,6 +20,21 @@ local figma = {
   read = require("tokenflow.apply.read").tokens,
 }
 
+--- A node's bounds on the canvas from its `absoluteBoundingBox`:
+-- `figma.bounds(node)` -> x, y, w, h, or nil when the node has none (the
+-- document and its pages). For visible-first updates (`tf.update{viewport =
+-- ..., bounds = tf.figma.bounds}`), where the job reads the same field in C.
+-- @param node a Figma node table
+function figma.bounds(node)
+  if type(node) ~= "table" then return nil end
+  local b = node.absoluteBoundingBox
+  if b == nil then return nil end
+  if type(b) ~= "table" then
+    error(string.format("node %s: absoluteBoundingBox must be a table, got %s", tostring(node.id), type(b)), 2)
+  end
+  return b.x, b.y, b.width, b.height
+end
+
 --- One line per error of `figma.map`, for reports: `property (token): message`.
 -- @tparam table errors the second result of `figma.map`
 -- @tparam[opt] string node_id prefixed as `node <id>: ` when given

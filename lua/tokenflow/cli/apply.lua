@@ -13,10 +13,11 @@ local cli_store = require "tokenflow.cli.store"
 
 local apply = {}
 
-apply.USAGE = [[
+apply.USAGE = [==[
 usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FILE.json|-]
                        [--chunk N|auto] [--quiet] [--json]
                        [--metrics FILE.prom|FILE.json] [--chart FILE.svg] [--store FILE]
+                       [--viewport X,Y,W,H[,ZOOM]]
   --tokens   a token file or folder (Tokens Studio or DTCG)
   --theme    a theme of the set (one per theme group); without it every set takes part
   --doc      a Figma file as JSON (GET /v1/files/:key); tokens are read from each
@@ -28,16 +29,19 @@ usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FI
   --json     the summary as one JSON object
   --metrics  the job's metrics: Prometheus text (.prom, .txt) or JSON (.json)
   --chart    an SVG chart of time and memory per chunk
-]] .. cli_store.HELP .. [[
+  --viewport write the nodes inside this canvas rectangle first (bounds from each
+             node's absoluteBoundingBox), then the rest in document order
+]==] .. cli_store.HELP .. [==[
 exit codes: 0 every node applied, 1 some nodes failed, 2 bad usage or unreadable input
-]]
+]==]
 
 local OPTIONS = {
   tokens = "value", theme = "value", doc = "value", out = "value", chunk = "value",
   quiet = "flag", json = "flag", metrics = "value", chart = "value", help = "flag", store = "value",
 }
+OPTIONS.viewport = "value"
 
-local SINGLE = { "tokens", "doc", "out", "chunk", "metrics", "chart", "store" }
+local SINGLE = { "tokens", "doc", "out", "chunk", "metrics", "chart", "store", "viewport" }
 
 -- Checks the options; returns a table of settings or nil, message.
 local function settings(pos, opts)
@@ -60,6 +64,11 @@ local function settings(pos, opts)
       return nil, "--chunk must be a positive integer or auto, got '" .. chunk .. "'"
     end
     s.chunk = { size = n }
+  end
+  if opts.viewport then
+    local vp, why = require("tokenflow.viewport").parse(opts.viewport[1])
+    if not vp then return nil, "--" .. why end
+    s.viewport = vp
   end
   if s.metrics then
     local ext = s.metrics:match("%.(%w+)$")
@@ -147,6 +156,8 @@ function apply.run(args, out, err, parse_args)
     mode = "auto",
     chunk = s.chunk,
     on_progress = bar,
+    viewport = s.viewport,
+    bounds = s.viewport and figma.bounds or nil,
   }
   -- one chunk at a time, so each chunk's time and memory go into the chart
   local metrics = job.metrics

@@ -23,6 +23,7 @@ function summary.from_report(report, extra)
     cache = { hits = cache.hits, misses = cache.misses, hit_rate = cache.hit_rate, entries = cache.entries },
     memory = { rss_peak_kb = memory.rss_peak_kb, lua_kb_peak = memory.lua_kb_peak, engine_bytes = memory.engine_bytes },
     time = { apply_s = report.elapsed_s },
+    visible = report.visible,
   }
   if report.elapsed_s and report.elapsed_s > 0 and report.nodes then
     s.rate = report.nodes / report.elapsed_s
@@ -75,6 +76,10 @@ function summary.text(s, title)
   add("  time      apply %.2f s (%s nodes/s)%s", t.apply_s or 0, rate(s.rate),
     t.total_s and string.format("; total %.2f s%s", t.total_s,
       #others > 0 and (" (" .. table.concat(others, ", ") .. ")") or "") or "")
+  if s.visible then
+    add("  visible   %10s nodes in the viewport, written first: after %.1f ms", num(s.visible.count),
+      1000 * (s.visible.first_visible_s or 0))
+  end
   if s.out ~= nil then add("  output    %s", s.out) end
   return table.concat(lines, "\n") .. "\n"
 end

@@ -7,7 +7,6 @@
 
 local core = require "tokenflow.core"
 local spans = require "tokenflow.metrics.spans"
-local prometheus = require "tokenflow.metrics.prometheus"
 local svg = require "tokenflow.metrics.svg"
 
 local now, sys_usage, engine_bytes = core.now, core.sys_usage, core.engine_bytes
@@ -25,21 +24,55 @@ local system_gauges = {
   { "process_cpu_system_seconds", "CPU time spent in the kernel, in seconds" },
 }
 
-local function core_of(self)
+local fmt, getinfo = string.format, debug.getinfo
+
+-- Raises a programming error at the caller's line: the first Lua function
+-- on the stack outside these modules (level 1 is raise itself; the
+-- numbering of debug.getinfo is that of error). Methods may call each
+-- other or be reached through a timer's stop function: the position is
+-- still the user's.
+local function raise(msg, ...)
+  if select("#", ...) > 0 then msg = fmt(msg, ...) end
+  local level = 2
+  while true do
+    local info = getinfo(level, "Sl")
+    if info == nil then break end
+    if info.currentline > 0 and not info.source:find("tokenflow/metrics/", 1, true) then error(msg, level) end
+    level = level + 1
+  end
+  error(msg, 2)
+end
+
+local function core_of(self, fname)
+  if getmetatable(self) ~= Metrics then
+    raise("calling '%s' on bad self (tokenflow.Metrics expected, got %s)", fname, type(self))
+  end
   local c = rawget(self, "_core")
-  if c == nil then error("attempt to use a closed tokenflow.Metrics", 3) end
+  if c == nil then raise("attempt to use a closed tokenflow.Metrics") end
   return c
 end
 
 local function check_name(name, fname)
-  if type(name) ~= "string" then
-    error(string.format("bad argument #1 to '%s' (string expected, got %s)", fname, type(name)), 3)
+  if type(name) ~= "string" then raise("bad argument #1 to '%s' (metric name expected, got %s)", fname, type(name)) end
+end
+
+local function check_table(v, n, fname, what)
+  if v ~= nil and type(v) ~= "table" then
+    raise("bad argument #%d to '%s' (%s expected, got %s)", n, fname, what, type(v))
   end
 end
 
-local function check_label_names(labels, fname)
-  if labels ~= nil and type(labels) ~= "table" then
-    error(string.format("bad argument #3 to '%s' (table of label names expected, got %s)", fname, type(labels)), 3)
+-- Raises on a key of opts not in `known` (a misspelt option would
+-- otherwise be silently ignored).
+local function check_keys(opts, known, fname)
+  for k in pairs(opts) do
+    if not known[k] then raise("%s: unknown option '%s'", fname, tostring(k)) end
+  end
+end
+
+local function check_count(v, name, min, fname)
+  if v ~= nil and (math.type(v) ~= "integer" or v < min) then
+    raise("%s: %s must be an integer >= %d, got %s", fname, name, min, tostring(v))
   end
 end
 
@@ -54,18 +87,30 @@ local function record_alert(self, metric, level, value, labels)
   end
   alerts[#alerts + 1] = alert
   local handler = rawget(self, "on_alert")
-  if handler then handler(alert) end
+  if handler ~= nil then
+    if type(handler) ~= "function" then raise("on_alert must be a function, got %s", type(handler)) end
+    handler(alert)
+  end
 end
 
+local new_options = { max_series = true, max_samples = true, max_alerts = true }
+
 --- A new registry. `opts`: `max_series` (label combinations per metric,
--- default 1000), `max_samples` (rows kept for the chart, default 4096:
--- when full every second row is dropped, so the whole run stays visible
--- at half the resolution), `max_alerts` (default 1000, oldest dropped).
--- Set `reg.on_alert = function(alert) ... end` to hear of alerts.
+-- default 1000; one more raises), `max_samples` (rows kept for the chart,
+-- default 4096: when full every second row is dropped, so the whole run
+-- stays visible at half the resolution), `max_alerts` (default 1000,
+-- oldest dropped). Set `reg.on_alert = function(alert) ... end` to hear of
+-- alerts.
 -- @function tokenflow.metrics
 local function new(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    raise("bad argument #1 to 'metrics' (table of options expected, got %s)", type(opts))
+  end
   opts = opts or {}
-  if type(opts) ~= "table" then error("bad argument #1 to 'metrics' (table expected, got " .. type(opts) .. ")", 2) end
+  check_keys(opts, new_options, "metrics")
+  check_count(opts.max_series, "max_series", 1, "metrics")
+  check_count(opts.max_samples, "max_samples", 2, "metrics")
+  check_count(opts.max_alerts, "max_alerts", 1, "metrics")
   local self = setmetatable({
     _core = core.metrics_core(opts.max_series or 1000),
     _t0 = now(),
@@ -74,55 +119,68 @@ local function new(opts)
     _spans = spans.new(),
     _system = {},
   }, Metrics)
-  if self._max_samples < 2 then error("metrics: max_samples must be at least 2", 2) end
   self._core:on_alert(function(metric, level, value, labels) record_alert(self, metric, level, value, labels) end)
   for i, g in ipairs(system_gauges) do self._system[i] = self._core:register("gauge", g[1], g[2]) end
   return self
 end
 
---- A counter: `c:inc([n][, labels])` adds n >= 0 (default 1). The name
--- gets `_total` appended unless it ends so. `label_names`: list of names;
--- labels are then given as `{name = value}` or positionally, or bound once
--- with `c:labels{...}` (the fast way on a hot path).
+--- A counter: `c:inc([n][, labels])` adds n >= 0 (default 1), `c:value([labels])`.
+-- The name gets `_total` appended unless it ends so. `label_names`: list
+-- of names; labels are then given as `{name = value}` or positionally, or
+-- bound once with `c:labels{...}` (the fast way on a hot path).
+-- Registering the same name, kind and labels again returns the same metric.
 function Metrics:counter(name, help, label_names)
-  check_name(name, "counter"); check_label_names(label_names, "counter")
-  return core_of(self):register("counter", name, help, label_names)
+  local c = core_of(self, "counter")
+  check_name(name, "counter"); check_table(label_names, 3, "counter", "list of label names")
+  return c:register("counter", name, help, label_names)
 end
 
---- A gauge: `g:set(v[, labels])`, `g:inc([n])`, `g:dec([n])`, `g:value()`.
+--- A gauge: `g:set(v[, labels])` (any number, NaN and infinities too),
+-- `g:inc([n][, labels])`, `g:dec([n][, labels])`, `g:value([labels])`.
 function Metrics:gauge(name, help, label_names)
-  check_name(name, "gauge"); check_label_names(label_names, "gauge")
-  return core_of(self):register("gauge", name, help, label_names)
+  local c = core_of(self, "gauge")
+  check_name(name, "gauge"); check_table(label_names, 3, "gauge", "list of label names")
+  return c:register("gauge", name, help, label_names)
 end
 
---- A histogram: `h:observe(v[, labels])` with exact count and sum,
--- `h:quantile(q)` estimated from log-linear buckets (relative error at most
--- 1.6%), `h:stats()`. `opts`: `buckets` (Prometheus upper bounds, default
--- .005 .. 10), `labels` (label names).
+local histogram_options = { buckets = true, labels = true }
+
+--- A histogram: `h:observe(v[, labels])` (finite v) with exact count and
+-- sum, `h:quantile(q[, labels])` estimated from log-linear buckets
+-- (relative error at most 1.6%), `h:stats([labels])`. `opts`: `buckets`
+-- (Prometheus upper bounds, increasing; default .005 .. 10), `labels`
+-- (label names; `le` is reserved).
 function Metrics:histogram(name, help, opts)
-  check_name(name, "histogram")
+  local c = core_of(self, "histogram")
+  check_name(name, "histogram"); check_table(opts, 3, "histogram", "table of options")
   opts = opts or {}
-  if type(opts) ~= "table" then error("bad argument #3 to 'histogram' (table expected, got " .. type(opts) .. ")", 2) end
-  return core_of(self):register("histogram", name, help, opts.labels, opts.buckets)
+  check_keys(opts, histogram_options, "histogram")
+  return c:register("histogram", name, help, opts.labels, opts.buckets)
 end
 
---- The handle of a registered metric, or nil.
+--- The handle of a registered metric (a counter also by its name without
+-- `_total`), or nil.
 function Metrics:get(name)
-  return core_of(self):get(name)
+  local c = core_of(self, "get")
+  check_name(name, "get")
+  return c:get(name)
 end
 
 --- Starts a timer: returns a function that stops it, records the seconds
--- into the histogram `name` (registered when new) and returns them.
--- Stopping again records nothing and returns the same seconds.
+-- into the histogram `name` (registered when new; with `labels`, the
+-- series of those label values) and returns them. Stopping again records
+-- nothing and returns the same seconds.
 function Metrics:timer(name, labels)
-  check_name(name, "timer")
-  local c = core_of(self)
+  local c = core_of(self, "timer")
+  check_name(name, "timer"); check_table(labels, 2, "timer", "table of label values")
   local h = c:get(name) or c:register("histogram", name, "Duration in seconds")
+  if h.kind ~= "histogram" then raise("timer '%s': metric '%s' is a %s, not a histogram", name, name, h.kind) end
+  h = h:labels(labels or {}) -- missing or bad labels raise here, not when stopped
   local t0, elapsed = now(), nil
   return function()
     if elapsed == nil then
       elapsed = now() - t0
-      h:observe(elapsed, labels)
+      h:observe(elapsed)
     end
     return elapsed
   end
@@ -132,9 +190,9 @@ end
 -- any) and returns its results. Its time and Lua heap delta go into the
 -- profile, also when fn raises (the error is re-raised).
 function Metrics:span(name, fn, ...)
+  core_of(self, "span")
   check_name(name, "span")
-  if type(fn) ~= "function" then error("bad argument #2 to 'span' (function expected, got " .. type(fn) .. ")", 2) end
-  core_of(self)
+  if type(fn) ~= "function" then raise("bad argument #2 to 'span' (function expected, got %s)", type(fn)) end
   local tree = self._spans
   local node = spans.enter(tree, name)
   local heap0, t0 = collectgarbage("count"), now()
@@ -148,7 +206,7 @@ end
 -- path, calls, total_s, self_s, share, self_share, heap_kb, children}`;
 -- the bottleneck is the phase with the largest self time.
 function Metrics:profile()
-  core_of(self)
+  core_of(self, "profile")
   return spans.profile(self._spans)
 end
 
@@ -156,10 +214,8 @@ end
 -- user/system) and keeps a row for the chart with them and the numeric
 -- fields of `extra` (e.g. `{chunk_s = dt, nodes = n}`). Returns the row.
 function Metrics:sample(extra)
-  core_of(self)
-  if extra ~= nil and type(extra) ~= "table" then
-    error("bad argument #1 to 'sample' (table expected, got " .. type(extra) .. ")", 2)
-  end
+  core_of(self, "sample")
+  check_table(extra, 1, "sample", "table of numbers")
   local heap_kb = collectgarbage("count")
   local user_s, system_s, rss, peak = sys_usage()
   local row = {
@@ -187,9 +243,11 @@ end
 
 --- The rows sample() kept, oldest first.
 function Metrics:samples()
-  core_of(self)
+  core_of(self, "samples")
   return self._samples
 end
+
+local threshold_options = { warn = true, critical = true, above = true }
 
 --- Sets alert levels on metric `name`: `{warn =, critical =, above = true}`
 -- (either level may be left out; `above = false` alerts at or below). An
@@ -197,27 +255,32 @@ end
 -- at, labels}` to `reg:alerts()` and calls `reg.on_alert(alert)`: once per
 -- crossing; falling back re-arms it.
 function Metrics:threshold(name, levels)
+  local c = core_of(self, "threshold")
   check_name(name, "threshold")
   if type(levels) ~= "table" then
-    error("bad argument #2 to 'threshold' (table expected, got " .. type(levels) .. ")", 2)
+    raise("bad argument #2 to 'threshold' (table of levels expected, got %s)", type(levels))
   end
+  check_keys(levels, threshold_options, "threshold")
   local warn, critical, above = levels.warn, levels.critical, levels.above ~= false
   for _, k in ipairs({ "warn", "critical" }) do
     local v = levels[k]
     if v ~= nil and (type(v) ~= "number" or v ~= v) then
-      error("threshold for '" .. name .. "': " .. k .. " must be a number", 2)
+      raise("threshold for '%s': %s must be a number, got %s", name, k, tostring(v))
     end
   end
-  if warn == nil and critical == nil then error("threshold for '" .. name .. "': give warn and/or critical", 2) end
-  if warn and critical and ((above and warn > critical) or (not above and warn < critical)) then
-    error("threshold for '" .. name .. "': warn must come before critical (above = " .. tostring(above) .. ")", 2)
+  if levels.above ~= nil and type(levels.above) ~= "boolean" then
+    raise("threshold for '%s': above must be a boolean, got %s", name, type(levels.above))
   end
-  core_of(self):threshold(name, warn, critical, above)
+  if warn == nil and critical == nil then raise("threshold for '%s': give warn and/or critical", name) end
+  if warn and critical and ((above and warn > critical) or (not above and warn < critical)) then
+    raise("threshold for '%s': warn must come before critical (above = %s)", name, tostring(above))
+  end
+  c:threshold(name, warn, critical, above)
 end
 
 --- The alerts raised so far, oldest first (at most max_alerts).
 function Metrics:alerts()
-  core_of(self)
+  core_of(self, "alerts")
   return self._alerts
 end
 
@@ -250,7 +313,7 @@ end
 -- help, labels, series}}, alerts, alerts_dropped, profile, samples}`
 -- (samples: how many rows are kept).
 function Metrics:snapshot()
-  local c = core_of(self)
+  local c = core_of(self, "snapshot")
   local metrics = {}
   for _, f in ipairs(c:collect()) do
     metrics[f.name] = { kind = f.kind, help = f.help, labels = f.labels, series = plain_series(f) }
@@ -264,6 +327,7 @@ end
 --- The snapshot as JSON (lua-cjson); NaN and infinities become null,
 -- bucket bounds `le` are strings ("0.5", "+Inf").
 function Metrics:json()
+  core_of(self, "json")
   local cjson = require("cjson").new()
   cjson.encode_invalid_numbers("null")
   local snap = self:snapshot()
@@ -278,16 +342,15 @@ end
 
 --- The metrics in Prometheus text exposition format 0.0.4.
 function Metrics:prometheus()
-  return prometheus.format(core_of(self):collect())
+  return core_of(self, "prometheus"):prometheus() -- written by the C core straight into one buffer
 end
 
 --- A self-contained SVG chart of the sampled rows: `opts.series` lists
--- fields (e.g. `{"chunk_s", "lua_heap_kb"}`), see tokenflow.metrics.svg.
+-- fields (default `{"chunk_s", "lua_heap_kb"}`), see tokenflow.metrics.svg
+-- for `title`, `width`, `height` and `x`.
 function Metrics:svg(opts)
-  core_of(self)
-  if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #1 to 'svg' (table expected, got " .. type(opts) .. ")", 2)
-  end
+  core_of(self, "svg")
+  check_table(opts, 1, "svg", "table of options")
   opts = opts or {}
   if opts.series == nil then
     local copy = {}
@@ -295,7 +358,9 @@ function Metrics:svg(opts)
     copy.series = { "chunk_s", "lua_heap_kb" }
     opts = copy
   end
-  return svg.chart(self._samples, opts)
+  local text, err = svg.chart(self._samples, opts)
+  if text == nil then raise("svg: %s", err) end
+  return text
 end
 
 --- Frees the registry now; its handles then raise on use. Idempotent.

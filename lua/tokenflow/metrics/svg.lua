@@ -54,11 +54,30 @@ local function tick_text(v)
   return fmt("%.3g", v)
 end
 
+local known_options = { series = true, title = true, width = true, height = true, x = true }
+
+-- The series to draw and the units of their axes, or nil and a message.
 local function series_specs(opts)
   local specs, axis_of_unit, axes = {}, {}, {}
-  for i, s in ipairs(opts.series or {}) do
+  for k in pairs(opts) do
+    if not known_options[k] then return nil, "unknown option '" .. tostring(k) .. "'" end
+  end
+  if type(opts.series) ~= "table" then return nil, "series must be a list of field names, got " .. type(opts.series) end
+  for _, k in ipairs({ "width", "height" }) do
+    local v = opts[k]
+    if v ~= nil and (math.type(v) ~= "integer" or v < 200) then
+      return nil, k .. " must be an integer >= 200, got " .. tostring(v)
+    end
+  end
+  if opts.title ~= nil and type(opts.title) ~= "string" then
+    return nil, "title must be a string, got " .. type(opts.title)
+  end
+  if opts.x ~= nil and opts.x ~= "chunk" and opts.x ~= "t" then
+    return nil, "x must be \"chunk\" or \"t\", got " .. tostring(opts.x)
+  end
+  for i, s in ipairs(opts.series) do
     local field = type(s) == "table" and s.field or s
-    if type(field) ~= "string" then error("svg: series " .. i .. " must be a field name or {field = name}", 3) end
+    if type(field) ~= "string" then return nil, "series " .. i .. " must be a field name or {field = name}" end
     local unit, scale = unit_of(field)
     if not axis_of_unit[unit] then
       axes[#axes + 1] = unit
@@ -69,8 +88,8 @@ local function series_specs(opts)
       label = type(s) == "table" and s.label or known_labels[field] or field, color = palette[(i - 1) % #palette + 1],
     }
   end
-  if #specs == 0 then error("svg: no series (give series = {field, ...})", 3) end
-  if #axes > 2 then error("svg: at most two units per chart, got " .. concat(axes, ", "), 3) end
+  if #specs == 0 then return nil, "no series (give series = {field, ...})" end
+  if #axes > 2 then return nil, "at most two units per chart, got " .. concat(axes, ", ") end
   return specs, axes
 end
 
@@ -78,9 +97,10 @@ end
 -- names, or `{field =, label =}`; unit from the suffix: _s and _ms are
 -- drawn in ms, _kb and _bytes in MB), `title`, `width` (800), `height`
 -- (400), `x` ("chunk": sample number, or "t": seconds since start).
+-- Returns nil and a message when opts are wrong.
 function svg.chart(rows, opts)
-  opts = opts or {}
   local specs, axes = series_specs(opts)
+  if specs == nil then return nil, axes end
   local W, H = opts.width or 800, opts.height or 400
   local left, right, top, bottom = 70, (#axes == 2 and 70 or 30), 44, 52
   local pw, ph = W - left - right, H - top - bottom
@@ -109,8 +129,10 @@ function svg.chart(rows, opts)
   -- y axes: grid from the left one, tick labels on both
   local steps, tops = {}, {}
   for a = 1, #axes do
-    steps[a] = nice_step(ymax[a], 5)
-    tops[a] = math.max(steps[a], math.ceil(ymax[a] / steps[a]) * steps[a])
+    -- headroom above the highest point, so the legend (top right) stays clear of the lines
+    local want = ymax[a] * (1 + 0.1 * (#specs + 1))
+    steps[a] = nice_step(want, 5)
+    tops[a] = math.max(steps[a], math.ceil(want / steps[a]) * steps[a])
   end
   local function ypix(a, v) return top + ph - v / tops[a] * ph end
   for a = 1, #axes do

@@ -290,15 +290,23 @@ local function byte(x)
   return b
 end
 
+-- "%02x" of every byte (string.format costs more than the colour maths here)
+local HEX = {}
+for i = 0, 255 do HEX[i] = string.format("%02x", i) end
+local function hex2(x)
+  local b = byte(x)
+  return HEX[b] or string.format("%02x", b) -- (NaN: the same error as before)
+end
+
 --- The colour as lower-case hex: 6 digits, 8 when alpha is below 1.
 function color.hex(c)
   local s = color.to(c, "srgb")
   if not in_srgb(s, 0.000075) then s = color.to_srgb_gamut(s) end
   local alpha = c.alpha or 1
   if alpha < 1 then
-    return string.format("#%02x%02x%02x%02x", byte(s[1]), byte(s[2]), byte(s[3]), byte(max(0, alpha)))
+    return "#" .. hex2(s[1]) .. hex2(s[2]) .. hex2(s[3]) .. hex2(max(0, alpha))
   end
-  return string.format("#%02x%02x%02x", byte(s[1]), byte(s[2]), byte(s[3]))
+  return "#" .. hex2(s[1]) .. hex2(s[2]) .. hex2(s[3])
 end
 
 local named = {

@@ -20,16 +20,18 @@ local function dtcg_measure(v)
   return scalar(v) or (is_object(v) and type(v.value) == "number" and type(v.unit) == "string")
 end
 
--- Each checker says whether a (non-reference) value fits its type.
+-- Each checker says whether a (non-reference) value fits its type; the
+-- third field names the same check in the C reader (core.json_shapes),
+-- which leaves every value that does not fit to these checkers.
 local shapes = {
   color = { "a colour string or a colour object {colorSpace, components}", function(v)
     return type(v) == "string" or (is_object(v) and ((v.colorSpace ~= nil and type(v.components) == "table") or type(v.hex) == "string"))
-  end },
-  dimension = { "a dimension string, a number or {value, unit}", dtcg_measure },
-  duration = { "a duration string, a number or {value, unit}", dtcg_measure },
-  typography = { "an object of typography properties", function(v) return is_object(v) or type(v) == "string" end },
-  composition = { "an object of properties", function(v) return is_object(v) end },
-  border = { "an object {color, width, style}", function(v) return is_object(v) or type(v) == "string" end },
+  end, "color" },
+  dimension = { "a dimension string, a number or {value, unit}", dtcg_measure, "measure" },
+  duration = { "a duration string, a number or {value, unit}", dtcg_measure, "measure" },
+  typography = { "an object of typography properties", function(v) return is_object(v) or type(v) == "string" end, "object_or_string" },
+  composition = { "an object of properties", function(v) return is_object(v) end, "object" },
+  border = { "an object {color, width, style}", function(v) return is_object(v) or type(v) == "string" end, "object_or_string" },
   boxShadow = { "a shadow object or an array of them", function(v)
     if type(v) == "string" then return true end
     if is_object(v) then return true end
@@ -38,17 +40,31 @@ local shapes = {
       return true
     end
     return false
-  end },
+  end, "shadow" },
   cubicBezier = { "an array of 4 numbers or a string", function(v)
     return type(v) == "string" or (is_array(v) and #v == 4)
-  end },
-  fontFamily = { "a font name or an array of names", function(v) return type(v) == "string" or is_array(v) end },
+  end, "bezier" },
+  fontFamily = { "a font name or an array of names", function(v) return type(v) == "string" or is_array(v) end, "font" },
 }
 shapes.shadow = shapes.boxShadow
 for _, t in ipairs { "number", "opacity", "sizing", "spacing", "borderRadius", "borderWidth",
   "fontSizes", "fontWeights", "lineHeights", "letterSpacing", "paragraphSpacing",
   "paragraphIndent", "fontWeight", "fontSize", "lineHeight" } do
-  shapes[t] = { "a string or a number", scalar }
+  shapes[t] = { "a string or a number", scalar, "scalar" }
+end
+
+local kinds_memo = setmetatable({}, { __mode = "k" })
+
+--- Type name -> the code of its shape check in `codes` (the C reader's
+-- `core.json_shapes`, kind name -> code), for the C flatten.
+function flatten.shape_kinds(codes)
+  local out = kinds_memo[codes]
+  if not out then
+    out = {}
+    for t, shape in pairs(shapes) do out[t] = assert(codes[shape[3]], shape[3]) end
+    kinds_memo[codes] = out
+  end
+  return out
 end
 
 local token_keys = { type = true, description = true }

@@ -110,13 +110,25 @@ end
 
 -- Merges the selected sets: later wins; objects merge shallowly between
 -- sets in use, arrays and everything else replace. Returns name -> definition
--- (shared with the source unless merged; read-only) and name -> {set, status}.
+-- (shared with the source unless merged; read-only), name -> {set, status},
+-- and (when known) the names in the order written.
 local function merge(source, selection)
   if #selection == 1 then
     -- one set: its own map serves as is
     local s = selection[1]
     local where = { set = s.name, status = s.status, in_use = s.status ~= "unused" }
-    return source.sets[s.name].tokens, setmetatable({}, { __index = function() return where end })
+    local set = source.sets[s.name]
+    return set.tokens, setmetatable({}, { __index = function() return where end }), set.names
+  end
+  -- the names in the order written, set after set, when every set knows it
+  local order = {}
+  for _, s in ipairs(selection) do
+    local names = source.sets[s.name].names
+    if not names then
+      order = nil
+      break
+    end
+    table.move(names, 1, #names, #order + 1, order)
   end
   local merged, origin = {}, {}
   for _, s in ipairs(selection) do
@@ -144,7 +156,7 @@ local function merge(source, selection)
       origin[name] = where
     end
   end
-  return merged, origin
+  return merged, origin, order
 end
 
 local function is_store(v)
@@ -193,9 +205,9 @@ function TokenSet:resolve(sel)
   end
   local ok, lerr = load.ensure(source, set_names)
   if not ok then return nil, lerr end
-  local merged, origin = merge(source, selection)
+  local merged, origin, order = merge(source, selection)
   local r = Resolved.new(merged, origin, { names = names, clock = clock, sets = set_names, started = t0,
-    math = self._math, store = store and "miss" or nil })
+    math = self._math, store = store and "miss" or nil, order = order })
   -- stored only when the files parsed are the ones fingerprinted; a value
   -- the format cannot hold (a function in a table-built set) only means
   -- nothing is stored

@@ -2,15 +2,18 @@
 -- multi-file folder (`$metadata.json`, `$themes.json`, one file per set), a
 -- DTCG file, or a folder of DTCG files merged in name order; or the same
 -- structures as Lua tables. The result is a source: `{format, sets = {name ->
--- {name, file, tokens = {token name -> definition}, count}}, order = {set
--- names}, themes = {...}, files_read = {paths}}`; each set may carry
--- `digest`, the SHA-256 of the text it was read from (see tokens.snapshot).
+-- {name, file, tokens = {token name -> definition}, count, names}}, order =
+-- {set names}, themes = {...}, files_read = {paths}}` (`names`, when known:
+-- the token names in the order written); each set may carry `digest`, the
+-- SHA-256 of the text it was read from (see tokens.snapshot).
 -- Nothing is half-loaded: any error returns nil and a message.
+-- Files are read by the C tape reader when it can decide everything, else
+-- (and for every error) by lua-cjson and the Lua walk; see reader.lua. The
+-- sets of a lazily read folder are parsed the same way when first needed.
 -- @module tokenflow.tokens.load
 
 local json = require "tokenflow.tokens.json"
-local detect = require "tokenflow.tokens.detect"
-local flatten = require "tokenflow.tokens.flatten"
+local reader = require "tokenflow.tokens.reader"
 
 local load = {}
 
@@ -105,53 +108,76 @@ local function read_order(meta, file)
   return meta.tokenSetOrder
 end
 
--- Adds a document's tokens to set `name` (created on first use). On error
--- the caller drops the whole source, so a partly filled set never escapes.
-local function add_set(source, name, file, doc)
+-- Adds the tokens of a document (or of its top-level member `key`) to set
+-- `name` (created on first use); `rd` is the reader that read the document.
+-- On error the caller drops the whole source, so a partly filled set never
+-- escapes.
+local function add_set(source, name, file, rd, doc, key)
   local set = source.sets[name]
   if not set then
     set = { name = name, file = file, tokens = {}, count = 0 }
     source.sets[name] = set
     source.order[#source.order + 1] = name
   end
-  local defs, count = flatten.walk(doc, { file = file, format = source.format, out = set.tokens })
+  local defs, count, names = rd.flatten(doc, key, { file = file, format = source.format, out = set.tokens })
   if not defs then return nil, count end
+  if defs ~= set.tokens then
+    -- a reader that built a new map (names in it are distinct)
+    if next(set.tokens) == nil then
+      set.tokens = defs
+    else
+      local tokens = set.tokens
+      for k, v in pairs(defs) do tokens[k] = v end
+    end
+  end
+  -- names in the order written, when the reader gives them for every
+  -- document of the set (only a hint for the resolver)
+  if names and (set.count == 0 or set.names) then
+    local list = set.names
+    if not list then
+      set.names = names
+    else
+      table.move(names, 1, #names, #list + 1, list)
+    end
+  else
+    set.names = nil
+  end
   set.count = set.count + count
   return true
 end
 
---- A source from one decoded document. `key_order` lists its top-level keys
--- in written order (JSON files), or is a function returning that list (it
--- scans the whole text, so it runs only when sets are not all listed in
--- `$metadata`); `file` names the document in messages.
-function load.from_document(doc, opts)
-  opts = opts or {}
+local function from_document(doc, opts, rd)
   local file = opts.file or "(table)"
-  if type(doc) ~= "table" then return nil, string.format("%s: expected a JSON object of tokens", file) end
-  local format = opts.format or detect.format(doc)
+  if not rd.is_document(doc) then return nil, string.format("%s: expected a JSON object of tokens", file) end
+  local format = opts.format
+  if not format then
+    local why
+    format, why = rd.detect(doc)
+    if not format then return nil, why end
+  end
   local source = { format = format, sets = {}, order = {}, themes = {} }
   if format == "dtcg" then
-    local ok, err = add_set(source, "default", file, doc)
+    local ok, err = add_set(source, "default", file, rd, doc)
     if not ok then return nil, err end
     return source
   end
-  local themes, terr = read_themes(doc["$themes"], file)
+  local themes, terr = read_themes(rd.get(doc, "$themes"), file)
   if not themes then return nil, terr end
   source.themes = themes
-  local order, oerr = read_order(doc["$metadata"], file)
+  local order, oerr = read_order(rd.get(doc, "$metadata"), file)
   if oerr then return nil, oerr end
   local names = {}
   if order then
     for _, n in ipairs(order) do
-      if doc[n] == nil then return nil, string.format("%s: set '%s' is listed in $metadata but missing", file, tostring(n)) end
+      if not rd.has(doc, n) then return nil, string.format("%s: set '%s' is listed in $metadata but missing", file, tostring(n)) end
       names[#names + 1] = n
     end
   end
   local listed = {}
   for _, n in ipairs(names) do listed[n] = true end
   local rest = {}
-  for k in pairs(doc) do
-    if type(k) == "string" and k:sub(1, 1) ~= "$" and not listed[k] then rest[#rest + 1] = k end
+  for _, k in ipairs(rd.keys(doc)) do
+    if k:sub(1, 1) ~= "$" and not listed[k] then rest[#rest + 1] = k end
   end
   local written = opts.key_order or {}
   if type(written) == "function" then written = #rest > 1 and written() or {} end
@@ -164,19 +190,27 @@ function load.from_document(doc, opts)
   end)
   for _, n in ipairs(rest) do names[#names + 1] = n end
   for _, n in ipairs(names) do
-    if type(doc[n]) ~= "table" then
+    if not rd.is_table(doc, n) then
       return nil, string.format("%s: %s: a set must be an object of tokens", file, n)
     end
-    local ok, err = add_set(source, n, file, doc[n])
+    local ok, err = add_set(source, n, file, rd, doc, n)
     if not ok then return nil, err end
   end
   return source
 end
 
+--- A source from one decoded document (Lua tables). `key_order` lists its
+-- top-level keys in written order (JSON files), or is a function returning
+-- that list (it scans the whole text, so it runs only when sets are not all
+-- listed in `$metadata`); `file` names the document in messages.
+function load.from_document(doc, opts)
+  return from_document(doc, opts or {}, reader.tables)
+end
+
 -- The fingerprint of one input text (SHA-256, hex); nil without the C module.
 local digest do
   local ok, core = pcall(require, "tokenflow.core")
-  digest = ok and core.digest or nil
+  digest = ok and type(core) == "table" and core.digest or nil
 end
 load.digest = digest
 
@@ -218,7 +252,7 @@ end
 
 -- A Tokens Studio folder read lazily: only $metadata.json and $themes.json
 -- now; each set file when a resolution first needs it (load.ensure).
-local function read_dir_lazy(dir, opts, files, has_meta, has_themes)
+local function read_dir_lazy(dir, files, has_meta, has_themes)
   local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
   local source = { format = "tokens-studio", sets = {}, order = {}, themes = {}, lazy = true, files_read = {} }
   if has_themes then
@@ -245,7 +279,11 @@ local function read_dir_lazy(dir, opts, files, has_meta, has_themes)
   return source
 end
 
-local function read_dir(dir, opts)
+local function close_all(rd, docs)
+  for _, doc in ipairs(docs) do rd.close(doc) end
+end
+
+local function read_dir(dir, opts, rd)
   local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
   local has_meta, has_themes = exists(meta_file), exists(themes_file)
   local format = opts.format
@@ -253,74 +291,127 @@ local function read_dir(dir, opts)
   local lazy = opts.lazy
   if lazy == nil then lazy = has_themes end
   if lazy and format ~= "dtcg" and (has_meta or has_themes or format == "tokens-studio") then
-    return read_dir_lazy(dir, opts, files, has_meta, has_themes)
+    return read_dir_lazy(dir, files, has_meta, has_themes)
   end
-  local docs, digests = {}, {}
-  local read = {}
+  local docs, digests, read = {}, {}, {}
   for i, rel in ipairs(files) do
     read[#read + 1] = dir .. "/" .. rel
-    local doc, text = json.read(dir .. "/" .. rel)
-    if doc == nil then return nil, text end
+    local doc, text = rd.read(dir .. "/" .. rel)
+    if doc == nil then
+      close_all(rd, docs)
+      return nil, text
+    end
     docs[i] = doc
-    digests[i] = digest and digest(text) or nil
+    -- the exact text the reader parsed (the tape reader keeps it)
+    digests[i] = digest and rd.digest(doc, text) or nil
   end
   if not format then
-    format = (has_meta or has_themes) and "tokens-studio" or detect.format_of_files(docs)
+    if has_meta or has_themes then
+      format = "tokens-studio"
+    else
+      local why
+      format, why = rd.detect_files(docs)
+      if not format then
+        close_all(rd, docs)
+        return nil, why
+      end
+    end
   end
   local source = { format = format, sets = {}, order = {}, themes = {}, files_read = read }
   if format == "dtcg" then
     local parts = {}
     for i, rel in ipairs(files) do
-      local ok, err = add_set(source, "default", dir .. "/" .. rel, docs[i])
-      if not ok then return nil, err end
+      local ok, err = add_set(source, "default", dir .. "/" .. rel, rd, docs[i])
+      if not ok then
+        close_all(rd, docs)
+        return nil, err
+      end
       parts[#parts + 1] = rel
       parts[#parts + 1] = digests[i] or ""
     end
+    close_all(rd, docs)
     if source.sets.default and digest then source.sets.default.digest = digest(table.unpack(parts)) end
     return source
   end
-  if has_themes then
-    local list, err = json.read(themes_file)
-    read[#read + 1] = themes_file
-    if list == nil then return nil, err end
-    local themes, terr = read_themes(list, themes_file)
-    if not themes then return nil, terr end
-    source.themes = themes
-  end
+  -- the set files are parsed: their text is no longer needed here
   local by_name, digest_of = {}, {}
   for i, rel in ipairs(files) do
     local n = rel:gsub("%.json$", "")
     by_name[n] = docs[i]
     digest_of[n] = digests[i]
   end
+  local function fail(...)
+    close_all(rd, docs)
+    return ...
+  end
+  if has_themes then
+    local list, err = json.read(themes_file)
+    read[#read + 1] = themes_file
+    if list == nil then return fail(nil, err) end
+    local themes, terr = read_themes(list, themes_file)
+    if not themes then return fail(nil, terr) end
+    source.themes = themes
+  end
   local meta
   if has_meta then
     local err
     meta, err = json.read(meta_file)
     read[#read + 1] = meta_file
-    if meta == nil then return nil, err end
+    if meta == nil then return fail(nil, err) end
   end
   local names, nerr = set_names(dir, files, meta, meta_file)
-  if not names then return nil, nerr end
+  if not names then return fail(nil, nerr) end
   for _, n in ipairs(names) do
-    local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", by_name[n])
-    if not ok then return nil, err end
+    local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", rd, by_name[n])
+    if not ok then return fail(nil, err) end
     source.sets[n].digest = digest_of[n]
   end
+  close_all(rd, docs)
   return source
 end
 
---- Parses the text of a lazily loaded set. Returns true, or nil and a
--- message naming the file and token path (the set stays unread).
+local function read_file(path, opts, rd)
+  local doc, text = rd.read(path)
+  if doc == nil then return nil, text end
+  local source, err = from_document(doc, { file = path, format = opts.format,
+    key_order = function() return json.key_order(rd.text(doc, text)) end }, rd)
+  if source and digest then
+    -- the exact text the reader parsed, one digest per set
+    local d = rd.digest(doc, text)
+    for name, set in pairs(source.sets) do set.digest = digest(d, name) end
+  end
+  rd.close(doc)
+  if not source then return nil, err end
+  source.files_read = { path }
+  return source
+end
+
+-- Parses text into set `name` with one reader: true, or nil and a message
+-- (`reader.UNDECIDED` from the tape reader); the set is left empty on error.
+local function fill_with(source, set, text, rd)
+  local doc, err = rd.decode(text, set.file)
+  if doc == nil then return nil, err end
+  set.tokens, set.count, set.names = {}, 0, nil
+  local ok, ferr = add_set(source, set.name, set.file, rd, doc)
+  rd.close(doc)
+  if not ok then
+    set.tokens, set.count, set.names = nil, 0, nil
+    return nil, ferr
+  end
+  return true
+end
+
+--- Parses the text of a lazily loaded set (the tape reader first, then the
+-- table reader for what it leaves undecided, as `load.path`). Returns true,
+-- or nil and a message naming the file and token path (the set stays
+-- unread).
 function load.fill(source, name, text)
   local set = source.sets[name]
-  local doc, err = json.decode(text, set.file)
-  if doc == nil then return nil, err end
-  set.tokens, set.count = {}, 0
-  local ok, ferr = add_set(source, name, set.file, doc)
+  local ok, err
+  if reader.tape then ok = fill_with(source, set, text, reader.tape) end
   if not ok then
-    set.tokens, set.count = nil, 0
-    return nil, ferr
+    ok, err = fill_with(source, set, text, reader.tables)
+    if not ok then return nil, err end
   end
   set.loaded = true
   set.digest = digest and digest(text) or nil
@@ -351,6 +442,14 @@ function load.ensure(source, names)
   return true
 end
 
+--- Reads a file or folder with one reader (`reader.tables` or
+-- `reader.tape`), with no second attempt: the source, or nil and a message
+-- (`reader.UNDECIDED` when the tape reader leaves it to the table reader).
+-- For comparing the readers; `load.path` is what callers want.
+function load.read_with(path, opts, rd)
+  return (is_dir(path) and read_dir or read_file)(path, opts or {}, rd)
+end
+
 --- Reads a file or folder into a source. Returns the source or nil, message.
 -- A Tokens Studio folder with `$themes.json` is read lazily (`lazy = true`
 -- forces it for any Tokens Studio folder, `lazy = false` reads everything
@@ -362,18 +461,13 @@ end
 -- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg", lazy = boolean}`
 function load.path(path, opts)
   opts = opts or {}
-  if is_dir(path) then return read_dir(path, opts) end
-  local doc, text = json.read(path)
-  if doc == nil then return nil, text end
-  local source, err = load.from_document(doc, { file = path, format = opts.format,
-    key_order = function() return json.key_order(text) end })
-  if not source then return nil, err end
-  source.files_read = { path }
-  if digest then
-    local d = digest(text)
-    for name, set in pairs(source.sets) do set.digest = digest(d, name) end
+  if reader.tape then
+    -- the fast reader gives a source or nothing; every failure, and every
+    -- case it cannot decide, is read again the ordinary way
+    local source = load.read_with(path, opts, reader.tape)
+    if source then return source end
   end
-  return source
+  return load.read_with(path, opts, reader.tables)
 end
 
 return load

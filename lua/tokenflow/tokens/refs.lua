@@ -53,7 +53,10 @@ local NONE = {}
 function refs.parse(s, cache)
   local t = cache and cache[s]
   if t then return t ~= NONE and t or nil end
-  if not s:find("[{$]") then return nil end
+  if not s:find("[{$]") then
+    if cache then cache[s] = NONE end
+    return nil
+  end
   local plain = s:match("^{([^{}$]+)}$")
   if plain then
     -- the common case, a lone reference: no need for the grammar

@@ -15,6 +15,14 @@ local number = require "tokenflow.tokens.number"
 local resolve = {}
 
 local concat, type, pairs, next = table.concat, type, pairs, next
+local find, match = string.find, string.match
+
+-- A table with room for n keyed entries (from the C module when loaded).
+local new_table = function() return {} end
+do
+  local ok, core = pcall(require, "tokenflow.core")
+  if ok and type(core) == "table" and core.new_table then new_table = core.new_table end
+end
 
 -- Sentinel returned when a value needs another token resolved first.
 local NEED = setmetatable({}, { __name = "tokenflow.tokens.NEED" })
@@ -68,7 +76,9 @@ function resolve.engine(tokens, opts)
   local math_on = not (opts and opts.math == false)
   -- per token: state, value, failure reason, names referenced, type taken
   -- from a reference (the last three only where there is one)
-  local state, values, failed, found, types = {}, {}, {}, {}, {}
+  local size = opts and opts.size or 0
+  local state, values = new_table(0, size), new_table(0, size)
+  local failed, found, types = {}, {}, {}
   local restore = opts and opts.restore
   if restore then
     values, failed, found, types = restore.values, restore.failed, restore.found, restore.types
@@ -79,7 +89,7 @@ function resolve.engine(tokens, opts)
   local function lone_ref(text)
     local name = lone[text]
     if name == nil then
-      name = text:match("^{([^{}$]+)}$") or false
+      name = match(text, "^{([^{}$]+)}$") or false
       lone[text] = name
     end
     return name
@@ -134,9 +144,16 @@ function resolve.engine(tokens, opts)
   local eval_template
 
   -- The name inside a reference, with nested references substituted.
+  local trimmed = {} -- memo: plain reference name -> the name without surrounding spaces
   local function ref_name(parts, ctx)
     if #parts == 1 and type(parts[1]) == "string" then
-      return (parts[1]:match("^%s*(.-)%s*$"))
+      local raw = parts[1]
+      local name = trimmed[raw]
+      if not name then
+        name = raw:match("^%s*(.-)%s*$")
+        trimmed[raw] = name
+      end
+      return name
     end
     local v, dep = eval_template(parts, ctx, true)
     if v == NEED then return NEED, dep end
@@ -241,8 +258,18 @@ function resolve.engine(tokens, opts)
   end
 
   local modified = {} -- memo: modifier key -> {hex, error}
+  local parsed = {} -- memo: colour text -> parsed colour or false (never modified)
+  local function parse_color(v)
+    if type(v) ~= "string" then return color.parse(v) end
+    local c = parsed[v]
+    if c == nil then
+      c = color.parse(v) or false
+      parsed[v] = c
+    end
+    return c or nil
+  end
   local function apply_modifier(value, mod, ctx)
-    local base = color.parse(value)
+    local base = parse_color(value)
     if not base then fail(ctx, "modifier needs a colour, got '" .. tostring(to_text(value) or value) .. "'") return value end
     local amount, dep = process_value(mod.value, "number", ctx)
     if amount == NEED then return NEED, dep end
@@ -252,12 +279,14 @@ function resolve.engine(tokens, opts)
       local c
       c, dep = process_value(mod.color, "color", ctx)
       if c == NEED then return NEED, dep end
-      other = color.parse(c)
+      other = parse_color(c)
       if not other and mod.type == "mix" then fail(ctx, "mix colour '" .. tostring(to_text(c) or c) .. "' is not a colour") return value end
     end
     if ctx.reason then return value end
-    local key = string.format("%s|%s|%s|%s|%s", to_text(value), tostring(mod.type), tostring(mod.space),
-      tostring(amount), other and color.hex(other) or "")
+    -- the mix colour as written stands for the parsed one (no hex
+    -- conversion per token)
+    local key = tostring(to_text(value)) .. "|" .. tostring(mod.type) .. "|" .. tostring(mod.space) .. "|"
+      .. tostring(amount) .. "|" .. (other and (to_text(c) or tostring(c)) or "")
     local hit = modified[key]
     if not hit then
       local hex, err = modify.apply(base, { type = mod.type, space = mod.space, value = amount, color = other })
@@ -328,6 +357,45 @@ function resolve.engine(tokens, opts)
     return sp
   end
 
+  -- Text without references, through colour functions and math: the same
+  -- result as attempt() for such a token, without a context table.
+  local literal_ctx = {}
+  local function set_literal(name, v, ttype)
+    if math_on and not plain_types[ttype] then
+      literal_ctx.reason = nil
+      v = finish(v, literal_ctx)
+      if literal_ctx.reason then failed[name] = literal_ctx.reason end
+    end
+    values[name] = v
+    state[name] = DONE
+  end
+
+  -- The two commonest tokens, settled before any stack work: a literal
+  -- string, and a lone alias ("{name}") of a token already resolved. True
+  -- when done (the same result as attempt()); else false, or the name of a
+  -- not yet visited token the alias needs first.
+  local function quick(name, def)
+    local v = def.value
+    if type(v) ~= "string" or def.modify then return false end
+    -- (as few calls into C as can be: they cost more than what they do here)
+    local dep = match(v, "^{([^{}$]+)}$")
+    if not dep then
+      if find(v, "{", 1, true) or find(v, "$", 1, true) then return false end
+      set_literal(name, v, def.type)
+      return true
+    end
+    local st = state[dep]
+    if st == DONE then
+      if failed[dep] then return false end
+      values[name] = values[dep]
+      state[name] = DONE
+      if not def.type then types[name] = types[dep] or tokens[dep].type end
+      return true
+    end
+    if st == nil and tokens[dep] then return dep end
+    return false
+  end
+
   local stack = {}
   local function run_from(root)
     local sp = 1
@@ -336,7 +404,20 @@ function resolve.engine(tokens, opts)
     while sp > 0 do
       local name = stack[sp]
       if state[name] == IN then
+        local q = quick(name, tokens[name])
+        if q == true then
+          stack[sp] = nil
+          sp = sp - 1
+          goto continue
+        end
         state[name] = EXPANDED
+        if q then
+          -- what push_static_deps pushes for a lone alias
+          state[q] = IN
+          sp = sp + 1
+          stack[sp] = q
+          goto continue
+        end
         local top = push_static_deps(name, stack, sp)
         if top > sp then sp = top goto continue end
       end
@@ -356,32 +437,26 @@ function resolve.engine(tokens, opts)
     end
   end
 
-  -- A token whose value is text without references resolves on its own:
-  -- no stack and no context table (most tokens of a large set are such
-  -- literals). Same result as attempt(); false when it does not apply.
-  local literal_ctx = {}
-  local function resolve_literal(name, def)
-    local v = def.value
-    if type(v) ~= "string" or def.modify or v:find("[{$]") then return false end
-    if math_on and not plain_types[def.type] then
-      literal_ctx.reason = nil
-      v = finish(v, literal_ctx)
-      if literal_ctx.reason then failed[name] = literal_ctx.reason end
-    end
-    values[name] = v
-    state[name] = DONE
-    return true
-  end
-
   if restore then
     local DONE_ = DONE
     for name in pairs(tokens) do state[name] = DONE_ end
   end
 
-  --- Resolves every token.
-  function engine.run()
-    for name, def in pairs(tokens) do
-      if not state[name] and not resolve_literal(name, def) then run_from(name) end
+  --- Resolves every token. `order` (optional) lists every token name (and
+  -- maybe more, or some twice), such as the order the tokens were written
+  -- in: sets usually define a token before its aliases, so most of them
+  -- then resolve on the quick path. Values do not depend on the order.
+  function engine.run(order)
+    if order then
+      for i = 1, #order do
+        local name = order[i]
+        local def = tokens[name]
+        if def and not state[name] and quick(name, def) ~= true then run_from(name) end
+      end
+      return
+    end
+    for name, def in next, tokens do
+      if not state[name] and quick(name, def) ~= true then run_from(name) end
     end
   end
 

@@ -19,10 +19,12 @@ end
 
 --- Builds a Resolved from merged definitions (name -> def with `value`,
 -- `type`, `modify`) and their origin (name -> `{set, status}`). `opts.names`
--- is the interner token names go into.
+-- is the interner token names go into; `opts.order` (optional) the token
+-- names in the order written, which the resolver takes first.
 function Resolved.new(tokens, origin, opts)
-  local engine = resolve.engine(tokens, { math = opts.math ~= false })
-  engine.run()
+  local order = opts.order
+  local engine = resolve.engine(tokens, { math = opts.math ~= false, size = order and #order or nil })
+  engine.run(order)
   local self = setmetatable({
     _tokens = tokens, _origin = origin, _engine = engine, _sorted = false,
     _names = opts.names, _info = {}, _sets = opts.sets or {},

@@ -1,0 +1,774 @@
+/* tokenflow.JsonDoc: a JSON text parsed by the strict tape reader
+ * (src/core/tf_json.c), for the token loader's fast path. The Lua side
+ * (lua/tokenflow/tokens/load.lua) owns the token rules; this file walks the
+ * tape and builds exactly the Lua values lua-cjson would, and answers false
+ * ("undecided") whenever the ordinary path must decide: the loader then
+ * decodes with lua-cjson and walks the tables in Lua, which also produces
+ * every error message. */
+#include <stdio.h>
+
+#include "tf_json.h"
+#include "tf_lua.h"
+
+#define TF_JSONDOC "tokenflow.JsonDoc"
+
+typedef struct jsondoc {
+  tf_json j;
+  int open;
+  char *path; /* token name being built by flatten */
+  size_t path_cap;
+  char *buf; /* the text, when read from a file by json_read_file */
+  size_t buf_len;
+} jsondoc;
+
+/* shape kinds a token type can ask for (names exported as core.json_shapes) */
+enum { SHAPE_COLOR = 1, SHAPE_MEASURE, SHAPE_OBJECT_OR_STRING, SHAPE_OBJECT, SHAPE_SHADOW, SHAPE_BEZIER, SHAPE_FONT, SHAPE_SCALAR };
+static const char *const shape_names[] = {"color", "measure", "object_or_string", "object", "shadow", "bezier", "font", "scalar", NULL};
+
+/* user values of the userdata: 1 the text (keeps it alive), 2 the null value */
+enum { UV_TEXT = 1, UV_NULL = 2 };
+
+static jsondoc *to_doc(lua_State *L, int idx) { return (jsondoc *)tf_lua_self(L, idx, TF_JSONDOC); }
+
+static jsondoc *check_open(lua_State *L) {
+  jsondoc *d = to_doc(L, 1);
+  if (!d->open) tf_lua_closed_error(L, TF_JSONDOC);
+  return d;
+}
+
+static void release(jsondoc *d) {
+  if (d->open) {
+    tf_json_clear(&d->j);
+    tf_mem_free(&d->j.mem, d->path, d->path_cap);
+    tf_mem_free(&d->j.mem, d->buf, d->buf_len);
+    d->path = NULL;
+    d->path_cap = 0;
+    d->buf = NULL;
+    d->buf_len = 0;
+    d->open = 0;
+  }
+}
+
+static int l_close(lua_State *L) {
+  release(to_doc(L, 1));
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  jsondoc *d = to_doc(L, 1);
+  if (!d->open) lua_pushstring(L, TF_JSONDOC " (closed)");
+  else lua_pushfstring(L, TF_JSONDOC " (%d nodes, %d bytes)", (int)d->j.count, (int)d->j.text_len);
+  return 1;
+}
+
+static int is_table_node(const tf_json *j, uint32_t i) {
+  unsigned k = tf_json_kind(j, i);
+  return k == TF_JSON_OBJECT || k == TF_JSON_ARRAY;
+}
+/* Lua truthiness of a value as decoded (null decodes to a light userdata). */
+static int truthy(const tf_json *j, uint32_t i) { return i != 0 && tf_json_kind(j, i) != TF_JSON_FALSE; }
+/* flatten.lua's is_object: an object, or an empty array (both decode to {}). */
+static int is_object(const tf_json *j, uint32_t i) {
+  unsigned k = tf_json_kind(j, i);
+  return k == TF_JSON_OBJECT || (k == TF_JSON_ARRAY && tf_json_len(j, i) == 0);
+}
+static int is_array(const tf_json *j, uint32_t i) {
+  return tf_json_kind(j, i) == TF_JSON_ARRAY && tf_json_len(j, i) > 0;
+}
+static uint32_t member(const tf_json *j, uint32_t obj, const char *key) {
+  return tf_json_member(j, obj, key, strlen(key));
+}
+
+static void push_str(lua_State *L, const tf_json *j, uint32_t i) {
+  size_t len;
+  const char *s = tf_json_str(j, i, &len);
+  lua_pushlstring(L, s, len);
+}
+
+/* Pushes the value at i as lua-cjson decodes it; `null` is the stack index
+ * of the null value. Returns the index after the subtree. */
+static uint32_t push_value(lua_State *L, const tf_json *j, uint32_t i, int null) {
+  uint32_t n, m, c;
+  switch (tf_json_kind(j, i)) {
+    case TF_JSON_NULL: lua_pushvalue(L, null); return i + 1;
+    case TF_JSON_FALSE: lua_pushboolean(L, 0); return i + 1;
+    case TF_JSON_TRUE: lua_pushboolean(L, 1); return i + 1;
+    case TF_JSON_NUMBER: lua_pushnumber(L, (lua_Number)tf_json_num(j, i)); return i + 1;
+    case TF_JSON_STRING: push_str(L, j, i); return i + 1;
+    case TF_JSON_ARRAY:
+      luaL_checkstack(L, 3, "JSON nesting");
+      n = tf_json_len(j, i);
+      lua_createtable(L, (int)n, 0);
+      for (m = 0, c = i + 1; m < n; m++) {
+        c = push_value(L, j, c, null);
+        lua_rawseti(L, -2, (lua_Integer)m + 1);
+      }
+      return c;
+    default: /* object */
+      luaL_checkstack(L, 3, "JSON nesting");
+      n = tf_json_len(j, i);
+      lua_createtable(L, 0, (int)n);
+      for (m = 0, c = i + 1; m < n; m++) {
+        push_str(L, j, c);
+        c = push_value(L, j, c + 1, null);
+        lua_rawset(L, -3);
+      }
+      return c;
+  }
+}
+
+/* A new open doc (user values: text or nil, null) on the stack. */
+static jsondoc *new_doc(lua_State *L, int text, int null) {
+  jsondoc *d = (jsondoc *)lua_newuserdatauv(L, sizeof *d, 2);
+  memset(d, 0, sizeof *d);
+  lua_pushvalue(L, text);
+  lua_setiuservalue(L, -2, UV_TEXT);
+  lua_pushvalue(L, null);
+  lua_setiuservalue(L, -2, UV_NULL);
+  tf_json_init(&d->j, tf_lua_mem(L));
+  d->open = 1;
+  luaL_setmetatable(L, TF_JSONDOC);
+  return d;
+}
+
+/* Parses text into the doc on top of the stack: returns 1 (the doc), or
+ * nil, reason. */
+static int parse_doc(lua_State *L, jsondoc *d, const char *text, size_t len) {
+  int status = tf_json_parse(&d->j, text, len);
+  if (status == TF_JSON_NOMEM) {
+    release(d);
+    return tf_lua_oom(L);
+  }
+  if (status != TF_JSON_OK) {
+    size_t at = d->j.error_at;
+    release(d);
+    lua_pushnil(L);
+    lua_pushfstring(L, "not read by the fast path (byte %d)", (int)at + 1);
+    return 2;
+  }
+  return 1;
+}
+
+/** core.json_read(text, null) -> JsonDoc, or nil, reason when the text is
+ * not plain JSON the fast path can take (the caller then decodes with
+ * lua-cjson). `null` is what JSON null decodes to (cjson.null). */
+static int l_json_read(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  luaL_checkany(L, 2);
+  return parse_doc(L, new_doc(L, 1, 2), text, len);
+}
+
+/** core.json_read_file(path, null) -> JsonDoc, or nil, reason when the
+ * file cannot be read or is not plain JSON the fast path can take. The
+ * text is read into one block of its exact size (doc:text() gives it as a
+ * string when needed). */
+static int l_json_read_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  jsondoc *d;
+  FILE *f;
+  long size;
+  size_t got;
+  luaL_checkany(L, 2);
+  lua_pushnil(L);
+  d = new_doc(L, 3, 2);
+  f = fopen(path, "rb");
+  if (f == NULL) goto unreadable;
+  if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    goto unreadable;
+  }
+  d->buf = (char *)tf_mem_alloc(&d->j.mem, (size_t)size + 1);
+  if (d->buf == NULL) {
+    fclose(f);
+    release(d);
+    return tf_lua_oom(L);
+  }
+  d->buf_len = (size_t)size + 1;
+  got = fread(d->buf, 1, (size_t)size, f);
+  if (ferror(f) || getc(f) != EOF) { /* an error, or the file grew */
+    fclose(f);
+    goto unreadable;
+  }
+  fclose(f);
+  d->buf[got] = '\0';
+  return parse_doc(L, d, d->buf, got);
+unreadable:
+  release(d);
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s: cannot read", path);
+  return 2;
+}
+
+/** doc:digest() -> core.digest(doc:text()), without copying the text. */
+static int l_digest(lua_State *L) {
+  jsondoc *d = check_open(L);
+  tf_lua_push_digest(L, d->j.text, d->j.text_len);
+  return 1;
+}
+
+/** doc:text() -> the JSON text as a string. */
+static int l_text(lua_State *L) {
+  jsondoc *d = check_open(L);
+  if (lua_getiuservalue(L, 1, UV_TEXT) == LUA_TSTRING) return 1;
+  lua_pushlstring(L, d->j.text, d->j.text_len);
+  return 1;
+}
+
+static const char *kind_name(unsigned k) {
+  switch (k) {
+    case TF_JSON_NULL: return "null";
+    case TF_JSON_FALSE:
+    case TF_JSON_TRUE: return "boolean";
+    case TF_JSON_NUMBER: return "number";
+    case TF_JSON_STRING: return "string";
+    case TF_JSON_ARRAY: return "array";
+    default: return "object";
+  }
+}
+
+/* The node named by argument `arg` (nil or absent: the root), or 0. */
+static uint32_t node_arg(lua_State *L, jsondoc *d, int arg) {
+  size_t len;
+  const char *key;
+  if (lua_isnoneornil(L, arg)) return 0;
+  key = luaL_checklstring(L, arg, &len);
+  return tf_json_member(&d->j, 0, key, len);
+}
+
+/** doc:kind([key]) -> "object" | "array" | "string" | "number" |
+ * "boolean" | "null" for the root or a top-level member; nil when absent. */
+static int l_kind(lua_State *L) {
+  jsondoc *d = check_open(L);
+  uint32_t i = node_arg(L, d, 2);
+  if (i == 0 && !lua_isnoneornil(L, 2)) return 0;
+  lua_pushstring(L, kind_name(tf_json_kind(&d->j, i)));
+  return 1;
+}
+
+/** doc:get([key]) -> the root or a top-level member decoded as lua-cjson
+ * decodes it; nil when absent. */
+static int l_get(lua_State *L) {
+  jsondoc *d = check_open(L);
+  uint32_t i = node_arg(L, d, 2);
+  if (i == 0 && !lua_isnoneornil(L, 2)) return 0;
+  lua_settop(L, 2);
+  lua_getiuservalue(L, 1, UV_NULL);
+  push_value(L, &d->j, i, 3);
+  return 1;
+}
+
+/** doc:keys() -> the root object's keys in written order (no duplicates:
+ * the reader refuses those). */
+static int l_keys(lua_State *L) {
+  jsondoc *d = check_open(L);
+  const tf_json *j = &d->j;
+  uint32_t n, m, c;
+  if (tf_json_kind(j, 0) != TF_JSON_OBJECT) return luaL_error(L, "JSON root is not an object");
+  n = tf_json_len(j, 0);
+  lua_createtable(L, (int)n, 0);
+  for (m = 0, c = 1; m < n; m++) {
+    push_str(L, j, c);
+    lua_rawseti(L, -2, (lua_Integer)m + 1);
+    c = tf_json_next(j, c + 1);
+  }
+  return 1;
+}
+
+/* ---- format detection (detect.lua's first_token_style) ---- */
+
+#define DETECT_LIMIT 100000 /* tables detect.lua looks at, at most */
+
+/* 1 Tokens Studio, 2 DTCG, 0 neither, for one table. */
+static int token_style(const tf_json *j, uint32_t t) {
+  uint32_t v;
+  if (tf_json_kind(j, t) != TF_JSON_OBJECT) return 0;
+  v = member(j, t, "value");
+  if (v != 0 && (!is_table_node(j, v) || member(j, t, "type") != 0)) return 1;
+  if (member(j, t, "$value") != 0) return 2;
+  return 0;
+}
+
+/** doc:detect() -> "tokens-studio" | "dtcg" as detect.lua decides for the
+ * document; nil when it holds no token; false when the answer would depend
+ * on table iteration order (the caller decodes and asks detect.lua). */
+static int l_detect(lua_State *L) {
+  jsondoc *d = check_open(L);
+  const tf_json *j = &d->j;
+  tf_mem *mem = &d->j.mem;
+  uint32_t *cur = NULL, *next = NULL;
+  size_t ncur = 0, nnext = 0, cap = 0, seen = 0;
+  int result = -1; /* -1 go on, 0 nil, 1 TS, 2 DTCG, 3 undecided */
+  if (tf_json_kind(j, 0) != TF_JSON_OBJECT) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  if (member(j, 0, "$themes") != 0 || member(j, 0, "$metadata") != 0) {
+    lua_pushliteral(L, "tokens-studio");
+    return 1;
+  }
+  /* breadth first, a level at a time: detect.lua stops at the first token
+   * table of the shallowest level holding one, in an order we cannot know,
+   * so the level must agree */
+  cap = 64;
+  cur = (uint32_t *)tf_mem_alloc(mem, cap * sizeof *cur);
+  next = (uint32_t *)tf_mem_alloc(mem, cap * sizeof *next);
+  if (cur == NULL || next == NULL) goto oom;
+  cur[ncur++] = 0;
+  while (result < 0) {
+    size_t k;
+    int ts = 0, dtcg = 0;
+    if (ncur == 0) {
+      result = 0;
+      break;
+    }
+    for (k = 0; k < ncur; k++) {
+      int s = token_style(j, cur[k]);
+      if (s == 1) ts = 1;
+      if (s == 2) dtcg = 1;
+    }
+    if (ts || dtcg) {
+      if (seen + ncur > DETECT_LIMIT || (ts && dtcg)) result = 3;
+      else result = ts ? 1 : 2;
+      break;
+    }
+    seen += ncur;
+    if (seen >= DETECT_LIMIT) {
+      result = 0;
+      break;
+    }
+    nnext = 0;
+    for (k = 0; k < ncur; k++) {
+      uint32_t t = cur[k], n, m, c;
+      if (tf_json_kind(j, t) != TF_JSON_OBJECT) continue;
+      n = tf_json_len(j, t);
+      for (m = 0, c = t + 1; m < n; m++) {
+        size_t klen;
+        const char *key = tf_json_str(j, c, &klen);
+        if (is_table_node(j, c + 1) && !(klen > 0 && key[0] == '$')) {
+          if (nnext == cap) {
+            size_t ncap = cap * 2;
+            uint32_t *a = (uint32_t *)tf_mem_realloc(mem, cur, cap * sizeof *a, ncap * sizeof *a);
+            uint32_t *b;
+            if (a == NULL) goto oom;
+            cur = a;
+            b = (uint32_t *)tf_mem_realloc(mem, next, cap * sizeof *b, ncap * sizeof *b);
+            if (b == NULL) {
+              /* cur is already the larger block */
+              tf_mem_free(mem, cur, ncap * sizeof *cur);
+              tf_mem_free(mem, next, cap * sizeof *next);
+              return tf_lua_oom(L);
+            }
+            next = b;
+            cap = ncap;
+          }
+          next[nnext++] = c + 1;
+        }
+        c = tf_json_next(j, c + 1);
+      }
+    }
+    {
+      uint32_t *tmp = cur;
+      cur = next;
+      next = tmp;
+      ncur = nnext;
+    }
+  }
+  tf_mem_free(mem, cur, cap * sizeof *cur);
+  tf_mem_free(mem, next, cap * sizeof *next);
+  switch (result) {
+    case 0: lua_pushnil(L); break;
+    case 1: lua_pushliteral(L, "tokens-studio"); break;
+    case 2: lua_pushliteral(L, "dtcg"); break;
+    default: lua_pushboolean(L, 0);
+  }
+  return 1;
+oom:
+  tf_mem_free(mem, cur, cur ? cap * sizeof *cur : 0);
+  tf_mem_free(mem, next, next ? cap * sizeof *next : 0);
+  return tf_lua_oom(L);
+}
+
+/* ---- flatten (flatten.lua's walk) ---- */
+
+#define TYPE_CACHE 8 /* type names remembered by flatten (sets use a few) */
+
+/* stack slots of flatten's working values */
+enum { SLOT_NULL = 5, SLOT_OUT, SLOT_NAMES, SLOT_TYPES, SLOT_KEYS };
+/* the field names of a definition, in the table at SLOT_KEYS */
+enum { KEY_VALUE = 1, KEY_TYPE, KEY_EXTENSIONS, KEY_MODIFY, KEY_DESCRIPTION };
+static const char *const def_keys[] = {"value", "type", "extensions", "modify", "description"};
+
+typedef struct flat {
+  lua_State *L;
+  jsondoc *d;
+  int ts;         /* Tokens Studio rules */
+  int shapes;     /* stack index of type name -> shape code */
+  lua_Integer count;
+  struct {        /* type names met so far: bytes, shape code (0: none) */
+    const char *s;
+    size_t len;
+    int shape;
+  } types[TYPE_CACHE];
+  int ntypes;     /* their Lua strings are SLOT_TYPES[1..ntypes] */
+} flat;
+
+/* Strict UTF-8 as utf8.len checks it (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+static int valid_utf8(const unsigned char *s, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    unsigned c = s[i];
+    size_t n, k;
+    unsigned cp, min;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    if (len - i <= n) return 0;
+    for (k = 1; k <= n; k++) {
+      unsigned cc = s[i + k];
+      if ((cc & 0xC0) != 0x80) return 0;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    i += n + 1;
+  }
+  return 1;
+}
+
+/* 1 when the value at v surely fits the shape (flatten.lua's checkers,
+ * without is_ref: a value that does not fit is left to the Lua walk). */
+static int fits(const tf_json *j, int shape, uint32_t v) {
+  unsigned k = tf_json_kind(j, v);
+  switch (shape) {
+    case SHAPE_COLOR: {
+      uint32_t comp, hex;
+      if (k == TF_JSON_STRING) return 1;
+      if (!is_object(j, v)) return 0;
+      comp = member(j, v, "components");
+      if (member(j, v, "colorSpace") != 0 && comp != 0 && is_table_node(j, comp)) return 1;
+      hex = member(j, v, "hex");
+      return hex != 0 && tf_json_kind(j, hex) == TF_JSON_STRING;
+    }
+    case SHAPE_MEASURE: {
+      uint32_t val, unit;
+      if (k == TF_JSON_STRING || k == TF_JSON_NUMBER) return 1;
+      if (!is_object(j, v)) return 0;
+      val = member(j, v, "value");
+      unit = member(j, v, "unit");
+      return val != 0 && tf_json_kind(j, val) == TF_JSON_NUMBER && unit != 0 && tf_json_kind(j, unit) == TF_JSON_STRING;
+    }
+    case SHAPE_OBJECT_OR_STRING: return k == TF_JSON_STRING || is_object(j, v);
+    case SHAPE_OBJECT: return is_object(j, v);
+    case SHAPE_SHADOW:
+      if (k == TF_JSON_STRING || is_object(j, v)) return 1;
+      if (is_array(j, v)) {
+        uint32_t n = tf_json_len(j, v), m, c;
+        for (m = 0, c = v + 1; m < n; m++) {
+          if (!is_table_node(j, c)) return 0;
+          c = tf_json_next(j, c);
+        }
+        return 1;
+      }
+      return 0;
+    case SHAPE_BEZIER: return k == TF_JSON_STRING || (is_array(j, v) && tf_json_len(j, v) == 4);
+    case SHAPE_FONT: return k == TF_JSON_STRING || is_array(j, v);
+    case SHAPE_SCALAR: return k == TF_JSON_STRING || k == TF_JSON_NUMBER;
+    default: return 1;
+  }
+}
+
+/* Room for `need` bytes of token name. */
+static void path_reserve(flat *f, size_t need) {
+  jsondoc *d = f->d;
+  if (need > d->path_cap) {
+    size_t ncap = d->path_cap ? d->path_cap : 256;
+    char *p;
+    while (ncap < need) ncap *= 2;
+    p = (char *)tf_mem_realloc(&d->j.mem, d->path, d->path_cap, ncap);
+    if (p == NULL) tf_lua_oom(f->L);
+    d->path = p;
+    d->path_cap = ncap;
+  }
+}
+
+/* A table with only metadata keys and no value: flatten.lua's
+ * valueless_token (an error there). */
+static int valueless(const tf_json *j, uint32_t t) {
+  uint32_t n, m, c;
+  int meta = 0;
+  if (tf_json_kind(j, t) != TF_JSON_OBJECT) return 0;
+  n = tf_json_len(j, t);
+  for (m = 0, c = t + 1; m < n; m++) {
+    size_t len;
+    const char *k = tf_json_str(j, c, &len);
+    if (is_table_node(j, c + 1) && !(len > 0 && k[0] == '$')) return 0;
+    if ((len == 4 && memcmp(k, "type", 4) == 0) || (len == 11 && memcmp(k, "description", 11) == 0) ||
+        (len == 5 && memcmp(k, "$type", 5) == 0) || (len == 12 && memcmp(k, "$description", 12) == 0))
+      meta = 1;
+    c = tf_json_next(j, c + 1);
+  }
+  return meta;
+}
+
+/* The members of a token object flatten.lua reads. */
+typedef struct token_fields {
+  uint32_t type, dtype, ext, desc, ddesc;
+} token_fields;
+
+static void read_fields(const tf_json *j, uint32_t v, token_fields *tf) {
+  uint32_t n = tf_json_len(j, v), m, c;
+  memset(tf, 0, sizeof *tf);
+  for (m = 0, c = v + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
+    size_t len;
+    const char *k = tf_json_str(j, c, &len);
+    switch (len) {
+      case 4: if (memcmp(k, "type", 4) == 0) tf->type = c + 1; break;
+      case 5: if (memcmp(k, "$type", 5) == 0) tf->dtype = c + 1; break;
+      case 11:
+        if (memcmp(k, "$extensions", 11) == 0) tf->ext = c + 1;
+        else if (memcmp(k, "description", 11) == 0) tf->desc = c + 1;
+        break;
+      case 12: if (memcmp(k, "$description", 12) == 0) tf->ddesc = c + 1; break;
+      default: break;
+    }
+  }
+}
+
+/* Pushes the type name at node t (a string) and returns its shape code. */
+static int push_type(flat *f, uint32_t t) {
+  lua_State *L = f->L;
+  const tf_json *j = &f->d->j;
+  size_t len;
+  const char *s = tf_json_str(j, t, &len);
+  int k, shape;
+  for (k = 0; k < f->ntypes; k++) {
+    if (f->types[k].len == len && memcmp(f->types[k].s, s, len) == 0) {
+      lua_rawgeti(L, SLOT_TYPES, k + 1);
+      return f->types[k].shape;
+    }
+  }
+  lua_pushlstring(L, s, len);
+  lua_pushvalue(L, -1);
+  shape = lua_rawget(L, f->shapes) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 0;
+  lua_pop(L, 1);
+  if (f->ntypes < TYPE_CACHE) {
+    f->types[f->ntypes].s = s;
+    f->types[f->ntypes].len = len;
+    f->types[f->ntypes].shape = shape;
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, SLOT_TYPES, ++f->ntypes);
+  }
+  return shape;
+}
+
+static void set_key(lua_State *L, int key) {
+  /* def[key] = value on top; def below it */
+  lua_rawgeti(L, SLOT_KEYS, key);
+  lua_insert(L, -2);
+  lua_rawset(L, -3);
+}
+
+/* One token: adds out[name] = def and the name to the list. Returns 0, or
+ * 1 when the Lua walk must decide. The name is d->path[0, plen). */
+static int add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t head, uint32_t gtype) {
+  lua_State *L = f->L;
+  const tf_json *j = &f->d->j;
+  token_fields tf;
+  uint32_t ttype, desc;
+  int nfields = 1;
+  read_fields(j, v, &tf);
+  ttype = tf.dtype;
+  if (!truthy(j, ttype)) {
+    uint32_t t2 = f->ts ? tf.type : 0;
+    ttype = (t2 != 0 && tf_json_kind(j, t2) == TF_JSON_STRING) ? t2 : gtype;
+  }
+  if (ttype == 0 && f->ts) ttype = head;
+  if (ttype != 0 && tf_json_kind(j, ttype) != TF_JSON_STRING) ttype = 0;
+  desc = tf.ddesc;
+  if (!truthy(j, desc)) desc = f->ts ? tf.desc : 0;
+  if (!truthy(j, desc)) desc = 0;
+  if (ttype) nfields++;
+  if (tf.ext) nfields += 2;
+  if (desc) nfields++;
+  lua_pushlstring(L, f->d->path, plen); /* name */
+  lua_createtable(L, 0, nfields);       /* def */
+  if (ttype) {
+    int shape = push_type(f, ttype);
+    if (shape != 0 && !fits(j, shape, value)) {
+      lua_pop(L, 3);
+      return 1;
+    }
+    set_key(L, KEY_TYPE);
+  }
+  push_value(L, j, value, SLOT_NULL);
+  set_key(L, KEY_VALUE);
+  if (tf.ext) {
+    push_value(L, j, tf.ext, SLOT_NULL);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      if (lua_getfield(L, -1, "studio.tokens") == LUA_TTABLE) {
+        if (lua_getfield(L, -1, "modify") == LUA_TTABLE) {
+          lua_rawgeti(L, SLOT_KEYS, KEY_MODIFY);
+          lua_insert(L, -2);
+          lua_rawset(L, -5);
+        } else {
+          lua_pop(L, 1);
+        }
+      }
+      lua_pop(L, 1);
+    }
+    set_key(L, KEY_EXTENSIONS);
+  }
+  if (desc) {
+    push_value(L, j, desc, SLOT_NULL);
+    set_key(L, KEY_DESCRIPTION);
+  }
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, SLOT_NAMES, ++f->count);
+  lua_rawset(L, SLOT_OUT);
+  return 0;
+}
+
+/* Walks the group at node whose name is d->path[0, plen). Returns 0, or 1
+ * when the Lua walk must decide. */
+static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gtype) {
+  const tf_json *j = &f->d->j;
+  uint32_t n, m, c, t;
+  if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0; /* arrays hold no string keys */
+  t = member(j, node, "$type");
+  if (truthy(j, t)) gtype = t;
+  n = tf_json_len(j, node);
+  for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
+    uint32_t v = c + 1, value;
+    size_t klen, nlen;
+    const char *key = tf_json_str(j, c, &klen);
+    if (!is_table_node(j, v) || (klen > 0 && key[0] == '$')) continue;
+    if (!valid_utf8((const unsigned char *)key, klen)) return 1;
+    nlen = plen == 0 ? klen : plen + 1 + klen;
+    path_reserve(f, nlen);
+    if (plen > 0) f->d->path[plen] = '.';
+    memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
+    value = member(j, v, "$value");
+    if (value == 0 && f->ts) value = member(j, v, "value");
+    if (value != 0) {
+      if (add_token(f, v, value, nlen, head ? head : c, gtype)) return 1;
+    } else if (valueless(j, v)) {
+      return 1;
+    } else if (walk(f, v, nlen, head ? head : c, gtype)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* How many tokens walk() will meet under node, to size the tables. */
+static lua_Integer count_tokens(const tf_json *j, uint32_t node, int ts) {
+  uint32_t n, m, c;
+  lua_Integer count = 0;
+  if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0;
+  n = tf_json_len(j, node);
+  for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
+    size_t klen;
+    const char *key = tf_json_str(j, c, &klen);
+    if (!is_table_node(j, c + 1) || (klen > 0 && key[0] == '$')) continue;
+    if (member(j, c + 1, "$value") != 0 || (ts && member(j, c + 1, "value") != 0)) count++;
+    else count += count_tokens(j, c + 1, ts);
+  }
+  return count;
+}
+
+/** doc:flatten(key, tokens_studio, shapes) -> tokens, count, names: the
+ * tokens of the top-level member `key` (nil: the whole document) as
+ * flatten.walk builds them (name -> {value, type, extensions, modify,
+ * description}), and their names in the order written;
+ * false when flatten.walk must decide (an error to report, a value whose
+ * shape needs the reference grammar, two paths giving one name). `shapes`
+ * maps a type name to a shape kind of core.json_shapes. */
+static int l_flatten(lua_State *L) {
+  jsondoc *d = check_open(L);
+  flat f;
+  uint32_t node = node_arg(L, d, 2);
+  lua_Integer n, entries = 0;
+  int k;
+  if (node == 0 && !lua_isnoneornil(L, 2)) return luaL_argerror(L, 2, "no such member");
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  memset(&f, 0, sizeof f);
+  f.L = L;
+  f.d = d;
+  f.ts = lua_toboolean(L, 3);
+  f.shapes = 4;
+  lua_getiuservalue(L, 1, UV_NULL); /* SLOT_NULL */
+  /* sized once, so neither table rehashes while it fills */
+  n = count_tokens(&d->j, node, f.ts);
+  if (n > (1 << 26)) n = 1 << 26;
+  lua_createtable(L, 0, (int)n); /* SLOT_OUT */
+  lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
+  lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
+  lua_createtable(L, 5, 0); /* SLOT_KEYS */
+  for (k = 0; k < 5; k++) {
+    lua_pushstring(L, def_keys[k]);
+    lua_rawseti(L, SLOT_KEYS, k + 1);
+  }
+  if (walk(&f, node, 0, 0, 0)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  /* two paths giving one name (flatten.lua keeps whichever pairs() meets
+   * last): fewer entries than tokens */
+  lua_pushnil(L);
+  while (lua_next(L, SLOT_OUT) != 0) {
+    lua_pop(L, 1);
+    entries++;
+  }
+  if (entries != f.count) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  lua_settop(L, SLOT_NAMES);
+  lua_pushinteger(L, f.count);
+  lua_insert(L, SLOT_NAMES);
+  return 3;
+}
+
+/** core.json_shapes: shape kind name -> code, for doc:flatten. */
+static void push_shapes(lua_State *L) {
+  int i;
+  lua_newtable(L);
+  for (i = 0; shape_names[i]; i++) {
+    lua_pushinteger(L, i + 1);
+    lua_setfield(L, -2, shape_names[i]);
+  }
+}
+
+/** core.new_table(narray, nhash) -> a table with room for narray array
+ * items and nhash keyed ones (the token engine sizes its per-token maps
+ * once instead of rehashing them 16 times on the way to 50k entries). */
+static int l_new_table(lua_State *L) {
+  lua_Integer na = luaL_checkinteger(L, 1), nh = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, na >= 0 && na <= (1 << 26), 1, "out of range");
+  luaL_argcheck(L, nh >= 0 && nh <= (1 << 26), 2, "out of range");
+  lua_createtable(L, (int)na, (int)nh);
+  return 1;
+}
+
+void tf_open_jsondoc(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"kind", l_kind}, {"get", l_get}, {"keys", l_keys}, {"detect", l_detect},
+                                     {"flatten", l_flatten}, {"text", l_text}, {"digest", l_digest},
+                                     {"close", l_close}, {NULL, NULL}};
+  tf_lua_newclass(L, TF_JSONDOC, meta, methods);
+  lua_pushcfunction(L, l_json_read);
+  lua_setfield(L, -2, "json_read");
+  lua_pushcfunction(L, l_new_table);
+  lua_setfield(L, -2, "new_table");
+  lua_pushcfunction(L, l_json_read_file);
+  lua_setfield(L, -2, "json_read_file");
+  push_shapes(L);
+  lua_setfield(L, -2, "json_shapes");
+}
