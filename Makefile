@@ -38,3 +38,10 @@ rock: deps
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
+
+# Fuzzing (clang, libFuzzer): every target in fuzz/ for FUZZ_SECONDS each
+# (make test runs them for 30 s each).
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/checks/fuzz.sh
