@@ -26,6 +26,11 @@ local system_gauges = {
 }
 
 local function core_of(self)
+  if getmetatable(self) ~= Metrics then
+    local mt = getmetatable(self)
+    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
+    error("bad argument #1 (tokenflow.Metrics expected, got " .. got .. ")", 3)
+  end
   local c = rawget(self, "_core")
   if c == nil then error("attempt to use a closed tokenflow.Metrics", 3) end
   return c
@@ -66,6 +71,13 @@ end
 local function new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #1 to 'metrics' (table expected, got " .. type(opts) .. ")", 2) end
+  for field, least in pairs { max_series = 1, max_samples = 2, max_alerts = 0 } do
+    local v = opts[field]
+    if v ~= nil and (math.type(v) ~= "integer" or v < least) then
+      error(string.format("bad argument #1 to 'metrics' (%s must be an integer >= %d, got %s)", field, least,
+        type(v) == "number" and tostring(v) or type(v)), 2)
+    end
+  end
   local self = setmetatable({
     _core = core.metrics_core(opts.max_series or 1000),
     _t0 = now(),
@@ -266,7 +278,7 @@ end
 function Metrics:json()
   local cjson = require("cjson").new()
   cjson.encode_invalid_numbers("null")
-  local snap = self:snapshot()
+  local snap = Metrics.snapshot(self)
   local number = require "tokenflow.metrics.number"
   for _, m in pairs(snap.metrics) do
     for _, s in ipairs(m.series) do
@@ -289,6 +301,15 @@ function Metrics:svg(opts)
     error("bad argument #1 to 'svg' (table expected, got " .. type(opts) .. ")", 2)
   end
   opts = opts or {}
+  for _, field in ipairs { "width", "height" } do
+    local v = opts[field]
+    if v ~= nil and (type(v) ~= "number" or v ~= v or v < 1 or v > 1e6) then
+      error(string.format("bad argument #1 to 'svg' (%s must be a number from 1 to 1e6)", field), 2)
+    end
+  end
+  if opts.series ~= nil and type(opts.series) ~= "table" then
+    error("bad argument #1 to 'svg' (series must be a table, got " .. type(opts.series) .. ")", 2)
+  end
   if opts.series == nil then
     local copy = {}
     for k, v in pairs(opts) do copy[k] = v end
@@ -300,6 +321,7 @@ end
 
 --- Frees the registry now; its handles then raise on use. Idempotent.
 function Metrics:close()
+  if getmetatable(self) ~= Metrics then core_of(self) end
   local c = rawget(self, "_core")
   if c then
     c:close()
