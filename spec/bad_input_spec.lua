@@ -27,7 +27,7 @@ local cyclic = { name = "cyclic" }
 cyclic[1], cyclic.self, cyclic.value, cyclic.children = cyclic, cyclic, cyclic, { cyclic }
 
 -- tokenflow objects, one of each type (open), and closed ones
-local function token_set() return assert(tf.tokens.new { a = { value = "4", type = "spacing" } }) end
+local function token_set() return assert(tf.tokens.new { core = { a = { value = "4", type = "spacing" } } }) end
 local function resolved() return assert(token_set():resolve()) end
 
 local function closed(make)

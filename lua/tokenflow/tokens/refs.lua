@@ -59,7 +59,9 @@ function refs.parse(s, cache)
     -- the common case, a lone reference: no need for the grammar
     t = { { src = s, parts = { plain } } }
   else
-    t = normalise(lpeg.match(template, s)) or NONE
+    -- nesting deeper than the parser's backtrack stack is not a reference
+    local ok, parts = pcall(lpeg.match, template, s)
+    t = ok and normalise(parts) or NONE
   end
   if cache then cache[s] = t end
   return t ~= NONE and t or nil
