@@ -99,4 +99,9 @@ local tokenflow = {
 --- The token engine: load, resolve and query design tokens.
 tokenflow.tokens = require "tokenflow.tokens"
 
+--- The update job: `tf.update{tokens =, source =, write =, ...}` -> a Job
+-- (`run`, `step`, `steps`, `cancel`, `rerun`, `report`, `metrics`).
+-- See `tokenflow.job`. @function update
+tokenflow.update = require("tokenflow.job").update
+
 return tokenflow

@@ -58,10 +58,10 @@ static cache_box *check_cache(lua_State *L) {
 }
 
 /* Seconds now: the injected clock when there is one, else tf.now(). */
-static double cache_now(lua_State *L, cache_box *b) {
+static double cache_now_at(lua_State *L, cache_box *b, int ci) {
   double now;
   if (!b->has_clock) return tf_clock_now();
-  lua_getiuservalue(L, 1, UV_CLOCK);
+  lua_getiuservalue(L, ci, UV_CLOCK);
   lua_call(L, 0, 1);
   now = (double)lua_tonumber(L, -1);
   if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "the cache's clock returned %s, not a number", luaL_typename(L, -1));
@@ -70,6 +70,8 @@ static double cache_now(lua_State *L, cache_box *b) {
   if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
   return now;
 }
+
+static double cache_now(lua_State *L, cache_box *b) { return cache_now_at(L, b, 1); }
 
 /* ---- keys ---- */
 
@@ -188,13 +190,14 @@ static void push_key(lua_State *L, cache_box *b, const tf_cache_entry *e) {
 
 /* Reports every queued entry to on_evict and releases its value. Leaves
  * the stack as it found it, or raises the first error a callback raised. */
-static void drain(lua_State *L, cache_box *b) {
+static void drain_at(lua_State *L, cache_box *b, int ci) {
   int top = lua_gettop(L), failed = 0;
   if (b->c == NULL || tf_cache_evicted(b->c) == NULL) return;
-  lua_getiuservalue(L, 1, UV_VALUES);   /* top + 1 */
-  lua_getiuservalue(L, 1, UV_ON_EVICT); /* top + 2 */
-  lua_pushnil(L);                       /* top + 3: the first error */
-  lua_getiuservalue(L, 1, UV_KEYS);     /* top + 4 */
+  ci = lua_absindex(L, ci);
+  lua_getiuservalue(L, ci, UV_VALUES);   /* top + 1 */
+  lua_getiuservalue(L, ci, UV_ON_EVICT); /* top + 2 */
+  lua_pushnil(L);                        /* top + 3: the first error */
+  lua_getiuservalue(L, ci, UV_KEYS);     /* top + 4 */
   while (b->c != NULL) { /* a callback may close the cache */
     tf_cache_entry *e = tf_cache_evicted(b->c);
     uint32_t slot;
@@ -224,6 +227,8 @@ static void drain(lua_State *L, cache_box *b) {
   }
   lua_settop(L, top);
 }
+
+static void drain(lua_State *L, cache_box *b) { drain_at(L, b, 1); }
 
 /* ---- options of set and fetch ---- */
 
@@ -716,6 +721,80 @@ static int l_new(lua_State *L) {
   b->c = tf_cache_new(tf_lua_mem(L), (size_t)capacity, (size_t)max_bytes);
   if (b->c == NULL) tf_lua_oom(L);
   return 1;
+}
+
+/* ---- word keys, for the update job (src/lua/job.c) ---- */
+
+tf_cache *tf_lua_cache_core(lua_State *L, int ci, tf_intern_box **names) {
+  cache_box *b = (cache_box *)luaL_testudata(L, ci, TF_CACHE_T);
+  if (b == NULL) return NULL;
+  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
+  if (b->names->in == NULL) tf_lua_closed_error(L, TF_INTERNER);
+  *names = b->names;
+  return b->c;
+}
+
+int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords) {
+  cache_box *b = (cache_box *)lua_touserdata(L, ci);
+  double now;
+  uint32_t slot;
+  int rc;
+  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
+  now = tf_cache_expiring(b->c) > 0 ? cache_now_at(L, b, ci) : 0;
+  rc = tf_cache_get(b->c, w, nwords, now, &slot);
+  if (rc == TF_CACHE_MISS) return 0;
+  if (rc == TF_CACHE_STALE) {
+    drain_at(L, b, ci);
+    return 0;
+  }
+  lua_getiuservalue(L, ci, UV_VALUES);
+  lua_rawgeti(L, -1, (lua_Integer)slot);
+  lua_remove(L, -2);
+  return 1;
+}
+
+int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags) {
+  cache_box *b = (cache_box *)lua_touserdata(L, ci);
+  double now = 0, expires = TF_CACHE_NEVER;
+  uint32_t slot, released;
+  size_t cost;
+  int rc;
+  ci = lua_absindex(L, ci);
+  val = lua_absindex(L, val);
+  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
+  if (b->ttl > 0 || tf_cache_expiring(b->c) > 0) now = cache_now_at(L, b, ci);
+  if (b->ttl > 0 && now + b->ttl < TF_CACHE_NEVER) expires = now + b->ttl;
+  cost = estimate_cost(L, val);
+  slot = tf_cache_next_slot(b->c);
+  if (slot == 0) tf_lua_oom(L);
+  lua_getiuservalue(L, ci, UV_VALUES);
+  lua_pushvalue(L, val);
+  lua_rawseti(L, -2, (lua_Integer)slot);
+  rc = tf_cache_set(b->c, w, nwords, slot, now, expires, cost, tags, ntags, &released);
+  if (rc != TF_CACHE_OK) {
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (lua_Integer)slot);
+    if (rc == TF_CACHE_NOMEM) tf_lua_oom(L);
+  } else if (released != 0) {
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (lua_Integer)released);
+    lua_getiuservalue(L, ci, UV_KEYS);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (lua_Integer)released);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  drain_at(L, b, ci);
+  return rc == TF_CACHE_OK;
+}
+
+size_t tf_lua_cache_invalidate(lua_State *L, int ci, uint32_t tag) {
+  cache_box *b = (cache_box *)lua_touserdata(L, ci);
+  size_t n;
+  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
+  n = tf_cache_invalidate(b->c, tag);
+  drain_at(L, b, ci);
+  return n;
 }
 
 void tf_open_cache(lua_State *L) {

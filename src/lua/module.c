@@ -93,5 +93,6 @@ int luaopen_tokenflow_core(lua_State *L) {
   tf_open_pool(L);
   tf_open_cache(L);
   tf_open_metrics(L);
+  tf_open_job(L);
   return 1;
 }

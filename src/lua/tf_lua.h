@@ -63,6 +63,20 @@ lua_Integer tf_lua_walk_take(lua_State *L, int idx, int dest, lua_Integer n);
 #define TF_POOL "tokenflow.Pool"
 #define TF_TASK "tokenflow.Task"
 
+/* Token cache (src/lua/cache.c), word-key access for the update job: the
+ * core of the tokenflow.Cache at ci (and its interner in *names), NULL when
+ * ci holds no cache; raises when it is closed. */
+#define TF_CACHE "tokenflow.Cache"
+struct tf_cache;
+struct tf_cache *tf_lua_cache_core(lua_State *L, int ci, tf_intern_box **names);
+/* Looks up the encoded key: pushes the value and returns 1 on a hit, else 0. */
+int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords);
+/* Stores the value at val under the encoded key with the tags (ids);
+ * on_evict runs for what leaves. 0 when the value alone is too big. */
+int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags);
+/* Drops the entries carrying tag; returns how many. */
+size_t tf_lua_cache_invalidate(lua_State *L, int ci, uint32_t tag);
+
 /* Registration of each type: called by luaopen_tokenflow_core with the
  * module table on top of the stack; each sets its fields in it. */
 void tf_open_interner(lua_State *L);
@@ -72,5 +86,6 @@ void tf_open_chunks(lua_State *L);
 void tf_open_pool(lua_State *L);
 void tf_open_cache(lua_State *L);
 void tf_open_metrics(lua_State *L);
+void tf_open_job(lua_State *L);
 
 #endif

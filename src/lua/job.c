@@ -1,0 +1,920 @@
+/* tokenflow.JobCore: the hot loop of the update job (tf.update, see
+ * lua/tokenflow/job.lua, which checks the options, drives chunks, reports
+ * progress and shapes the report).
+ *
+ * One call of core:chunk() processes up to one chunk of nodes. Per node:
+ * take it from the source (array, iterator function or tf.walk), call
+ * read(node), build the combination key from the interned ids of its
+ * (property, token name) pairs (sorted by property id, names decoded as
+ * Tokens Studio stores them), look the key up in the token cache (on a miss
+ * the Lua mapper runs once and the result is stored, tagged with every
+ * token the combination depends on), then call write(node, plan).
+ *
+ * write and the source function may yield: they are called with
+ * lua_pcallk/lua_callk, and each continuation finishes the node it was
+ * processing and goes on with the same loop (all loop state is in the box
+ * and in fixed stack slots, never in C locals across a call that can
+ * yield). read, the mapper and the dependency hook must not yield.
+ *
+ * The node index (tf_combos.c) keeps the combination number of every node
+ * position while the job lives, so a rerun with changed tokens re-writes
+ * the affected nodes without calling read again. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tf_chunks.h"
+#include "tf_clock.h"
+#include "tf_combos.h"
+#include "tf_cache.h"
+#include "tf_lua.h"
+
+#define TF_JOB "tokenflow.JobCore"
+#define TF_JOB_FAILURE "tokenflow.JobFailure"
+
+/* user values */
+enum { UV_READ = 1, UV_WRITE, UV_SOURCE, UV_CACHE, UV_DEPS, UV_MAP, UV_DECODE, UV_SUBMIT, UV_FAILURES, UV_NUV = UV_FAILURES };
+/* fixed stack slots while a chunk runs: 1 is the box, then the user values,
+ * then the node being processed, its plan and its token-map table */
+enum { S_NODE = UV_NUV + 2, S_PLAN, S_MAP, S_TOP = S_MAP };
+
+enum { SRC_ARRAY, SRC_FUNCTION, SRC_WALK };
+enum { CTX_SOURCE = 1, CTX_WRITE, CTX_SUBMIT };
+enum { ST_MORE, ST_DONE, ST_STOPPED, ST_CANCELLED };
+static const char *const status_names[] = {"more", "done", "stopped", "cancelled"};
+
+typedef struct job_box {
+  tf_combos *combos; /* NULL once closed */
+  tf_intern_box *names; /* the cache's interner (kept alive by the cache, a user value) */
+  tf_intern *in;        /* names->in, checked at each chunk */
+  tf_mem mem;        /* for the buffers below */
+  int kind, raw;
+  int use_index, index_ok; /* index wanted; index complete for the nodes seen */
+  int pool_mode, stop_on_error;
+  int filter;              /* only nodes whose combination is affected by the marks */
+  int rerun;               /* positions come from the index, read is not called */
+  int cancelled, finished, stopped, busy;
+  lua_Integer pos;         /* nodes taken from the source so far */
+  lua_Integer total;       /* -1: unknown */
+  lua_Integer chunk_left;  /* nodes still allowed in this chunk */
+  lua_Integer chunk_count; /* nodes taken in this chunk */
+  lua_Integer nodes, written, skipped, failed, hits, misses, chunks, max_failures, nfailures;
+  lua_Integer in_flight;   /* pool mode: writes submitted and not yet reported */
+  uint32_t combo;          /* combination of the node being processed */
+  double chunk_t0, last_chunk_s;
+  tf_chunk_ctl ctl;
+  uint64_t *pairs;         /* scratch: (property id << 32 | token id) of one node */
+  size_t pairs_cap;
+  uint64_t *key;           /* scratch: the key words of one node */
+  size_t key_cap;
+  uint8_t *marked;         /* marks by token id */
+  size_t nmarked;
+  uint8_t *affected;       /* per combination: 0 unknown, 1 affected, 2 not */
+  size_t naffected;
+} job_box;
+
+static job_box *to_job(lua_State *L) { return (job_box *)tf_lua_self(L, 1, TF_JOB); }
+
+static job_box *check_job(lua_State *L) {
+  job_box *j = to_job(L);
+  if (j->combos == NULL) tf_lua_closed_error(L, "tokenflow.Job");
+  return j;
+}
+
+/* ---- buffers ---- */
+
+static void *grow(lua_State *L, job_box *j, void *p, size_t *cap, size_t need, size_t elem) {
+  size_t ncap = *cap ? *cap : 16;
+  void *q;
+  if (need <= *cap) return p;
+  while (ncap < need) ncap *= 2;
+  q = tf_mem_realloc(&j->mem, p, *cap * elem, ncap * elem);
+  if (q == NULL) tf_lua_oom(L);
+  *cap = ncap;
+  return q;
+}
+
+/* ---- failures ---- */
+
+/* Pushes the id of the node at S_NODE: node.id for a table with one, else its position. */
+static void push_node_id(lua_State *L, job_box *j) {
+  if (lua_type(L, S_NODE) == LUA_TTABLE) {
+    if (lua_getfield(L, S_NODE, "id") != LUA_TNIL) return;
+    lua_pop(L, 1);
+  }
+  lua_pushinteger(L, j->pos);
+}
+
+/* Appends {node, property, token, message} to the failures (up to
+ * max_failures entries; every failed node is counted). The values are at
+ * prop, tok, msg (0: absent). */
+static void add_failure(lua_State *L, job_box *j, int prop, int tok, int msg) {
+  if (j->nfailures >= j->max_failures) return;
+  lua_getiuservalue(L, 1, UV_FAILURES);
+  lua_createtable(L, 0, 4);
+  push_node_id(L, j);
+  lua_setfield(L, -2, "node");
+  if (prop) {
+    lua_pushvalue(L, prop);
+    lua_setfield(L, -2, "property");
+  }
+  if (tok) {
+    lua_pushvalue(L, tok);
+    lua_setfield(L, -2, "token");
+  }
+  if (msg) {
+    if (lua_type(L, msg) == LUA_TSTRING) lua_pushvalue(L, msg);
+    else luaL_tolstring(L, msg, NULL);
+    lua_setfield(L, -2, "message");
+  }
+  lua_rawseti(L, -2, ++j->nfailures);
+  lua_pop(L, 1);
+}
+
+/* A node failed: count it, stop when on_error is "stop". */
+static void node_failed(job_box *j) {
+  j->failed++;
+  if (j->stop_on_error) j->stopped = 1;
+}
+
+/* Records the failure values of a cached failed combination (the errors
+ * list {property, token, message} in the failure box at idx). */
+static void record_combo_failure(lua_State *L, job_box *j, int idx) {
+  lua_Integer i, n;
+  int errs;
+  lua_getiuservalue(L, idx, 1);
+  errs = lua_gettop(L);
+  n = (lua_Integer)lua_rawlen(L, errs);
+  for (i = 1; i <= n; i++) {
+    int e;
+    lua_rawgeti(L, errs, i);
+    e = lua_gettop(L);
+    lua_getfield(L, e, "property");
+    lua_getfield(L, e, "token");
+    lua_getfield(L, e, "message");
+    add_failure(L, j, e + 1, e + 2, e + 3);
+    lua_settop(L, errs);
+  }
+  lua_settop(L, errs - 1);
+  node_failed(j);
+}
+
+/* ---- the token map of one node ---- */
+
+static int is_plain_json_name(const char *s, size_t len) {
+  size_t i;
+  if (len < 2 || s[len - 1] != '"') return 0;
+  for (i = 1; i + 1 < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch == '"' || ch == '\\' || ch < 32 || ch == 127) return 0;
+  }
+  return 1;
+}
+
+static void sort_pairs(uint64_t *p, size_t n) {
+  size_t i, k;
+  for (i = 1; i < n; i++) {
+    uint64_t v = p[i];
+    for (k = i; k > 0 && p[k - 1] > v; k--) p[k] = p[k - 1];
+    p[k] = v;
+  }
+}
+
+/* Decodes one stored value (the pair's key at -2, value at -1): returns the
+ * token id, 0 when unset; -1 after recording a failure. */
+static long decode_value(lua_State *L, job_box *j) {
+  int t = lua_type(L, -1);
+  size_t len;
+  const char *s;
+  uint32_t id;
+  if (t != LUA_TSTRING) {
+    int top = lua_gettop(L);
+    lua_pushfstring(L, "expected a token name (string), got a %s", lua_typename(L, t));
+    add_failure(L, j, top - 1, top, top + 1);
+    lua_settop(L, top);
+    return -1;
+  }
+  s = lua_tolstring(L, -1, &len);
+  if (len > 0 && s[0] == '"') {
+    if (is_plain_json_name(s, len)) {
+      s++;
+      len -= 2;
+    } else { /* escapes or invalid JSON: the Lua decoder */
+      int top = lua_gettop(L);
+      lua_getiuservalue(L, 1, UV_DECODE);
+      lua_pushvalue(L, top);
+      if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+        add_failure(L, j, top - 1, top, top + 1);
+        lua_settop(L, top);
+        return -1;
+      }
+      if (lua_type(L, top + 1) != LUA_TSTRING) {
+        if (!lua_isnil(L, top + 2)) {
+          add_failure(L, j, top - 1, top, top + 2);
+          lua_settop(L, top);
+          return -1;
+        }
+        lua_settop(L, top);
+        return 0;
+      }
+      s = lua_tolstring(L, top + 1, &len);
+      id = len ? tf_intern_add(j->in, s, len) : 0;
+      lua_settop(L, top);
+      if (len && id == 0) tf_lua_oom(L);
+      return (long)id;
+    }
+  }
+  if (len == 0) return 0;
+  id = tf_intern_add(j->in, s, len);
+  if (id == 0) tf_lua_oom(L);
+  return (long)id;
+}
+
+/* Builds the key of the token map at idx into j->key. Returns the word
+ * count, 0 for a map without tokens, -1 when a value could not be read
+ * (failures recorded). */
+static long build_key(lua_State *L, job_box *j, int idx) {
+  size_t n = 0, i;
+  int bad = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      long tok = decode_value(L, j);
+      if (tok < 0) {
+        bad = 1;
+      } else if (tok > 0) {
+        size_t plen;
+        const char *p = lua_tolstring(L, -2, &plen);
+        uint32_t pid = tf_intern_add(j->in, p, plen);
+        if (pid == 0) tf_lua_oom(L);
+        j->pairs = (uint64_t *)grow(L, j, j->pairs, &j->pairs_cap, n + 1, sizeof *j->pairs);
+        j->pairs[n++] = ((uint64_t)pid << 32) | (uint64_t)(uint32_t)tok;
+      }
+    }
+    lua_pop(L, 1);
+  }
+  if (bad) return -1;
+  if (n == 0) return 0;
+  sort_pairs(j->pairs, n);
+  j->key = (uint64_t *)grow(L, j, j->key, &j->key_cap, 1 + 2 * n, sizeof *j->key);
+  j->key[0] = TF_CACHE_KEY_HEADER(2 * n, 1);
+  for (i = 0; i < n; i++) {
+    j->key[1 + 2 * i] = TF_CACHE_KEY_STRING(j->pairs[i] >> 32);
+    j->key[2 + 2 * i] = TF_CACHE_KEY_STRING(j->pairs[i] & 0xffffffffu);
+  }
+  return (long)(1 + 2 * n);
+}
+
+/* Pushes the decoded token map {property = token name} of key words w. */
+static void push_map(lua_State *L, job_box *j, const uint64_t *w, size_t nwords) {
+  size_t i;
+  lua_createtable(L, 0, (int)((nwords - 1) / 2));
+  for (i = 1; i + 1 < nwords; i += 2) {
+    size_t len;
+    const char *s = tf_intern_name(j->in, (uint32_t)(w[i] >> 2), &len);
+    if (s == NULL) tf_lua_closed_error(L, TF_INTERNER);
+    lua_pushlstring(L, s, len);
+    s = tf_intern_name(j->in, (uint32_t)(w[i + 1] >> 2), &len);
+    if (s == NULL) tf_lua_closed_error(L, TF_INTERNER);
+    lua_pushlstring(L, s, len);
+    lua_rawset(L, -3);
+  }
+}
+
+/* ---- combinations ---- */
+
+/* The combination number of key w, adding it (with its tags from the deps
+ * hook) when new. The decoded map is left in S_MAP when it was built. */
+static uint32_t combo_of(lua_State *L, job_box *j, const uint64_t *w, size_t nwords) {
+  uint32_t n = tf_combos_find(j->combos, w, nwords), *tags;
+  lua_Integer i, count;
+  int top;
+  if (n != 0) return n;
+  push_map(L, j, w, nwords);
+  lua_replace(L, S_MAP);
+  top = lua_gettop(L);
+  lua_getiuservalue(L, 1, UV_DEPS);
+  lua_pushvalue(L, S_MAP);
+  lua_call(L, 1, 1); /* token names the combination depends on */
+  if (!lua_istable(L, -1)) luaL_error(L, "tokenflow.update: dependency hook returned a %s", luaL_typename(L, -1));
+  count = (lua_Integer)lua_rawlen(L, -1);
+  tags = (uint32_t *)lua_newuserdatauv(L, (size_t)(count + 1) * sizeof *tags, 0);
+  for (i = 1; i <= count; i++) {
+    size_t len;
+    const char *s;
+    lua_rawgeti(L, top + 1, i);
+    s = lua_tolstring(L, -1, &len);
+    if (s == NULL) luaL_error(L, "tokenflow.update: dependency hook returned a non-string name");
+    tags[i - 1] = tf_intern_add(j->in, s, len);
+    if (tags[i - 1] == 0) tf_lua_oom(L);
+    lua_pop(L, 1);
+  }
+  /* the key words may have moved with the scratch buffer: they did not,
+   * nothing above touches j->key */
+  n = tf_combos_add(j->combos, w, nwords, tags, (size_t)count);
+  if (n == 0) tf_lua_oom(L);
+  lua_settop(L, top);
+  return n;
+}
+
+/* 1 when combination n depends on a marked token. */
+static int is_affected(lua_State *L, job_box *j, uint32_t n) {
+  if (n >= j->naffected) {
+    size_t old = j->naffected, cap = j->naffected;
+    j->affected = (uint8_t *)grow(L, j, j->affected, &cap, (size_t)n + 1, 1);
+    memset(j->affected + old, 0, cap - old);
+    j->naffected = cap;
+  }
+  if (j->affected[n] == 0) j->affected[n] = tf_combos_depends(j->combos, n, j->marked, j->nmarked) ? 1 : 2;
+  return j->affected[n] == 1;
+}
+
+/* Pushes the plan of key w (combination j->combo): from the cache, else
+ * from the mapper (then stored). A failed combination is a failure box. */
+static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords) {
+  int top = lua_gettop(L), plan;
+  size_t ntags;
+  const uint32_t *tags;
+  if (tf_lua_cache_getw(L, UV_CACHE + 1, w, nwords)) {
+    j->hits++;
+    return;
+  }
+  j->misses++;
+  if (lua_isnil(L, S_MAP)) {
+    push_map(L, j, w, nwords);
+    lua_replace(L, S_MAP);
+  }
+  lua_getiuservalue(L, 1, UV_MAP);
+  lua_pushvalue(L, S_MAP);
+  if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+    /* a raising mapper: the combination fails with its message */
+    lua_createtable(L, 1, 0); /* top + 2 */
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, top + 1);
+    lua_setfield(L, -2, "message");
+    lua_rawseti(L, -2, 1);
+    lua_pushnil(L);
+    lua_replace(L, top + 1);
+  }
+  if (lua_isnil(L, top + 1) || (lua_type(L, top + 1) == LUA_TBOOLEAN && !lua_toboolean(L, top + 1))) {
+    lua_newuserdatauv(L, 0, 1);
+    luaL_setmetatable(L, TF_JOB_FAILURE);
+    if (!lua_istable(L, top + 2)) {
+      lua_createtable(L, 1, 0);
+      lua_createtable(L, 0, 1);
+      if (lua_isnil(L, top + 2)) lua_pushliteral(L, "the mapper returned nil");
+      else lua_pushvalue(L, top + 2);
+      lua_setfield(L, -2, "message");
+      lua_rawseti(L, -2, 1);
+    } else {
+      lua_pushvalue(L, top + 2);
+    }
+    lua_setiuservalue(L, -2, 1);
+    lua_replace(L, top + 1);
+  }
+  lua_settop(L, top + 1);
+  plan = top + 1;
+  tags = tf_combos_tags(j->combos, j->combo, &ntags);
+  tf_lua_cache_setw(L, UV_CACHE + 1, w, nwords, plan, tags, ntags);
+}
+
+/* ---- writes ---- */
+
+/* What write returned (status of the pcall, results at base + 1...). */
+static void after_write(lua_State *L, job_box *j, int status, int base) {
+  if (status != LUA_OK && status != LUA_YIELD) {
+    add_failure(L, j, 0, 0, base + 1);
+    node_failed(j);
+  } else if ((lua_isnil(L, base + 1) && !lua_isnil(L, base + 2)) ||
+             (lua_type(L, base + 1) == LUA_TBOOLEAN && !lua_toboolean(L, base + 1))) {
+    /* nil, message (or false): the write refused the node */
+    if (lua_isnil(L, base + 2)) lua_pushliteral(L, "write returned false");
+    else lua_pushvalue(L, base + 2);
+    add_failure(L, j, 0, 0, lua_gettop(L));
+    node_failed(j);
+  } else if (lua_type(L, base + 1) == LUA_TNUMBER && lua_tonumber(L, base + 1) == 0 && lua_type(L, base + 2) == LUA_TSTRING) {
+    j->skipped++; /* 0, reason: the writer skipped the node (e.g. its type) */
+  } else {
+    j->written++;
+  }
+  lua_settop(L, S_TOP);
+}
+
+static int loop(lua_State *L, job_box *j);
+
+static int write_k(lua_State *L, int status, lua_KContext ctx) {
+  job_box *j = (job_box *)lua_touserdata(L, 1);
+  (void)ctx;
+  if (j->combos == NULL) return 0; /* closed while the write was suspended */
+  after_write(L, j, status, S_TOP);
+  return loop(L, j);
+}
+
+static int submit_k(lua_State *L, int status, lua_KContext ctx) {
+  job_box *j = (job_box *)lua_touserdata(L, 1);
+  (void)status;
+  (void)ctx;
+  if (j->combos == NULL) return 0;
+  lua_settop(L, S_TOP);
+  return loop(L, j);
+}
+
+/* Writes the node at S_NODE with the plan at S_PLAN. Returns only when the
+ * write did not yield. */
+static void do_write(lua_State *L, job_box *j) {
+  if (j->pool_mode) {
+    lua_getiuservalue(L, 1, UV_SUBMIT);
+    lua_pushvalue(L, S_NODE);
+    lua_pushvalue(L, S_PLAN);
+    lua_pushinteger(L, j->pos);
+    j->in_flight++;
+    lua_callk(L, 3, 0, CTX_SUBMIT, submit_k);
+    lua_settop(L, S_TOP);
+    return;
+  }
+  lua_pushvalue(L, UV_WRITE + 1);
+  lua_pushvalue(L, S_NODE);
+  lua_pushvalue(L, S_PLAN);
+  after_write(L, j, lua_pcallk(L, 2, 2, 0, CTX_WRITE, write_k), S_TOP);
+}
+
+/* ---- one node ---- */
+
+/* Processes the node at S_NODE (position j->pos). Returns when done with it. */
+static void process(lua_State *L, job_box *j) {
+  const uint64_t *w;
+  size_t nwords;
+  uint32_t n;
+  lua_settop(L, S_TOP);
+  lua_pushnil(L);
+  lua_replace(L, S_MAP);
+  j->nodes++;
+  if (j->rerun) {
+    n = tf_combos_index_get(j->combos, (uint64_t)j->pos);
+    if (n == 0 || (j->filter && !is_affected(L, j, n))) {
+      j->skipped++;
+      return;
+    }
+    w = tf_combos_key(j->combos, n, &nwords);
+  } else {
+    long got;
+    int map;
+    lua_pushvalue(L, UV_READ + 1);
+    lua_pushvalue(L, S_NODE);
+    if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+      add_failure(L, j, 0, 0, S_TOP + 1);
+      node_failed(j);
+      lua_settop(L, S_TOP);
+      return;
+    }
+    map = S_TOP + 1;
+    if (lua_isnil(L, map)) {
+      if (!lua_isnil(L, map + 1)) {
+        add_failure(L, j, 0, 0, map + 1);
+        node_failed(j);
+      } else {
+        j->skipped++;
+      }
+      lua_settop(L, S_TOP);
+      return;
+    }
+    if (!lua_istable(L, map)) {
+      lua_pushfstring(L, "read returned a %s, expected a table of property -> token name", luaL_typename(L, map));
+      add_failure(L, j, 0, 0, lua_gettop(L));
+      node_failed(j);
+      lua_settop(L, S_TOP);
+      return;
+    }
+    got = build_key(L, j, map);
+    lua_settop(L, S_TOP);
+    if (got <= 0) {
+      if (got < 0) node_failed(j);
+      else j->skipped++;
+      return;
+    }
+    w = j->key;
+    nwords = (size_t)got;
+    n = combo_of(L, j, w, nwords);
+    if (j->use_index && !tf_combos_index_set(j->combos, (uint64_t)j->pos, n, j->total > 0 ? (uint64_t)j->total : 0))
+      tf_lua_oom(L);
+    if (j->filter && !is_affected(L, j, n)) {
+      j->skipped++;
+      return;
+    }
+  }
+  j->combo = n;
+  push_plan(L, j, w, nwords);
+  lua_replace(L, S_PLAN);
+  if (lua_type(L, S_PLAN) == LUA_TUSERDATA && luaL_testudata(L, S_PLAN, TF_JOB_FAILURE)) {
+    record_combo_failure(L, j, S_PLAN);
+    return;
+  }
+  if (j->cancelled) return; /* the mapper may have cancelled */
+  do_write(L, j);
+}
+
+/* ---- the source ---- */
+
+static int source_k(lua_State *L, int status, lua_KContext ctx);
+
+/* The source's next node into S_NODE: 1, or 0 when it is exhausted. Only
+ * returns for a function source when it did not yield. */
+static int next_node(lua_State *L, job_box *j) {
+  switch (j->kind) {
+    case SRC_ARRAY:
+      if (j->pos >= j->total) return 0;
+      if (j->raw) lua_rawgeti(L, UV_SOURCE + 1, j->pos + 1);
+      else lua_geti(L, UV_SOURCE + 1, j->pos + 1);
+      break;
+    case SRC_WALK:
+      if (tf_lua_walk_take(L, UV_SOURCE + 1, 0, 1) == 0) return 0;
+      break;
+    default:
+      lua_pushvalue(L, UV_SOURCE + 1);
+      lua_callk(L, 0, 1, CTX_SOURCE, source_k);
+      break;
+  }
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_replace(L, S_NODE);
+  return 1;
+}
+
+/* The chunk is over (or the job stopped): returns the status. */
+static int end_chunk(lua_State *L, job_box *j) {
+  int st;
+  double dt = tf_clock_now() - j->chunk_t0;
+  j->busy = 0;
+  if (j->chunk_count > 0) j->chunks++;
+  j->last_chunk_s = dt;
+  if (j->chunk_count > 0) tf_chunk_observe(&j->ctl, (size_t)j->chunk_count, dt);
+  lua_settop(L, S_TOP);
+  lua_pushnil(L);
+  lua_replace(L, S_NODE);
+  lua_pushnil(L);
+  lua_replace(L, S_PLAN);
+  lua_pushnil(L);
+  lua_replace(L, S_MAP);
+  if (j->cancelled) st = ST_CANCELLED;
+  else if (j->stopped) st = ST_STOPPED;
+  else if (j->finished) st = ST_DONE;
+  else st = ST_MORE;
+  lua_pushstring(L, status_names[st]);
+  return 1;
+}
+
+/* Takes one node (1) or finds the source exhausted (0), then processes it. */
+static int take_and_process(lua_State *L, job_box *j) {
+  if (j->rerun && j->kind == SRC_ARRAY) {
+    /* positions with a combination, straight from the index */
+    lua_Integer last = (lua_Integer)tf_combos_index_len(j->combos);
+    while (j->pos < last) {
+      uint32_t n = tf_combos_index_get(j->combos, (uint64_t)j->pos + 1);
+      if (n != 0 && (!j->filter || is_affected(L, j, n))) break;
+      j->pos++;
+      j->nodes++;
+      j->skipped++;
+    }
+    if (j->pos >= last) {
+      j->skipped += (j->total > last ? j->total - last : 0);
+      j->nodes += (j->total > last ? j->total - last : 0);
+      j->pos = j->total > last ? j->total : last;
+      return 0;
+    }
+  }
+  if (!next_node(L, j)) return 0;
+  j->pos++;
+  j->chunk_count++;
+  j->chunk_left--;
+  process(L, j);
+  return 1;
+}
+
+static int source_k(lua_State *L, int status, lua_KContext ctx) {
+  job_box *j = (job_box *)lua_touserdata(L, 1);
+  (void)status;
+  (void)ctx;
+  if (j->combos == NULL) return 0;
+  if (lua_isnil(L, -1)) {
+    j->finished = 1;
+    return end_chunk(L, j);
+  }
+  lua_replace(L, S_NODE);
+  j->pos++;
+  j->chunk_count++;
+  j->chunk_left--;
+  process(L, j);
+  return loop(L, j);
+}
+
+static int loop(lua_State *L, job_box *j) {
+  while (j->chunk_left > 0 && !j->cancelled && !j->stopped) {
+    if (!take_and_process(L, j)) {
+      j->finished = 1;
+      break;
+    }
+  }
+  return end_chunk(L, j);
+}
+
+/* Pushes the user values into their fixed slots 2..UV_NUV+1 and clears the node slots. */
+static void setup_stack(lua_State *L) {
+  int i;
+  lua_settop(L, 1);
+  for (i = 1; i <= UV_NUV; i++) lua_getiuservalue(L, 1, i);
+  lua_settop(L, S_TOP);
+}
+
+/** core:chunk() -> "more" | "done" | "stopped" | "cancelled": processes
+ * up to one chunk of nodes. */
+static int l_chunk(lua_State *L) {
+  job_box *j = check_job(L);
+  if (j->busy) luaL_error(L, "tokenflow.Job: the job is already running (a write or the source is suspended)");
+  setup_stack(L);
+  if (j->cancelled || j->finished) {
+    j->chunk_t0 = tf_clock_now();
+    j->chunk_count = 0;
+    j->chunk_left = 0;
+    j->busy = 1;
+    return end_chunk(L, j);
+  }
+  if (tf_lua_cache_core(L, UV_CACHE + 1, &j->names) == NULL) luaL_error(L, "tokenflow.Job: no cache");
+  j->in = j->names->in;
+  j->stopped = 0;
+  j->busy = 1;
+  j->chunk_t0 = tf_clock_now();
+  j->chunk_count = 0;
+  j->chunk_left = (lua_Integer)j->ctl.size;
+  return loop(L, j);
+}
+
+/** core:cancel(): no write starts after it returns. */
+static int l_cancel(lua_State *L) {
+  job_box *j = to_job(L);
+  j->cancelled = 1;
+  return 0;
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/** core:stats() -> counters of the current pass. */
+static int l_stats(lua_State *L) {
+  job_box *j = to_job(L);
+  lua_createtable(L, 0, 20);
+  set_int(L, "pos", j->pos);
+  set_int(L, "nodes", j->nodes);
+  set_int(L, "written", j->written);
+  set_int(L, "skipped", j->skipped);
+  set_int(L, "failed", j->failed);
+  set_int(L, "hits", j->hits);
+  set_int(L, "misses", j->misses);
+  set_int(L, "chunks", j->chunks);
+  set_int(L, "chunk_count", j->chunk_count);
+  set_int(L, "in_flight", j->in_flight);
+  set_int(L, "chunk_size", (lua_Integer)j->ctl.size);
+  set_int(L, "failures_kept", j->nfailures);
+  if (j->total >= 0) set_int(L, "total", j->total);
+  if (j->combos) {
+    set_int(L, "combinations", (lua_Integer)tf_combos_count(j->combos));
+    set_int(L, "index_width", (lua_Integer)(j->use_index ? tf_combos_index_width(j->combos) : 0));
+    set_int(L, "engine_bytes", (lua_Integer)(tf_combos_held_bytes(j->combos) + j->mem.bytes));
+  }
+  lua_pushnumber(L, j->last_chunk_s);
+  lua_setfield(L, -2, "last_chunk_s");
+  lua_pushboolean(L, j->finished);
+  lua_setfield(L, -2, "finished");
+  lua_pushboolean(L, j->cancelled);
+  lua_setfield(L, -2, "cancelled");
+  lua_pushboolean(L, j->stopped);
+  lua_setfield(L, -2, "stopped");
+  lua_pushboolean(L, j->use_index && j->index_ok);
+  lua_setfield(L, -2, "indexed");
+  return 1;
+}
+
+/** core:record(node, pos, ok, result, message): the outcome of a write
+ * that ran as a pool task (ok false: it raised `result`). */
+static int l_record(lua_State *L) {
+  job_box *j = check_job(L);
+  lua_Integer pos = luaL_checkinteger(L, 3), saved = j->pos;
+  int ok = lua_toboolean(L, 4), i;
+  lua_settop(L, 6);
+  for (i = 7; i <= S_TOP; i++) lua_pushnil(L);
+  lua_pushvalue(L, 2);
+  lua_replace(L, S_NODE);
+  lua_pushvalue(L, 5);
+  if (ok) lua_pushvalue(L, 6);
+  j->pos = pos; /* the node's position names it in a failure */
+  after_write(L, j, ok ? LUA_OK : LUA_ERRRUN, S_TOP);
+  j->pos = saved;
+  if (j->in_flight > 0) j->in_flight--;
+  return 0;
+}
+
+/** core:abort(): after an error raised out of chunk(), the job is stopped
+ * and can run again. */
+static int l_abort(lua_State *L) {
+  job_box *j = to_job(L);
+  j->busy = 0;
+  j->stopped = 1;
+  return 0;
+}
+
+/** core:mark(names) marks the changed tokens (names) and from then on
+ * processes only nodes whose combination depends on one; core:mark(nil)
+ * processes every node. */
+static int l_mark(lua_State *L) {
+  job_box *j = check_job(L);
+  lua_Integer i, n;
+  if (lua_isnoneornil(L, 2)) {
+    j->filter = 0;
+    return 0;
+  }
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (j->names->in == NULL) tf_lua_closed_error(L, TF_INTERNER);
+  j->in = j->names->in;
+  if (j->marked) memset(j->marked, 0, j->nmarked);
+  n = (lua_Integer)lua_rawlen(L, 2);
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *s;
+    uint32_t id;
+    lua_rawgeti(L, 2, i);
+    s = lua_tolstring(L, -1, &len);
+    if (s == NULL) luaL_argerror(L, 2, "token names must be strings");
+    id = tf_intern_add(j->in, s, len);
+    if (id == 0) tf_lua_oom(L);
+    lua_pop(L, 1);
+    if ((size_t)id >= j->nmarked) {
+      size_t cap = j->nmarked;
+      j->marked = (uint8_t *)grow(L, j, j->marked, &cap, (size_t)id + 1, 1);
+      memset(j->marked + j->nmarked, 0, cap - j->nmarked);
+      j->nmarked = cap;
+    }
+    j->marked[id] = 1;
+  }
+  if (j->affected) memset(j->affected, 0, j->naffected);
+  j->filter = 1;
+  return 0;
+}
+
+/** core:failures() -> the failures recorded in this pass (the job's own table). */
+static int l_failures(lua_State *L) {
+  check_job(L);
+  lua_getiuservalue(L, 1, UV_FAILURES);
+  return 1;
+}
+
+/** core:rerun([source]) -> true when the index serves the rerun (read is
+ * not called), false when nodes are read again. Resets the pass counters
+ * and the cursor; source (optional) replaces the source. */
+static int l_rerun(lua_State *L) {
+  job_box *j = check_job(L);
+  if (j->busy) luaL_error(L, "tokenflow.Job: the job is running");
+  if (!lua_isnoneornil(L, 2)) {
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, 1, UV_SOURCE);
+  }
+  j->rerun = j->use_index && j->index_ok && j->finished && !j->cancelled;
+  if (!j->rerun) tf_combos_index_clear(j->combos);
+  j->pos = 0;
+  j->nodes = j->written = j->skipped = j->failed = j->hits = j->misses = 0;
+  j->finished = j->stopped = j->cancelled = 0;
+  j->in_flight = 0;
+  j->nfailures = 0;
+  lua_createtable(L, 0, 0);
+  lua_setiuservalue(L, 1, UV_FAILURES);
+  lua_pushboolean(L, j->rerun);
+  return 1;
+}
+
+static int l_tostring(lua_State *L) {
+  job_box *j = to_job(L);
+  lua_pushfstring(L, TF_JOB " (%I nodes, %I written, %I failed%s)", j->nodes, j->written, j->failed,
+                  j->combos == NULL ? ", closed" : "");
+  return 1;
+}
+
+static int l_close(lua_State *L) {
+  job_box *j = to_job(L);
+  int i;
+  if (j->combos != NULL) {
+    tf_combos_free(j->combos);
+    j->combos = NULL;
+    tf_mem_free(&j->mem, j->pairs, j->pairs_cap * sizeof *j->pairs);
+    tf_mem_free(&j->mem, j->key, j->key_cap * sizeof *j->key);
+    tf_mem_free(&j->mem, j->marked, j->nmarked);
+    tf_mem_free(&j->mem, j->affected, j->naffected);
+    j->pairs = j->key = NULL;
+    j->marked = j->affected = NULL;
+    j->pairs_cap = j->key_cap = j->nmarked = j->naffected = 0;
+    for (i = 1; i <= UV_NUV; i++) {
+      lua_pushnil(L);
+      lua_setiuservalue(L, 1, i);
+    }
+  }
+  return 0;
+}
+
+static int opt_fn(lua_State *L, const char *name, int uv, int required) {
+  int t = lua_getfield(L, 1, name);
+  if (t == LUA_TNIL && !required) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (t != LUA_TFUNCTION) luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a function", name));
+  lua_setiuservalue(L, -2, uv);
+  return 1;
+}
+
+/** core.job{read=, write=, source=, cache=, deps=, map=, decode=, submit=,
+ * total=, index=, stop=, size=, budget_ms=, max_failures=} -> a job core.
+ * Options are checked by job.lua; this only guards its own invariants. */
+static int l_new(lua_State *L) {
+  job_box *j;
+  tf_intern_box *names = NULL;
+  int kind;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_getfield(L, 1, "cache"); /* 2 */
+  if (tf_lua_cache_core(L, 2, &names) == NULL) luaL_argerror(L, 1, "cache must be a " TF_CACHE);
+  lua_getfield(L, 1, "source"); /* 3 */
+  switch (lua_type(L, 3)) {
+    case LUA_TTABLE: kind = SRC_ARRAY; break;
+    case LUA_TFUNCTION: kind = SRC_FUNCTION; break;
+    default:
+      if (!tf_lua_iswalk(L, 3)) luaL_argerror(L, 1, "source must be an array, an iterator function or a tf.walk");
+      kind = SRC_WALK;
+  }
+  j = (job_box *)lua_newuserdatauv(L, sizeof *j, UV_NUV); /* 4 */
+  memset(j, 0, sizeof *j);
+  luaL_setmetatable(L, TF_JOB);
+  j->mem = tf_lua_mem(L);
+  j->names = names;
+  j->in = names->in;
+  j->kind = kind;
+  j->total = -1;
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, 4, UV_CACHE);
+  lua_pushvalue(L, 3);
+  lua_setiuservalue(L, 4, UV_SOURCE);
+  opt_fn(L, "read", UV_READ, 1);
+  opt_fn(L, "deps", UV_DEPS, 1);
+  opt_fn(L, "map", UV_MAP, 1);
+  opt_fn(L, "decode", UV_DECODE, 1);
+  j->pool_mode = opt_fn(L, "submit", UV_SUBMIT, 0);
+  if (lua_getfield(L, 1, "write") == LUA_TNIL && !j->pool_mode) luaL_argerror(L, 1, "write must be callable");
+  lua_setiuservalue(L, 4, UV_WRITE);
+  lua_createtable(L, 0, 0);
+  lua_setiuservalue(L, 4, UV_FAILURES);
+  if (kind == SRC_ARRAY) {
+    j->raw = !lua_getmetatable(L, 3);
+    if (!j->raw) lua_pop(L, 1);
+    j->total = (lua_Integer)luaL_len(L, 3);
+  } else if (lua_getfield(L, 1, "total") == LUA_TNUMBER) {
+    j->total = lua_tointeger(L, -1);
+  }
+  lua_settop(L, 4);
+  lua_getfield(L, 1, "index");
+  j->use_index = lua_isnil(L, -1) || lua_toboolean(L, -1);
+  j->index_ok = 1;
+  lua_getfield(L, 1, "stop");
+  j->stop_on_error = lua_toboolean(L, -1);
+  lua_getfield(L, 1, "max_failures");
+  j->max_failures = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 1000;
+  lua_getfield(L, 1, "size");
+  if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
+    tf_chunk_fixed(&j->ctl, (size_t)lua_tointeger(L, -1));
+  } else {
+    double budget_ms = 8;
+    lua_getfield(L, 1, "budget_ms");
+    if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0) budget_ms = lua_tonumber(L, -1);
+    tf_chunk_adaptive(&j->ctl, 256, 16, 65536, budget_ms / 1000.0);
+  }
+  lua_settop(L, 4);
+  j->combos = tf_combos_new(tf_lua_mem(L));
+  if (j->combos == NULL) tf_lua_oom(L);
+  return 1;
+}
+
+static int f_tostring(lua_State *L) {
+  lua_pushliteral(L, TF_JOB_FAILURE);
+  return 1;
+}
+
+void tf_open_job(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__tostring", l_tostring}, {"__gc", l_close}, {"__close", l_close}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"chunk", l_chunk},   {"cancel", l_cancel}, {"stats", l_stats},
+                                     {"record", l_record}, {"mark", l_mark},     {"rerun", l_rerun}, {"abort", l_abort}, {"failures", l_failures},
+                                     {"close", l_close},   {NULL, NULL}};
+  static const luaL_Reg fmeta[] = {{"__tostring", f_tostring}, {NULL, NULL}};
+  static const luaL_Reg none[] = {{NULL, NULL}};
+  tf_lua_newclass(L, TF_JOB, meta, methods);
+  tf_lua_newclass(L, TF_JOB_FAILURE, fmeta, none);
+  lua_pushcfunction(L, l_new);
+  lua_setfield(L, -2, "job");
+}
