@@ -46,6 +46,10 @@ local grammar = P{
        + Ct(Cc("call") * ident * sp * P"(" * sp * Ct((V"sum" * (sp * P"," * sp * V"sum")^0)^-1) * sp * P")")
        + P"(" * sp * V"sum" * sp * P")",
 }
+-- LPeg compiles a pattern on its first match; one cut short by an
+-- allocation failure is left unusable, so compile it now, while the module
+-- loads (a failed require leaves nothing behind).
+lpeg.match(grammar, "")
 
 -- The functions: each takes the evaluated arguments as {n, unit} pairs.
 local function unitless(args, count)
