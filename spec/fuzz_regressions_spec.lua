@@ -38,3 +38,21 @@ describe("fuzz regressions: deep nesting in token text", function()
     assert.is_true(info.failed)
   end)
 end)
+
+describe("fuzz regressions: a reference whose whole name is a reference", function()
+  it("'{{a}}' resolves the inner name, in eval and in token values", function()
+    -- fuzz_math: "{{...}}" sent a reference part, not a name, to the lookup
+    local set = assert(tf.tokens.new { core = {
+      a = { value = "b", type = "other" }, b = { value = "4", type = "spacing" },
+      c = { value = "{{a}}", type = "spacing" }, d = { value = "{{b}}", type = "spacing" },
+    } })
+    local r = assert(set:resolve())
+    assert.are.equal(4, (r:eval("{{a}}")))
+    assert.are.equal(4, (r:get("c")))
+    local v, info = r:eval("{{missing}}")
+    assert.is_true(info.failed)
+    assert.are.equal("string", type(v))
+    local _, dinfo = r:get("d") -- "{b}" is 4, and no token is named "4"
+    assert.is_true(dinfo.failed)
+  end)
+end)

@@ -11,13 +11,13 @@ dir=${BUILD_FUZZ:-build-fuzz}
 targets=${FUZZ_TARGETS:-"tokens math color cache pool"}
 
 if ! CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENFLOW_FUZZ=ON -DTOKENFLOW_TESTS=OFF >/dev/null ||
-   ! cmake --build "$dir" --target fuzzers -j "${JOBS:-2}" >"$dir.log" 2>&1; then
-  tail -30 "$dir.log" 2>/dev/null
+   ! cmake --build "$dir" --target fuzzers -j "${JOBS:-2}" >"$dir/build.log" 2>&1; then
+  tail -30 "$dir/build.log" 2>/dev/null
   echo "fuzz: build failed"
   echo "0 passed, 1 failed"
   exit 1
 fi
-rm -f "$dir.log"
+rm -f "$dir/build.log"
 
 passed=0
 failed=0
