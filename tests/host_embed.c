@@ -93,10 +93,10 @@ typedef struct sweep_scenario {
   long budget, valgrind_budget; /* under valgrind (TF_UNDER_VALGRIND set), ~50x slower */
 } sweep_scenario;
 
-static const sweep_scenario SWEEPS[] = {{"interner", 0, 100000, 200},
-                                        {"cache", 0, 100000, 200},
-                                        {"stream", 0, 100000, 200},
-                                        {"update", 1, 400, 8},
+static const sweep_scenario SWEEPS[] = {{"interner", 0, 100000, 50},
+                                        {"cache", 0, 100000, 50},
+                                        {"stream", 0, 100000, 50},
+                                        {"update", 1, 400, 4},
                                         {NULL, 0, 0, 0}};
 
 /* Protected body of a run: opens tokenflow, loads and calls the scenario
