@@ -81,7 +81,7 @@ static int open_tokenflow(lua_State *L) {
 }
 
 static const char *scenario_dir;
-static const char *const SCENARIOS[] = {"interner", "cache", "stream", NULL};
+static const char *const SCENARIOS[] = {"interner", "cache", "stream", "job", NULL};
 
 /* Scenarios of the out-of-memory sweep: `facade` loads require "tokenflow"
  * (every Lua module) before the failures start, so the sweep spends its
@@ -96,6 +96,7 @@ typedef struct sweep_scenario {
 static const sweep_scenario SWEEPS[] = {{"interner", 0, 100000, 50},
                                         {"cache", 0, 100000, 50},
                                         {"stream", 0, 100000, 50},
+                                        {"job", 0, 100000, 50},
                                         {"update", 1, 400, 4},
                                         {NULL, 0, 0, 0}};
 

@@ -51,12 +51,6 @@ end
 
 local function is_resolved(v) return getmetatable(v) == Resolved end
 
--- The node's token map: `node.tokens` (the default `read`).
-local function default_read(node)
-  if type(node) ~= "table" then return nil end
-  return node.tokens
-end
-
 -- One token's value or why it has none.
 local function lookup(resolved, name)
   local value, info = resolved:get(name)
@@ -204,24 +198,55 @@ local function rss_peak_kb()
   return kb and tonumber(kb) or nil
 end
 
--- The pool hooks: writes run as tasks, the outcome goes back to the core.
+-- The pool hooks. Each write first runs in a reusable runner coroutine:
+-- one that returns is done, no task made. One that yields keeps its runner
+-- and becomes a pool task that relays: the task parks with the write's
+-- yielded values (on_park sees them), and the value the host wakes it with
+-- goes back to the write. The outcome goes back to the core (record).
+local DONE = setmetatable({}, { __name = "tokenflow.job.done" })
+
 local function pool_hooks(self, pool, write, budget_ms)
   local cap = pool:stats().capacity
   local budget_s = (budget_ms or 8) / 1000
   local inflight = {}
   self._inflight = inflight
   self._inflight_n = 0
-  local function task(rec)
-    if self._cancelled then return end
-    local ok, r, msg = pcall(write, rec[1], rec[2])
-    -- in flight until the write has finished: a parked write still holds
-    -- its place (and cancel() must be able to cancel it)
+  local runner
+
+  local function new_runner()
+    return coroutine.create(function(node, plan)
+      while true do
+        local ok, r1, r2 = pcall(write, node, plan)
+        node, plan = coroutine.yield(DONE, ok, r1, r2)
+      end
+    end)
+  end
+
+  -- The relay task: yields what the write yielded, resumes it with the answer.
+  local function relay(rec, ...)
+    local co, node, pos = rec[1], rec[2], rec[3]
+    local out = table.pack(...)
+    while true do
+      local answer = table.pack(coroutine.yield(table.unpack(out, 1, out.n)))
+      if self._cancelled then break end
+      out = table.pack(coroutine.resume(co, table.unpack(answer, 1, answer.n)))
+      if not out[1] then -- cannot happen (the runner catches errors), but never hide it
+        self._core:record(node, pos, false, out[2])
+        break
+      end
+      if out[2] == DONE then
+        self._core:record(node, pos, out[3], out[4], out[5])
+        break
+      end
+      table.remove(out, 1)
+      out.n = out.n - 1
+    end
     if inflight[rec] then
       inflight[rec] = nil
       self._inflight_n = self._inflight_n - 1
     end
-    self._core:record(rec[1], rec[3], ok, r, msg)
   end
+
   -- The node cannot be handed to the pool: it counts as failed (so a
   -- resumed job goes on after it), and the error reaches the host.
   local function refuse(node, pos, msg)
@@ -229,7 +254,8 @@ local function pool_hooks(self, pool, write, budget_ms)
     self._core:record(node, pos, false, msg)
     error(msg, 0)
   end
-  local function submit(node, plan, pos)
+
+  local function wait_for_room(node, pos)
     local waited_from = core.now()
     self._waiting_node = true -- cancel() counts it as not written
     while self._inflight_n >= cap and not self._cancelled do
@@ -245,15 +271,35 @@ local function pool_hooks(self, pool, write, budget_ms)
       end
     end
     self._waiting_node = false
-    if self._cancelled then return end
-    local rec = { node, plan, pos }
-    local t, err = pool:submit(task, { args = { rec } })
+  end
+
+  -- What the runner returned for the write of node at pos.
+  local function after(co, node, pos, resumed, first, ...)
+    if not resumed then
+      runner = nil
+      return self._core:record(node, pos, false, first)
+    end
+    if first == DONE then return self._core:record(node, pos, ...) end
+    -- the write yielded: its runner goes to a relay task
+    runner = nil
+    local rec = { co, node, pos }
+    local t, err = pool:submit(relay, { args = table.pack(rec, first, ...) })
     if not t then refuse(node, pos, "tokenflow.update: " .. tostring(err)) end
     inflight[rec] = t
     self._inflight_n = self._inflight_n + 1
-    pool:step()
+    pool:step() -- parks it at once: on_park hears of it
   end
-  return submit
+
+  return function(node, plan, pos)
+    if self._inflight_n >= cap then wait_for_room(node, pos) end
+    if self._cancelled then return end
+    local co = runner
+    if co == nil then
+      co = new_runner()
+      runner = co
+    end
+    return after(co, node, pos, coroutine.resume(co, node, plan))
+  end
 end
 
 --- Creates an update job. See the README section "Update job" and
@@ -282,8 +328,8 @@ local function update(opts)
   end
   local write = opts.write
   if not callable(write) then fail("write must be a function or a callable table, got a " .. type(write)) end
-  local read_fn = opts.read or default_read
-  if not callable(read_fn) then fail("read must be a function, got a " .. type(read_fn)) end
+  local read_fn = opts.read
+  if read_fn ~= nil and not callable(read_fn) then fail("read must be a function, got a " .. type(read_fn)) end
   local map = opts.map
   if map == nil and type(write) == "table" and callable(write.map) then map = write.map end
   if map == nil then map = plain_map end
@@ -362,7 +408,9 @@ local function update(opts)
     end,
     map = function(m) return self._map(m, self._tokens) end,
   }
-  if pool then hooks.submit = pool_hooks(self, pool, write, budget) end
+  -- a writer table (tf.figma.writer) is called through its plain function
+  if type(write) == "table" and type(rawget(write, "write")) == "function" then hooks.write = write.write end
+  if pool then hooks.submit = pool_hooks(self, pool, hooks.write, budget) end
   self._core = core.job(hooks)
   if opts.changed then self:_mark(opts.changed, tokens) end
   return self
@@ -419,7 +467,7 @@ end
 -- Records the chunk just processed into the metrics (per chunk, never per node).
 function Job:_record(before, after, dt)
   local m = self._m
-  m.chunk_s:observe(dt)
+  if after.chunks > before.chunks then m.chunk_s:observe(dt) end
   local kb = collectgarbage("count")
   if kb > self._lua_kb_peak then self._lua_kb_peak = kb end
   m.heap_kb:observe(kb)
@@ -542,6 +590,9 @@ function Job:cancel()
     for rec, task in pairs(self._inflight) do
       self._inflight[rec] = nil
       task:cancel()
+      -- the parked write ends here (its to-be-closed variables run);
+      -- one running this very call cannot be closed and ends with its task
+      pcall(coroutine.close, rec[1])
       n = n + 1
     end
     if self._waiting_node then -- a node waiting for room in the pool

@@ -217,7 +217,8 @@ static int reshape(tf_combos *c, uint64_t cap, unsigned width) {
   if (p == NULL) return 0;
   if (width != c->width) /* widen in place from the end */
     for (i = c->index_len; i-- > 0;) write_at(p, width, i, read_at(p, c->width, i));
-  memset(p + c->index_len * width, 0, (size_t)((cap - c->index_len) * width));
+  /* the room past index_len is left untouched (not resident until used):
+   * index_set zeroes any gap it leaves */
   c->index = p;
   c->index_cap = cap;
   c->width = width;
@@ -237,6 +238,8 @@ int tf_combos_index_set(tf_combos *c, uint64_t pos, uint32_t n, uint64_t hint) {
     }
   }
   if ((cap != c->index_cap || width != c->width) && !reshape(c, cap, width)) return 0;
+  if (pos - 1 > c->index_len) /* positions skipped since the last one read as 0 */
+    memset(c->index + c->index_len * c->width, 0, (size_t)((pos - 1 - c->index_len) * c->width));
   write_at(c->index, c->width, pos - 1, n);
   if (pos > c->index_len) c->index_len = pos;
   return 1;

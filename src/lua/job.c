@@ -32,10 +32,18 @@
 #define TF_JOB_FAILURE "tokenflow.JobFailure"
 
 /* user values */
-enum { UV_READ = 1, UV_WRITE, UV_SOURCE, UV_CACHE, UV_DEPS, UV_MAP, UV_DECODE, UV_SUBMIT, UV_FAILURES, UV_NUV = UV_FAILURES };
+enum { UV_READ = 1, UV_WRITE, UV_SOURCE, UV_CACHE, UV_DEPS, UV_MAP, UV_DECODE, UV_SUBMIT, UV_FAILURES, UV_ANCHORS,
+       UV_NUV = UV_ANCHORS };
+
+/* Recently interned strings by address: a hit needs no hashing. The
+ * strings are anchored (user value UV_ANCHORS, same slot), so an address
+ * seen here names the same string object, and its bytes, while cached. */
+#define ICACHE_SIZE 1024
+/* Marks a cached id as the name inside a JSON-quoted string. */
+#define ICACHE_INNER 0x80000000u
 /* fixed stack slots while a chunk runs: 1 is the box, then the user values,
  * then the node being processed, its plan and its token-map table */
-enum { S_NODE = UV_NUV + 2, S_PLAN, S_MAP, S_TOP = S_MAP };
+enum { S_NODE = UV_NUV + 2, S_PLAN, S_MAP, S_TOKENS, S_TOP = S_TOKENS };
 
 enum { SRC_ARRAY, SRC_FUNCTION, SRC_WALK };
 enum { CTX_SOURCE = 1, CTX_WRITE, CTX_SUBMIT };
@@ -48,6 +56,7 @@ typedef struct job_box {
   tf_intern *in;        /* names->in, checked at each chunk */
   tf_mem mem;        /* for the buffers below */
   int kind, raw;
+  int default_read;        /* no read function: node.tokens */
   int use_index, index_ok; /* index wanted; index complete for the nodes seen */
   int pool_mode, stop_on_error;
   int filter;              /* only nodes whose combination is affected by the marks */
@@ -70,6 +79,8 @@ typedef struct job_box {
   size_t nmarked;
   uint8_t *affected;       /* per combination: 0 unknown, 1 affected, 2 not */
   size_t naffected;
+  const char *icache_p[ICACHE_SIZE];
+  uint32_t icache_id[ICACHE_SIZE];
 } job_box;
 
 static job_box *to_job(lua_State *L) { return (job_box *)tf_lua_self(L, 1, TF_JOB); }
@@ -91,6 +102,13 @@ static void *grow(lua_State *L, job_box *j, void *p, size_t *cap, size_t need, s
   if (q == NULL) tf_lua_oom(L);
   *cap = ncap;
   return q;
+}
+
+/* A callback's status: out of memory is never a node's failure, it
+ * propagates (as "not enough memory"); anything else is returned. */
+static int checked(lua_State *L, int status) {
+  if (status == LUA_ERRMEM) lua_error(L);
+  return status;
 }
 
 /* ---- failures ---- */
@@ -160,6 +178,21 @@ static void record_combo_failure(lua_State *L, job_box *j, int idx) {
 
 /* ---- the token map of one node ---- */
 
+/* The id of the Lua string at idx (s, len its bytes), through the address
+ * cache. Raises on out of memory. */
+static uint32_t intern_at(lua_State *L, job_box *j, int idx, const char *s, size_t len) {
+  size_t h = ((size_t)(uintptr_t)s >> 4) & (ICACHE_SIZE - 1);
+  uint32_t id;
+  if (j->icache_p[h] == s && !(j->icache_id[h] & ICACHE_INNER)) return j->icache_id[h];
+  id = tf_intern_add(j->in, s, len);
+  if (id == 0 || (id & ICACHE_INNER)) tf_lua_oom(L);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, UV_ANCHORS + 1, (lua_Integer)h + 1);
+  j->icache_p[h] = s;
+  j->icache_id[h] = id;
+  return id;
+}
+
 static int is_plain_json_name(const char *s, size_t len) {
   size_t i;
   if (len < 2 || s[len - 1] != '"') return 0;
@@ -196,13 +229,22 @@ static long decode_value(lua_State *L, job_box *j) {
   s = lua_tolstring(L, -1, &len);
   if (len > 0 && s[0] == '"') {
     if (is_plain_json_name(s, len)) {
-      s++;
-      len -= 2;
+      /* the stored string (quotes included) stands for the name inside */
+      size_t h = ((size_t)(uintptr_t)s >> 4) & (ICACHE_SIZE - 1);
+      if (len == 2) return 0;
+      if (j->icache_p[h] == s && (j->icache_id[h] & ICACHE_INNER)) return (long)(j->icache_id[h] & ~ICACHE_INNER);
+      id = tf_intern_add(j->in, s + 1, len - 2);
+      if (id == 0 || (id & ICACHE_INNER)) tf_lua_oom(L);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, UV_ANCHORS + 1, (lua_Integer)h + 1);
+      j->icache_p[h] = s;
+      j->icache_id[h] = id | ICACHE_INNER;
+      return (long)id;
     } else { /* escapes or invalid JSON: the Lua decoder */
       int top = lua_gettop(L);
       lua_getiuservalue(L, 1, UV_DECODE);
       lua_pushvalue(L, top);
-      if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+      if (checked(L, lua_pcall(L, 1, 2, 0)) != LUA_OK) {
         add_failure(L, j, top - 1, top, top + 1);
         lua_settop(L, top);
         return -1;
@@ -224,9 +266,7 @@ static long decode_value(lua_State *L, job_box *j) {
     }
   }
   if (len == 0) return 0;
-  id = tf_intern_add(j->in, s, len);
-  if (id == 0) tf_lua_oom(L);
-  return (long)id;
+  return (long)intern_at(L, j, lua_gettop(L), s, len);
 }
 
 /* Builds the key of the token map at idx into j->key. Returns the word
@@ -244,8 +284,7 @@ static long build_key(lua_State *L, job_box *j, int idx) {
       } else if (tok > 0) {
         size_t plen;
         const char *p = lua_tolstring(L, -2, &plen);
-        uint32_t pid = tf_intern_add(j->in, p, plen);
-        if (pid == 0) tf_lua_oom(L);
+        uint32_t pid = intern_at(L, j, lua_gettop(L) - 1, p, plen);
         j->pairs = (uint64_t *)grow(L, j, j->pairs, &j->pairs_cap, n + 1, sizeof *j->pairs);
         j->pairs[n++] = ((uint64_t)pid << 32) | (uint64_t)(uint32_t)tok;
       }
@@ -345,7 +384,7 @@ static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords
   }
   lua_getiuservalue(L, 1, UV_MAP);
   lua_pushvalue(L, S_MAP);
-  if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+  if (checked(L, lua_pcall(L, 1, 2, 0)) != LUA_OK) {
     /* a raising mapper: the combination fails with its message */
     lua_createtable(L, 1, 0); /* top + 2 */
     lua_createtable(L, 0, 1);
@@ -373,6 +412,7 @@ static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords
   }
   lua_settop(L, top + 1);
   plan = top + 1;
+  if (j->combo == 0) j->combo = combo_of(L, j, w, nwords);
   tags = tf_combos_tags(j->combos, j->combo, &ntags);
   tf_lua_cache_setw(L, UV_CACHE + 1, w, nwords, plan, tags, ntags);
 }
@@ -405,7 +445,7 @@ static int write_k(lua_State *L, int status, lua_KContext ctx) {
   job_box *j = (job_box *)lua_touserdata(L, 1);
   (void)ctx;
   if (j->combos == NULL) return 0; /* closed while the write was suspended */
-  after_write(L, j, status, S_TOP);
+  after_write(L, j, checked(L, status), S_TOP);
   return loop(L, j);
 }
 
@@ -434,7 +474,7 @@ static void do_write(lua_State *L, job_box *j) {
   lua_pushvalue(L, UV_WRITE + 1);
   lua_pushvalue(L, S_NODE);
   lua_pushvalue(L, S_PLAN);
-  after_write(L, j, lua_pcallk(L, 2, 2, 0, CTX_WRITE, write_k), S_TOP);
+  after_write(L, j, checked(L, lua_pcallk(L, 2, 2, 0, CTX_WRITE, write_k)), S_TOP);
 }
 
 /* ---- one node ---- */
@@ -447,6 +487,8 @@ static void process(lua_State *L, job_box *j) {
   lua_settop(L, S_TOP);
   lua_pushnil(L);
   lua_replace(L, S_MAP);
+  /* a callback may have closed the cache's interner */
+  if (j->names->in == NULL) tf_lua_closed_error(L, TF_INTERNER);
   j->nodes++;
   if (j->rerun) {
     n = tf_combos_index_get(j->combos, (uint64_t)j->pos);
@@ -458,13 +500,23 @@ static void process(lua_State *L, job_box *j) {
   } else {
     long got;
     int map;
-    lua_pushvalue(L, UV_READ + 1);
-    lua_pushvalue(L, S_NODE);
-    if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
-      add_failure(L, j, 0, 0, S_TOP + 1);
-      node_failed(j);
-      lua_settop(L, S_TOP);
-      return;
+    if (j->default_read) { /* node.tokens, without a Lua call */
+      if (lua_type(L, S_NODE) == LUA_TTABLE) {
+        lua_pushvalue(L, S_TOKENS);
+        lua_gettable(L, S_NODE);
+      } else {
+        lua_pushnil(L);
+      }
+      lua_pushnil(L);
+    } else {
+      lua_pushvalue(L, UV_READ + 1);
+      lua_pushvalue(L, S_NODE);
+      if (checked(L, lua_pcall(L, 1, 2, 0)) != LUA_OK) {
+        add_failure(L, j, 0, 0, S_TOP + 1);
+        node_failed(j);
+        lua_settop(L, S_TOP);
+        return;
+      }
     }
     map = S_TOP + 1;
     if (lua_isnil(L, map)) {
@@ -493,6 +545,12 @@ static void process(lua_State *L, job_box *j) {
     }
     w = j->key;
     nwords = (size_t)got;
+    if (!j->use_index && !j->filter) {
+      /* the combination number only matters on a miss (for its tags) */
+      j->combo = 0;
+      push_plan(L, j, w, nwords);
+      goto have_plan;
+    }
     n = combo_of(L, j, w, nwords);
     if (j->use_index && !tf_combos_index_set(j->combos, (uint64_t)j->pos, n, j->total > 0 ? (uint64_t)j->total : 0))
       tf_lua_oom(L);
@@ -503,6 +561,7 @@ static void process(lua_State *L, job_box *j) {
   }
   j->combo = n;
   push_plan(L, j, w, nwords);
+have_plan:
   lua_replace(L, S_PLAN);
   if (lua_type(L, S_PLAN) == LUA_TUSERDATA && luaL_testudata(L, S_PLAN, TF_JOB_FAILURE)) {
     record_combo_failure(L, j, S_PLAN);
@@ -615,6 +674,7 @@ static int loop(lua_State *L, job_box *j) {
       break;
     }
   }
+  if (j->kind == SRC_ARRAY && j->pos >= j->total) j->finished = 1; /* no empty chunk at the end */
   return end_chunk(L, j);
 }
 
@@ -624,6 +684,8 @@ static void setup_stack(lua_State *L) {
   lua_settop(L, 1);
   for (i = 1; i <= UV_NUV; i++) lua_getiuservalue(L, 1, i);
   lua_settop(L, S_TOP);
+  lua_pushliteral(L, "tokens"); /* the default read's key, made once per chunk */
+  lua_replace(L, S_TOKENS);
 }
 
 /** core:chunk() -> "more" | "done" | "stopped" | "cancelled": processes
@@ -865,7 +927,7 @@ static int l_new(lua_State *L) {
   lua_setiuservalue(L, 4, UV_CACHE);
   lua_pushvalue(L, 3);
   lua_setiuservalue(L, 4, UV_SOURCE);
-  opt_fn(L, "read", UV_READ, 1);
+  j->default_read = !opt_fn(L, "read", UV_READ, 0);
   opt_fn(L, "deps", UV_DEPS, 1);
   opt_fn(L, "map", UV_MAP, 1);
   opt_fn(L, "decode", UV_DECODE, 1);
@@ -874,6 +936,8 @@ static int l_new(lua_State *L) {
   lua_setiuservalue(L, 4, UV_WRITE);
   lua_createtable(L, 0, 0);
   lua_setiuservalue(L, 4, UV_FAILURES);
+  lua_createtable(L, ICACHE_SIZE, 0);
+  lua_setiuservalue(L, 4, UV_ANCHORS);
   if (kind == SRC_ARRAY) {
     j->raw = !lua_getmetatable(L, 3);
     if (!j->raw) lua_pop(L, 1);
@@ -896,7 +960,8 @@ static int l_new(lua_State *L) {
     double budget_ms = 8;
     lua_getfield(L, 1, "budget_ms");
     if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0) budget_ms = lua_tonumber(L, -1);
-    tf_chunk_adaptive(&j->ctl, 256, 16, 65536, budget_ms / 1000.0);
+    /* start small: the first chunk runs before any measurement */
+    tf_chunk_adaptive(&j->ctl, 64, 16, 65536, budget_ms / 1000.0);
   }
   lua_settop(L, 4);
   j->combos = tf_combos_new(tf_lua_mem(L));

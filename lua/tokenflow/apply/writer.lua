@@ -6,6 +6,7 @@
 -- @module tokenflow.apply.writer
 
 local units = require "tokenflow.apply.units"
+local map = require "tokenflow.apply.map"
 
 -- Figma node types tokens are never applied to (their geometry and paints are
 -- not editable the usual way).
@@ -321,12 +322,14 @@ end
 --  a weight may have (default: the first);
 --  `copy` (default false): write deep copies of paints and effects instead of
 --  sharing the plan's tables between the nodes written from one plan.
--- @treturn function `write(node, plan[, where])` -> number of operations
+-- @treturn table a callable writer: `write(node, plan[, where])` -> number of operations
 --  applied (0 and a reason for a skipped node type), or nil and a message
 --  for a node whose fields have the wrong types (then nothing was written).
 --  `where` is optional: `{parent = parent_node, inside_instance = bool}`; without
 --  `inside_instance`, a node whose id starts with "I" (Figma's ids for layers
---  inside instances) is taken as inside an instance.
+--  inside instances) is taken as inside an instance. The table also holds
+--  `map(tokens_of_node, resolved)` (figma.map with this writer's
+--  base_font_size) and `write` (the plain function).
 local function writer(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("tokenflow.figma.writer: opts must be a table", 2)
@@ -342,7 +345,7 @@ local function writer(opts)
   }
   local kind = {}
 
-  return function(node, plan, where)
+  local function write(node, plan, where)
     if type(node) ~= "table" then
       error("tokenflow.figma.writer: node must be a table, got a " .. type(node), 2)
     end
@@ -380,6 +383,14 @@ local function writer(opts)
     kind.where = nil -- do not keep the parent alive
     return applied
   end
+
+  -- callable, and carrying the matching `map` (same base font size), so
+  -- tf.update{write = figma.writer{...}} needs no `map` of its own
+  local map_opts = { base_font_size = opts.base_font_size }
+  return setmetatable({
+    write = write,
+    map = function(tokens_of_node, resolved) return map(tokens_of_node, resolved, map_opts) end,
+  }, { __call = function(_, node, plan, where) return write(node, plan, where) end, __name = "tokenflow.figma.Writer" })
 end
 
 return writer

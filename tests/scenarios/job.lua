@@ -1,0 +1,34 @@
+-- Update job core scenario for the embedding host's out-of-memory sweep:
+-- keys from JSON-encoded and plain names, mapping on misses, chunks, the
+-- node index, marks and a rerun that reads nothing.
+local tf = require "tokenflow.core"
+local cache = tf.cache { capacity = 8 }
+local nodes = {}
+for i = 1, 40 do
+  nodes[i] = { id = i, tokens = { fill = '"c' .. (i % 5) .. '"', gap = "s" .. (i % 3), pad = '"a\\u0062"' } }
+end
+local written, maps, reads = 0, 0, 0
+local job = tf.job {
+  cache = cache, source = nodes, size = 7,
+  read = function(node) reads = reads + 1; return node.tokens end,
+  write = function(node, plan) written = written + 1; node.out = plan end,
+  deps = function(m)
+    local out = {}
+    for _, n in pairs(m) do out[#out + 1] = n end
+    return out
+  end,
+  map = function(m) maps = maps + 1; return { fill = m.fill, pad = m.pad } end,
+  decode = function(s) return (s:sub(2, -2):gsub("\\u0062", "b")) end,
+}
+local st
+repeat st = job:chunk() until st ~= "more"
+assert(st == "done" and written == 40 and reads == 40, "first pass")
+assert(nodes[1].out.pad == "ab" and nodes[1].out.fill == "c1")
+job:mark { "c1" }
+assert(job:rerun() == true)
+written = 0
+repeat st = job:chunk() until st ~= "more"
+assert(st == "done" and written == 8 and reads == 40, "rerun")
+job:close()
+cache:close()
+return "ok"
