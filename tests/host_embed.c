@@ -13,7 +13,7 @@
  *    correct results, once memory suffices again. A scenario whose clean
  *    run makes more allocations than its budget of failure points is swept
  *    at a stride (every N up to the budget is too slow for make test;
- *    TF_OOM_STRIDE=1 forces every N).
+ *    TF_OOM_STRIDE=1 forces every N, TF_OOM_ONLY=name sweeps one scenario).
  *
  * argv[1]: the lua/ folder of the source tree (for require "tokenflow");
  * argv[2]: the scenarios folder. */
@@ -282,6 +282,8 @@ int main(int argc, char **argv) {
   test_host_allocator();
   test_two_threads();
   for (sc = SWEEPS; sc->name; sc++) {
+    const char *only = getenv("TF_OOM_ONLY"); /* one scenario, e.g. for a full TF_OOM_STRIDE=1 sweep */
+    if (only != NULL && strcmp(only, sc->name) != 0) continue;
     test_oom_sweep(sc, 0);
     test_oom_sweep(sc, 1);
   }
