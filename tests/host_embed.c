@@ -62,10 +62,24 @@ static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 static const char *lua_dir;
 
+/* Lua 5.4.4's lauxlib registers the metatable of its buffer boxes before
+ * filling it in: an allocation failure in between leaves every later
+ * growing luaL_Buffer of that state failing with "got a non-closable
+ * value". The module makes the box when it opens (module.c), and so does
+ * the host here, before any failure is injected. */
+static int warm_buffer_box(lua_State *L) {
+  luaL_Buffer b;
+  luaL_buffinitsize(L, &b, 4 * LUAL_BUFFERSIZE);
+  luaL_pushresultsize(&b, 0);
+  return 1;
+}
+
 static lua_State *new_state(counting *c) {
   lua_State *L = lua_newstate(counting_alloc, c);
   if (L == NULL) return NULL;
   luaL_openlibs(L);
+  lua_pushcfunction(L, warm_buffer_box);
+  lua_pcall(L, 0, 0, 0);
   return L;
 }
 
