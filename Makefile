@@ -43,3 +43,10 @@ clean:
 .PHONY: chart
 chart: build
 	@scripts/metrics-chart.sh
+
+# Fuzzing (clang, libFuzzer): every target in fuzz/ for FUZZ_SECONDS each
+# (make test runs them for 30 s each).
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/checks/fuzz.sh

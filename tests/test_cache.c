@@ -192,6 +192,22 @@ static void test_tags(tf_test_ctx *t) {
   tf_cache_free(c);
 }
 
+/* Found by fuzz/fuzz_cache: replacing the only entry carrying a tag with a
+ * new value carrying the same tag freed the tag's node while the new entry
+ * was being linked to it (a NULL dereference). */
+static void test_replace_keeps_shared_tags(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 4, 0);
+  uint64_t w[4];
+  uint32_t s1, s2, tags[2] = {2, 3};
+  CHECK(t, put(c, w, key_string(w, 5), 0, TF_CACHE_NEVER, 3, tags, 1, &s1) == TF_CACHE_OK);
+  CHECK(t, put(c, w, key_string(w, 5), 0, TF_CACHE_NEVER, 1, tags, 2, &s2) == TF_CACHE_OK);
+  CHECK(t, tf_cache_check(c) && tf_cache_count(c) == 1);
+  CHECK(t, tf_cache_invalidate(c, 2) == 1);
+  CHECK(t, drain(c, NULL) == 1 && tf_cache_count(c) == 0 && tf_cache_check(c));
+  CHECK(t, tf_cache_invalidate(c, 3) == 0);
+  tf_cache_free(c);
+}
+
 static void test_growth_and_scratch(tf_test_ctx *t) {
   tf_cache *c = tf_cache_new(tf_mem_default(), 100000, 0);
   uint64_t w[4], *big;
@@ -364,6 +380,7 @@ int main(void) {
   test_lru_and_limits(&t);
   test_expiry(&t);
   test_tags(&t);
+  test_replace_keeps_shared_tags(&t);
   test_growth_and_scratch(&t);
   test_ident(&t);
   test_oom_sweep(&t);

@@ -35,6 +35,15 @@ local STEADY = 0.2
 
 local function fail(msg) error("tokenflow.update: " .. msg, 3) end
 
+-- Raises the usual argument error unless self is a Job.
+local function check(self, fname)
+  if getmetatable(self) ~= Job then
+    local mt = getmetatable(self)
+    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
+    error(string.format("bad argument #1 to '%s' (tokenflow.Job expected, got %s)", fname, got), 3)
+  end
+end
+
 local function callable(v)
   if type(v) == "function" then return true end
   local mt = getmetatable(v)
@@ -197,8 +206,9 @@ end
 -- goes back to the write. The outcome goes back to the core (record).
 local DONE = setmetatable({}, { __name = "tokenflow.job.done" })
 
-local function pool_hooks(self, pool, write)
+local function pool_hooks(self, pool, write, budget_ms)
   local cap = pool:stats().capacity
+  local budget_s = (budget_ms or 8) / 1000
   local inflight = {}
   self._inflight = inflight
   self._inflight_n = 0
@@ -238,17 +248,30 @@ local function pool_hooks(self, pool, write)
     end
   end
 
-  local function wait_for_room()
-    while self._inflight_n >= cap do
-      if pool:step() == 0 then
-        if coroutine.isyieldable() then
-          coroutine.yield(self:_progress(false, self._inflight_n))
-        else
-          error("tokenflow.update: the write pool is full of parked writes and nothing wakes them "
-            .. "(wake them from the pool's on_park, or drive the job from a coroutine)", 0)
-        end
+  -- The node cannot be handed to the pool: it counts as failed (so a
+  -- resumed job goes on after it), and the error reaches the host.
+  local function refuse(node, pos, msg)
+    self._waiting_node = false
+    self._core:record(node, pos, false, msg)
+    error(msg, 0)
+  end
+
+  local function wait_for_room(node, pos)
+    local waited_from = core.now()
+    self._waiting_node = true -- cancel() counts it as not written
+    while self._inflight_n >= cap and not self._cancelled do
+      local ran = pool:step()
+      -- the host gets control while the writes wait, and at least once a
+      -- chunk budget when they keep yielding and being woken
+      if coroutine.isyieldable() and (ran == 0 or core.now() - waited_from > budget_s) then
+        coroutine.yield(self:_progress(false, self._inflight_n))
+        waited_from = core.now()
+      elseif ran == 0 then
+        refuse(node, pos, "tokenflow.update: the write pool is full of parked writes and nothing wakes them "
+          .. "(wake them from the pool's on_park, or drive the job from a coroutine)")
       end
     end
+    self._waiting_node = false
   end
 
   -- What the runner returned for the write of node at pos.
@@ -262,14 +285,14 @@ local function pool_hooks(self, pool, write)
     runner = nil
     local rec = { co, node, pos }
     local t, err = pool:submit(relay, { args = table.pack(rec, first, ...) })
-    if not t then error("tokenflow.update: " .. tostring(err), 0) end
+    if not t then refuse(node, pos, "tokenflow.update: " .. tostring(err)) end
     inflight[rec] = t
     self._inflight_n = self._inflight_n + 1
     pool:step() -- parks it at once: on_park hears of it
   end
 
   return function(node, plan, pos)
-    if self._inflight_n >= cap then wait_for_room() end
+    if self._inflight_n >= cap then wait_for_room(node, pos) end
     if self._cancelled then return end
     local co = runner
     if co == nil then
@@ -338,6 +361,14 @@ local function update(opts)
   if opts.index ~= nil and type(opts.index) ~= "boolean" then fail("index must be a boolean") end
   local clock = opts.clock or core.now
   if not callable(clock) then fail("clock must be a function") end
+  if opts.clock then
+    local host_clock = clock
+    clock = function()
+      local t = host_clock()
+      if type(t) ~= "number" then error("tokenflow.update: clock must return seconds (a number), got a " .. type(t), 0) end
+      return t
+    end
+  end
   local max_failures = opts.max_failures or 1000
   if math.type(max_failures) ~= "integer" or max_failures < 0 then fail("max_failures must be a non-negative integer") end
   local pool = opts.pool
@@ -369,6 +400,7 @@ local function update(opts)
   }, Job)
   self.metrics, self._m = new_metrics()
   self.pool = pool
+  self._own_pool, self._own_cache = type(opts.pool) == "table", cache == nil
 
   local hooks = {
     cache = self._cache, source = source, total = total, read = read_fn, write = write,
@@ -392,7 +424,7 @@ local function update(opts)
   }
   -- a writer table (tf.figma.writer) is called through its plain function
   if type(write) == "table" and type(rawget(write, "write")) == "function" then hooks.write = write.write end
-  if pool then hooks.submit = pool_hooks(self, pool, hooks.write) end
+  if pool then hooks.submit = pool_hooks(self, pool, hooks.write, budget) end
   hooks.visible = visible and visible.order
   self._core = core.job(hooks)
   if opts.changed then self:_mark(opts.changed, tokens) end
@@ -469,6 +501,8 @@ local TERMINAL = { done = true, cancelled = true, stopped = false }
 -- again continues after the failed node.
 -- @treturn boolean
 function Job:step()
+  check(self, "step")
+  if self._closed then error("attempt to use a closed tokenflow.Job", 2) end
   local state = self._state
   if TERMINAL[state] then return false end
   if state ~= "running" then
@@ -476,9 +510,16 @@ function Job:step()
     if not self._t0 then self._t0 = self._clock() end
   end
   local c = self._core
+  if self._stepping then
+    -- called again from its own write, read, source or progress callback:
+    -- refuse without disturbing the chunk in progress
+    error("tokenflow.Job: the job is already running (step, run or rerun called from inside the job)", 2)
+  end
   local before = self._stats or c:stats()
   local t0 = self._clock()
+  self._stepping = true
   local ok, st = pcall(c.chunk, c)
+  self._stepping = false
   if not ok then
     c:abort()
     self._state = "stopped"
@@ -530,6 +571,7 @@ end
 -- (`{tokenflow = "progress", done, total, rate, eta_s, chunk, mode, ...}`).
 -- @treturn table the report
 function Job:run()
+  check(self, "run")
   while self:step() do
     if self._stalled then
       self._stalled = false
@@ -551,6 +593,7 @@ end
 --- Iterates the job a chunk at a time: `for p in job:steps() do ... end`,
 -- p the progress table after each chunk.
 function Job:steps()
+  check(self, "steps")
   local finished = false
   return function()
     if finished then return nil end
@@ -562,6 +605,7 @@ end
 --- Stops the job: no write starts after this returns (also from inside a
 -- write or progress callback); pending pool writes are cancelled.
 function Job:cancel()
+  check(self, "cancel")
   self._cancelled = true
   self._core:cancel()
   if self._inflight then
@@ -572,6 +616,10 @@ function Job:cancel()
       -- the parked write ends here (its to-be-closed variables run);
       -- one running this very call cannot be closed and ends with its task
       pcall(coroutine.close, rec[1])
+      n = n + 1
+    end
+    if self._waiting_node then -- a node waiting for room in the pool
+      self._waiting_node = false
       n = n + 1
     end
     self._not_written_tasks = (self._not_written_tasks or 0) + n
@@ -589,6 +637,7 @@ end
 -- `run` (default true: run now, as `run()` does; false: drive with `step`)
 -- @treturn table the report (or the job when `run = false`)
 function Job:rerun(opts)
+  check(self, "rerun")
   opts = opts or {}
   if type(opts) ~= "table" then error("tokenflow.Job:rerun: options must be a table", 2) end
   for k in pairs(opts) do
@@ -596,6 +645,7 @@ function Job:rerun(opts)
       error("tokenflow.Job:rerun: unknown option '" .. tostring(k) .. "'", 2)
     end
   end
+  if self._closed then error("attempt to use a closed tokenflow.Job", 2) end
   if self._state == "running" then error("tokenflow.Job:rerun: the job is still running", 2) end
   local old = self._tokens
   if opts.tokens ~= nil then
@@ -627,6 +677,8 @@ end
 -- hit_rate, entries}, memory = {lua_kb_peak, engine_bytes, rss_peak_kb},
 -- combinations, indexed}`.
 function Job:report()
+  check(self, "report")
+  if self._final then return self._final end
   local s = self._core:stats()
   local lookups = s.hits + s.misses
   local not_written
@@ -652,6 +704,23 @@ function Job:report()
     combinations = s.combinations or 0,
   }
 end
+
+--- Releases the job now: writes still pending in its pool are cancelled,
+-- its C index is freed, and the pool and cache it made itself are closed.
+-- The report stays readable; `step`, `run` and `rerun` then raise
+-- "attempt to use a closed tokenflow.Job". Idempotent; also `__close`.
+function Job:close()
+  check(self, "close")
+  if self._closed then return end
+  if self._state ~= "done" then self:cancel() end
+  self._final = self:report()
+  self._closed = true
+  self._core:close()
+  if self._own_pool then self._pool:close() end
+  if self._own_cache then self._cache:close() end
+end
+
+Job.__close = Job.close
 
 function Job:__tostring()
   local s = self._stats or self._core:stats()

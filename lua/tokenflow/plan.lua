@@ -95,6 +95,14 @@ function plan.plan(count, opts)
     mode = "batched"
   end
   local profiles = opts.profiles or plan.profiles
+  if type(profiles) ~= "table" or #profiles == 0 then
+    error("bad argument #2 to 'plan' (profiles must be a non-empty array of profile tables)", 2)
+  end
+  for i, p in ipairs(profiles) do
+    if type(p) ~= "table" or (p.below ~= nil and type(p.below) ~= "number") then
+      error(string.format("bad argument #2 to 'plan' (profiles[%d] must be a table with a numeric 'below' or none)", i), 2)
+    end
+  end
   local profile = profiles[#profiles]
   if count ~= nil then
     for _, p in ipairs(profiles) do

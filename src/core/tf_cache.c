@@ -515,12 +515,6 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
   if (e == NULL) goto nomem;
   /* From here on nothing fails. */
   take_slot(c, slot);
-  if (old != NULL) {
-    *released = old->slot;
-    detach(c, link, old);
-    release_slot(c, old->slot);
-    free_entry(c, old);
-  }
   while (fresh != NULL) {
     tagnode *t = fresh, **tl;
     fresh = t->hnext;
@@ -551,6 +545,14 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
     t->head = l;
     t->count++;
     l++;
+  }
+  /* The replaced entry goes only now: the new one already holds the tags
+   * they share, so those tag nodes survive its unlinking. */
+  if (old != NULL) {
+    *released = old->slot;
+    detach(c, link, old);
+    release_slot(c, old->slot);
+    free_entry(c, old);
   }
   link = &c->buckets[h & (c->nbuckets - 1)];
   e->hnext = *link;

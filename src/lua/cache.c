@@ -169,7 +169,7 @@ static void push_element(lua_State *L, cache_box *b, const uint64_t *w, size_t *
     lua_pushinteger(L, (lua_Integer)w[*at + 1]);
     *at += 2;
   } else {
-    size_t len;
+    size_t len = 0;
     const char *s = b->names->in ? tf_intern_name(b->names->in, (uint32_t)(w[*at] >> 2), &len) : NULL;
     if (s == NULL) tf_lua_closed_error(L, TF_INTERNER);
     lua_pushlstring(L, s, len);

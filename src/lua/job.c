@@ -930,6 +930,9 @@ static int l_rerun(lua_State *L) {
   job_box *j = check_job(L);
   if (j->busy) luaL_error(L, "tokenflow.Job: the job is running");
   if (!lua_isnoneornil(L, 2)) {
+    /* the loop reads the source by the kind it was made with */
+    int same = j->kind == SRC_ARRAY ? lua_istable(L, 2) : j->kind == SRC_FUNCTION ? lua_isfunction(L, 2) : tf_lua_iswalk(L, 2);
+    luaL_argcheck(L, same, 2, "source must be of the job's kind of source (array, iterator function or tf.walk)");
     lua_pushvalue(L, 2);
     lua_setiuservalue(L, 1, UV_SOURCE);
   }

@@ -81,6 +81,16 @@ static int l_engine_bytes(lua_State *L) {
 
 int luaopen_tokenflow_core(lua_State *L) {
   get_state(L);
+  {
+    /* Lua 5.4.4's lauxlib registers the metatable of its buffer boxes
+     * before filling it in, so an allocation failure the first time a
+     * luaL_Buffer grows leaves every later one in the state failing. Make
+     * the box now, while opening the module, not in the middle of a job. */
+    luaL_Buffer b;
+    luaL_buffinitsize(L, &b, 4 * LUAL_BUFFERSIZE);
+    luaL_pushresultsize(&b, 0);
+    lua_pop(L, 1);
+  }
   lua_newtable(L);
   lua_pushliteral(L, TOKENFLOW_VERSION);
   lua_setfield(L, -2, "version");

@@ -40,8 +40,14 @@ end
 -- @tparam[opt] string node_id prefixed as `node <id>: ` when given
 -- @treturn string
 function figma.describe_errors(errors, node_id)
+  if type(errors) ~= "table" then
+    error("bad argument #1 to 'describe_errors' (table expected, got " .. type(errors) .. ")", 2)
+  end
   local lines = {}
   for i, e in ipairs(errors) do
+    if type(e) ~= "table" then
+      error(string.format("bad argument #1 to 'describe_errors' (errors[%d] must be a table, got %s)", i, type(e)), 2)
+    end
     lines[i] = string.format("%s%s (%s): %s", node_id and ("node " .. node_id .. ": ") or "",
       e.property, tostring(e.token), e.message)
   end

@@ -330,7 +330,7 @@ function Metrics:json()
   core_of(self, "json")
   local cjson = require("cjson").new()
   cjson.encode_invalid_numbers("null")
-  local snap = self:snapshot()
+  local snap = Metrics.snapshot(self)
   local number = require "tokenflow.metrics.number"
   for _, m in pairs(snap.metrics) do
     for _, s in ipairs(m.series) do
@@ -352,6 +352,15 @@ function Metrics:svg(opts)
   core_of(self, "svg")
   check_table(opts, 1, "svg", "table of options")
   opts = opts or {}
+  for _, field in ipairs { "width", "height" } do
+    local v = opts[field]
+    if v ~= nil and (type(v) ~= "number" or v ~= v or v < 1 or v > 1e6) then
+      error(string.format("bad argument #1 to 'svg' (%s must be a number from 1 to 1e6)", field), 2)
+    end
+  end
+  if opts.series ~= nil and type(opts.series) ~= "table" then
+    error("bad argument #1 to 'svg' (series must be a table, got " .. type(opts.series) .. ")", 2)
+  end
   if opts.series == nil then
     local copy = {}
     for k, v in pairs(opts) do copy[k] = v end
@@ -365,6 +374,7 @@ end
 
 --- Frees the registry now; its handles then raise on use. Idempotent.
 function Metrics:close()
+  if getmetatable(self) ~= Metrics then core_of(self) end
   local c = rawget(self, "_core")
   if c then
     c:close()

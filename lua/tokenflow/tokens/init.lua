@@ -24,6 +24,15 @@ local function interner()
   return ok and tf.names or nil, ok and tf.now or os.clock
 end
 
+-- Raises the usual argument error unless self is a TokenSet.
+local function check(self, fname)
+  if getmetatable(self) ~= TokenSet then
+    local mt = getmetatable(self)
+    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
+    error(string.format("bad argument #1 to '%s' (tokenflow.TokenSet expected, got %s)", fname, got), 3)
+  end
+end
+
 local function is_object(v) return type(v) == "table" and v[1] == nil end
 
 -- Math, colour functions and numeric strings are Tokens Studio semantics;
@@ -88,10 +97,14 @@ function tokens.new(tbl, opts)
 end
 
 --- The format the set was read as: "tokens-studio" or "dtcg".
-function TokenSet:format() return self._source.format end
+function TokenSet:format()
+  check(self, "format")
+  return self._source.format
+end
 
 --- Set names in `tokenSetOrder` (or file order).
 function TokenSet:sets()
+  check(self, "sets")
   local out = {}
   for i, n in ipairs(self._source.order) do out[i] = n end
   return out
@@ -99,6 +112,7 @@ end
 
 --- Themes: array of `{name, id, group, selectedTokenSets}` (copies).
 function TokenSet:themes()
+  check(self, "themes")
   local out = {}
   for i, t in ipairs(self._source.themes) do
     local sel = {}
@@ -175,8 +189,15 @@ end
 -- @tparam[opt] table sel `{theme = name}`, `{themes = {names}}` or `{sets =
 -- {names} | {name = status}}`, plus `store`
 function TokenSet:resolve(sel)
+  check(self, "resolve")
   if sel ~= nil and type(sel) ~= "table" then
     error("bad argument #1 to 'resolve' (table expected, got " .. type(sel) .. ")", 2)
+  end
+  for _, field in ipairs { "themes", "sets" } do
+    local v = sel and sel[field]
+    if v ~= nil and type(v) ~= "table" then
+      error(string.format("bad argument #1 to 'resolve' (%s must be a table, got %s)", field, type(v)), 2)
+    end
   end
   local store = sel and sel.store
   if store ~= nil and not is_store(store) then

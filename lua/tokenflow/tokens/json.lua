@@ -25,6 +25,11 @@ local skip = P{
   array = P"[" * ws * (V"value" * (P"," * V"value")^0)^-1 * ws * P"]",
 }
 local toplevel = ws * P"{" * ws * Ct((keycap * ws * P":" * skip * (P"," * ws)^-1)^0) * ws * P"}"
+-- LPeg compiles a pattern on its first match; one cut short by an
+-- allocation failure is left unusable, so compile it now, while the module
+-- loads (a failed require leaves nothing behind).
+lpeg.match(toplevel, "")
+
 
 --- Line and column of a byte offset in text.
 local function position(text, offset)

@@ -46,6 +46,10 @@ local grammar = P{
        + Ct(Cc("call") * ident * sp * P"(" * sp * Ct((V"sum" * (sp * P"," * sp * V"sum")^0)^-1) * sp * P")")
        + P"(" * sp * V"sum" * sp * P")",
 }
+-- LPeg compiles a pattern on its first match; one cut short by an
+-- allocation failure is left unusable, so compile it now, while the module
+-- loads (a failed require leaves nothing behind).
+lpeg.match(grammar, "")
 
 -- The functions: each takes the evaluated arguments as {n, unit} pairs.
 local function unitless(args, count)
@@ -173,9 +177,12 @@ local function eval(node)
 end
 
 --- Parses an expression into a tree; nil when the text is not an
--- expression. (Callers memoise results per text; see resolve.lua.)
+-- expression, and a reason when it nests too deeply for the parser's
+-- stack. (Callers memoise results per text; see resolve.lua.)
 function tmath.parse(text)
-  return lpeg.match(grammar, text)
+  local ok, tree = pcall(lpeg.match, grammar, text)
+  if not ok then return nil, "expression nested too deeply" end
+  return tree
 end
 
 -- Text that is made only of numbers, units, operators and brackets, with a
@@ -193,8 +200,9 @@ function tmath.apply(text)
   local n = number.parse(text)
   if n then return n end
   if not text:find("[%+%-%*/%^%%%(]") then return text end
-  local tree = tmath.parse(text)
+  local tree, why = tmath.parse(text)
   if not tree then
+    if why then return text, why .. " in '" .. text .. "'" end
     if looks_like_math(text) then return text, "syntax error in expression '" .. text .. "'" end
     return text
   end

@@ -29,6 +29,11 @@ local brace = P{
 local dollar_char = 1 - (S" \t\r\n,(){}*/+^%" + P"$")
 local dollar = C(P"$" * C(dollar_char^1)) / dollar_ref
 local template = Ct((brace + dollar + C((1 - S"{$")^1) + C(1))^0)
+-- LPeg compiles a pattern on its first match; one cut short by an
+-- allocation failure is left unusable, so compile it now, while the module
+-- loads (a failed require leaves nothing behind).
+lpeg.match(template, "")
+
 
 -- Joins adjacent literals; returns nil when there is no reference at all.
 local function normalise(parts)
@@ -62,7 +67,9 @@ function refs.parse(s, cache)
     -- the common case, a lone reference: no need for the grammar
     t = { { src = s, parts = { plain } } }
   else
-    t = normalise(lpeg.match(template, s)) or NONE
+    -- nesting deeper than the parser's backtrack stack is not a reference
+    local ok, parts = pcall(lpeg.match, template, s)
+    t = ok and normalise(parts) or NONE
   end
   if cache then cache[s] = t end
   return t ~= NONE and t or nil

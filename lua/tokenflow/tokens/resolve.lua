@@ -166,8 +166,8 @@ function resolve.engine(tokens, opts)
   -- nil when a nested name failed (then ctx.reason is set).
   function eval_template(t, ctx, as_name)
     local p1 = t[1]
-    if #t == 1 and not as_name and #p1.parts == 1 then
-      -- the common case: the whole value is one plain reference
+    if #t == 1 and not as_name and #p1.parts == 1 and type(p1.parts[1]) == "string" then
+      -- the common case: the whole value is one plain reference (not "{{a}}")
       local name = p1.parts[1]
       local st, v = lookup(name, ctx)
       if st == "ok" then return v end

@@ -9,6 +9,15 @@ local Resolved = {}
 Resolved.__index = Resolved
 Resolved.__name = "tokenflow.Resolved"
 
+-- Raises the usual argument error unless self is a Resolved.
+local function check(self, fname, arg)
+  if getmetatable(self) ~= Resolved then
+    local mt = getmetatable(self)
+    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
+    error(string.format("bad argument #%d to '%s' (tokenflow.Resolved expected, got %s)", arg or 1, fname, got), 3)
+  end
+end
+
 local function deep_equal(a, b)
   if a == b then return true end
   if type(a) ~= "table" or type(b) ~= "table" then return false end
@@ -102,6 +111,7 @@ end
 -- refs, deps, id, set, exported}` (`deps` and `id` are interner ids).
 -- Returns nil for a name no set defines.
 function Resolved:get(name)
+  check(self, "get")
   local info = info_of(self, name)
   if not info then return nil end
   return self._engine.values[name], info
@@ -110,6 +120,7 @@ end
 --- Iterates the exported tokens (from enabled sets) in name order:
 -- `for name, value, info in r:each() do ... end`.
 function Resolved:each()
+  check(self, "each")
   local _, names = sorted(self)
   local i = 0
   return function()
@@ -123,6 +134,7 @@ end
 --- Evaluates any expression (references, math, colour functions) against
 -- the resolved tokens. Returns the value and `{failed, reason, refs}`.
 function Resolved:eval(text)
+  check(self, "eval")
   if type(text) ~= "string" then error("bad argument #1 to 'eval' (string expected, got " .. type(text) .. ")", 2) end
   local v, reason, refs = self._engine.eval(text)
   return v, { failed = reason and true or false, reason = reason or nil, refs = refs }
@@ -131,6 +143,10 @@ end
 --- Names of every token that uses `name`, directly or through aliases
 -- (sorted).
 function Resolved:dependents(name)
+  check(self, "dependents")
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'dependents' (string expected, got " .. type(name) .. ")", 2)
+  end
   local users = self._users
   if not users then
     users = {}
@@ -162,6 +178,8 @@ end
 --- Names of exported tokens whose values differ between this and `other`
 -- (including tokens present in only one of them), sorted.
 function Resolved:diff(other)
+  check(self, "diff")
+  check(other, "diff", 2)
   local out, seen = {}, {}
   local a, b = self._engine.values, other._engine.values
   local _, mine = sorted(self)
@@ -182,6 +200,7 @@ end
 
 --- The exported tokens as one table, name -> value.
 function Resolved:flat()
+  check(self, "flat")
   local out, values, origin = {}, self._engine.values, self._origin
   for name in pairs(self._tokens) do
     if origin[name].status == "enabled" then out[name] = values[name] end
@@ -191,6 +210,7 @@ end
 
 --- Failed tokens (exported or not) as an array of `{name, reason}`, by name.
 function Resolved:failures()
+  check(self, "failures")
   local names, failed = {}, self._engine.failed
   for name in pairs(failed) do
     if self._tokens[name] then names[#names + 1] = name end
@@ -204,6 +224,7 @@ end
 --- Counts: `{tokens, exported, failed, sets, seconds}`, and `store`
 -- ("hit" or "miss") when it was resolved with a store.
 function Resolved:stats()
+  check(self, "stats")
   local ntokens, nfailed, nexported = 0, 0, 0
   local failed, origin = self._engine.failed, self._origin
   for name in pairs(self._tokens) do

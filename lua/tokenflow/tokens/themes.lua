@@ -59,7 +59,10 @@ function themes.select(source, sel)
   if sel.sets ~= nil then
     local status = {}
     if sel.sets[1] ~= nil then
-      for _, name in ipairs(sel.sets) do status[name] = "enabled" end
+      for _, name in ipairs(sel.sets) do
+        if type(name) ~= "string" then return nil, "set names must be strings, got " .. type(name) end
+        status[name] = "enabled"
+      end
     else
       for name, st in pairs(sel.sets) do status[name] = st end
     end

@@ -1,0 +1,400 @@
+-- The bad-input matrix: every public function of require "tokenflow" and
+-- every method of its objects gets every bad value below in each argument
+-- position (and in each field of its option tables), with valid values
+-- everywhere else. Each call must end one of three ways: it returns
+-- normally (the value is acceptable there), it returns nil and a message, or
+-- it raises a clear error: a string naming the problem, not a Lua runtime
+-- error from inside tokenflow ("attempt to index a nil value", a 'for'
+-- limit, "bad argument to '?'"...). A crash ends the process, and with it
+-- the test. Methods are also called on closed objects (they must raise
+-- "attempt to use a closed X") and on objects of the wrong tokenflow type.
+local tf = require "tokenflow"
+
+local MB = string.rep("x", 1 << 20)
+
+local function deep_table(depth)
+  local root = {}
+  local t = root
+  for _ = 1, depth do
+    local child = {}
+    t[1], t.value, t.children = child, child, { child }
+    t = child
+  end
+  return root
+end
+
+local cyclic = { name = "cyclic" }
+cyclic[1], cyclic.self, cyclic.value, cyclic.children = cyclic, cyclic, cyclic, { cyclic }
+
+-- tokenflow objects, one of each type (open), and closed ones
+local function token_set() return assert(tf.tokens.new { core = { a = { value = "4", type = "spacing" } } }) end
+local function resolved() return assert(token_set():resolve()) end
+
+local function job_opts()
+  local nodes = {}
+  for i = 1, 5 do nodes[i] = { id = i, tokens = { fill = "a" } } end
+  return { tokens = resolved(), source = nodes, write = function() end }
+end
+
+local function job() return tf.update(job_opts()) end
+
+local function closed(make)
+  local o = make()
+  o:close()
+  return o
+end
+
+local BAD = {
+  { "nil", nil }, { "true", true }, { "false", false },
+  { "0", 0 }, { "-1", -1 }, { "0.5", 0.5 }, { "-0.0", -0.0 }, { "NaN", 0 / 0 }, { "inf", math.huge },
+  { "-inf", -math.huge }, { "maxinteger", math.maxinteger }, { "mininteger", math.mininteger },
+  { "1e308", 1e308 }, { "2^63", 2 ^ 63 }, { "-2^31", -(2 ^ 31) },
+  { "empty string", "" }, { "embedded zero", "a\0b" }, { "1 MB string", MB }, { "numeric string", "12" },
+  { "empty table", {} }, { "array", { 1, 2, 3 } }, { "deep table", deep_table(100000) }, { "cyclic table", cyclic },
+  { "table of NaN", { 0 / 0, x = 0 / 0 } }, { "function", function() end },
+  { "erroring function", function() error("host error") end },
+  { "coroutine", coroutine.create(function() end) }, { "file", io.stdout },
+  { "interner", tf.interner() }, { "cache", tf.cache { capacity = 4 } }, { "pool", tf.pool {} },
+  { "metrics", tf.metrics() }, { "token set", token_set() }, { "resolved", resolved() },
+  { "walk", tf.walk({}, function() end) },
+  { "closed interner", closed(tf.interner) }, { "closed cache", closed(function() return tf.cache { capacity = 4 } end) },
+  { "closed pool", closed(tf.pool) }, { "closed metrics", closed(tf.metrics) },
+}
+
+-- Messages of Lua runtime errors that leak out of tokenflow's own code.
+local INTERNAL = {
+  "attempt to index", "attempt to call", "attempt to perform arithmetic", "attempt to compare",
+  "attempt to concatenate", "attempt to get length", "attempt to do bitwise", "'for' ",
+  "number has no integer representation", "table index is", "invalid value %(at index", "string slice too long",
+  "C stack overflow", "error in error handling",
+}
+
+-- Argument errors of functions that are not tokenflow's public API.
+local NOT_PUBLIC = { ["for iterator"] = true, metrics_core = true, ipairs = true, pairs = true,
+  insert = true, concat = true, rep = true, sub = true, find = true, gsub = true, match = true }
+
+local function internal(msg)
+  local fname = msg:match("bad argument #%d+ to '([^']*)'")
+  if fname then return NOT_PUBLIC[fname] and ("bad argument to '" .. fname .. "'") or nil end
+  for _, p in ipairs(INTERNAL) do
+    if msg:find(p) then return p end
+  end
+end
+
+-- The API: name, receiver factory (nil: a module function), the call, valid
+-- arguments, and for option-table arguments the fields to walk.
+-- `nil_second` is the type of the second result when the first is nil.
+local API = {
+  { "tf.interner", nil, function(_, ...) return tf.interner(...) end, {} },
+  { "tf.cache", nil, function(_, ...) return tf.cache(...) end, { { capacity = 4 } },
+    fields = { [1] = { "capacity", "max_bytes", "ttl", "on_evict", "clock", "names" } } },
+  { "tf.now", nil, function(_, ...) return tf.now(...) end, {} },
+  { "tf.engine_bytes", nil, function(_, ...) return tf.engine_bytes(...) end, {} },
+  { "tf.chunks", nil, function(_, ...) return tf.chunks(...) end, { { 1, 2, 3 }, { size = 2 } },
+    fields = { [2] = { "size", "budget_ms", "min_size", "max_size", "from", "to", "mode", "yield", "gc_step" } } },
+  { "tf.walk", nil, function(_, ...) return tf.walk(...) end, { {}, function() end, { unique = true } },
+    fields = { [3] = { "filter", "unique", "max_depth" } } },
+  { "tf.pool", nil, function(_, ...) return tf.pool(...) end, { { concurrency = 2, capacity = 4 } },
+    fields = { [1] = { "concurrency", "capacity", "on_park", "seed" } } },
+  { "tf.plan", nil, function(_, ...) return tf.plan(...) end, { 10, {} },
+    fields = { [2] = { "direct_max", "stream_min", "profiles" } } },
+  { "tf.metrics", nil, function(_, ...) return tf.metrics(...) end, { {} },
+    fields = { [1] = { "max_series", "max_samples", "max_alerts" } } },
+  { "tf.bench", nil, function(_, ...) return tf.bench(...) end, { "b", function() end, { iterations = 1, warmup = 0 } },
+    fields = { [3] = { "iterations", "warmup", "target_s", "target_bytes" } }, counts = true },
+  { "tf.tokens.load", nil, function(_, ...) return tf.tokens.load(...) end, { "examples/tokens/studio", {} },
+    fields = { [2] = { "format", "math" } } },
+  { "tf.tokens.new", nil, function(_, ...) return tf.tokens.new(...) end, { { a = { value = "1" } }, {} },
+    fields = { [1] = { "a", "$themes", "$metadata" }, [2] = { "format", "math", "name" } } },
+  { "tf.figma.map", nil, function(_, ...) return tf.figma.map(...) end, { { fill = "c" }, nil, {} }, nil_second = "table" },
+  { "tf.figma.writer", nil, function(_, ...) return tf.figma.writer(...) end, { { base_font_size = 16 } },
+    fields = { [1] = { "base_font_size" } } },
+  { "tf.figma.read", nil, function(_, ...) return tf.figma.read(...) end, { { id = "1", sharedPluginData = { tokens = {} } } } },
+  { "tf.figma.describe_errors", nil, function(_, ...) return tf.figma.describe_errors(...) end, { {}, "n1" } },
+
+  { "tf.update", nil, function(_, opts) return tf.update(opts):run() end, { "JOB_OPTS" },
+    fields = { [1] = { "tokens", "source", "total", "read", "map", "write", "mode", "chunk", "pool", "changed",
+      "on_progress", "on_error", "cache", "index", "clock", "max_failures" } } },
+
+  -- Job
+  { "job:run", function() return job() end, "run", {} },
+  { "job:step", function() return job() end, "step", {} },
+  { "job:steps", function() return job() end, "steps", {} },
+  { "job:cancel", function() return job() end, "cancel", {} },
+  { "job:rerun", function() local j = job() j:run() return j end, "rerun", { { changed = { "a" } } },
+    fields = { [1] = { "changed", "tokens", "source", "run" } } },
+  { "job:report", function() return job() end, "report", {} },
+  { "job:close", function() return job() end, "close", {} },
+  -- Interner
+  { "interner:intern", tf.interner, "intern", { "a" } },
+  { "interner:lookup", tf.interner, "lookup", { "a" } },
+  { "interner:name", tf.interner, "name", { 1 } },
+  { "interner:stats", tf.interner, "stats", {} },
+  { "interner:close", tf.interner, "close", {} },
+  -- Cache
+  { "cache:set", function() return tf.cache { capacity = 4 } end, "set", { "k", 1, { ttl = 10, tags = { "t" }, cost = 1 } },
+    fields = { [3] = { "ttl", "tags", "cost" } } },
+  { "cache:get", function() return tf.cache { capacity = 4 } end, "get", { "k" } },
+  { "cache:fetch", function() return tf.cache { capacity = 4 } end, "fetch", { "k", function() return 1 end, {} },
+    fields = { [3] = { "ttl", "tags", "cost" } } },
+  { "cache:delete", function() return tf.cache { capacity = 4 } end, "delete", { "k" } },
+  { "cache:invalidate", function() return tf.cache { capacity = 4 } end, "invalidate", { "t", "u" } },
+  { "cache:flush", function() return tf.cache { capacity = 4 } end, "flush", {} },
+  { "cache:keys", function() return tf.cache { capacity = 4 } end, "keys", {} },
+  { "cache:stats", function() return tf.cache { capacity = 4 } end, "stats", {} },
+  { "cache:capacity", function() return tf.cache { capacity = 4 } end, "capacity", { 8 } },
+  { "cache:close", function() return tf.cache { capacity = 4 } end, "close", {} },
+  -- Pool
+  { "pool:submit", tf.pool, "submit", { function() end, { args = {}, retries = 1 } },
+    fields = { [2] = { "args", "retries", "priority", "timeout", "on_park", "backoff", "delay" } } },
+  { "pool:run", tf.pool, "run", {} },
+  { "pool:step", tf.pool, "step", {} },
+  { "pool:wake", function()
+      local p = tf.pool {}
+      p:submit(function() coroutine.yield() end)
+      p:run()
+      return p, p:parked()[1]
+    end, "wake", { "TASK", 1 } },
+  { "pool:parked", tf.pool, "parked", {} },
+  { "pool:stats", tf.pool, "stats", {} },
+  { "pool:close", tf.pool, "close", {} },
+  -- Chunks and Walk states
+  { "chunks:stats", function() return select(2, tf.chunks { 1, 2 }) end, "stats", {} },
+  { "chunks:close", function() return select(2, tf.chunks { 1, 2 }) end, "close", {} },
+  { "walk:stats", function() return tf.walk({}, function() end) end, "stats", {} },
+  { "walk:close", function() return tf.walk({}, function() end) end, "close", {} },
+  -- Metrics registry and handles
+  { "metrics:counter", tf.metrics, "counter", { "c", "help", { "l" } } },
+  { "metrics:gauge", tf.metrics, "gauge", { "g", "help", { "l" } } },
+  { "metrics:histogram", tf.metrics, "histogram", { "h", "help", {} } },
+  { "metrics:get", tf.metrics, "get", { "c" } },
+  { "metrics:timer", function() local m = tf.metrics() m:histogram("h", "x") return m end, "timer", { "h", {} } },
+  { "metrics:span", tf.metrics, "span", { "s", function() end } },
+  { "metrics:profile", tf.metrics, "profile", {} },
+  { "metrics:sample", tf.metrics, "sample", { { x = 1 } } },
+  { "metrics:samples", tf.metrics, "samples", {} },
+  { "metrics:threshold", function() local m = tf.metrics() m:histogram("h", "x") return m end, "threshold",
+    { "h", { warn = 1, critical = 2 } }, fields = { [2] = { "warn", "critical" } } },
+  { "metrics:alerts", tf.metrics, "alerts", {} },
+  { "metrics:snapshot", tf.metrics, "snapshot", {} },
+  { "metrics:json", tf.metrics, "json", {} },
+  { "metrics:prometheus", tf.metrics, "prometheus", {} },
+  { "metrics:svg", tf.metrics, "svg", { {} }, fields = { [1] = { "series", "width", "height", "title" } } },
+  { "metrics:close", tf.metrics, "close", {} },
+  { "counter:inc", function() return tf.metrics():counter("c", "h") end, "inc", { 1 } },
+  { "counter:value", function() return tf.metrics():counter("c", "h") end, "value", {} },
+  { "counter:labels", function() return tf.metrics():counter("c", "h", { "k" }) end, "labels", { { k = "v" } } },
+  { "gauge:set", function() return tf.metrics():gauge("g", "h") end, "set", { 1 } },
+  { "gauge:inc", function() return tf.metrics():gauge("g", "h") end, "inc", { 1 } },
+  { "gauge:dec", function() return tf.metrics():gauge("g", "h") end, "dec", { 1 } },
+  { "histogram:observe", function() return tf.metrics():histogram("h", "h") end, "observe", { 1 } },
+  { "histogram:quantile", function() return tf.metrics():histogram("h", "h") end, "quantile", { 0.5 } },
+  { "histogram:stats", function() return tf.metrics():histogram("h", "h") end, "stats", {} },
+  -- Token engine
+  { "set:format", token_set, "format", {} },
+  { "set:sets", token_set, "sets", {} },
+  { "set:themes", token_set, "themes", {} },
+  { "set:resolve", token_set, "resolve", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "resolved:get", resolved, "get", { "a" } },
+  { "resolved:each", resolved, "each", {} },
+  { "resolved:eval", resolved, "eval", { "{a} * 2" } },
+  { "resolved:dependents", resolved, "dependents", { "a" } },
+  { "resolved:diff", resolved, "diff", { "OTHER" } },
+  { "resolved:flat", resolved, "flat", {} },
+  { "resolved:failures", resolved, "failures", {} },
+  { "resolved:stats", resolved, "stats", {} },
+}
+
+-- Calls entry e with argument position pos replaced by bad (field: the
+-- option field replaced instead). Returns nil when the outcome is fine, else
+-- a description of what went wrong.
+local function call(e, pos, field, bad)
+  if os.getenv("BAD_TRACE") then io.stderr:write(e[1], " ", pos, " ", tostring(field), " ", tostring(bad):sub(1, 40), "\n") end
+  local name, make, method, valid = e[1], e[2], e[3], e[4]
+  local recv, extra
+  if make then recv, extra = make() end
+  local args, n = {}, math.max(#valid, pos or 0)
+  for i = 1, n do
+    local v = valid[i]
+    if v == "TASK" then v = extra elseif v == "OTHER" then v = resolved() elseif v == "JOB_OPTS" then v = job_opts() end
+    if type(v) == "table" and field == nil then -- a fresh copy: calls may keep or change it
+      local copy = {}
+      for k, x in pairs(v) do copy[k] = x end
+      v = copy
+    end
+    args[i] = v
+  end
+  if field then
+    local t = {}
+    for k, x in pairs(args[pos]) do t[k] = x end
+    t[field] = bad
+    args[pos] = t
+  elseif pos then
+    args[pos] = bad
+  end
+  local fn = type(method) == "function" and method or function(r, ...) return r[method](r, ...) end
+  local res = table.pack(pcall(fn, recv, table.unpack(args, 1, n)))
+  if recv and type(recv.close) == "function" then pcall(recv.close, recv) end
+  if not res[1] then
+    local msg = res[2]
+    if type(msg) ~= "string" then return "raised a " .. type(msg) .. " instead of a message" end
+    if msg == "" then return "raised an empty message" end
+    local leak = internal(msg)
+    if leak then return "raised an internal error (" .. leak .. "): " .. msg:sub(1, 200) end
+    return nil
+  end
+  if res[2] == nil and res.n >= 3 and res[3] ~= nil then
+    local want = e.nil_second or "string"
+    if type(res[3]) ~= want then return "returned nil and a " .. type(res[3]) .. ", not a " .. want end
+  end
+  return nil
+end
+
+-- Groups problems by place: "place (bad values...): first message".
+local function note(problems, place, value_name, why)
+  local p = problems[place]
+  if not p then
+    p = { values = {}, why = why }
+    problems[place] = p
+  end
+  p.values[#p.values + 1] = value_name
+end
+
+local function summary(problems)
+  local out = {}
+  for place, p in pairs(problems) do
+    out[#out + 1] = place .. " (" .. table.concat(p.values, ", ") .. "): " .. p.why
+  end
+  table.sort(out)
+  return out
+end
+
+describe("bad-input matrix", function()
+  it("covers every public function and method", function()
+    local listed = {}
+    for _, e in ipairs(API) do listed[e[1]] = true end
+    local missing = {}
+    local function check_table(prefix, t)
+      for k, v in pairs(t) do
+        if type(v) == "function" and not listed[prefix .. k] then missing[#missing + 1] = prefix .. k end
+      end
+    end
+    local skip = { version = true, names = true, core = true, figma = true, tokens = true }
+    for k, v in pairs(tf) do
+      if not skip[k] and type(v) == "function" and not listed["tf." .. k] then missing[#missing + 1] = "tf." .. k end
+    end
+    check_table("tf.tokens.", tf.tokens)
+    check_table("tf.figma.", tf.figma)
+    local objects = {
+      interner = tf.interner(), cache = tf.cache { capacity = 2 }, pool = tf.pool {},
+      chunks = select(2, tf.chunks { 1 }), walk = tf.walk({}, function() end), metrics = tf.metrics(),
+      set = token_set(), resolved = resolved(), job = job(),
+    }
+    for prefix, o in pairs(objects) do
+      local idx = getmetatable(o).__index
+      for k, v in pairs(idx) do
+        if type(v) == "function" and not k:match("^_") and k ~= "new" and not listed[prefix .. ":" .. k] then
+          missing[#missing + 1] = prefix .. ":" .. k
+        end
+      end
+    end
+    table.sort(missing)
+    assert.are.same({}, missing)
+  end)
+
+  it("gives a clear error or nil, message for every bad input, never a crash", function()
+    local problems, cases = {}, 0
+    for _, e in ipairs(API) do
+      local positions = math.max(#e[4], 1)
+      for pos = 1, positions do
+        for _, b in ipairs(BAD) do
+          local skip = e.counts and type(b[2]) == "number" and b[2] > 1e6 -- a huge iteration count is a request, not a fault
+          if not skip then
+            cases = cases + 1
+            local why = call(e, pos, nil, b[2])
+            if why then note(problems, e[1] .. " arg " .. pos, b[1], why) end
+          end
+        end
+        for _, field in ipairs(e.fields and e.fields[pos] or {}) do
+          for _, b in ipairs(BAD) do
+            local skip = e.counts and type(b[2]) == "number" and b[2] > 1e6
+            if not skip then
+              cases = cases + 1
+              local why = call(e, pos, field, b[2])
+              if why then note(problems, e[1] .. " arg " .. pos .. "." .. field, b[1], why) end
+            end
+          end
+        end
+      end
+    end
+    print(string.format("bad-input matrix: %d cases, %d functions and methods, %d bad values", cases, #API, #BAD))
+    assert.are.same({}, summary(problems))
+  end)
+
+  it("methods on closed objects raise 'attempt to use a closed X'", function()
+    -- receiver factory, type, methods and valid arguments for each
+    local cases = {
+      { tf.interner, "Interner", { intern = { "a" }, lookup = { "a" }, name = { 1 }, stats = {} } },
+      { function() return tf.cache { capacity = 2 } end, "Cache", {
+          set = { "k", 1 }, get = { "k" }, fetch = { "k", function() return 1 end }, delete = { "k" },
+          invalidate = { "t" }, flush = {}, keys = {}, stats = {}, capacity = { 4 } } },
+      { tf.pool, "Pool", { submit = { function() end }, run = {}, step = {}, wake = {}, parked = {} } },
+      { tf.metrics, "Metrics", { counter = { "c" }, gauge = { "g" }, histogram = { "h" }, get = { "c" },
+          timer = { "h" }, span = { "s", function() end }, sample = {}, threshold = { "h", { warn = 1 } },
+          snapshot = {}, json = {}, prometheus = {}, svg = {}, profile = {}, alerts = {}, samples = {} } },
+      { job, "Job", { step = {}, run = {}, rerun = { {} } } },
+    }
+    local bad = {}
+    for _, c in ipairs(cases) do
+      for m, args in pairs(c[3]) do
+        local o = c[1]()
+        local method = o[m]
+        o:close()
+        o:close() -- idempotent
+        local ok, err = pcall(method, o, table.unpack(args))
+        if ok or not tostring(err):find("attempt to use a closed", 1, true) then
+          bad[#bad + 1] = c[2] .. ":" .. m .. " -> " .. tostring(ok and "returned" or err)
+        end
+      end
+    end
+    table.sort(bad)
+    assert.are.same({}, bad)
+    -- stats stay readable after close, and say so
+    for _, make in ipairs { tf.pool, function() return select(2, tf.chunks { 1 }) end,
+                            function() return tf.walk({}, function() end) end } do
+      local o = make()
+      o:close()
+      assert.is_table(o:stats())
+    end
+  end)
+
+  it("methods given an object of the wrong tokenflow type raise a clear error", function()
+    local objects = {
+      Interner = tf.interner(), Cache = tf.cache { capacity = 2 }, Pool = tf.pool {}, Metrics = tf.metrics(),
+      TokenSet = token_set(), Resolved = resolved(), Walk = tf.walk({}, function() end), Job = job(),
+      Chunks = select(2, tf.chunks { 1 }),
+    }
+    local bad, cases = {}, 0
+    for tname, o in pairs(objects) do
+      for k, method in pairs(getmetatable(o).__index) do
+        if type(method) == "function" and not k:match("^_") and k ~= "new" then
+          for other_name, other in pairs(objects) do
+            if other_name ~= tname then
+              cases = cases + 1
+              if os.getenv("BAD_TRACE") then io.stderr:write(tname, ":", k, " on ", other_name, "\n") end
+              local ok, err = pcall(method, other, "a", "b")
+              if ok then
+                bad[#bad + 1] = tname .. ":" .. k .. " accepted a " .. other_name
+              elseif type(err) ~= "string" or internal(err) then
+                bad[#bad + 1] = tname .. ":" .. k .. " on a " .. other_name .. ": " .. tostring(err):sub(1, 160)
+              end
+            end
+          end
+        end
+      end
+    end
+    print(string.format("wrong-type receivers: %d cases", cases))
+    table.sort(bad)
+    assert.are.same({}, bad)
+  end)
+end)
