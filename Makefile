@@ -37,7 +37,7 @@ rock: deps
 	@scripts/check-rock.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz build-tsan
 
 # docs/metrics-chart.png: a measured chunked run charted by reg:svg, rendered by headless Chromium.
 .PHONY: chart
