@@ -462,6 +462,22 @@ function Job:_record(before, after, dt)
   m.engine:set(after.engine_bytes or 0)
 end
 
+-- The most a between-chunk collector step pays for (KB of allocation).
+local GC_STEP_KB = 64
+
+-- A collector step between chunks, sized by what the chunk allocated and
+-- capped, so it never costs more than a sliver of a frame. Never a "basic"
+-- step (`collectgarbage("step", 0)`): in Lua 5.4 that runs the collector
+-- until the debt it sets is paid, which right after a full collection
+-- (the heap in pause with all its credit) is a whole mark-and-sweep of the
+-- heap, hundreds of milliseconds on a large document. While the collector
+-- is in pause with credit left, a sized step does nothing, as the
+-- allocation-driven collector would.
+local function gc_step(kb0)
+  local grown = collectgarbage("count") - kb0
+  if grown >= 1 then collectgarbage("step", math.min(GC_STEP_KB, math.ceil(grown))) end
+end
+
 local TERMINAL = { done = true, cancelled = true, stopped = false }
 
 --- Processes one chunk. Returns true while work remains (for host frame
@@ -478,6 +494,7 @@ function Job:step()
   local c = self._core
   local before = self._stats or c:stats()
   local t0 = self._clock()
+  local kb0 = self._gc and collectgarbage("count")
   local ok, st = pcall(c.chunk, c)
   if not ok then
     c:abort()
@@ -486,7 +503,7 @@ function Job:step()
   end
   local now = self._clock()
   -- with a viewport, GC steps wait until the visible part is written
-  if self._gc and not (self._visible and not self._visible.first_visible_s) then collectgarbage("step", 0) end
+  if self._gc and not (self._visible and not self._visible.first_visible_s) then gc_step(kb0) end
   local after = c:stats()
   self._stats = after
   self:_record(before, after, now - t0)
