@@ -32,6 +32,17 @@ local figma = tf.figma
 local document = require "tokenflow.apply.document"
 
 local variant, N = arg[1], math.tointeger(tonumber(arg[2] or "100000"))
+-- The collector mode every variant runs in: the standalone interpreter
+-- starts in generational mode, a host embedding Lua (luaL_newstate) in
+-- incremental mode. UPDATE_BENCH_GC=incremental|generational (default:
+-- the interpreter's own mode) sets it before anything is built.
+local EDIT = os.getenv("UPDATE_BENCH_EDIT") or "semantic"
+assert(EDIT == "semantic" or EDIT == "core", "UPDATE_BENCH_EDIT: semantic or core")
+local GC_MODE = os.getenv("UPDATE_BENCH_GC")
+if GC_MODE and GC_MODE ~= "" then
+  assert(GC_MODE == "incremental" or GC_MODE == "generational", "UPDATE_BENCH_GC: incremental or generational")
+  collectgarbage(GC_MODE)
+end
 assert(variant and N, "usage: update_run.lua VARIANT NODES")
 local TOKENS = here .. "/examples/tokens/demo"
 
@@ -201,8 +212,14 @@ function runs.update()
   result.lua_kb_peak = r.memory and r.memory.lua_kb_peak
 end
 
--- The light set with 5% of its tokens edited: every 20th token (by name)
--- whose raw value is a hex colour or a plain number gets a new value.
+-- The light set with 5% of its tokens (15 of 295) edited.
+-- UPDATE_BENCH_EDIT=semantic (default), a theme edit: among the light
+-- theme's own tokens (set semantic/light) that name a palette colour
+-- ({color.blue.50}; 45 of its 59 tokens), every third by name is pointed at
+-- the next step of its palette (50 -> 100, ..., 950 -> 900).
+-- UPDATE_BENCH_EDIT=core: every 20th token by name whose raw value is a hex
+-- colour or a plain number gets a new value (mostly core palette and scale
+-- tokens, which fan out through every alias that names them).
 local function edited_set()
   local function read_json(path)
     local f = assert(io.open(path, "rb"))
@@ -225,8 +242,37 @@ local function edited_set()
     end
     return tree
   end
+  local STEPS = { "50", "100", "200", "300", "400", "500", "600", "700", "800", "900", "950" }
+  local NEXT = {}
+  for i, st in ipairs(STEPS) do NEXT[st] = STEPS[i + 1] or STEPS[i - 1] end
+  if EDIT == "semantic" then
+    -- a theme edit: the light theme's own tokens that name a palette colour
+    -- ({color.blue.50}) are pointed at the next step of the same palette
+    local theme, candidates = single["semantic/light"], {}
+    local function walk(t, path)
+      if type(t) ~= "table" then return end
+      if t.value ~= nil then
+        local v = t.value
+        if type(v) == "string" and v:match("^{color%.[%w-]+%.%d+}$") then candidates[#candidates + 1] = { path, t } end
+        return
+      end
+      for k, x in pairs(t) do walk(x, path == "" and k or path .. "." .. k) end
+    end
+    walk(theme, "")
+    table.sort(candidates, function(a, b) return a[1] < b[1] end)
+    local every = math.max(1, #candidates // target)
+    for i = 1, #candidates do
+      if #edited >= target then break end
+      if i % every == 0 then
+        local tok = candidates[i][2]
+        local pal, step = tok.value:match("^{(color%.[%w-]+)%.(%d+)}$")
+        tok.value = "{" .. pal .. "." .. NEXT[step] .. "}"
+        edited[#edited + 1] = candidates[i][1]
+      end
+    end
+  end
   for i = 1, #names do
-    if #edited >= target then break end
+    if EDIT == "semantic" or #edited >= target then break end
     if i % 20 == 0 or (#names - i) < (target - #edited) * 20 then
       local segs = {}
       for s in names[i]:gmatch("[^.]+") do segs[#segs + 1] = s end

@@ -393,17 +393,24 @@ local function update(opts)
   -- a writer table (tf.figma.writer) is called through its plain function
   if type(write) == "table" and type(rawget(write, "write")) == "function" then hooks.write = write.write end
   if pool then hooks.submit = pool_hooks(self, pool, hooks.write) end
+  -- a writer that can tell what changed between two plans (tf.figma.writer):
+  -- a rerun with changed tokens writes only that
+  if type(write) == "table" and callable(write.diff) then
+    local diff = write.diff
+    hooks.diff = type(diff) == "function" and diff or function(a, b) return diff(a, b) end
+  end
   hooks.visible = visible and visible.order
   self._core = core.job(hooks)
-  if opts.changed then self:_mark(opts.changed, tokens) end
+  if opts.changed then self:_mark(false, opts.changed, tokens) end
   return self
 end
 
 -- Marks the changed tokens (and their dependents) and drops cached
--- combinations that use them.
-function Job:_mark(changed, ...)
+-- combinations that use them. With keep (a rerun), the core first keeps
+-- their cached plans, so a writer with `diff` rewrites only what changed.
+function Job:_mark(keep, changed, ...)
   local names = affected_names(changed, ...)
-  self._core:mark(names)
+  self._core:mark(names, keep)
   for _, n in ipairs(names) do self._cache:invalidate(n) end
   self._affected = #names
 end
@@ -625,7 +632,7 @@ function Job:rerun(opts)
   end
   if opts.changed ~= nil then
     check_changed(opts.changed, 3)
-    self:_mark(opts.changed, self._tokens, old ~= self._tokens and old or nil)
+    self:_mark(true, opts.changed, self._tokens, old ~= self._tokens and old or nil)
   else
     self._core:mark(nil)
     if opts.tokens ~= nil then self._cache:flush() end
