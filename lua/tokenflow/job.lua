@@ -425,17 +425,24 @@ local function update(opts)
   -- a writer table (tf.figma.writer) is called through its plain function
   if type(write) == "table" and type(rawget(write, "write")) == "function" then hooks.write = write.write end
   if pool then hooks.submit = pool_hooks(self, pool, hooks.write, budget) end
+  -- a writer that can tell what changed between two plans (tf.figma.writer):
+  -- a rerun with changed tokens writes only that
+  if type(write) == "table" and callable(write.diff) then
+    local diff = write.diff
+    hooks.diff = type(diff) == "function" and diff or function(a, b) return diff(a, b) end
+  end
   hooks.visible = visible and visible.order
   self._core = core.job(hooks)
-  if opts.changed then self:_mark(opts.changed, tokens) end
+  if opts.changed then self:_mark(false, opts.changed, tokens) end
   return self
 end
 
 -- Marks the changed tokens (and their dependents) and drops cached
--- combinations that use them.
-function Job:_mark(changed, ...)
+-- combinations that use them. With keep (a rerun), the core first keeps
+-- their cached plans, so a writer with `diff` rewrites only what changed.
+function Job:_mark(keep, changed, ...)
   local names = affected_names(changed, ...)
-  self._core:mark(names)
+  self._core:mark(names, keep)
   for _, n in ipairs(names) do self._cache:invalidate(n) end
   self._affected = #names
 end
@@ -494,6 +501,22 @@ function Job:_record(before, after, dt)
   m.engine:set(after.engine_bytes or 0)
 end
 
+-- The most a between-chunk collector step pays for (KB of allocation).
+local GC_STEP_KB = 64
+
+-- A collector step between chunks, sized by what the chunk allocated and
+-- capped, so it never costs more than a sliver of a frame. Never a "basic"
+-- step (`collectgarbage("step", 0)`): in Lua 5.4 that runs the collector
+-- until the debt it sets is paid, which right after a full collection
+-- (the heap in pause with all its credit) is a whole mark-and-sweep of the
+-- heap, hundreds of milliseconds on a large document. While the collector
+-- is in pause with credit left, a sized step does nothing, as the
+-- allocation-driven collector would.
+local function gc_step(kb0)
+  local grown = collectgarbage("count") - kb0
+  if grown >= 1 then collectgarbage("step", math.min(GC_STEP_KB, math.ceil(grown))) end
+end
+
 local TERMINAL = { done = true, cancelled = true, stopped = false }
 
 --- Processes one chunk. Returns true while work remains (for host frame
@@ -518,6 +541,7 @@ function Job:step()
   local before = self._stats or c:stats()
   local t0 = self._clock()
   self._stepping = true
+  local kb0 = self._gc and collectgarbage("count")
   local ok, st = pcall(c.chunk, c)
   self._stepping = false
   if not ok then
@@ -527,7 +551,7 @@ function Job:step()
   end
   local now = self._clock()
   -- with a viewport, GC steps wait until the visible part is written
-  if self._gc and not (self._visible and not self._visible.first_visible_s) then collectgarbage("step", 0) end
+  if self._gc and not (self._visible and not self._visible.first_visible_s) then gc_step(kb0) end
   local after = c:stats()
   self._stats = after
   self:_record(before, after, now - t0)
@@ -658,7 +682,7 @@ function Job:rerun(opts)
   end
   if opts.changed ~= nil then
     check_changed(opts.changed, 3)
-    self:_mark(opts.changed, self._tokens, old ~= self._tokens and old or nil)
+    self:_mark(true, opts.changed, self._tokens, old ~= self._tokens and old or nil)
   else
     self._core:mark(nil)
     if opts.tokens ~= nil then self._cache:flush() end

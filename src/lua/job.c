@@ -33,7 +33,7 @@
 
 /* user values */
 enum { UV_READ = 1, UV_WRITE, UV_SOURCE, UV_CACHE, UV_DEPS, UV_MAP, UV_DECODE, UV_SUBMIT, UV_FAILURES, UV_ANCHORS,
-       UV_VISIBLE, UV_NUV = UV_VISIBLE };
+       UV_VISIBLE, UV_DIFF, UV_OLD, UV_DIFFS, UV_NUV = UV_DIFFS };
 
 /* Recently interned strings by address: a hit needs no hashing. The
  * strings are anchored (user value UV_ANCHORS, same slot), so an address
@@ -61,6 +61,9 @@ typedef struct job_box {
   int pool_mode, stop_on_error;
   int filter;              /* only nodes whose combination is affected by the marks */
   int rerun;               /* positions come from the index, read is not called */
+  int has_diff;            /* a diff hook (UV_DIFF): old plan, new plan -> what to write again */
+  int diffing;             /* this rerun writes, per affected combination, only what changed
+                            * from its old plan (UV_OLD, kept by mark) to its new one (UV_DIFFS) */
   int cancelled, finished, stopped, busy;
   lua_Integer pos;         /* nodes taken from the source so far */
   lua_Integer total;       /* -1: unknown */
@@ -426,6 +429,43 @@ static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords
   tf_lua_cache_setw(L, UV_CACHE + 1, w, nwords, plan, tags, ntags);
 }
 
+/* Diffing rerun: pushes what to write on the nodes of affected combination
+ * n (key w): the diff hook's answer for its old plan (kept by mark) and its
+ * new one, computed once per combination and kept in UV_DIFFS. Returns 0
+ * (nothing pushed) when nothing changed for its nodes. */
+static int push_diff(lua_State *L, job_box *j, uint32_t n, const uint64_t *w, size_t nwords) {
+  int t = lua_rawgeti(L, UV_DIFFS + 1, (lua_Integer)n), plan;
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    j->combo = n;
+    push_plan(L, j, w, nwords);
+    plan = lua_gettop(L);
+    if (lua_istable(L, plan) && lua_rawgeti(L, UV_OLD + 1, (lua_Integer)n) == LUA_TTABLE) {
+      lua_pushvalue(L, UV_DIFF + 1);
+      lua_insert(L, -2);
+      lua_pushvalue(L, plan);
+      lua_call(L, 2, 1);
+      if (!lua_istable(L, -1)) luaL_error(L, "tokenflow.update: the diff hook returned a %s, expected a plan", luaL_typename(L, -1));
+      lua_replace(L, plan);
+    }
+    lua_settop(L, plan);
+    if (lua_istable(L, plan) && lua_rawlen(L, plan) == 0) {
+      lua_pushboolean(L, 0);
+      lua_replace(L, plan);
+    }
+    lua_pushvalue(L, plan);
+    lua_rawseti(L, UV_DIFFS + 1, (lua_Integer)n);
+  } else if (t == LUA_TBOOLEAN) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_type(L, -1) == LUA_TBOOLEAN) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
+
 /* ---- writes ---- */
 
 /* What write returned (status of the pcall, results at base + 1...). */
@@ -506,6 +546,13 @@ static void process(lua_State *L, job_box *j) {
       return;
     }
     w = tf_combos_key(j->combos, n, &nwords);
+    if (j->diffing) {
+      if (push_diff(L, j, n, w, nwords) == 0) {
+        j->skipped++; /* the node already holds what the new plan writes */
+        return;
+      }
+      goto have_plan;
+    }
   } else {
     long got;
     int map;
@@ -743,8 +790,16 @@ static int source_k(lua_State *L, int status, lua_KContext ctx) {
   return loop(L, j);
 }
 
+/* 1 when an adaptive chunk has used up its time budget. The clock is read
+ * after every node (a few tens of nanoseconds against microseconds a node),
+ * so a chunk that meets cache misses (the mapper runs) or slower nodes ends
+ * on time instead of at the size planned from earlier chunks. */
+static int over_budget(const job_box *j) {
+  return j->ctl.budget_s > 0 && j->chunk_count > 0 && tf_clock_now() - j->chunk_t0 >= j->ctl.budget_s;
+}
+
 static int loop(lua_State *L, job_box *j) {
-  while (j->chunk_left > 0 && !j->cancelled && !j->stopped) {
+  while (j->chunk_left > 0 && !j->cancelled && !j->stopped && !over_budget(j)) {
     if (j->in_visible) leave_visible(j); /* also after a write that yielded */
     if (j->vis_i < j->vis_n) {
       take_visible(L, j);
@@ -878,12 +933,50 @@ static int l_abort(lua_State *L) {
   return 0;
 }
 
-/** core:mark(names) marks the changed tokens (names) and from then on
+/* Keeps the cached plan of every combination that depends on a marked
+ * token (before the caller invalidates them) in a new UV_OLD table, and
+ * starts an empty UV_DIFFS. */
+static void keep_old_plans(lua_State *L, job_box *j) {
+  uint32_t n, count = tf_combos_count(j->combos);
+  int old, cache;
+  lua_settop(L, 3);
+  lua_getiuservalue(L, 1, UV_CACHE);
+  cache = lua_gettop(L);
+  lua_createtable(L, 0, 0);
+  old = lua_gettop(L);
+  for (n = 1; n <= count; n++) {
+    size_t nwords;
+    const uint64_t *w;
+    if (!tf_combos_depends(j->combos, n, j->marked, j->nmarked)) continue;
+    w = tf_combos_key(j->combos, n, &nwords);
+    if (tf_lua_cache_getw(L, cache, w, nwords)) {
+      if (lua_istable(L, -1)) lua_rawseti(L, old, (lua_Integer)n);
+      else lua_pop(L, 1);
+    }
+  }
+  lua_setiuservalue(L, 1, UV_OLD);
+  lua_createtable(L, 0, 0);
+  lua_setiuservalue(L, 1, UV_DIFFS);
+  lua_settop(L, 3);
+}
+
+static void drop_old_plans(lua_State *L) {
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, UV_OLD);
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, UV_DIFFS);
+}
+
+/** core:mark(names[, keep]) marks the changed tokens (names) and from then on
  * processes only nodes whose combination depends on one; core:mark(nil)
- * processes every node. */
+ * processes every node. With keep (and a diff hook), the cached plans of
+ * the affected combinations are kept first, so an indexed rerun writes only
+ * what changed (call it before invalidating the cache). */
 static int l_mark(lua_State *L) {
   job_box *j = check_job(L);
   lua_Integer i, n;
+  int keep = lua_toboolean(L, 3);
+  drop_old_plans(L);
   if (lua_isnoneornil(L, 2)) {
     j->filter = 0;
     return 0;
@@ -913,6 +1006,7 @@ static int l_mark(lua_State *L) {
   }
   if (j->affected) memset(j->affected, 0, j->naffected);
   j->filter = 1;
+  if (keep && j->has_diff) keep_old_plans(L, j);
   return 0;
 }
 
@@ -938,6 +1032,12 @@ static int l_rerun(lua_State *L) {
   }
   j->rerun = j->use_index && j->index_ok && j->finished && !j->cancelled;
   if (!j->rerun) tf_combos_index_clear(j->combos);
+  j->diffing = 0;
+  if (j->rerun && j->filter && j->has_diff) {
+    j->diffing = lua_getiuservalue(L, 1, UV_OLD) == LUA_TTABLE;
+    lua_pop(L, 1);
+  }
+  if (!j->diffing) drop_old_plans(L);
   j->pos = 0;
   j->vis_n = j->vis_i = j->vis_skip = j->vis_next = 0; /* reruns go in document order */
   j->nodes = j->written = j->skipped = j->failed = j->hits = j->misses = 0;
@@ -1025,6 +1125,7 @@ static int l_new(lua_State *L) {
   opt_fn(L, "map", UV_MAP, 1);
   opt_fn(L, "decode", UV_DECODE, 1);
   j->pool_mode = opt_fn(L, "submit", UV_SUBMIT, 0);
+  j->has_diff = opt_fn(L, "diff", UV_DIFF, 0);
   if (lua_getfield(L, 1, "write") == LUA_TNIL && !j->pool_mode) luaL_argerror(L, 1, "write must be callable");
   lua_setiuservalue(L, 4, UV_WRITE);
   lua_createtable(L, 0, 0);

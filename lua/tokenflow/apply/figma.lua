@@ -14,6 +14,10 @@ local figma = {
   -- See `tokenflow.apply.writer`.
   -- @function writer
   writer = require "tokenflow.apply.writer",
+  --- The operations to write again when a node holding one plan should hold
+  -- another: `figma.diff(old_plan, new_plan)` -> plan. See `tokenflow.apply.diff`.
+  -- @function diff
+  diff = require "tokenflow.apply.diff",
   --- A node's token map from `node.sharedPluginData.tokens`: `figma.read(node)`
   -- -> table, or nil and a message naming the node and property.
   -- @function read

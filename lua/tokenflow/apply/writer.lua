@@ -7,6 +7,7 @@
 
 local units = require "tokenflow.apply.units"
 local map = require "tokenflow.apply.map"
+local diff = require "tokenflow.apply.diff"
 
 -- Figma node types tokens are never applied to (their geometry and paints are
 -- not editable the usual way).
@@ -329,7 +330,8 @@ end
 --  `inside_instance`, a node whose id starts with "I" (Figma's ids for layers
 --  inside instances) is taken as inside an instance. The table also holds
 --  `map(tokens_of_node, resolved)` (figma.map with this writer's
---  base_font_size) and `write` (the plain function).
+--  base_font_size), `write` (the plain function) and `diff(old_plan,
+--  new_plan)` (figma.diff: what to write again on a node holding old_plan).
 local function writer(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("tokenflow.figma.writer: opts must be a table", 2)
@@ -390,6 +392,7 @@ local function writer(opts)
   return setmetatable({
     write = write,
     map = function(tokens_of_node, resolved) return map(tokens_of_node, resolved, map_opts) end,
+    diff = diff,
   }, { __call = function(_, node, plan, where) return write(node, plan, where) end, __name = "tokenflow.figma.Writer" })
 end
 
