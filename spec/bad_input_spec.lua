@@ -38,6 +38,31 @@ end
 
 local function job() return tf.update(job_opts()) end
 
+-- visible-first updates: nodes with bounds in a `box` field, a viewport over some of them
+local function vp_nodes()
+  local nodes = {}
+  for i = 1, 5 do nodes[i] = { id = i, tokens = { fill = "a" }, box = { x = i * 4, y = 0, width = 2, height = 2 } } end
+  return nodes
+end
+
+local function vp_job_opts()
+  local o = job_opts()
+  o.source, o.bounds, o.viewport = vp_nodes(), "box", { 0, 0, 10, 10 }
+  return o
+end
+
+local function vp_index()
+  local idx = tf.viewport.index { cell = 8 }
+  for i = 1, 5 do idx:insert(i, i * 4, 0, 2, 2) end
+  return idx
+end
+
+-- placeholders in the valid arguments, made fresh for each call
+local MAKE = {
+  OTHER = resolved, JOB_OPTS = job_opts, VP_JOB_OPTS = vp_job_opts, VP_NODES = vp_nodes,
+  VP_INDEX_OPTS = function() return { x = 0, y = 0, w = 10, h = 10, zoom = 1, index = vp_index() } end,
+}
+
 local function closed(make)
   local o = make()
   o:close()
@@ -56,9 +81,10 @@ local BAD = {
   { "coroutine", coroutine.create(function() end) }, { "file", io.stdout },
   { "interner", tf.interner() }, { "cache", tf.cache { capacity = 4 } }, { "pool", tf.pool {} },
   { "metrics", tf.metrics() }, { "token set", token_set() }, { "resolved", resolved() },
-  { "walk", tf.walk({}, function() end) },
+  { "walk", tf.walk({}, function() end) }, { "viewport index", tf.viewport.index {} },
   { "closed interner", closed(tf.interner) }, { "closed cache", closed(function() return tf.cache { capacity = 4 } end) },
   { "closed pool", closed(tf.pool) }, { "closed metrics", closed(tf.metrics) },
+  { "closed viewport index", closed(tf.viewport.index) },
 }
 
 -- Messages of Lua runtime errors that leak out of tokenflow's own code.
@@ -111,10 +137,34 @@ local API = {
     fields = { [1] = { "base_font_size" } } },
   { "tf.figma.read", nil, function(_, ...) return tf.figma.read(...) end, { { id = "1", sharedPluginData = { tokens = {} } } } },
   { "tf.figma.describe_errors", nil, function(_, ...) return tf.figma.describe_errors(...) end, { {}, "n1" } },
+  { "tf.figma.bounds", nil, function(_, ...) return tf.figma.bounds(...) end,
+    { { id = "1", absoluteBoundingBox = { x = 0, y = 0, width = 4, height = 2 } } },
+    fields = { [1] = { "id", "absoluteBoundingBox" } } },
+  -- Viewport
+  { "tf.viewport.index", nil, function(_, ...) return tf.viewport.index(...) end, { { cell = 8, max_cells = 16 } },
+    fields = { [1] = { "cell", "max_cells", "names" } } },
+  { "tf.viewport.lod", nil, function(_, ...) return tf.viewport.lod(...) end, { 20, 10, 0.5, { low = 4, medium = 24 } },
+    fields = { [4] = { "hidden", "low", "medium" } } },
+  { "tf.viewport.rect", nil, function(_, ...) return tf.viewport.rect(...) end,
+    { { x = 0, y = 0, w = 10, h = 10, zoom = 2 }, "viewport" }, fields = { [1] = { "x", "y", "w", "h", "zoom", 1, 5 } } },
+  { "tf.viewport.parse", nil, function(_, ...) return tf.viewport.parse(...) end, { "0,0,10,10,2" } },
+  { "tf.viewport.prepare", nil, function(_, ...) return tf.viewport.prepare(...) end,
+    { "VP_NODES", "box", { x = 0, y = 0, w = 10, h = 10, zoom = 1 } },
+    fields = { [3] = { "x", "y", "w", "h", "zoom", "index" } } },
+  { "tf.viewport.prepare index", nil, function(_, ...) return tf.viewport.prepare(...) end,
+    { "VP_NODES", nil, "VP_INDEX_OPTS" }, fields = { [3] = { "x", "index" } } },
 
   { "tf.update", nil, function(_, opts) return tf.update(opts):run() end, { "JOB_OPTS" },
     fields = { [1] = { "tokens", "source", "total", "read", "map", "write", "mode", "chunk", "pool", "changed",
-      "on_progress", "on_error", "cache", "index", "clock", "max_failures" } } },
+      "on_progress", "on_error", "cache", "index", "clock", "max_failures", "viewport", "bounds" } } },
+  { "tf.update viewport", nil, function(_, opts) return tf.update(opts):run() end, { "VP_JOB_OPTS" },
+    fields = { [1] = { "source", "viewport", "bounds", "mode", "pool" } } },
+  { "tf.update viewport step", nil, function(_, opts)
+      local j = tf.update(opts)
+      local done = j:step()
+      j:close()
+      return done
+    end, { "VP_JOB_OPTS" }, fields = { [1] = { "viewport", "bounds" } } },
 
   -- Job
   { "job:run", function() return job() end, "run", {} },
@@ -125,6 +175,16 @@ local API = {
     fields = { [1] = { "changed", "tokens", "source", "run" } } },
   { "job:report", function() return job() end, "report", {} },
   { "job:close", function() return job() end, "close", {} },
+  -- Viewport index and its query results
+  { "viewport_index:insert", vp_index, "insert", { 9, 0, 0, 1, 1 } },
+  { "viewport_index:update", vp_index, "update", { 1, 0, 0, 1, 1 } },
+  { "viewport_index:remove", vp_index, "remove", { 1 } },
+  { "viewport_index:get", vp_index, "get", { 1 } },
+  { "viewport_index:query", vp_index, "query", { 0, 0, 10, 10 } },
+  { "viewport_index:count", vp_index, "count", {} },
+  { "viewport_index:stats", vp_index, "stats", {} },
+  { "viewport_index:close", vp_index, "close", {} },
+  { "viewport_hits:close", function() return select(4, vp_index():query(0, 0, 10, 10)) end, "close", {} },
   -- Interner
   { "interner:intern", tf.interner, "intern", { "a" } },
   { "interner:lookup", tf.interner, "lookup", { "a" } },
@@ -216,7 +276,7 @@ local function call(e, pos, field, bad)
   local args, n = {}, math.max(#valid, pos or 0)
   for i = 1, n do
     local v = valid[i]
-    if v == "TASK" then v = extra elseif v == "OTHER" then v = resolved() elseif v == "JOB_OPTS" then v = job_opts() end
+    if v == "TASK" then v = extra elseif type(v) == "string" and MAKE[v] then v = MAKE[v]() end
     if type(v) == "table" and field == nil then -- a fresh copy: calls may keep or change it
       local copy = {}
       for k, x in pairs(v) do copy[k] = x end
@@ -226,6 +286,7 @@ local function call(e, pos, field, bad)
   end
   if field then
     local t = {}
+    if type(args[pos]) == "string" and MAKE[args[pos]] then args[pos] = MAKE[args[pos]]() end
     for k, x in pairs(args[pos]) do t[k] = x end
     t[field] = bad
     args[pos] = t
@@ -279,16 +340,22 @@ describe("bad-input matrix", function()
         if type(v) == "function" and not listed[prefix .. k] then missing[#missing + 1] = prefix .. k end
       end
     end
-    local skip = { version = true, names = true, core = true, figma = true, tokens = true }
+    local skip = { version = true, names = true, core = true, figma = true, tokens = true, viewport = true }
     for k, v in pairs(tf) do
       if not skip[k] and type(v) == "function" and not listed["tf." .. k] then missing[#missing + 1] = "tf." .. k end
     end
     check_table("tf.tokens.", tf.tokens)
     check_table("tf.figma.", tf.figma)
+    check_table("tf.viewport.", tf.viewport)
+    -- every table of functions in the module is enumerated above
+    for k, v in pairs(tf) do
+      if type(v) == "table" and not skip[k] then missing[#missing + 1] = "tf." .. k .. " (a table not enumerated)" end
+    end
     local objects = {
       interner = tf.interner(), cache = tf.cache { capacity = 2 }, pool = tf.pool {},
       chunks = select(2, tf.chunks { 1 }), walk = tf.walk({}, function() end), metrics = tf.metrics(),
       set = token_set(), resolved = resolved(), job = job(),
+      viewport_index = tf.viewport.index {}, viewport_hits = select(4, vp_index():query(0, 0, 1, 1)),
     }
     for prefix, o in pairs(objects) do
       local idx = getmetatable(o).__index
@@ -343,6 +410,8 @@ describe("bad-input matrix", function()
           timer = { "h" }, span = { "s", function() end }, sample = {}, threshold = { "h", { warn = 1 } },
           snapshot = {}, json = {}, prometheus = {}, svg = {}, profile = {}, alerts = {}, samples = {} } },
       { job, "Job", { step = {}, run = {}, rerun = { {} } } },
+      { vp_index, "ViewportIndex", { insert = { 9, 0, 0, 1, 1 }, update = { 1, 0, 0, 1, 1 }, remove = { 1 }, get = { 1 },
+          query = { 0, 0, 1, 1 }, count = {}, stats = {} } },
     }
     local bad = {}
     for _, c in ipairs(cases) do
@@ -372,7 +441,8 @@ describe("bad-input matrix", function()
     local objects = {
       Interner = tf.interner(), Cache = tf.cache { capacity = 2 }, Pool = tf.pool {}, Metrics = tf.metrics(),
       TokenSet = token_set(), Resolved = resolved(), Walk = tf.walk({}, function() end), Job = job(),
-      Chunks = select(2, tf.chunks { 1 }),
+      Chunks = select(2, tf.chunks { 1 }), ViewportIndex = vp_index(),
+      ViewportHits = select(4, vp_index():query(0, 0, 10, 10)),
     }
     local bad, cases = {}, 0
     for tname, o in pairs(objects) do
