@@ -33,6 +33,7 @@ build = {
     LUADIR = "$(LUADIR)",
     LIBDIR = "$(LIBDIR)",
     LUA_INCLUDE_DIR = "$(LUA_INCDIR)",
+    SQLite3_INCLUDE_DIR = "$(SQLITE_INCDIR)",
     TOKENFLOW_TESTS = "OFF",
     TOKENFLOW_WERROR = "OFF",
   },

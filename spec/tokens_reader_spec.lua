@@ -215,10 +215,12 @@ describe("tokenflow.JsonDoc", function()
     assert.are.same({ "a", "s", "$themes" }, doc:keys())
     assert.are.equal("tokens-studio", doc:detect())
     assert.are.equal('{"a": [1, {"b": null}], "s": "x", "$themes": []}', doc:text())
+    assert.are.equal(core.digest('{"a": [1, {"b": null}], "s": "x", "$themes": []}'), doc:digest())
     doc:close()
     doc:close()
     assert.are.equal("tokenflow.JsonDoc (closed)", tostring(doc))
     assert.has_error(function() doc:get("a") end, "attempt to use a closed tokenflow.JsonDoc")
+    assert.has_error(function() doc:digest() end, "attempt to use a closed tokenflow.JsonDoc")
   end)
 
   it("answers nil and a reason for text it does not read, and for unreadable files", function()
@@ -241,4 +243,72 @@ describe("tokenflow.JsonDoc", function()
     -- a shallower token decides
     assert.are.equal("dtcg", d('{"u": {"$value": 1}, "s": {"t": {"value": 1}}}'))
   end)
+end)
+
+describe("token readers with content digests and lazy sets", function()
+  local dir
+  before_each(function() dir = h.tmpdir() end)
+  after_each(function() h.rmdir(dir) end)
+
+  do
+    local function text_of(path)
+      local f = assert(io.open(path, "rb"))
+      local t = f:read("a")
+      f:close()
+      return t
+    end
+
+    it("give each set the digest of the text it was read from, whichever reader ran", function()
+      h.write(dir, "f/$metadata.json", '{"tokenSetOrder": ["b", "a"]}')
+      h.write(dir, "f/a.json", '{"x": {"value": "1", "type": "number"}}')
+      h.write(dir, "f/b.json", '{"y": {"value": "{x}", "type": "number"}}')
+      h.write(dir, "one.json", '{"core": {"a": {"value": "1", "type": "number"}}, "more": {"b": {"value": "2"}}}')
+      for _, rd in ipairs { reader.tape, reader.tables } do
+        local source = assert(load.read_with(dir .. "/f", { lazy = false }, rd))
+        assert.are.equal(core.digest(text_of(dir .. "/f/a.json")), source.sets.a.digest)
+        assert.are.equal(core.digest(text_of(dir .. "/f/b.json")), source.sets.b.digest)
+        assert.are.same({ dir .. "/f/a.json", dir .. "/f/b.json", dir .. "/f/$metadata.json" }, source.files_read)
+        local file = assert(load.read_with(dir .. "/one.json", {}, rd))
+        local d = core.digest(text_of(dir .. "/one.json"))
+        assert.are.equal(core.digest(d, "core"), file.sets.core.digest)
+        assert.are.equal(core.digest(d, "more"), file.sets.more.digest)
+        assert.are_not.equal(file.sets.core.digest, file.sets.more.digest)
+        assert.are.same({ dir .. "/one.json" }, file.files_read)
+      end
+    end)
+
+    it("parse a lazy set with the tape reader, and with the table reader what it leaves undecided", function()
+      h.write(dir, "f/$themes.json", '[{"name": "t", "selectedTokenSets": {"a": "enabled", "b": "enabled"}}]')
+      h.write(dir, "f/a.json", '{"x": {"value": "1", "type": "number"}, "z": {"value": "{x}", "type": "number"}}')
+      -- one name twice: only the table reader can decide which wins
+      h.write(dir, "f/b.json", '{"y": {"value": "1", "type": "number"}, "y": {"value": "{x}", "type": "number"}}')
+      local source = assert(load.path(dir .. "/f"))
+      assert.is_true(source.lazy)
+      assert.is_false(source.sets.a.loaded)
+      assert(load.ensure(source, { "a", "b" }))
+      local a, b = source.sets.a, source.sets.b
+      assert.are.same({ "x", "z" }, a.names) -- only the tape reader gives the written order
+      assert.is_nil(b.names)
+      assert.are.equal("{x}", b.tokens.y.value)
+      assert.are.equal(2, a.count)
+      assert.are.equal(core.digest(text_of(dir .. "/f/a.json")), a.digest)
+      assert.are.equal(core.digest(text_of(dir .. "/f/b.json")), b.digest)
+      -- the same values as reading everything up front with the table reader
+      local eager = assert(load.read_with(dir .. "/f", { lazy = false }, reader.tables))
+      assert.are.same(eager.sets.a.tokens, a.tokens)
+      assert.are.same(eager.sets.b.tokens, b.tokens)
+      local r = assert(tf.tokens.load(dir .. "/f")):resolve { theme = "t" }
+      assert.are.equal(1, r:get("y"))
+      assert.are.equal(1, r:get("z"))
+    end)
+
+    it("report a broken lazy set file with the table reader's message", function()
+      h.write(dir, "f/$themes.json", '[{"name": "t", "selectedTokenSets": {"a": "enabled"}}]')
+      h.write(dir, "f/a.json", '{\n  "x": { "value": , "type": "number" }\n}\n')
+      local set = assert(tf.tokens.load(dir .. "/f"))
+      local r, err = set:resolve { theme = "t" }
+      assert.is_nil(r)
+      assert.are.equal(dir .. "/f/a.json: invalid JSON: Expected value but found T_COMMA at character 21 (line 2, column 19)", err)
+    end)
+  end
 end)

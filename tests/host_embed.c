@@ -95,7 +95,7 @@ static int open_tokenflow(lua_State *L) {
 }
 
 static const char *scenario_dir;
-static const char *const SCENARIOS[] = {"interner", "cache", "stream", "job", "viewport", "jsondoc", "metrics", NULL};
+static const char *const SCENARIOS[] = {"interner", "cache", "stream", "job", "store", "viewport", "jsondoc", "metrics", NULL};
 
 /* Scenarios of the out-of-memory sweep: `facade` loads require "tokenflow"
  * (every Lua module) before the failures start, so the sweep spends its

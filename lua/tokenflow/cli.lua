@@ -4,18 +4,24 @@
 
 local tokens = require "tokenflow.tokens"
 local jsonout = require "tokenflow.tokens.jsonout"
+local cli_store = require "tokenflow.cli.store"
 
 local cli = {}
 
 local USAGE = [[
 usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
                               [--input-format tokens-studio|dtcg] [--math on|off]
+                              [--store FILE]
   PATH    a token file or folder (Tokens Studio or DTCG)
   --math  math, colour functions and numeric strings (default: on for
           Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
+  --store a cache file (SQLite) keeping resolved sets between runs, keyed
+          by the content of the inputs (default: $TOKENFLOW_STORE; a file
+          that cannot be used is reported and passed over)
 exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
        tokenflow apply --tokens PATH [--theme NAME] --doc FILE.json [--out FILE.json]
                        [--chunk N|auto] [--quiet] [--json] [--metrics FILE] [--chart FILE.svg]
+                       [--store FILE]
   applies the tokens to a Figma file's nodes (tokenflow apply --help for more)
 ]]
 
@@ -50,9 +56,11 @@ end
 
 local commands = {}
 
+
 --- `resolve PATH`: prints the resolved set; failures go to stderr.
 function commands.resolve(args, out, err)
-  local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value", help = "flag" })
+  local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value",
+    store = "value", help = "flag" })
   if not pos then err:write("tokenflow: ", opts, "\n", USAGE) return 2 end
   if opts.help then out:write(USAGE) return 0 end
   if #pos ~= 1 then err:write(USAGE) return 2 end
@@ -70,11 +78,27 @@ function commands.resolve(args, out, err)
   end
   local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil })
   if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
-  local sel = opts.theme and { themes = opts.theme } or nil
+  local sel = opts.theme and { themes = opts.theme } or {}
+  local st <close> = cli_store.open(opts, err, "tokenflow")
+  -- with a store, the printed output is kept too, under the inputs'
+  -- fingerprint and the output format: a warm run only prints it
+  if st then
+    local key = set:fingerprint(sel)
+    if key then
+      local done = st:get(key .. "\0cli resolve " .. format)
+      if type(done) == "table" and type(done.out) == "string" and type(done.err) == "string" and math.type(done.code) == "integer" then
+        out:write(done.out)
+        err:write(done.err)
+        return done.code
+      end
+    end
+  end
+  sel.store = st
   local r, rerr = set:resolve(sel)
   if not r then err:write("tokenflow: ", rerr, "\n") return 2 end
+  local text
   if format == "flat" then
-    out:write(jsonout.encode(r:flat()), "\n")
+    text = jsonout.encode(r:flat()) .. "\n"
   else
     local tree = {}
     for name, value, info in r:each() do
@@ -87,13 +111,18 @@ function commands.resolve(args, out, err)
       end
       node[segs[#segs]] = { value = value, type = info.type }
     end
-    out:write(jsonout.encode(tree), "\n")
+    text = jsonout.encode(tree) .. "\n"
   end
-  local failures = r:failures()
-  for _, f in ipairs(failures) do
-    err:write("tokenflow: failed: ", f.name, ": ", f.reason, "\n")
-  end
-  return #failures > 0 and 1 or 0
+  local failures, lines = r:failures(), {}
+  for i, f in ipairs(failures) do lines[i] = "tokenflow: failed: " .. f.name .. ": " .. f.reason .. "\n" end
+  local code = #failures > 0 and 1 or 0
+  out:write(text)
+  err:write(table.concat(lines))
+  -- under the key of the inputs actually resolved (a file may have changed
+  -- since the lookup above)
+  local key = r:fingerprint()
+  if key then st:set(key .. "\0cli resolve " .. format, { out = text, err = table.concat(lines), code = code }) end
+  return code
 end
 
 --- `apply --tokens PATH --doc FILE.json ...`: applies tokens to a Figma file.

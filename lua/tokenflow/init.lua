@@ -94,6 +94,22 @@ local tokenflow = {
   -- framework of the bench/ scripts. @function bench
   bench = bench,
   core = core,
+  --- Opens or creates a persistent cache file (SQLite): `tf.store(path[,
+  -- {ttl=, max_bytes=, max_entries=, clock=}])` -> Store, or nil and a
+  -- message (not SQLite, corrupt, another application's database, a newer
+  -- schema: such files are never written). Methods: `get(key)`, `set(key,
+  -- value[, {ttl=, tags=}])`, `delete(key)`, `invalidate(tag, ...)`,
+  -- `clear([prefix])`, `stats()`, `vacuum()`, `close()`. Used by
+  -- `set:resolve{store = st}` and `tf.cache{store = st}`. @function store
+  store = core.store,
+  --- The binary value format of the store: `tf.pack(value)` -> string
+  -- (strings, integers and floats exact, booleans, nested and shared tables;
+  -- raises on functions, userdata and cycles, naming where they sit).
+  -- @function pack
+  pack = core.pack,
+  --- `tf.unpack(string)` -> value, or nil and a message for malformed data.
+  -- @function unpack
+  unpack = core.unpack,
 }
 
 --- The token engine: load, resolve and query design tokens.
@@ -107,5 +123,9 @@ tokenflow.viewport = require "tokenflow.viewport"
 -- (`run`, `step`, `steps`, `cancel`, `rerun`, `report`, `metrics`).
 -- See `tokenflow.job`. @function update
 tokenflow.update = require("tokenflow.job").update
+
+--- Lists the API, one line each (`tf.help("store")`: the lines about
+-- stores). Prints the list and returns it. @function help
+tokenflow.help = function(word, print_it) return require("tokenflow.help").text(word, print_it) end
 
 return tokenflow

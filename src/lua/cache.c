@@ -22,11 +22,16 @@
 #include "tf_cache.h"
 #include "tf_clock.h"
 #include "tf_lua.h"
+#include "tf_pack.h"
 
 #define TF_CACHE_T "tokenflow.Cache"
 
 /* user values of the box */
-enum { UV_VALUES = 1, UV_NAMES, UV_ON_EVICT, UV_CLOCK, UV_KEYS, UV_COUNT = UV_KEYS };
+enum { UV_VALUES = 1, UV_NAMES, UV_ON_EVICT, UV_CLOCK, UV_KEYS, UV_STORE, UV_COUNT = UV_STORE };
+
+/* Second tier: keys in the store are this prefix and the packed key. */
+#define L2_PREFIX "tokenflow.cache"
+#define L2_PREFIX_LEN (sizeof L2_PREFIX) /* with its NUL */
 
 /* Keys up to this many words are built on the C stack (31 tuple elements). */
 #define KEY_STACK_WORDS 64
@@ -40,6 +45,9 @@ typedef struct cache_box {
   double ttl;            /* default ttl in seconds, 0: none */
   size_t short_len;      /* strings up to this length are interned by Lua */
   int has_on_evict, has_clock;
+  int has_store;         /* a tokenflow.Store as second tier (user value 6) */
+  tf_buf l2buf;          /* packed key and record for the store */
+  uint64_t l2_hits, l2_misses;
 } cache_box;
 
 static const char *const reason_names[] = {"capacity", "bytes", "expired", "invalidated", "deleted"};
@@ -350,7 +358,9 @@ static size_t estimate_cost(lua_State *L, int idx) {
 
 /* Stores the value at val under the key at key. Returns 1 when stored, 0
  * when its cost alone exceeds max_bytes. Drains the queue. */
-static int store(lua_State *L, cache_box *b, int key, int val, const store_opts *o) {
+static void l2_put(lua_State *L, cache_box *b, int key, int val, const store_opts *o, double ttl);
+
+static int store(lua_State *L, cache_box *b, int key, int val, const store_opts *o, int to_l2) {
   uint64_t buf[KEY_STACK_WORDS];
   const uint64_t *w;
   size_t nwords, cost;
@@ -358,6 +368,12 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
   uint32_t slot, released;
   const void *ident = NULL;
   int absent, rc;
+  /* the second tier first: a value the format refuses raises before anything changed */
+  if (to_l2 && b->has_store) {
+    encode_key(L, b, key, 0, buf, &w, &absent); /* raises on a bad key before the store sees it */
+    l2_put(L, b, key, val, o, ttl);
+    b = check_cache(L);
+  }
   /* the clock is user code: call it before building the key in the scratch buffer */
   if (ttl > 0 || tf_cache_expiring(b->c) > 0) now = cache_now(L, b);
   if (ttl > 0 && now + ttl < TF_CACHE_NEVER) expires = now + ttl;
@@ -393,6 +409,112 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
   lua_pop(L, 2);
   drain(L, b);
   return rc == TF_CACHE_OK;
+}
+
+/* ---- second tier (a tokenflow.Store) ---- */
+
+/* Packs the L2 key of the key at `key` into l2buf: its length. Numbers
+ * are keyed as the integers the memory tier makes of them (1.0 is 1). */
+static size_t l2_key(lua_State *L, cache_box *b, int key) {
+  int top = lua_gettop(L);
+  key = lua_absindex(L, key);
+  if (lua_type(L, key) == LUA_TNUMBER && !lua_isinteger(L, key)) {
+    lua_pushinteger(L, lua_tointeger(L, key));
+    key = lua_gettop(L);
+  } else if (lua_type(L, key) == LUA_TTABLE) {
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, key);
+    int floats = 0;
+    for (i = 1; i <= n && !floats; i++) {
+      lua_rawgeti(L, key, i);
+      floats = lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1);
+      lua_pop(L, 1);
+    }
+    if (floats) {
+      lua_createtable(L, (int)n, 0);
+      for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, key, i);
+        if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+          lua_Integer v = lua_tointeger(L, -1);
+          lua_pop(L, 1);
+          lua_pushinteger(L, v);
+        }
+        lua_rawseti(L, -2, i);
+      }
+      key = lua_gettop(L);
+    }
+  }
+  b->l2buf.len = 0;
+  if (tf_buf_put(&b->l2buf, L2_PREFIX, L2_PREFIX_LEN) != 0) tf_lua_oom(L);
+  tf_lua_pack(L, key, &b->l2buf, "key");
+  lua_settop(L, top);
+  return b->l2buf.len;
+}
+
+/* Writes {value, tag names...} under the key to the store. A value the
+ * format refuses raises; a store that cannot be written is passed over. */
+static void l2_put(lua_State *L, cache_box *b, int key, int val, const store_opts *o, double ttl) {
+  const char *stack_tags[TAG_STACK], **tags = stack_tags;
+  size_t stack_lens[TAG_STACK], *lens = stack_lens, klen, i;
+  int top = lua_gettop(L);
+  key = lua_absindex(L, key);
+  val = lua_absindex(L, val);
+  if (o->ntags > TAG_STACK) {
+    tags = (const char **)lua_newuserdatauv(L, o->ntags * sizeof *tags, 0);
+    lens = (size_t *)lua_newuserdatauv(L, o->ntags * sizeof *lens, 0);
+  }
+  lua_createtable(L, (int)o->ntags + 1, 0);
+  lua_pushvalue(L, val);
+  lua_rawseti(L, -2, 1);
+  for (i = 0; i < o->ntags; i++) {
+    tags[i] = tf_intern_name(b->names->in, o->tags[i], &lens[i]);
+    if (tags[i] == NULL) luaL_error(L, "tag id %d is not in the cache's interner", (int)o->tags[i]);
+    lua_pushlstring(L, tags[i], lens[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 2);
+  }
+  klen = l2_key(L, b, key);
+  tf_lua_pack_inner(L, -1, &b->l2buf, "value", 1); /* messages name the value, not the record */
+  lua_getiuservalue(L, 1, UV_STORE);
+  tf_lua_store_put(L, -1, b->l2buf.data, klen, b->l2buf.data + klen, b->l2buf.len - klen, ttl, tags, lens, o->ntags);
+  lua_settop(L, top);
+}
+
+/* After a miss in memory: looks the key at 2 up in the store; on a hit the
+ * entry comes back into memory (with its tags) and its value is pushed: 1. */
+static int l2_lookup(lua_State *L, cache_box *b) {
+  int top = lua_gettop(L), rc;
+  size_t klen = l2_key(L, b, 2);
+  lua_getiuservalue(L, 1, UV_STORE); /* top + 1 */
+  rc = tf_lua_store_get(L, top + 1, b->l2buf.data, klen); /* top + 2: {value, tags...} */
+  b = check_cache(L);
+  if (rc == 1 && lua_type(L, top + 2) == LUA_TTABLE && lua_rawgeti(L, top + 2, 1) != LUA_TNIL) {
+    store_opts o;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, top + 2), i; /* top + 3: the value */
+    o.ttl = 0;
+    o.has_cost = 0;
+    o.cost = 0;
+    o.tags = o.tag_stack;
+    o.ntags = 0;
+    if (n - 1 > TAG_STACK) o.tags = (uint32_t *)lua_newuserdatauv(L, (size_t)(n - 1) * sizeof(uint32_t), 0);
+    for (i = 2; i <= n; i++) {
+      size_t len;
+      const char *tag;
+      uint32_t id;
+      if (lua_rawgeti(L, top + 2, i) != LUA_TSTRING) break;
+      tag = lua_tolstring(L, -1, &len);
+      id = tf_intern_add(b->names->in, tag, len);
+      if (id == 0) tf_lua_oom(L);
+      o.tags[o.ntags++] = id;
+      lua_pop(L, 1);
+    }
+    store(L, b, 2, top + 3, &o, 0);
+    b = check_cache(L);
+    b->l2_hits++;
+    lua_pushvalue(L, top + 3);
+    return 1;
+  }
+  b->l2_misses++;
+  lua_settop(L, top);
+  return 0;
 }
 
 /* ---- methods ---- */
@@ -444,7 +566,13 @@ static int l_get(lua_State *L) {
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
-  default: lua_pushnil(L); return 1;
+  default:
+    if (b->has_store) {
+      lua_settop(L, 2);
+      if (l2_lookup(L, b)) return 1;
+    }
+    lua_pushnil(L);
+    return 1;
   }
 }
 
@@ -456,7 +584,7 @@ static int l_set(lua_State *L) {
   store_opts o;
   if (lua_isnoneornil(L, 3)) luaL_argerror(L, 3, "value must not be nil");
   read_opts(L, b, 4, &o);
-  lua_pushboolean(L, store(L, b, 2, 3, &o));
+  lua_pushboolean(L, store(L, b, 2, 3, &o, 1));
   return 1;
 }
 
@@ -472,13 +600,15 @@ static int l_fetch(lua_State *L) {
   lua_settop(L, 5); /* 5: the tag userdata, if any */
   if (lookup(L, b) == 1) return 1;
   lua_settop(L, 5);
+  if (b->has_store && l2_lookup(L, b)) return 1;
+  lua_settop(L, 5);
   lua_pushvalue(L, 3);
   lua_pushvalue(L, 2);
   lua_call(L, 1, 1);
   val = lua_gettop(L);
   if (lua_isnil(L, val)) return 1;
   b = check_cache(L); /* the loader may have closed the cache */
-  store(L, b, 2, val, &o);
+  store(L, b, 2, val, &o, 1);
   lua_settop(L, val);
   return 1;
 }
@@ -492,6 +622,14 @@ static int l_delete(lua_State *L) {
   size_t nwords = encode_key(L, b, 2, 0, buf, &w, &absent);
   if (!absent) found = tf_cache_delete(b->c, w, nwords);
   drain(L, b);
+  if (b->has_store) {
+    size_t klen;
+    b = check_cache(L);
+    klen = l2_key(L, b, 2);
+    lua_getiuservalue(L, 1, UV_STORE);
+    if (tf_lua_store_delete(L, -1, b->l2buf.data, klen) == 1) found = 1;
+    lua_pop(L, 1);
+  }
   lua_pushboolean(L, found);
   return 1;
 }
@@ -520,6 +658,18 @@ static int l_invalidate(lua_State *L) {
     if (tag != 0) n += tf_cache_invalidate(b->c, tag);
   }
   drain(L, b);
+  if (b->has_store) {
+    b = check_cache(L);
+    lua_getiuservalue(L, 1, UV_STORE); /* top + 1 */
+    for (i = 2; i <= top; i++) {
+      size_t len;
+      const char *s;
+      if (lua_type(L, i) == LUA_TSTRING) s = lua_tolstring(L, i, &len);
+      else s = tf_intern_name(b->names->in, (uint32_t)lua_tointeger(L, i), &len);
+      if (s != NULL) tf_lua_store_invalidate(L, top + 1, s, len);
+    }
+    lua_settop(L, top);
+  }
   lua_pushinteger(L, (lua_Integer)n);
   return 1;
 }
@@ -597,6 +747,10 @@ static int l_stats(lua_State *L) {
   set_count(L, "invalidations", s.invalidations);
   lua_pushnumber(L, (lua_Number)hit_rate(&s));
   lua_setfield(L, -2, "hit_rate");
+  if (b->has_store) {
+    set_count(L, "l2_hits", b->l2_hits);
+    set_count(L, "l2_misses", b->l2_misses);
+  }
   return 1;
 }
 
@@ -637,6 +791,7 @@ static int l_close(lua_State *L) {
       lua_setiuservalue(L, 1, uv);
     }
   }
+  tf_buf_free(&b->l2buf);
   return 0;
 }
 
@@ -673,7 +828,7 @@ static size_t interned_length(lua_State *L) {
  * "deleted"); clock() returns seconds (default tf.now); names is the
  * interner keys and tags are interned in (default tf.names). */
 static int l_new(lua_State *L) {
-  static const char *const known[] = {"capacity", "max_bytes", "ttl", "on_evict", "clock", "names", NULL};
+  static const char *const known[] = {"capacity", "max_bytes", "ttl", "on_evict", "clock", "names", "store", NULL};
   lua_Integer capacity, max_bytes;
   int present;
   double ttl;
@@ -696,6 +851,11 @@ static int l_new(lua_State *L) {
   ttl = opt_ttl(L, 1);
   opt_field(L, "on_evict", LUA_TFUNCTION, "on_evict must be a function");
   opt_field(L, "clock", LUA_TFUNCTION, "clock must be a function");
+  lua_getfield(L, 1, "store");
+  if (!lua_isnil(L, 5)) {
+    if (luaL_testudata(L, 5, TF_STORE_T) == NULL) luaL_argerror(L, 1, "store must be a " TF_STORE_T);
+    tf_lua_checkstore(L, 5);
+  }
   /* created closed (c == NULL), armed once the core exists */
   b = (cache_box *)lua_newuserdatauv(L, sizeof *b, UV_COUNT);
   b->self = NULL; /* set once the metatable is on */
@@ -705,18 +865,23 @@ static int l_new(lua_State *L) {
   b->has_on_evict = !lua_isnil(L, 3);
   b->has_clock = !lua_isnil(L, 4);
   b->short_len = 0;
+  b->has_store = !lua_isnil(L, 5);
+  b->l2_hits = b->l2_misses = 0;
+  tf_buf_init(&b->l2buf, tf_lua_mem(L));
   luaL_setmetatable(L, TF_CACHE_T);
   b->self = b;
   lua_newtable(L);
-  lua_setiuservalue(L, 5, UV_VALUES);
+  lua_setiuservalue(L, 6, UV_VALUES);
   lua_pushvalue(L, 2);
-  lua_setiuservalue(L, 5, UV_NAMES);
+  lua_setiuservalue(L, 6, UV_NAMES);
   lua_pushvalue(L, 3);
-  lua_setiuservalue(L, 5, UV_ON_EVICT);
+  lua_setiuservalue(L, 6, UV_ON_EVICT);
   lua_pushvalue(L, 4);
-  lua_setiuservalue(L, 5, UV_CLOCK);
+  lua_setiuservalue(L, 6, UV_CLOCK);
   lua_newtable(L);
-  lua_setiuservalue(L, 5, UV_KEYS);
+  lua_setiuservalue(L, 6, UV_KEYS);
+  lua_pushvalue(L, 5);
+  lua_setiuservalue(L, 6, UV_STORE);
   b->short_len = interned_length(L);
   b->c = tf_cache_new(tf_lua_mem(L), (size_t)capacity, (size_t)max_bytes);
   if (b->c == NULL) tf_lua_oom(L);

@@ -200,6 +200,13 @@ unreadable:
   return 2;
 }
 
+/** doc:digest() -> core.digest(doc:text()), without copying the text. */
+static int l_digest(lua_State *L) {
+  jsondoc *d = check_open(L);
+  tf_lua_push_digest(L, d->j.text, d->j.text_len);
+  return 1;
+}
+
 /** doc:text() -> the JSON text as a string. */
 static int l_text(lua_State *L) {
   jsondoc *d = check_open(L);
@@ -753,7 +760,8 @@ static int l_new_table(lua_State *L) {
 void tf_open_jsondoc(lua_State *L) {
   static const luaL_Reg meta[] = {{"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"kind", l_kind}, {"get", l_get}, {"keys", l_keys}, {"detect", l_detect},
-                                     {"flatten", l_flatten}, {"text", l_text}, {"close", l_close}, {NULL, NULL}};
+                                     {"flatten", l_flatten}, {"text", l_text}, {"digest", l_digest},
+                                     {"close", l_close}, {NULL, NULL}};
   tf_lua_newclass(L, TF_JSONDOC, meta, methods);
   lua_pushcfunction(L, l_json_read);
   lua_setfield(L, -2, "json_read");

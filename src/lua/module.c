@@ -105,6 +105,8 @@ int luaopen_tokenflow_core(lua_State *L) {
   tf_open_metrics(L);
   tf_open_viewport(L);
   tf_open_job(L);
+  tf_open_pack(L);
+  tf_open_store(L);
   tf_open_jsondoc(L);
   return 1;
 }

@@ -92,6 +92,41 @@ void tf_open_cache(lua_State *L);
 void tf_open_metrics(lua_State *L);
 void tf_open_viewport(lua_State *L);
 void tf_open_job(lua_State *L);
+void tf_open_pack(lua_State *L);
+void tf_open_store(lua_State *L);
 void tf_open_jsondoc(lua_State *L);
+
+/* The value format (src/lua/pack.c). */
+struct tf_buf;
+/* Appends the packed value at idx to buf; raises for what cannot be
+ * serialised ("cannot serialise a function at <root>.a.b") and on OOM.
+ * buf must be owned by a userdata (a raise must not leak it). */
+void tf_lua_pack(lua_State *L, int idx, struct tf_buf *buf, const char *root);
+/* tf_lua_pack, with the first `skip` keys of a path left out of messages
+ * (for a wrapper table around the caller's value). */
+void tf_lua_pack_inner(lua_State *L, int idx, struct tf_buf *buf, const char *root, int skip);
+/* Pushes the value packed in data: 1; or pushes a message: 0. */
+int tf_lua_unpack(lua_State *L, const void *data, size_t len);
+/* A new empty buffer owned by a userdata pushed on the stack. */
+struct tf_buf *tf_lua_newbuffer(lua_State *L);
+/* Pushes the hex SHA-256 digest tf.core.digest gives for the one string s. */
+void tf_lua_push_digest(lua_State *L, const void *s, size_t len);
+
+/* Persistent tier (src/lua/store.c). */
+#define TF_STORE_T "tokenflow.Store"
+typedef struct tf_store_box tf_store_box;
+/* The open store at idx, or raises. */
+tf_store_box *tf_lua_checkstore(lua_State *L, int idx);
+/* Looks up key in the store at idx: 1 and the value pushed; 0 on a miss;
+ * -1 when the file cannot be read or the entry is damaged (then dropped). */
+int tf_lua_store_get(lua_State *L, int idx, const void *key, size_t klen);
+/* Stores key -> value (packed bytes) with ttl (0: the store's default) and
+ * tags: 1 stored, 0 too large for the store, -1 write failed. */
+int tf_lua_store_put(lua_State *L, int idx, const void *key, size_t klen, const void *value, size_t vlen, double ttl,
+                     const char *const *tags, const size_t *taglens, size_t ntags);
+/* Deletes key: 1 deleted, 0 absent, -1 failed. */
+int tf_lua_store_delete(lua_State *L, int idx, const void *key, size_t klen);
+/* Deletes the entries tagged tag: their count, or -1 when it failed. */
+lua_Integer tf_lua_store_invalidate(lua_State *L, int idx, const char *tag, size_t len);
 
 #endif

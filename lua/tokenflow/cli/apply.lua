@@ -9,13 +9,14 @@ local figma = require "tokenflow.apply.figma"
 local document = require "tokenflow.apply.document"
 local progress = require "tokenflow.cli.progress"
 local summary = require "tokenflow.cli.summary"
+local cli_store = require "tokenflow.cli.store"
 
 local apply = {}
 
 apply.USAGE = [==[
 usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FILE.json|-]
                        [--chunk N|auto] [--quiet] [--json]
-                       [--metrics FILE.prom|FILE.json] [--chart FILE.svg]
+                       [--metrics FILE.prom|FILE.json] [--chart FILE.svg] [--store FILE]
                        [--viewport X,Y,W,H[,ZOOM]]
   --tokens   a token file or folder (Tokens Studio or DTCG)
   --theme    a theme of the set (one per theme group); without it every set takes part
@@ -30,16 +31,17 @@ usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FI
   --chart    an SVG chart of time and memory per chunk
   --viewport write the nodes inside this canvas rectangle first (bounds from each
              node's absoluteBoundingBox), then the rest in document order
+]==] .. cli_store.HELP .. [==[
 exit codes: 0 every node applied, 1 some nodes failed, 2 bad usage or unreadable input
 ]==]
 
 local OPTIONS = {
   tokens = "value", theme = "value", doc = "value", out = "value", chunk = "value",
-  quiet = "flag", json = "flag", metrics = "value", chart = "value", help = "flag",
+  quiet = "flag", json = "flag", metrics = "value", chart = "value", help = "flag", store = "value",
 }
 OPTIONS.viewport = "value"
 
-local SINGLE = { "tokens", "doc", "out", "chunk", "metrics", "chart", "viewport" }
+local SINGLE = { "tokens", "doc", "out", "chunk", "metrics", "chart", "store", "viewport" }
 
 -- Checks the options; returns a table of settings or nil, message.
 local function settings(pos, opts)
@@ -131,7 +133,8 @@ function apply.run(args, out, err, parse_args)
   -- inputs: every problem here is bad input (exit 2), named
   local set, lerr = tokens.load(s.tokens)
   if not set then err:write("tokenflow apply: ", lerr, "\n") return 2 end
-  local resolved, rerr = set:resolve(s.themes and { themes = s.themes } or nil)
+  local st <close> = cli_store.open(opts, err, "tokenflow apply")
+  local resolved, rerr = set:resolve { themes = s.themes, store = st }
   if not resolved then err:write("tokenflow apply: ", s.tokens, ": ", rerr, "\n") return 2 end
   local t_tokens = core.now()
   local file, root = document.load(s.doc)

@@ -11,6 +11,7 @@ local load = require "tokenflow.tokens.load"
 local themes = require "tokenflow.tokens.themes"
 local detect = require "tokenflow.tokens.detect"
 local Resolved = require "tokenflow.tokens.resolved"
+local snapshot = require "tokenflow.tokens.snapshot"
 
 local tokens = {}
 
@@ -51,6 +52,9 @@ local function check_opts(opts, fname)
   if opts.math ~= nil and type(opts.math) ~= "boolean" then
     error(string.format("bad argument #2 to '%s' (math must be a boolean, got %s)", fname, type(opts.math)), 3)
   end
+  if opts.lazy ~= nil and type(opts.lazy) ~= "boolean" then
+    error(string.format("bad argument #2 to '%s' (lazy must be a boolean, got %s)", fname, type(opts.lazy)), 3)
+  end
   if opts.format ~= nil and not detect.valid(opts.format) then
     error(string.format("bad argument #2 to '%s' (format must be 'tokens-studio' or 'dtcg', got '%s')",
       fname, tostring(opts.format)), 3)
@@ -64,7 +68,11 @@ end
 -- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg"}` overrides
 -- detection; `{math = true | false}` turns math, colour functions and
 -- numeric strings on or off (default: on for Tokens Studio, off for DTCG,
--- as Style Dictionary reads DTCG files)
+-- as Style Dictionary reads DTCG files). A Tokens Studio folder with
+-- `$themes.json` loads lazily: only `$metadata.json` and `$themes.json` are
+-- read now, each set file when a resolution first needs it (errors in a set
+-- file then come from `resolve` or `prefetch`); `{lazy = false}` reads every
+-- file now, `{lazy = true}` makes any Tokens Studio folder lazy.
 function tokens.load(path, opts)
   if type(path) ~= "string" then
     error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
@@ -165,10 +173,21 @@ local function merge(source, selection)
   return merged, origin, order
 end
 
+local function is_store(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__name == "tokenflow.Store"
+end
+
 --- Resolves the set for a selection. With no selection every set takes
 -- part, enabled, in order. Returns a Resolved, or nil and a message (unknown
--- theme or set).
--- @tparam[opt] table sel `{theme = name}`, `{themes = {names}}` or `{sets = {names} | {name = status}}`
+-- theme or set, or a set file that cannot be read).
+-- With `store = st` (a `tf.store`), the result is looked up first under a
+-- fingerprint of the exact inputs (see tokenflow.tokens.snapshot): a hit
+-- loads the resolved values without parsing or resolving; a miss resolves
+-- and stores them. `stats().store` says "hit" or "miss". A store that
+-- cannot be read or written is passed over (the set is resolved as usual).
+-- @tparam[opt] table sel `{theme = name}`, `{themes = {names}}` or `{sets =
+-- {names} | {name = status}}`, plus `store`
 function TokenSet:resolve(sel)
   check(self, "resolve")
   if sel ~= nil and type(sel) ~= "table" then
@@ -180,17 +199,103 @@ function TokenSet:resolve(sel)
       error(string.format("bad argument #1 to 'resolve' (%s must be a table, got %s)", field, type(v)), 2)
     end
   end
-  local selection, err = themes.select(self._source, sel)
+  local store = sel and sel.store
+  if store ~= nil and not is_store(store) then
+    error("bad argument #1 to 'resolve' (store must be a tokenflow.Store, got " .. type(store) .. ")", 2)
+  end
+  local source = self._source
+  local selection, err = themes.select(source, sel)
   if not selection then return nil, err end
   local names, clock = interner()
   local t0 = clock()
-  local merged, origin, order = merge(self._source, selection)
-  local sets = {}
-  for i, s in ipairs(selection) do sets[i] = s.name end
-  return Resolved.new(merged, origin, { names = names, clock = clock, sets = sets, started = t0, math = self._math,
-    order = order })
+  local set_names = {}
+  for i, s in ipairs(selection) do set_names[i] = s.name end
+  local key, pending
+  if store then
+    key, pending = snapshot.key(source, selection, self._math)
+    if key == nil then return nil, pending end
+    if key == false then store = nil end -- sets that cannot be fingerprinted
+  end
+  if store then
+    local snap = store:get(key)
+    if snapshot.valid(snap) then
+      local r = Resolved.restore(snap, { names = names, clock = clock, started = t0, math = self._math, store = "hit" })
+      r._key = key
+      return r
+    end
+  end
+  local ok, lerr = load.ensure(source, set_names)
+  if not ok then return nil, lerr end
+  local merged, origin, order = merge(source, selection)
+  local r = Resolved.new(merged, origin, { names = names, clock = clock, sets = set_names, started = t0,
+    math = self._math, store = store and "miss" or nil, order = order })
+  -- stored only when the files parsed are the ones fingerprinted; a value
+  -- the format cannot hold (a function in a table-built set) only means
+  -- nothing is stored
+  if store and snapshot.same_inputs(source, pending) then
+    r._key = key
+    pcall(store.set, store, key, snapshot.capture(r, #selection == 1))
+  end
+  return r
 end
 
+--- The content fingerprint of a selection's inputs: the key its snapshot
+-- has in a store (see tokenflow.tokens.snapshot). Reads the set files not
+-- read yet (without parsing them). Returns a string; nil and a message for
+-- an unknown theme or set or a file that cannot be read; false when the
+-- set cannot be fingerprinted (a table-built set holding values the store's
+-- format refuses).
+-- @tparam[opt] table sel as for `resolve`
+function TokenSet:fingerprint(sel)
+  if sel ~= nil and type(sel) ~= "table" then
+    error("bad argument #1 to 'fingerprint' (table expected, got " .. type(sel) .. ")", 2)
+  end
+  local selection, err = themes.select(self._source, sel)
+  if not selection then return nil, err end
+  local key, kerr = snapshot.key(self._source, selection, self._math)
+  if key == nil then return nil, kerr end
+  return key
+end
+
+--- Reads ahead the set files a selection needs (lazy sets), so a later
+-- `resolve` does no file reading. With no selection, every set. Returns
+-- true, or nil and a message.
+-- @tparam[opt] table sel as for `resolve`
+function TokenSet:prefetch(sel)
+  if sel ~= nil and type(sel) ~= "table" then
+    error("bad argument #1 to 'prefetch' (table expected, got " .. type(sel) .. ")", 2)
+  end
+  local selection, err = themes.select(self._source, sel)
+  if not selection then return nil, err end
+  local set_names = {}
+  for i, s in ipairs(selection) do set_names[i] = s.name end
+  return load.ensure(self._source, set_names)
+end
+
+--- The files read so far, in the order they were read (a lazy folder:
+-- `$themes.json`, `$metadata.json`, then each set file when first needed).
+function TokenSet:files_read()
+  local out = {}
+  for i, f in ipairs(self._source.files_read or {}) do out[i] = f end
+  return out
+end
+
+--- Counts: `{format, sets, sets_read, themes, definitions, files_read,
+-- lazy}` (`definitions`: in the sets read so far).
+function TokenSet:stats()
+  local src = self._source
+  local defs, read = 0, 0
+  for _, s in pairs(src.sets) do
+    if s.tokens then
+      defs = defs + s.count
+      read = read + 1
+    end
+  end
+  return { format = src.format, sets = #src.order, sets_read = read, themes = #src.themes, definitions = defs,
+    files_read = #(src.files_read or {}), lazy = src.lazy or false }
+end
+
+-- Definitions: of the sets read so far (all of them unless the set is lazy).
 function TokenSet:__tostring()
   local n = 0
   for _, s in pairs(self._source.sets) do n = n + s.count end

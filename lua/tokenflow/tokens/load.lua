@@ -3,11 +3,13 @@
 -- DTCG file, or a folder of DTCG files merged in name order; or the same
 -- structures as Lua tables. The result is a source: `{format, sets = {name ->
 -- {name, file, tokens = {token name -> definition}, count, names}}, order =
--- {set names}, themes = {...}}` (`names`, when known: the token names in
--- the order written).
+-- {set names}, themes = {...}, files_read = {paths}}` (`names`, when known:
+-- the token names in the order written); each set may carry `digest`, the
+-- SHA-256 of the text it was read from (see tokens.snapshot).
 -- Nothing is half-loaded: any error returns nil and a message.
 -- Files are read by the C tape reader when it can decide everything, else
--- (and for every error) by lua-cjson and the Lua walk; see reader.lua.
+-- (and for every error) by lua-cjson and the Lua walk; see reader.lua. The
+-- sets of a lazily read folder are parsed the same way when first needed.
 -- @module tokenflow.tokens.load
 
 local json = require "tokenflow.tokens.json"
@@ -205,55 +207,35 @@ function load.from_document(doc, opts)
   return from_document(doc, opts or {}, reader.tables)
 end
 
-local function read_dir(dir, opts, rd)
-  local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
-  local has_meta, has_themes = exists(meta_file), exists(themes_file)
-  local format = opts.format
-  local files = json_files(dir)
-  local docs = {}
-  for i, rel in ipairs(files) do
-    local doc, err = rd.read(dir .. "/" .. rel)
-    if doc == nil then return nil, err end
-    docs[i] = doc
-  end
-  if not format then
-    if has_meta or has_themes then
-      format = "tokens-studio"
-    else
-      local why
-      format, why = rd.detect_files(docs)
-      if not format then return nil, why end
-    end
-  end
-  local source = { format = format, sets = {}, order = {}, themes = {} }
-  if format == "dtcg" then
-    for i, rel in ipairs(files) do
-      local ok, err = add_set(source, "default", dir .. "/" .. rel, rd, docs[i])
-      if not ok then return nil, err end
-      rd.close(docs[i])
-    end
-    return source
-  end
-  if has_themes then
-    local list, err = json.read(themes_file)
-    if list == nil then return nil, err end
-    local themes, terr = read_themes(list, themes_file)
-    if not themes then return nil, terr end
-    source.themes = themes
-  end
-  local by_name = {}
-  for i, rel in ipairs(files) do by_name[rel:gsub("%.json$", "")] = docs[i] end
+-- The fingerprint of one input text (SHA-256, hex); nil without the C module.
+local digest do
+  local ok, core = pcall(require, "tokenflow.core")
+  digest = ok and type(core) == "table" and core.digest or nil
+end
+load.digest = digest
+
+local function note_read(source, file)
+  local list = source.files_read
+  list[#list + 1] = file
+end
+--- Adds a file to `source.files_read`.
+load.note_read = note_read
+
+-- Reads the names of a Tokens Studio folder's sets in order: those of
+-- tokenSetOrder, then the other files by name. `files` is the folder
+-- listing; `meta` the decoded $metadata.json or nil.
+local function set_names(dir, files, meta, meta_file)
+  local present = {}
+  for _, rel in ipairs(files) do present[(rel:gsub("%.json$", ""))] = true end
   local names = {}
-  if has_meta then
-    local meta, err = json.read(meta_file)
-    if meta == nil then return nil, err end
+  if meta ~= nil then
     local order, oerr = read_order(meta, meta_file)
     if oerr then return nil, oerr end
     for _, n in ipairs(order or {}) do
       if not safe_set_path(n) then
         return nil, string.format("%s: set path '%s' is outside the token folder", meta_file, tostring(n))
       end
-      if by_name[n] == nil then
+      if not present[n] then
         return nil, string.format("%s: set '%s' is listed in $metadata.json but %s/%s.json is missing", meta_file, n, dir, n)
       end
       names[#names + 1] = n
@@ -265,11 +247,126 @@ local function read_dir(dir, opts, rd)
     local n = rel:gsub("%.json$", "")
     if not listed[n] then names[#names + 1] = n end
   end
+  return names
+end
+
+-- A Tokens Studio folder read lazily: only $metadata.json and $themes.json
+-- now; each set file when a resolution first needs it (load.ensure).
+local function read_dir_lazy(dir, files, has_meta, has_themes)
+  local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
+  local source = { format = "tokens-studio", sets = {}, order = {}, themes = {}, lazy = true, files_read = {} }
+  if has_themes then
+    local list, err = json.read(themes_file)
+    note_read(source, themes_file)
+    if list == nil then return nil, err end
+    local themes, terr = read_themes(list, themes_file)
+    if not themes then return nil, terr end
+    source.themes = themes
+  end
+  local meta
+  if has_meta then
+    local err
+    meta, err = json.read(meta_file)
+    note_read(source, meta_file)
+    if meta == nil then return nil, err end
+  end
+  local names, nerr = set_names(dir, files, meta, meta_file)
+  if not names then return nil, nerr end
+  for i, n in ipairs(names) do
+    source.sets[n] = { name = n, file = dir .. "/" .. n .. ".json", count = 0, loaded = false }
+    source.order[i] = n
+  end
+  return source
+end
+
+local function close_all(rd, docs)
+  for _, doc in ipairs(docs) do rd.close(doc) end
+end
+
+local function read_dir(dir, opts, rd)
+  local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
+  local has_meta, has_themes = exists(meta_file), exists(themes_file)
+  local format = opts.format
+  local files = json_files(dir)
+  local lazy = opts.lazy
+  if lazy == nil then lazy = has_themes end
+  if lazy and format ~= "dtcg" and (has_meta or has_themes or format == "tokens-studio") then
+    return read_dir_lazy(dir, files, has_meta, has_themes)
+  end
+  local docs, digests, read = {}, {}, {}
+  for i, rel in ipairs(files) do
+    read[#read + 1] = dir .. "/" .. rel
+    local doc, text = rd.read(dir .. "/" .. rel)
+    if doc == nil then
+      close_all(rd, docs)
+      return nil, text
+    end
+    docs[i] = doc
+    -- the exact text the reader parsed (the tape reader keeps it)
+    digests[i] = digest and rd.digest(doc, text) or nil
+  end
+  if not format then
+    if has_meta or has_themes then
+      format = "tokens-studio"
+    else
+      local why
+      format, why = rd.detect_files(docs)
+      if not format then
+        close_all(rd, docs)
+        return nil, why
+      end
+    end
+  end
+  local source = { format = format, sets = {}, order = {}, themes = {}, files_read = read }
+  if format == "dtcg" then
+    local parts = {}
+    for i, rel in ipairs(files) do
+      local ok, err = add_set(source, "default", dir .. "/" .. rel, rd, docs[i])
+      if not ok then
+        close_all(rd, docs)
+        return nil, err
+      end
+      parts[#parts + 1] = rel
+      parts[#parts + 1] = digests[i] or ""
+    end
+    close_all(rd, docs)
+    if source.sets.default and digest then source.sets.default.digest = digest(table.unpack(parts)) end
+    return source
+  end
+  -- the set files are parsed: their text is no longer needed here
+  local by_name, digest_of = {}, {}
+  for i, rel in ipairs(files) do
+    local n = rel:gsub("%.json$", "")
+    by_name[n] = docs[i]
+    digest_of[n] = digests[i]
+  end
+  local function fail(...)
+    close_all(rd, docs)
+    return ...
+  end
+  if has_themes then
+    local list, err = json.read(themes_file)
+    read[#read + 1] = themes_file
+    if list == nil then return fail(nil, err) end
+    local themes, terr = read_themes(list, themes_file)
+    if not themes then return fail(nil, terr) end
+    source.themes = themes
+  end
+  local meta
+  if has_meta then
+    local err
+    meta, err = json.read(meta_file)
+    read[#read + 1] = meta_file
+    if meta == nil then return fail(nil, err) end
+  end
+  local names, nerr = set_names(dir, files, meta, meta_file)
+  if not names then return fail(nil, nerr) end
   for _, n in ipairs(names) do
     local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", rd, by_name[n])
-    if not ok then return nil, err end
+    if not ok then return fail(nil, err) end
+    source.sets[n].digest = digest_of[n]
   end
-  for _, doc in ipairs(docs) do rd.close(doc) end
+  close_all(rd, docs)
   return source
 end
 
@@ -278,8 +375,71 @@ local function read_file(path, opts, rd)
   if doc == nil then return nil, text end
   local source, err = from_document(doc, { file = path, format = opts.format,
     key_order = function() return json.key_order(rd.text(doc, text)) end }, rd)
+  if source and digest then
+    -- the exact text the reader parsed, one digest per set
+    local d = rd.digest(doc, text)
+    for name, set in pairs(source.sets) do set.digest = digest(d, name) end
+  end
   rd.close(doc)
-  return source, err
+  if not source then return nil, err end
+  source.files_read = { path }
+  return source
+end
+
+-- Parses text into set `name` with one reader: true, or nil and a message
+-- (`reader.UNDECIDED` from the tape reader); the set is left empty on error.
+local function fill_with(source, set, text, rd)
+  local doc, err = rd.decode(text, set.file)
+  if doc == nil then return nil, err end
+  set.tokens, set.count, set.names = {}, 0, nil
+  local ok, ferr = add_set(source, set.name, set.file, rd, doc)
+  rd.close(doc)
+  if not ok then
+    set.tokens, set.count, set.names = nil, 0, nil
+    return nil, ferr
+  end
+  return true
+end
+
+--- Parses the text of a lazily loaded set (the tape reader first, then the
+-- table reader for what it leaves undecided, as `load.path`). Returns true,
+-- or nil and a message naming the file and token path (the set stays
+-- unread).
+function load.fill(source, name, text)
+  local set = source.sets[name]
+  local ok, err
+  if reader.tape then ok = fill_with(source, set, text, reader.tape) end
+  if not ok then
+    ok, err = fill_with(source, set, text, reader.tables)
+    if not ok then return nil, err end
+  end
+  set.loaded = true
+  set.digest = digest and digest(text) or nil
+  return true
+end
+
+--- The text of a set file not yet read (the file is read now, and counted
+-- as read). Returns the text, or nil and a message.
+function load.text(source, name)
+  local set = source.sets[name]
+  note_read(source, set.file)
+  return json.read_file(set.file)
+end
+
+--- Makes sure the sets named in `names` are read (lazy sources). Returns
+-- true, or nil and a message naming the file.
+function load.ensure(source, names)
+  if not source.lazy then return true end
+  for _, n in ipairs(names) do
+    local set = source.sets[n]
+    if set and not set.loaded then
+      local text, err = load.text(source, n)
+      if not text then return nil, err end
+      local ok, ferr = load.fill(source, n, text)
+      if not ok then return nil, ferr end
+    end
+  end
+  return true
 end
 
 --- Reads a file or folder with one reader (`reader.tables` or
@@ -291,8 +451,14 @@ function load.read_with(path, opts, rd)
 end
 
 --- Reads a file or folder into a source. Returns the source or nil, message.
+-- A Tokens Studio folder with `$themes.json` is read lazily (`lazy = true`
+-- forces it for any Tokens Studio folder, `lazy = false` reads everything
+-- now): only `$metadata.json` and `$themes.json` are read here, and each
+-- set file when a resolution first needs it (`load.ensure`); a set file's
+-- errors then surface from that resolution. `source.files_read` lists the
+-- files read so far, in order.
 -- @tparam string path file or folder
--- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg"}`
+-- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg", lazy = boolean}`
 function load.path(path, opts)
   opts = opts or {}
   if reader.tape then

@@ -12,9 +12,12 @@
 -- everything again with `tables`, so results and messages are the same
 -- whichever reader ran.
 --
--- Each reader: `read(path)` -> doc, text | nil, message; `is_document(doc)`;
+-- Each reader: `read(path)` -> doc, text | nil, message; `decode(text,
+-- file)` -> doc, text | nil, message (the same from text already read);
+-- `is_document(doc)`;
 -- `has(doc, key)`, `get(doc, key)`, `is_table(doc, key)` and `keys(doc)` on
--- the top level; `text(doc, text)`; `detect(doc)` and `detect_files(docs)`
+-- the top level; `text(doc, text)`; `digest(doc, text)` (the SHA-256 of
+-- that text, as `tokenflow.core.digest` gives it); `detect(doc)` and `detect_files(docs)`
 -- -> format | nil, message; `flatten(doc, key, opts)` -> definitions,
 -- count | nil, message (key nil: the whole document; opts as flatten.walk);
 -- `close(doc)`. The tape reader's flatten also gives the names in the order
@@ -26,7 +29,9 @@ local detect = require "tokenflow.tokens.detect"
 local flatten = require "tokenflow.tokens.flatten"
 
 local ok, core = pcall(require, "tokenflow.core")
-if not (ok and type(core) == "table" and core.json_read_file) then core = nil end
+if not (ok and type(core) == "table") then core = nil end
+local digest = core and core.digest
+if not (core and core.json_read_file) then core = nil end
 
 local reader = {}
 
@@ -41,6 +46,11 @@ local tables = {}
 reader.tables = tables
 
 function tables.read(path) return json.read(path) end
+function tables.decode(text, file)
+  local doc, err = json.decode(text, file)
+  if doc == nil then return nil, err end
+  return doc, text
+end
 function tables.is_document(doc) return type(doc) == "table" end
 function tables.has(doc, key) return doc[key] ~= nil end
 function tables.get(doc, key) return doc[key] end
@@ -53,6 +63,7 @@ function tables.keys(doc)
   return out
 end
 function tables.text(_, text) return text end
+function tables.digest(_, text) return digest(text) end
 function tables.detect(doc) return detect.format(doc) end
 function tables.detect_files(docs) return detect.format_of_files(docs) end
 function tables.flatten(doc, key, opts)
@@ -63,8 +74,8 @@ function tables.close() end
 
 local tape = {}
 
-function tape.read(path)
-  local doc = core.json_read_file(path, json.null)
+-- A parsed document whose root is an object; anything else is undecided.
+local function object_doc(doc)
   if not doc then return nil, UNDECIDED end
   if doc:kind() ~= "object" then
     doc:close()
@@ -72,6 +83,8 @@ function tape.read(path)
   end
   return doc
 end
+function tape.read(path) return object_doc(core.json_read_file(path, json.null)) end
+function tape.decode(text) return object_doc(core.json_read(text, json.null)) end
 function tape.is_document() return true end
 function tape.has(doc, key) return type(key) == "string" and doc:kind(key) ~= nil end
 function tape.get(doc, key)
@@ -84,6 +97,7 @@ function tape.is_table(doc, key)
 end
 function tape.keys(doc) return doc:keys() end
 function tape.text(doc) return doc:text() end
+function tape.digest(doc) return doc:digest() end
 function tape.detect(doc)
   local format = doc:detect()
   if format == false then return nil, UNDECIDED end

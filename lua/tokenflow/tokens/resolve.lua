@@ -68,8 +68,10 @@ end
 
 --- A new engine over `tokens` (name -> definition with `value`, `type`,
 -- `modify`). `opts.math = false` substitutes references only (no math,
--- colour functions or numeric strings). Returns the engine table with
--- `run()` and `eval(text)`.
+-- colour functions or numeric strings). `opts.restore = {values, failed,
+-- found, types}` (a finished engine's tables, e.g. from a snapshot) gives an
+-- engine where every token is already resolved. Returns the engine table
+-- with `run()` and `eval(text)`.
 function resolve.engine(tokens, opts)
   local math_on = not (opts and opts.math == false)
   -- per token: state, value, failure reason, names referenced, type taken
@@ -77,6 +79,10 @@ function resolve.engine(tokens, opts)
   local size = opts and opts.size or 0
   local state, values = new_table(0, size), new_table(0, size)
   local failed, found, types = {}, {}, {}
+  local restore = opts and opts.restore
+  if restore then
+    values, failed, found, types = restore.values, restore.failed, restore.found, restore.types
+  end
   local templates = {} -- memo: text -> parsed references
   local lone = {} -- memo: text -> the name it references when it is just "{name}", or false
 
@@ -89,7 +95,7 @@ function resolve.engine(tokens, opts)
     return name
   end
 
-  local engine = { values = values, failed = failed }
+  local engine = { values = values, failed = failed, found = found, types = types }
 
   -- ctx: {refs = {names}, reason = first failure, type = referenced type}
   local function fail(ctx, reason)
@@ -429,6 +435,11 @@ function resolve.engine(tokens, opts)
       end
       ::continue::
     end
+  end
+
+  if restore then
+    local DONE_ = DONE
+    for name in pairs(tokens) do state[name] = DONE_ end
   end
 
   --- Resolves every token. `order` (optional) lists every token name (and

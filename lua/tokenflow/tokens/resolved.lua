@@ -38,8 +38,27 @@ function Resolved.new(tokens, origin, opts)
     _tokens = tokens, _origin = origin, _engine = engine, _sorted = false,
     _names = opts.names, _info = {}, _sets = opts.sets or {},
     _seconds = opts.clock and opts.started and (opts.clock() - opts.started) or nil,
+    _store = opts.store,
   }, Resolved)
   return self
+end
+
+--- Builds a Resolved from a snapshot (see tokenflow.tokens.snapshot)
+-- without resolving anything: it answers exactly as the Resolved the
+-- snapshot was taken from. `opts` as for `new`.
+function Resolved.restore(snap, opts)
+  local origin = snap.origin
+  if not origin then
+    local where = snap.where
+    origin = setmetatable({}, { __index = function() return where end })
+  end
+  local engine = resolve.engine(snap.tokens, { math = opts.math ~= false, restore = snap })
+  return setmetatable({
+    _tokens = snap.tokens, _origin = origin, _engine = engine, _sorted = false,
+    _names = opts.names, _info = {}, _sets = snap.sets,
+    _seconds = opts.clock and opts.started and (opts.clock() - opts.started) or nil,
+    _store = opts.store,
+  }, Resolved)
 end
 
 -- All names sorted, and the exported ones (from enabled sets), built on
@@ -192,14 +211,18 @@ end
 --- Failed tokens (exported or not) as an array of `{name, reason}`, by name.
 function Resolved:failures()
   check(self, "failures")
-  local out, failed = {}, self._engine.failed
-  for _, name in ipairs((sorted(self))) do
-    if failed[name] then out[#out + 1] = { name = name, reason = failed[name] } end
+  local names, failed = {}, self._engine.failed
+  for name in pairs(failed) do
+    if self._tokens[name] then names[#names + 1] = name end
   end
+  table.sort(names)
+  local out = {}
+  for i, name in ipairs(names) do out[i] = { name = name, reason = failed[name] } end
   return out
 end
 
---- Counts: `{tokens, exported, failed, sets, seconds}`.
+--- Counts: `{tokens, exported, failed, sets, seconds}`, and `store`
+-- ("hit" or "miss") when it was resolved with a store.
 function Resolved:stats()
   check(self, "stats")
   local ntokens, nfailed, nexported = 0, 0, 0
@@ -209,12 +232,18 @@ function Resolved:stats()
     if failed[name] then nfailed = nfailed + 1 end
     if origin[name].status == "enabled" then nexported = nexported + 1 end
   end
-  return { tokens = ntokens, exported = nexported, failed = nfailed, sets = #self._sets, seconds = self._seconds }
+  return { tokens = ntokens, exported = nexported, failed = nfailed, sets = #self._sets, seconds = self._seconds,
+    store = self._store }
 end
+
+--- The fingerprint of the inputs this was resolved from (its key in the
+-- store) when it was resolved with a store, else nil.
+function Resolved:fingerprint() return self._key end
 
 function Resolved:__tostring()
   local s = self:stats()
-  return string.format("tokenflow.Resolved (%d tokens, %d exported, %d failed)", s.tokens, s.exported, s.failed)
+  return string.format("tokenflow.Resolved (%d tokens, %d exported, %d failed%s)", s.tokens, s.exported, s.failed,
+    s.store and ", store " .. s.store or "")
 end
 
 return Resolved

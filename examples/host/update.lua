@@ -1,0 +1,48 @@
+-- The update script of the embedding host (examples/host/host.c): returns
+-- the function the host runs as a coroutine, resuming it once per frame.
+-- It generates a document, resolves the demo tokens and runs an update job
+-- in streaming mode: inside the coroutine, job:run() yields between chunks
+-- (about 4 ms of work each), so each resume is one frame's worth.
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+local root = here .. "/../.."
+
+return function(nodes)
+  local tf = require "tokenflow"
+  local document = require "tokenflow.apply.document"
+  local gen = dofile(root .. "/examples/gen-doc.lua")
+  local file = gen.document { nodes = nodes, seed = 7 }
+  local set = assert(tf.tokens.load(root .. "/examples/tokens/demo"))
+  local resolved = assert(set:resolve { theme = "light" })
+  local job = tf.update {
+    tokens = resolved,
+    source = tf.walk(file.document, document.children),
+    read = document.read,                       -- sharedPluginData.tokens as stored
+    write = tf.figma.writer { base_font_size = 16 }, -- carries its map (tf.figma.map)
+    mode = "streaming",
+    chunk = { size = "auto", budget_ms = 4 },
+  }
+  -- take the fills off nodes that have a fill token, to see the job put them back
+  for node in tf.walk(file.document, document.children) do
+    local map = tf.figma.read(node)
+    if map and map.fill and map.fill ~= "none" and node.type == "RECTANGLE" then node.fills = nil end
+  end
+  coroutine.yield("ready") -- the set-up is the host's frame 0
+  job:run()
+  local r = job:report()
+  assert(r.state == "done", "job ended " .. tostring(r.state))
+  assert(r.nodes == gen.count(file.document), "not every node was visited")
+  assert(r.written > 0 and r.failed == 0, "nothing written")
+  -- the values really are on the nodes: the fills taken off are back
+  local checked = 0
+  for node in tf.walk(file.document, document.children) do
+    local map = tf.figma.read(node)
+    if map and map.fill and map.fill ~= "none" and node.type == "RECTANGLE" then
+      assert(type(node.fills) == "table" and node.fills[1] ~= nil, "node " .. node.id .. " has no fills")
+      checked = checked + 1
+      if checked == 50 then break end
+    end
+  end
+  assert(checked > 0, "no node with a fill token")
+  return string.format("%d nodes, %d written, %d skipped, %d failed in %d chunks", r.nodes, r.written, r.skipped,
+    r.failed, r.chunks)
+end
