@@ -9,6 +9,17 @@
 -- the test. Methods are also called on closed objects (they must raise
 -- "attempt to use a closed X") and on objects of the wrong tokenflow type.
 local tf = require "tokenflow"
+local lfs = require "lfs"
+
+-- Store files go to a temporary directory; calls that may create files (a
+-- bad path such as "12" is a valid file name) run with it as the current
+-- directory.
+local TMP = os.tmpname()
+os.remove(TMP)
+assert(lfs.mkdir(TMP))
+local HOME = assert(lfs.currentdir())
+local function store_path() return TMP .. "/matrix.db" end
+local function store() return assert(tf.store(store_path())) end
 
 local MB = string.rep("x", 1 << 20)
 
@@ -59,6 +70,8 @@ end
 
 -- placeholders in the valid arguments, made fresh for each call
 local MAKE = {
+  STORE_PATH = store_path, STORE = store, PACKED = function() return tf.pack { a = 1, "b" } end,
+  STORE_CACHE_OPTS = function() return { capacity = 4, store = store() } end,
   OTHER = resolved, JOB_OPTS = job_opts, VP_JOB_OPTS = vp_job_opts, VP_NODES = vp_nodes,
   VP_INDEX_OPTS = function() return { x = 0, y = 0, w = 10, h = 10, zoom = 1, index = vp_index() } end,
 }
@@ -85,6 +98,7 @@ local BAD = {
   { "closed interner", closed(tf.interner) }, { "closed cache", closed(function() return tf.cache { capacity = 4 } end) },
   { "closed pool", closed(tf.pool) }, { "closed metrics", closed(tf.metrics) },
   { "closed viewport index", closed(tf.viewport.index) },
+  { "store", store() }, { "closed store", closed(store) },
 }
 
 -- Messages of Lua runtime errors that leak out of tokenflow's own code.
@@ -107,13 +121,18 @@ local function internal(msg)
   end
 end
 
+-- Functions of a class table that make objects rather than act on one.
+local CONSTRUCTORS = { new = true, restore = true }
+
 -- The API: name, receiver factory (nil: a module function), the call, valid
 -- arguments, and for option-table arguments the fields to walk.
 -- `nil_second` is the type of the second result when the first is nil.
 local API = {
   { "tf.interner", nil, function(_, ...) return tf.interner(...) end, {} },
   { "tf.cache", nil, function(_, ...) return tf.cache(...) end, { { capacity = 4 } },
-    fields = { [1] = { "capacity", "max_bytes", "ttl", "on_evict", "clock", "names" } } },
+    fields = { [1] = { "capacity", "max_bytes", "ttl", "on_evict", "clock", "names", "store" } } },
+  { "tf.cache store", nil, function(_, ...) return tf.cache(...) end, { "STORE_CACHE_OPTS" },
+    fields = { [1] = { "capacity", "ttl", "store" } } },
   { "tf.now", nil, function(_, ...) return tf.now(...) end, {} },
   { "tf.engine_bytes", nil, function(_, ...) return tf.engine_bytes(...) end, {} },
   { "tf.chunks", nil, function(_, ...) return tf.chunks(...) end, { { 1, 2, 3 }, { size = 2 } },
@@ -129,9 +148,9 @@ local API = {
   { "tf.bench", nil, function(_, ...) return tf.bench(...) end, { "b", function() end, { iterations = 1, warmup = 0 } },
     fields = { [3] = { "iterations", "warmup", "target_s", "target_bytes" } }, counts = true },
   { "tf.tokens.load", nil, function(_, ...) return tf.tokens.load(...) end, { "examples/tokens/studio", {} },
-    fields = { [2] = { "format", "math" } } },
+    fields = { [2] = { "format", "math", "lazy" } } },
   { "tf.tokens.new", nil, function(_, ...) return tf.tokens.new(...) end, { { a = { value = "1" } }, {} },
-    fields = { [1] = { "a", "$themes", "$metadata" }, [2] = { "format", "math", "name" } } },
+    fields = { [1] = { "a", "$themes", "$metadata" }, [2] = { "format", "math", "name", "lazy" } } },
   { "tf.figma.map", nil, function(_, ...) return tf.figma.map(...) end, { { fill = "c" }, nil, {} }, nil_second = "table" },
   { "tf.figma.writer", nil, function(_, ...) return tf.figma.writer(...) end, { { base_font_size = 16 } },
     fields = { [1] = { "base_font_size" } } },
@@ -175,6 +194,38 @@ local API = {
     fields = { [1] = { "changed", "tokens", "source", "run" } } },
   { "job:report", function() return job() end, "report", {} },
   { "job:close", function() return job() end, "close", {} },
+  -- Store, value format, help
+  { "tf.store", nil, function(_, ...) return tf.store(...) end,
+    { "STORE_PATH", { ttl = 10, max_bytes = 1 << 20, max_entries = 100, clock = os.time } },
+    fields = { [2] = { "ttl", "max_bytes", "max_entries", "clock" } }, in_tmp = true },
+  { "tf.pack", nil, function(_, ...) return tf.pack(...) end, { { a = 1, "b", { c = true } } },
+    fields = { [1] = { "a", 1, 2 } } },
+  { "tf.unpack", nil, function(_, ...) return tf.unpack(...) end, { "PACKED" } },
+  { "tf.help", nil, function(_, ...) -- the list goes to a scratch file, not the test output
+      local out, scratch = io.output(), io.tmpfile()
+      io.output(scratch)
+      local res = table.pack(pcall(tf.help, ...))
+      io.output(out)
+      scratch:close()
+      if not res[1] then error(res[2], 0) end
+      return table.unpack(res, 2, res.n)
+    end, { "store", false } },
+  { "store:get", store, "get", { "k" } },
+  { "store:set", store, "set", { "k", { a = 1 }, { ttl = 10, tags = { "t" } } }, fields = { [3] = { "ttl", "tags" } } },
+  { "store:delete", store, "delete", { "k" } },
+  { "store:invalidate", store, "invalidate", { "t", "u" } },
+  { "store:clear", store, "clear", { "k" } },
+  { "store:stats", store, "stats", {} },
+  { "store:vacuum", store, "vacuum", {} },
+  { "store:close", store, "close", {} },
+  -- a cache with a store as second tier
+  { "cache:set (store)", function() return tf.cache { capacity = 4, store = store() } end, "set",
+    { "k", { v = 1 }, { ttl = 10, tags = { "t" } } }, fields = { [3] = { "ttl", "tags", "cost" } } },
+  { "cache:get (store)", function() return tf.cache { capacity = 4, store = store() } end, "get", { "k" } },
+  { "cache:fetch (store)", function() return tf.cache { capacity = 4, store = store() } end, "fetch",
+    { "k", function() return 1 end, {} }, fields = { [3] = { "ttl", "tags" } } },
+  { "cache:delete (store)", function() return tf.cache { capacity = 4, store = store() } end, "delete", { "k" } },
+  { "cache:invalidate (store)", function() return tf.cache { capacity = 4, store = store() } end, "invalidate", { "t" } },
   -- Viewport index and its query results
   { "viewport_index:insert", vp_index, "insert", { 9, 0, 0, 1, 1 } },
   { "viewport_index:update", vp_index, "update", { 1, 0, 0, 1, 1 } },
@@ -254,7 +305,17 @@ local API = {
   { "set:format", token_set, "format", {} },
   { "set:sets", token_set, "sets", {} },
   { "set:themes", token_set, "themes", {} },
-  { "set:resolve", token_set, "resolve", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "set:resolve", token_set, "resolve", { {} }, fields = { [1] = { "theme", "themes", "sets", "store" } } },
+  { "set:resolve (store)", token_set, "resolve", { { store = "STORE" } }, fields = { [1] = { "theme", "sets" } } },
+  { "set:prefetch", token_set, "prefetch", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "set:fingerprint", token_set, "fingerprint", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "set:files_read", token_set, "files_read", {} },
+  { "set:stats", token_set, "stats", {} },
+  { "lazy set:resolve", function() return assert(tf.tokens.load("examples/tokens/studio", { lazy = true })) end,
+    "resolve", { {} }, fields = { [1] = { "theme", "themes", "sets", "store" } } },
+  { "lazy set:prefetch", function() return assert(tf.tokens.load("examples/tokens/studio", { lazy = true })) end,
+    "prefetch", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "resolved:fingerprint", resolved, "fingerprint", {} },
   { "resolved:get", resolved, "get", { "a" } },
   { "resolved:each", resolved, "each", {} },
   { "resolved:eval", resolved, "eval", { "{a} * 2" } },
@@ -293,8 +354,17 @@ local function call(e, pos, field, bad)
   elseif pos then
     args[pos] = bad
   end
+  for i = 1, n do -- placeholders one level down (an option table holding a made object)
+    if type(args[i]) == "table" then
+      for k, x in pairs(args[i]) do
+        if type(x) == "string" and MAKE[x] and k ~= field then args[i][k] = MAKE[x]() end
+      end
+    end
+  end
   local fn = type(method) == "function" and method or function(r, ...) return r[method](r, ...) end
+  if e.in_tmp then assert(lfs.chdir(TMP)) end
   local res = table.pack(pcall(fn, recv, table.unpack(args, 1, n)))
+  if e.in_tmp then assert(lfs.chdir(HOME)) end
   if recv and type(recv.close) == "function" then pcall(recv.close, recv) end
   if not res[1] then
     local msg = res[2]
@@ -356,11 +426,12 @@ describe("bad-input matrix", function()
       chunks = select(2, tf.chunks { 1 }), walk = tf.walk({}, function() end), metrics = tf.metrics(),
       set = token_set(), resolved = resolved(), job = job(),
       viewport_index = tf.viewport.index {}, viewport_hits = select(4, vp_index():query(0, 0, 1, 1)),
+      store = store(),
     }
     for prefix, o in pairs(objects) do
       local idx = getmetatable(o).__index
       for k, v in pairs(idx) do
-        if type(v) == "function" and not k:match("^_") and k ~= "new" and not listed[prefix .. ":" .. k] then
+        if type(v) == "function" and not k:match("^_") and not CONSTRUCTORS[k] and not listed[prefix .. ":" .. k] then
           missing[#missing + 1] = prefix .. ":" .. k
         end
       end
@@ -412,6 +483,8 @@ describe("bad-input matrix", function()
       { job, "Job", { step = {}, run = {}, rerun = { {} } } },
       { vp_index, "ViewportIndex", { insert = { 9, 0, 0, 1, 1 }, update = { 1, 0, 0, 1, 1 }, remove = { 1 }, get = { 1 },
           query = { 0, 0, 1, 1 }, count = {}, stats = {} } },
+      { store, "Store", { get = { "k" }, set = { "k", 1 }, delete = { "k" }, invalidate = { "t" }, clear = {},
+          stats = {}, vacuum = {} } },
     }
     local bad = {}
     for _, c in ipairs(cases) do
@@ -442,12 +515,12 @@ describe("bad-input matrix", function()
       Interner = tf.interner(), Cache = tf.cache { capacity = 2 }, Pool = tf.pool {}, Metrics = tf.metrics(),
       TokenSet = token_set(), Resolved = resolved(), Walk = tf.walk({}, function() end), Job = job(),
       Chunks = select(2, tf.chunks { 1 }), ViewportIndex = vp_index(),
-      ViewportHits = select(4, vp_index():query(0, 0, 10, 10)),
+      ViewportHits = select(4, vp_index():query(0, 0, 10, 10)), Store = store(),
     }
     local bad, cases = {}, 0
     for tname, o in pairs(objects) do
       for k, method in pairs(getmetatable(o).__index) do
-        if type(method) == "function" and not k:match("^_") and k ~= "new" then
+        if type(method) == "function" and not k:match("^_") and not CONSTRUCTORS[k] then
           for other_name, other in pairs(objects) do
             if other_name ~= tname then
               cases = cases + 1
@@ -466,5 +539,19 @@ describe("bad-input matrix", function()
     print(string.format("wrong-type receivers: %d cases", cases))
     table.sort(bad)
     assert.are.same({}, bad)
+  end)
+
+  it("opens store files only under the names given", function()
+    -- tf.store ran with bad paths in TMP: "a\0b" must not have opened "a"
+    local names = {}
+    for f in lfs.dir(TMP) do
+      if f ~= "." and f ~= ".." then
+        names[f] = true
+        os.remove(TMP .. "/" .. f)
+      end
+    end
+    assert.is_true(lfs.rmdir(TMP))
+    assert.is_true(names["matrix.db"])
+    assert.is_nil(names.a)
   end)
 end)
