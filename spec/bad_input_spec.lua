@@ -131,7 +131,7 @@ local API = {
   { "tf.interner", nil, function(_, ...) return tf.interner(...) end, {} },
   { "tf.cache", nil, function(_, ...) return tf.cache(...) end, { { capacity = 4 } },
     fields = { [1] = { "capacity", "max_bytes", "ttl", "on_evict", "clock", "names", "store" } } },
-  { "tf.cache store", nil, function(_, ...) return tf.cache(...) end, { "STORE_CACHE_OPTS" },
+  { "tf.cache (store)", nil, function(_, ...) return tf.cache(...) end, { "STORE_CACHE_OPTS" },
     fields = { [1] = { "capacity", "ttl", "store" } } },
   { "tf.now", nil, function(_, ...) return tf.now(...) end, {} },
   { "tf.engine_bytes", nil, function(_, ...) return tf.engine_bytes(...) end, {} },
@@ -170,15 +170,15 @@ local API = {
   { "tf.viewport.prepare", nil, function(_, ...) return tf.viewport.prepare(...) end,
     { "VP_NODES", "box", { x = 0, y = 0, w = 10, h = 10, zoom = 1 } },
     fields = { [3] = { "x", "y", "w", "h", "zoom", "index" } } },
-  { "tf.viewport.prepare index", nil, function(_, ...) return tf.viewport.prepare(...) end,
+  { "tf.viewport.prepare (index)", nil, function(_, ...) return tf.viewport.prepare(...) end,
     { "VP_NODES", nil, "VP_INDEX_OPTS" }, fields = { [3] = { "x", "index" } } },
 
   { "tf.update", nil, function(_, opts) return tf.update(opts):run() end, { "JOB_OPTS" },
     fields = { [1] = { "tokens", "source", "total", "read", "map", "write", "mode", "chunk", "pool", "changed",
       "on_progress", "on_error", "cache", "index", "clock", "max_failures", "viewport", "bounds" } } },
-  { "tf.update viewport", nil, function(_, opts) return tf.update(opts):run() end, { "VP_JOB_OPTS" },
+  { "tf.update (viewport)", nil, function(_, opts) return tf.update(opts):run() end, { "VP_JOB_OPTS" },
     fields = { [1] = { "source", "viewport", "bounds", "mode", "pool" } } },
-  { "tf.update viewport step", nil, function(_, opts)
+  { "tf.update (viewport, step)", nil, function(_, opts)
       local j = tf.update(opts)
       local done = j:step()
       j:close()
@@ -311,9 +311,9 @@ local API = {
   { "set:fingerprint", token_set, "fingerprint", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
   { "set:files_read", token_set, "files_read", {} },
   { "set:stats", token_set, "stats", {} },
-  { "lazy set:resolve", function() return assert(tf.tokens.load("examples/tokens/studio", { lazy = true })) end,
+  { "set:resolve (lazy)", function() return assert(tf.tokens.load("examples/tokens/studio", { lazy = true })) end,
     "resolve", { {} }, fields = { [1] = { "theme", "themes", "sets", "store" } } },
-  { "lazy set:prefetch", function() return assert(tf.tokens.load("examples/tokens/studio", { lazy = true })) end,
+  { "set:prefetch (lazy)", function() return assert(tf.tokens.load("examples/tokens/studio", { lazy = true })) end,
     "prefetch", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
   { "resolved:fingerprint", resolved, "fingerprint", {} },
   { "resolved:get", resolved, "get", { "a" } },
@@ -465,7 +465,13 @@ describe("bad-input matrix", function()
         end
       end
     end
-    print(string.format("bad-input matrix: %d cases, %d functions and methods, %d bad values", cases, #API, #BAD))
+    local distinct, nfn = {}, 0 -- "name (variant)" entries count once
+    for _, e in ipairs(API) do
+      local fname = e[1]:gsub(" %(.*%)$", "")
+      if not distinct[fname] then distinct[fname], nfn = true, nfn + 1 end
+    end
+    print(string.format("bad-input matrix: %d cases, %d functions and methods (%d entries with variants), %d bad values",
+      cases, nfn, #API, #BAD))
     assert.are.same({}, summary(problems))
   end)
 
@@ -486,9 +492,10 @@ describe("bad-input matrix", function()
       { store, "Store", { get = { "k" }, set = { "k", 1 }, delete = { "k" }, invalidate = { "t" }, clear = {},
           stats = {}, vacuum = {} } },
     }
-    local bad = {}
+    local bad, ncalls = {}, 0
     for _, c in ipairs(cases) do
       for m, args in pairs(c[3]) do
+        ncalls = ncalls + 1
         local o = c[1]()
         local method = o[m]
         o:close()
@@ -499,6 +506,7 @@ describe("bad-input matrix", function()
         end
       end
     end
+    print(string.format("closed objects: %d calls", ncalls))
     table.sort(bad)
     assert.are.same({}, bad)
     -- stats stay readable after close, and say so
