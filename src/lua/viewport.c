@@ -74,7 +74,7 @@ static void push_id(lua_State *L, tf_intern_box *names, tf_spatial_id id) {
   if (id.kind == KIND_INTEGER) {
     lua_pushinteger(L, (lua_Integer)id.value);
   } else {
-    size_t len;
+    size_t len = 0;
     const char *s = names->in ? tf_intern_name(names->in, (uint32_t)id.value, &len) : NULL;
     if (s == NULL) tf_lua_closed_error(L, TF_INTERNER);
     lua_pushlstring(L, s, len);
