@@ -9,6 +9,17 @@
 -- the test. Methods are also called on closed objects (they must raise
 -- "attempt to use a closed X") and on objects of the wrong tokenflow type.
 local tf = require "tokenflow"
+local lfs = require "lfs"
+
+-- Store files go to a temporary directory; calls that may create files (a
+-- bad path such as "12" is a valid file name) run with it as the current
+-- directory.
+local TMP = os.tmpname()
+os.remove(TMP)
+assert(lfs.mkdir(TMP))
+local HOME = assert(lfs.currentdir())
+local function store_path() return TMP .. "/matrix.db" end
+local function store() return assert(tf.store(store_path())) end
 
 local MB = string.rep("x", 1 << 20)
 
@@ -38,6 +49,33 @@ end
 
 local function job() return tf.update(job_opts()) end
 
+-- visible-first updates: nodes with bounds in a `box` field, a viewport over some of them
+local function vp_nodes()
+  local nodes = {}
+  for i = 1, 5 do nodes[i] = { id = i, tokens = { fill = "a" }, box = { x = i * 4, y = 0, width = 2, height = 2 } } end
+  return nodes
+end
+
+local function vp_job_opts()
+  local o = job_opts()
+  o.source, o.bounds, o.viewport = vp_nodes(), "box", { 0, 0, 10, 10 }
+  return o
+end
+
+local function vp_index()
+  local idx = tf.viewport.index { cell = 8 }
+  for i = 1, 5 do idx:insert(i, i * 4, 0, 2, 2) end
+  return idx
+end
+
+-- placeholders in the valid arguments, made fresh for each call
+local MAKE = {
+  STORE_PATH = store_path, STORE = store, PACKED = function() return tf.pack { a = 1, "b" } end,
+  STORE_CACHE_OPTS = function() return { capacity = 4, store = store() } end,
+  OTHER = resolved, JOB_OPTS = job_opts, VP_JOB_OPTS = vp_job_opts, VP_NODES = vp_nodes,
+  VP_INDEX_OPTS = function() return { x = 0, y = 0, w = 10, h = 10, zoom = 1, index = vp_index() } end,
+}
+
 local function closed(make)
   local o = make()
   o:close()
@@ -56,9 +94,11 @@ local BAD = {
   { "coroutine", coroutine.create(function() end) }, { "file", io.stdout },
   { "interner", tf.interner() }, { "cache", tf.cache { capacity = 4 } }, { "pool", tf.pool {} },
   { "metrics", tf.metrics() }, { "token set", token_set() }, { "resolved", resolved() },
-  { "walk", tf.walk({}, function() end) },
+  { "walk", tf.walk({}, function() end) }, { "viewport index", tf.viewport.index {} },
   { "closed interner", closed(tf.interner) }, { "closed cache", closed(function() return tf.cache { capacity = 4 } end) },
   { "closed pool", closed(tf.pool) }, { "closed metrics", closed(tf.metrics) },
+  { "closed viewport index", closed(tf.viewport.index) },
+  { "store", store() }, { "closed store", closed(store) },
 }
 
 -- Messages of Lua runtime errors that leak out of tokenflow's own code.
@@ -81,13 +121,18 @@ local function internal(msg)
   end
 end
 
+-- Functions of a class table that make objects rather than act on one.
+local CONSTRUCTORS = { new = true, restore = true }
+
 -- The API: name, receiver factory (nil: a module function), the call, valid
 -- arguments, and for option-table arguments the fields to walk.
 -- `nil_second` is the type of the second result when the first is nil.
 local API = {
   { "tf.interner", nil, function(_, ...) return tf.interner(...) end, {} },
   { "tf.cache", nil, function(_, ...) return tf.cache(...) end, { { capacity = 4 } },
-    fields = { [1] = { "capacity", "max_bytes", "ttl", "on_evict", "clock", "names" } } },
+    fields = { [1] = { "capacity", "max_bytes", "ttl", "on_evict", "clock", "names", "store" } } },
+  { "tf.cache (store)", nil, function(_, ...) return tf.cache(...) end, { "STORE_CACHE_OPTS" },
+    fields = { [1] = { "capacity", "ttl", "store" } } },
   { "tf.now", nil, function(_, ...) return tf.now(...) end, {} },
   { "tf.engine_bytes", nil, function(_, ...) return tf.engine_bytes(...) end, {} },
   { "tf.chunks", nil, function(_, ...) return tf.chunks(...) end, { { 1, 2, 3 }, { size = 2 } },
@@ -103,18 +148,42 @@ local API = {
   { "tf.bench", nil, function(_, ...) return tf.bench(...) end, { "b", function() end, { iterations = 1, warmup = 0 } },
     fields = { [3] = { "iterations", "warmup", "target_s", "target_bytes" } }, counts = true },
   { "tf.tokens.load", nil, function(_, ...) return tf.tokens.load(...) end, { "examples/tokens/studio", {} },
-    fields = { [2] = { "format", "math" } } },
+    fields = { [2] = { "format", "math", "lazy" } } },
   { "tf.tokens.new", nil, function(_, ...) return tf.tokens.new(...) end, { { a = { value = "1" } }, {} },
-    fields = { [1] = { "a", "$themes", "$metadata" }, [2] = { "format", "math", "name" } } },
+    fields = { [1] = { "a", "$themes", "$metadata" }, [2] = { "format", "math", "name", "lazy" } } },
   { "tf.figma.map", nil, function(_, ...) return tf.figma.map(...) end, { { fill = "c" }, nil, {} }, nil_second = "table" },
   { "tf.figma.writer", nil, function(_, ...) return tf.figma.writer(...) end, { { base_font_size = 16 } },
     fields = { [1] = { "base_font_size" } } },
   { "tf.figma.read", nil, function(_, ...) return tf.figma.read(...) end, { { id = "1", sharedPluginData = { tokens = {} } } } },
   { "tf.figma.describe_errors", nil, function(_, ...) return tf.figma.describe_errors(...) end, { {}, "n1" } },
+  { "tf.figma.bounds", nil, function(_, ...) return tf.figma.bounds(...) end,
+    { { id = "1", absoluteBoundingBox = { x = 0, y = 0, width = 4, height = 2 } } },
+    fields = { [1] = { "id", "absoluteBoundingBox" } } },
+  -- Viewport
+  { "tf.viewport.index", nil, function(_, ...) return tf.viewport.index(...) end, { { cell = 8, max_cells = 16 } },
+    fields = { [1] = { "cell", "max_cells", "names" } } },
+  { "tf.viewport.lod", nil, function(_, ...) return tf.viewport.lod(...) end, { 20, 10, 0.5, { low = 4, medium = 24 } },
+    fields = { [4] = { "hidden", "low", "medium" } } },
+  { "tf.viewport.rect", nil, function(_, ...) return tf.viewport.rect(...) end,
+    { { x = 0, y = 0, w = 10, h = 10, zoom = 2 }, "viewport" }, fields = { [1] = { "x", "y", "w", "h", "zoom", 1, 5 } } },
+  { "tf.viewport.parse", nil, function(_, ...) return tf.viewport.parse(...) end, { "0,0,10,10,2" } },
+  { "tf.viewport.prepare", nil, function(_, ...) return tf.viewport.prepare(...) end,
+    { "VP_NODES", "box", { x = 0, y = 0, w = 10, h = 10, zoom = 1 } },
+    fields = { [3] = { "x", "y", "w", "h", "zoom", "index" } } },
+  { "tf.viewport.prepare (index)", nil, function(_, ...) return tf.viewport.prepare(...) end,
+    { "VP_NODES", nil, "VP_INDEX_OPTS" }, fields = { [3] = { "x", "index" } } },
 
   { "tf.update", nil, function(_, opts) return tf.update(opts):run() end, { "JOB_OPTS" },
     fields = { [1] = { "tokens", "source", "total", "read", "map", "write", "mode", "chunk", "pool", "changed",
-      "on_progress", "on_error", "cache", "index", "clock", "max_failures" } } },
+      "on_progress", "on_error", "cache", "index", "clock", "max_failures", "viewport", "bounds" } } },
+  { "tf.update (viewport)", nil, function(_, opts) return tf.update(opts):run() end, { "VP_JOB_OPTS" },
+    fields = { [1] = { "source", "viewport", "bounds", "mode", "pool" } } },
+  { "tf.update (viewport, step)", nil, function(_, opts)
+      local j = tf.update(opts)
+      local done = j:step()
+      j:close()
+      return done
+    end, { "VP_JOB_OPTS" }, fields = { [1] = { "viewport", "bounds" } } },
 
   -- Job
   { "job:run", function() return job() end, "run", {} },
@@ -125,6 +194,48 @@ local API = {
     fields = { [1] = { "changed", "tokens", "source", "run" } } },
   { "job:report", function() return job() end, "report", {} },
   { "job:close", function() return job() end, "close", {} },
+  -- Store, value format, help
+  { "tf.store", nil, function(_, ...) return tf.store(...) end,
+    { "STORE_PATH", { ttl = 10, max_bytes = 1 << 20, max_entries = 100, clock = os.time } },
+    fields = { [2] = { "ttl", "max_bytes", "max_entries", "clock" } }, in_tmp = true },
+  { "tf.pack", nil, function(_, ...) return tf.pack(...) end, { { a = 1, "b", { c = true } } },
+    fields = { [1] = { "a", 1, 2 } } },
+  { "tf.unpack", nil, function(_, ...) return tf.unpack(...) end, { "PACKED" } },
+  { "tf.help", nil, function(_, ...) -- the list goes to a scratch file, not the test output
+      local out, scratch = io.output(), io.tmpfile()
+      io.output(scratch)
+      local res = table.pack(pcall(tf.help, ...))
+      io.output(out)
+      scratch:close()
+      if not res[1] then error(res[2], 0) end
+      return table.unpack(res, 2, res.n)
+    end, { "store", false } },
+  { "store:get", store, "get", { "k" } },
+  { "store:set", store, "set", { "k", { a = 1 }, { ttl = 10, tags = { "t" } } }, fields = { [3] = { "ttl", "tags" } } },
+  { "store:delete", store, "delete", { "k" } },
+  { "store:invalidate", store, "invalidate", { "t", "u" } },
+  { "store:clear", store, "clear", { "k" } },
+  { "store:stats", store, "stats", {} },
+  { "store:vacuum", store, "vacuum", {} },
+  { "store:close", store, "close", {} },
+  -- a cache with a store as second tier
+  { "cache:set (store)", function() return tf.cache { capacity = 4, store = store() } end, "set",
+    { "k", { v = 1 }, { ttl = 10, tags = { "t" } } }, fields = { [3] = { "ttl", "tags", "cost" } } },
+  { "cache:get (store)", function() return tf.cache { capacity = 4, store = store() } end, "get", { "k" } },
+  { "cache:fetch (store)", function() return tf.cache { capacity = 4, store = store() } end, "fetch",
+    { "k", function() return 1 end, {} }, fields = { [3] = { "ttl", "tags" } } },
+  { "cache:delete (store)", function() return tf.cache { capacity = 4, store = store() } end, "delete", { "k" } },
+  { "cache:invalidate (store)", function() return tf.cache { capacity = 4, store = store() } end, "invalidate", { "t" } },
+  -- Viewport index and its query results
+  { "viewport_index:insert", vp_index, "insert", { 9, 0, 0, 1, 1 } },
+  { "viewport_index:update", vp_index, "update", { 1, 0, 0, 1, 1 } },
+  { "viewport_index:remove", vp_index, "remove", { 1 } },
+  { "viewport_index:get", vp_index, "get", { 1 } },
+  { "viewport_index:query", vp_index, "query", { 0, 0, 10, 10 } },
+  { "viewport_index:count", vp_index, "count", {} },
+  { "viewport_index:stats", vp_index, "stats", {} },
+  { "viewport_index:close", vp_index, "close", {} },
+  { "viewport_hits:close", function() return select(4, vp_index():query(0, 0, 10, 10)) end, "close", {} },
   -- Interner
   { "interner:intern", tf.interner, "intern", { "a" } },
   { "interner:lookup", tf.interner, "lookup", { "a" } },
@@ -194,7 +305,17 @@ local API = {
   { "set:format", token_set, "format", {} },
   { "set:sets", token_set, "sets", {} },
   { "set:themes", token_set, "themes", {} },
-  { "set:resolve", token_set, "resolve", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "set:resolve", token_set, "resolve", { {} }, fields = { [1] = { "theme", "themes", "sets", "store" } } },
+  { "set:resolve (store)", token_set, "resolve", { { store = "STORE" } }, fields = { [1] = { "theme", "sets" } } },
+  { "set:prefetch", token_set, "prefetch", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "set:fingerprint", token_set, "fingerprint", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "set:files_read", token_set, "files_read", {} },
+  { "set:stats", token_set, "stats", {} },
+  { "set:resolve (lazy)", function() return assert(tf.tokens.load("examples/tokens/studio", { lazy = true })) end,
+    "resolve", { {} }, fields = { [1] = { "theme", "themes", "sets", "store" } } },
+  { "set:prefetch (lazy)", function() return assert(tf.tokens.load("examples/tokens/studio", { lazy = true })) end,
+    "prefetch", { {} }, fields = { [1] = { "theme", "themes", "sets" } } },
+  { "resolved:fingerprint", resolved, "fingerprint", {} },
   { "resolved:get", resolved, "get", { "a" } },
   { "resolved:each", resolved, "each", {} },
   { "resolved:eval", resolved, "eval", { "{a} * 2" } },
@@ -216,7 +337,7 @@ local function call(e, pos, field, bad)
   local args, n = {}, math.max(#valid, pos or 0)
   for i = 1, n do
     local v = valid[i]
-    if v == "TASK" then v = extra elseif v == "OTHER" then v = resolved() elseif v == "JOB_OPTS" then v = job_opts() end
+    if v == "TASK" then v = extra elseif type(v) == "string" and MAKE[v] then v = MAKE[v]() end
     if type(v) == "table" and field == nil then -- a fresh copy: calls may keep or change it
       local copy = {}
       for k, x in pairs(v) do copy[k] = x end
@@ -226,14 +347,24 @@ local function call(e, pos, field, bad)
   end
   if field then
     local t = {}
+    if type(args[pos]) == "string" and MAKE[args[pos]] then args[pos] = MAKE[args[pos]]() end
     for k, x in pairs(args[pos]) do t[k] = x end
     t[field] = bad
     args[pos] = t
   elseif pos then
     args[pos] = bad
   end
+  for i = 1, n do -- placeholders one level down (an option table holding a made object)
+    if type(args[i]) == "table" then
+      for k, x in pairs(args[i]) do
+        if type(x) == "string" and MAKE[x] and k ~= field then args[i][k] = MAKE[x]() end
+      end
+    end
+  end
   local fn = type(method) == "function" and method or function(r, ...) return r[method](r, ...) end
+  if e.in_tmp then assert(lfs.chdir(TMP)) end
   local res = table.pack(pcall(fn, recv, table.unpack(args, 1, n)))
+  if e.in_tmp then assert(lfs.chdir(HOME)) end
   if recv and type(recv.close) == "function" then pcall(recv.close, recv) end
   if not res[1] then
     local msg = res[2]
@@ -279,21 +410,28 @@ describe("bad-input matrix", function()
         if type(v) == "function" and not listed[prefix .. k] then missing[#missing + 1] = prefix .. k end
       end
     end
-    local skip = { version = true, names = true, core = true, figma = true, tokens = true }
+    local skip = { version = true, names = true, core = true, figma = true, tokens = true, viewport = true }
     for k, v in pairs(tf) do
       if not skip[k] and type(v) == "function" and not listed["tf." .. k] then missing[#missing + 1] = "tf." .. k end
     end
     check_table("tf.tokens.", tf.tokens)
     check_table("tf.figma.", tf.figma)
+    check_table("tf.viewport.", tf.viewport)
+    -- every table of functions in the module is enumerated above
+    for k, v in pairs(tf) do
+      if type(v) == "table" and not skip[k] then missing[#missing + 1] = "tf." .. k .. " (a table not enumerated)" end
+    end
     local objects = {
       interner = tf.interner(), cache = tf.cache { capacity = 2 }, pool = tf.pool {},
       chunks = select(2, tf.chunks { 1 }), walk = tf.walk({}, function() end), metrics = tf.metrics(),
       set = token_set(), resolved = resolved(), job = job(),
+      viewport_index = tf.viewport.index {}, viewport_hits = select(4, vp_index():query(0, 0, 1, 1)),
+      store = store(),
     }
     for prefix, o in pairs(objects) do
       local idx = getmetatable(o).__index
       for k, v in pairs(idx) do
-        if type(v) == "function" and not k:match("^_") and k ~= "new" and not listed[prefix .. ":" .. k] then
+        if type(v) == "function" and not k:match("^_") and not CONSTRUCTORS[k] and not listed[prefix .. ":" .. k] then
           missing[#missing + 1] = prefix .. ":" .. k
         end
       end
@@ -327,7 +465,13 @@ describe("bad-input matrix", function()
         end
       end
     end
-    print(string.format("bad-input matrix: %d cases, %d functions and methods, %d bad values", cases, #API, #BAD))
+    local distinct, nfn = {}, 0 -- "name (variant)" entries count once
+    for _, e in ipairs(API) do
+      local fname = e[1]:gsub(" %(.*%)$", "")
+      if not distinct[fname] then distinct[fname], nfn = true, nfn + 1 end
+    end
+    print(string.format("bad-input matrix: %d cases, %d functions and methods (%d entries with variants), %d bad values",
+      cases, nfn, #API, #BAD))
     assert.are.same({}, summary(problems))
   end)
 
@@ -343,10 +487,15 @@ describe("bad-input matrix", function()
           timer = { "h" }, span = { "s", function() end }, sample = {}, threshold = { "h", { warn = 1 } },
           snapshot = {}, json = {}, prometheus = {}, svg = {}, profile = {}, alerts = {}, samples = {} } },
       { job, "Job", { step = {}, run = {}, rerun = { {} } } },
+      { vp_index, "ViewportIndex", { insert = { 9, 0, 0, 1, 1 }, update = { 1, 0, 0, 1, 1 }, remove = { 1 }, get = { 1 },
+          query = { 0, 0, 1, 1 }, count = {}, stats = {} } },
+      { store, "Store", { get = { "k" }, set = { "k", 1 }, delete = { "k" }, invalidate = { "t" }, clear = {},
+          stats = {}, vacuum = {} } },
     }
-    local bad = {}
+    local bad, ncalls = {}, 0
     for _, c in ipairs(cases) do
       for m, args in pairs(c[3]) do
+        ncalls = ncalls + 1
         local o = c[1]()
         local method = o[m]
         o:close()
@@ -357,6 +506,7 @@ describe("bad-input matrix", function()
         end
       end
     end
+    print(string.format("closed objects: %d calls", ncalls))
     table.sort(bad)
     assert.are.same({}, bad)
     -- stats stay readable after close, and say so
@@ -372,12 +522,13 @@ describe("bad-input matrix", function()
     local objects = {
       Interner = tf.interner(), Cache = tf.cache { capacity = 2 }, Pool = tf.pool {}, Metrics = tf.metrics(),
       TokenSet = token_set(), Resolved = resolved(), Walk = tf.walk({}, function() end), Job = job(),
-      Chunks = select(2, tf.chunks { 1 }),
+      Chunks = select(2, tf.chunks { 1 }), ViewportIndex = vp_index(),
+      ViewportHits = select(4, vp_index():query(0, 0, 10, 10)), Store = store(),
     }
     local bad, cases = {}, 0
     for tname, o in pairs(objects) do
       for k, method in pairs(getmetatable(o).__index) do
-        if type(method) == "function" and not k:match("^_") and k ~= "new" then
+        if type(method) == "function" and not k:match("^_") and not CONSTRUCTORS[k] then
           for other_name, other in pairs(objects) do
             if other_name ~= tname then
               cases = cases + 1
@@ -396,5 +547,19 @@ describe("bad-input matrix", function()
     print(string.format("wrong-type receivers: %d cases", cases))
     table.sort(bad)
     assert.are.same({}, bad)
+  end)
+
+  it("opens store files only under the names given", function()
+    -- tf.store ran with bad paths in TMP: "a\0b" must not have opened "a"
+    local names = {}
+    for f in lfs.dir(TMP) do
+      if f ~= "." and f ~= ".." then
+        names[f] = true
+        os.remove(TMP .. "/" .. f)
+      end
+    end
+    assert.is_true(lfs.rmdir(TMP))
+    assert.is_true(names["matrix.db"])
+    assert.is_nil(names.a)
   end)
 end)

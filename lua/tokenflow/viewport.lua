@@ -119,6 +119,9 @@ end
 -- table, or returns nil and a message.
 -- @tparam string s
 function viewport.parse(s)
+  if type(s) ~= "string" and type(s) ~= "number" then
+    error("bad argument #1 to 'parse' (string expected, got " .. type(s) .. ")", 2)
+  end
   local parts = {}
   for field in (s .. ","):gmatch("([^,]*),") do parts[#parts + 1] = field end
   if #parts < 4 or #parts > 5 then

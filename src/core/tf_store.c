@@ -127,14 +127,12 @@ static int prepare_file(tf_store *s, char *err, size_t errlen) {
   sqlite3_int64 version = 0, tables = 0;
   int rc, attempt;
   /* reading the header: a file that is not SQLite fails here, unwritten.
-   * Both reads in one read transaction: another connection creating the
-   * schema between them would otherwise look like a foreign database. */
+   * Both reads in one transaction: another connection setting the file up
+   * between them would show tables without their version. */
   rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
-  if (rc == SQLITE_OK) {
-    rc = query_int(s->db, "PRAGMA user_version", &version);
-    if (rc == SQLITE_OK) rc = query_int(s->db, "SELECT count(*) FROM sqlite_master", &tables);
-    sqlite3_exec(s->db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-  }
+  if (rc == SQLITE_OK) rc = query_int(s->db, "PRAGMA user_version", &version);
+  if (rc == SQLITE_OK) rc = query_int(s->db, "SELECT count(*) FROM sqlite_master", &tables);
+  if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
   if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
     snprintf(err, errlen, "%s: not a tokenflow store (%s); the file was left as it is", s->path, sqlite3_errstr(rc));
     return TF_STORE_ERROR;

@@ -320,11 +320,13 @@ static uint64_t opt_limit(lua_State *L, const char *name) {
  * oldest written first out; clock() returns wall-clock seconds (tests). */
 static int l_open(lua_State *L) {
   static const char *const known[] = {"ttl", "max_bytes", "max_entries", "clock", NULL};
-  const char *path = luaL_checkstring(L, 1);
+  size_t path_len;
+  const char *path = luaL_checklstring(L, 1, &path_len);
   tf_store_limits lim;
   tf_store_box *b;
   char err[600];
   int rc;
+  if (strlen(path) != path_len) luaL_argerror(L, 1, "path must not contain a zero byte");
   lim.ttl = 0;
   lim.max_bytes = (uint64_t)256 << 20;
   lim.max_entries = 0;

@@ -173,6 +173,19 @@ local function merge(source, selection)
   return merged, origin, order
 end
 
+-- Raises unless sel is nil or a selection table whose themes and sets are tables.
+local function check_sel(sel, fname)
+  if sel ~= nil and type(sel) ~= "table" then
+    error(string.format("bad argument #1 to '%s' (table expected, got %s)", fname, type(sel)), 3)
+  end
+  for _, field in ipairs { "themes", "sets" } do
+    local v = sel and sel[field]
+    if v ~= nil and type(v) ~= "table" then
+      error(string.format("bad argument #1 to '%s' (%s must be a table, got %s)", fname, field, type(v)), 3)
+    end
+  end
+end
+
 local function is_store(v)
   local mt = getmetatable(v)
   return type(mt) == "table" and mt.__name == "tokenflow.Store"
@@ -190,15 +203,7 @@ end
 -- {names} | {name = status}}`, plus `store`
 function TokenSet:resolve(sel)
   check(self, "resolve")
-  if sel ~= nil and type(sel) ~= "table" then
-    error("bad argument #1 to 'resolve' (table expected, got " .. type(sel) .. ")", 2)
-  end
-  for _, field in ipairs { "themes", "sets" } do
-    local v = sel and sel[field]
-    if v ~= nil and type(v) ~= "table" then
-      error(string.format("bad argument #1 to 'resolve' (%s must be a table, got %s)", field, type(v)), 2)
-    end
-  end
+  check_sel(sel, "resolve")
   local store = sel and sel.store
   if store ~= nil and not is_store(store) then
     error("bad argument #1 to 'resolve' (store must be a tokenflow.Store, got " .. type(store) .. ")", 2)
@@ -247,9 +252,8 @@ end
 -- format refuses).
 -- @tparam[opt] table sel as for `resolve`
 function TokenSet:fingerprint(sel)
-  if sel ~= nil and type(sel) ~= "table" then
-    error("bad argument #1 to 'fingerprint' (table expected, got " .. type(sel) .. ")", 2)
-  end
+  check(self, "fingerprint")
+  check_sel(sel, "fingerprint")
   local selection, err = themes.select(self._source, sel)
   if not selection then return nil, err end
   local key, kerr = snapshot.key(self._source, selection, self._math)
@@ -262,9 +266,8 @@ end
 -- true, or nil and a message.
 -- @tparam[opt] table sel as for `resolve`
 function TokenSet:prefetch(sel)
-  if sel ~= nil and type(sel) ~= "table" then
-    error("bad argument #1 to 'prefetch' (table expected, got " .. type(sel) .. ")", 2)
-  end
+  check(self, "prefetch")
+  check_sel(sel, "prefetch")
   local selection, err = themes.select(self._source, sel)
   if not selection then return nil, err end
   local set_names = {}
@@ -275,6 +278,7 @@ end
 --- The files read so far, in the order they were read (a lazy folder:
 -- `$themes.json`, `$metadata.json`, then each set file when first needed).
 function TokenSet:files_read()
+  check(self, "files_read")
   local out = {}
   for i, f in ipairs(self._source.files_read or {}) do out[i] = f end
   return out
@@ -283,6 +287,7 @@ end
 --- Counts: `{format, sets, sets_read, themes, definitions, files_read,
 -- lazy}` (`definitions`: in the sets read so far).
 function TokenSet:stats()
+  check(self, "stats")
   local src = self._source
   local defs, read = 0, 0
   for _, s in pairs(src.sets) do

@@ -238,7 +238,10 @@ end
 
 --- The fingerprint of the inputs this was resolved from (its key in the
 -- store) when it was resolved with a store, else nil.
-function Resolved:fingerprint() return self._key end
+function Resolved:fingerprint()
+  check(self, "fingerprint")
+  return self._key
+end
 
 function Resolved:__tostring()
   local s = self:stats()
