@@ -159,6 +159,8 @@ local API = {
   { "tf.figma.bounds", nil, function(_, ...) return tf.figma.bounds(...) end,
     { { id = "1", absoluteBoundingBox = { x = 0, y = 0, width = 4, height = 2 } } },
     fields = { [1] = { "id", "absoluteBoundingBox" } } },
+  { "tf.figma.diff", nil, function(_, ...) return tf.figma.diff(...) end,
+    { { { op = "opacity", value = 0.5 } }, { { op = "opacity", value = 1 } } } },
   -- Viewport
   { "tf.viewport.index", nil, function(_, ...) return tf.viewport.index(...) end, { { cell = 8, max_cells = 16 } },
     fields = { [1] = { "cell", "max_cells", "names" } } },
