@@ -44,6 +44,12 @@ clean:
 chart: build
 	@scripts/metrics-chart.sh
 
+# The full out-of-memory sweep: every allocation of every host scenario
+# (make test samples the largest, the update scenario, about 400 points per mode).
+.PHONY: oom
+oom: build
+	@TF_OOM_STRIDE=1 $(BUILD)/tests/host_embed lua tests/scenarios  # TF_OOM_ONLY=name: one scenario
+
 # Fuzzing (clang, libFuzzer): every target in fuzz/ for FUZZ_SECONDS each
 # (make test runs them for 30 s each).
 FUZZ_SECONDS ?= 300
