@@ -202,7 +202,7 @@ end
 local function new_job(opts)
   local o = {
     tokens = light, source = tf.walk(root, gen.children), total = N,
-    read = document.read, map = figma.map, write = write, mode = "streaming", chunk = { size = "auto", budget_ms = 8 },
+    read = document.read, write = write, mode = "streaming", chunk = { size = "auto", budget_ms = 8 },
   }
   for k, v in pairs(opts or {}) do o[k] = v end
   return tf.update(o)

@@ -101,7 +101,7 @@ local function first_visible_bench()
   for node in tf.walk(page, gen.children) do on_page[node] = true end
   local screen = { 0, 0, 1440, 1024, 1 }
   -- warm-up, not measured: a Resolved computes values on first use
-  drive(tf.update { tokens = light, source = nodes, read = tf.figma.read, map = tf.figma.map,
+  drive(tf.update { tokens = light, source = nodes, read = tf.figma.read,
     write = tf.figma.writer { base_font_size = 16 }, mode = "streaming" })
 
   local t0 = tf.now()
@@ -112,7 +112,7 @@ local function first_visible_bench()
   end
   local build_s = tf.now() - t0
   screen.index = idx
-  local r = drive(tf.update { tokens = light, source = nodes, read = tf.figma.read, map = tf.figma.map,
+  local r = drive(tf.update { tokens = light, source = nodes, read = tf.figma.read,
     write = tf.figma.writer { base_font_size = 16 }, mode = "streaming", viewport = screen })
   assert(r.written + r.skipped + r.failed == DOC and r.visible.count > 0)
   benchlib.line("viewport_first_visible", r.elapsed_s / r.visible.first_visible_s, string.format(
@@ -124,7 +124,7 @@ local function first_visible_bench()
   local function bounds(node)
     if on_page[node] then return tf.figma.bounds(node) end
   end
-  r = drive(tf.update { tokens = light, source = nodes, read = tf.figma.read, map = tf.figma.map,
+  r = drive(tf.update { tokens = light, source = nodes, read = tf.figma.read,
     write = tf.figma.writer { base_font_size = 16 }, mode = "streaming", viewport = screen, bounds = bounds })
   benchlib.line("viewport_first_visible_scan", r.elapsed_s / r.visible.first_visible_s, string.format(
     "first visible update %.1fms (%d nodes in view, bounds pass %.1fms) vs whole update %.2fs at %d nodes",

@@ -78,8 +78,7 @@ local job = tf.update {
   source = tf.walk(root, gen.children),
   total = NODES,
   read = document.read,      -- sharedPluginData.tokens as stored (JSON-encoded names, decoded by the job)
-  map = tf.figma.map,        -- token map -> plan of Figma values, once per combination
-  write = write,
+  write = write,             -- a tf.figma.writer maps each token combination once with its own map
   mode = "streaming",
   chunk = { size = "auto", budget_ms = 8 },
   viewport = { 0, 0, 1440, 1024 },

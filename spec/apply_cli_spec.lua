@@ -13,15 +13,7 @@ local function slurp(path)
   return s
 end
 
--- Runs bin/tokenflow; returns exit code, stdout, stderr.
-local function run(args)
-  local dir = h.tmpdir()
-  local cmd = string.format("bin/tokenflow %s > '%s/out' 2> '%s/err'", args, dir, dir)
-  local _, _, code = os.execute(cmd)
-  local out, err = slurp(dir .. "/out"), slurp(dir .. "/err")
-  h.rmdir(dir)
-  return code, out, err
-end
+local run = h.run_cli
 
 -- Every node of a tree by id.
 local function by_id(root)

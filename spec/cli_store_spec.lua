@@ -2,21 +2,7 @@ local cjson = require "cjson"
 local tf = require "tokenflow"
 local h = require "tokens_helper"
 
--- Runs bin/tokenflow with an environment prefix; returns exit code, stdout, stderr.
-local function run(env, args)
-  local dir = h.tmpdir()
-  local cmd = string.format("%s bin/tokenflow %s > '%s/out' 2> '%s/err'", env, args, dir, dir)
-  local _, _, code = os.execute(cmd)
-  local function slurp(name)
-    local f = io.open(dir .. "/" .. name, "rb")
-    local s = f:read("a")
-    f:close()
-    return s
-  end
-  local out, err = slurp("out"), slurp("err")
-  h.rmdir(dir)
-  return code, out, err
-end
+local function run(env, args) return h.run_cli(args, env) end
 
 describe("bin/tokenflow resolve --store", function()
   local dir, db

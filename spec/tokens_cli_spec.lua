@@ -1,21 +1,7 @@
 local cjson = require "cjson"
 local h = require "tokens_helper"
 
--- Runs bin/tokenflow; returns exit code, stdout, stderr.
-local function run(args)
-  local dir = h.tmpdir()
-  local cmd = string.format("bin/tokenflow %s > '%s/out' 2> '%s/err'", args, dir, dir)
-  local _, _, code = os.execute(cmd)
-  local function slurp(name)
-    local f = io.open(dir .. "/" .. name, "rb")
-    local s = f:read("a")
-    f:close()
-    return s
-  end
-  local out, err = slurp("out"), slurp("err")
-  h.rmdir(dir)
-  return code, out, err
-end
+local run = h.run_cli
 
 describe("bin/tokenflow resolve", function()
   it("prints the flat resolved set of a theme and exits 0", function()

@@ -32,6 +32,23 @@ function helper.rmdir(path)
   os.execute("rm -rf '" .. path .. "'")
 end
 
+--- Runs bin/tokenflow with `args` (and an optional environment prefix such
+-- as "TOKENFLOW_STORE=x"); returns the exit code, stdout and stderr.
+function helper.run_cli(args, env)
+  local dir = helper.tmpdir()
+  local cmd = string.format("%s bin/tokenflow %s > '%s/out' 2> '%s/err'", env or "", args, dir, dir)
+  local _, _, code = os.execute(cmd)
+  local function slurp(name)
+    local f = assert(io.open(dir .. "/" .. name, "rb"))
+    local s = f:read("a")
+    f:close()
+    return s
+  end
+  local out, err = slurp("out"), slurp("err")
+  helper.rmdir(dir)
+  return code, out, err
+end
+
 --- Writes text to dir/rel (creating folders).
 function helper.write(dir, rel, text)
   local sub = (dir .. "/" .. rel):match("^(.*)/[^/]*$")

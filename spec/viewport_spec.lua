@@ -639,16 +639,7 @@ describe("tokenflow apply --viewport", function()
   teardown(function() h.rmdir(dir) end)
 
   local function run(args)
-    local cmd = string.format("bin/tokenflow apply --tokens examples/tokens/demo --theme light --doc %s/doc.json %s > %s/out 2> %s/err",
-      dir, args, dir, dir)
-    local _, _, code = os.execute(cmd)
-    local f = io.open(dir .. "/out")
-    local out = f:read("a")
-    f:close()
-    f = io.open(dir .. "/err")
-    local err = f:read("a")
-    f:close()
-    return code, out, err
+    return h.run_cli("apply --tokens examples/tokens/demo --theme light --doc " .. dir .. "/doc.json " .. args)
   end
 
   it("writes the nodes in the viewport first and says how many and when", function()

@@ -151,7 +151,6 @@ function apply.run(args, out, err, parse_args)
     source = tf.walk(root, document.children),
     total = total,
     read = document.read, -- the stored map as is: the job decodes the JSON-encoded names
-    map = figma.map,
     write = figma.writer { base_font_size = 16 },
     mode = "auto",
     chunk = s.chunk,

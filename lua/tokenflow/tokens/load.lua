@@ -250,11 +250,10 @@ local function set_names(dir, files, meta, meta_file)
   return names
 end
 
--- A Tokens Studio folder read lazily: only $metadata.json and $themes.json
--- now; each set file when a resolution first needs it (load.ensure).
-local function read_dir_lazy(dir, files, has_meta, has_themes)
-  local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
-  local source = { format = "tokens-studio", sets = {}, order = {}, themes = {}, lazy = true, files_read = {} }
+-- Reads a Tokens Studio folder's $themes.json into source.themes and
+-- decodes its $metadata.json, each when present, noting them as read.
+-- Returns true and the metadata (nil without one), or nil and a message.
+local function read_folder_meta(source, themes_file, meta_file, has_themes, has_meta)
   if has_themes then
     local list, err = json.read(themes_file)
     note_read(source, themes_file)
@@ -263,13 +262,20 @@ local function read_dir_lazy(dir, files, has_meta, has_themes)
     if not themes then return nil, terr end
     source.themes = themes
   end
-  local meta
-  if has_meta then
-    local err
-    meta, err = json.read(meta_file)
-    note_read(source, meta_file)
-    if meta == nil then return nil, err end
-  end
+  if not has_meta then return true, nil end
+  local meta, err = json.read(meta_file)
+  note_read(source, meta_file)
+  if meta == nil then return nil, err end
+  return true, meta
+end
+
+-- A Tokens Studio folder read lazily: only $metadata.json and $themes.json
+-- now; each set file when a resolution first needs it (load.ensure).
+local function read_dir_lazy(dir, files, has_meta, has_themes)
+  local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
+  local source = { format = "tokens-studio", sets = {}, order = {}, themes = {}, lazy = true, files_read = {} }
+  local ok, meta = read_folder_meta(source, themes_file, meta_file, has_themes, has_meta)
+  if not ok then return nil, meta end
   local names, nerr = set_names(dir, files, meta, meta_file)
   if not names then return nil, nerr end
   for i, n in ipairs(names) do
@@ -344,21 +350,8 @@ local function read_dir(dir, opts, rd)
     close_all(rd, docs)
     return ...
   end
-  if has_themes then
-    local list, err = json.read(themes_file)
-    read[#read + 1] = themes_file
-    if list == nil then return fail(nil, err) end
-    local themes, terr = read_themes(list, themes_file)
-    if not themes then return fail(nil, terr) end
-    source.themes = themes
-  end
-  local meta
-  if has_meta then
-    local err
-    meta, err = json.read(meta_file)
-    read[#read + 1] = meta_file
-    if meta == nil then return fail(nil, err) end
-  end
+  local ok, meta = read_folder_meta(source, themes_file, meta_file, has_themes, has_meta)
+  if not ok then return fail(nil, meta) end
   local names, nerr = set_names(dir, files, meta, meta_file)
   if not names then return fail(nil, nerr) end
   for _, n in ipairs(names) do
