@@ -314,7 +314,7 @@ function runs.switch()
   result.tokens, result.edited, result.changed = ntokens, #edited, #changed
   local rerun_report
   result.changed_cpu_s, result.changed_wall_s = phase(function()
-    job:rerun { changed = changed, tokens = edited_resolved, source = tf.walk(root, gen.children) }
+    job:rerun { changed = changed, tokens = edited_resolved }
     rerun_report = job:report()
   end)
   result.changed_written = rerun_report.written

@@ -93,7 +93,7 @@ io.write(summary.text(summary.from_report(first, { theme = "light", chunks = sli
 print(string.format("  host      %d resumes, longest %.1f ms between yields", slices, longest * 1000))
 
 print("")
-job:rerun { changed = changed, tokens = dark, source = tf.walk(root, gen.children), run = false }
+job:rerun { changed = changed, tokens = dark, run = false }
 slices, longest = drive(job, "dark ")
 local second = job:report()
 io.write(summary.text(summary.from_report(second, { theme = "dark", chunks = slices }),

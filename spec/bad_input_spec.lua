@@ -139,6 +139,8 @@ local API = {
     fields = { [2] = { "size", "budget_ms", "min_size", "max_size", "from", "to", "mode", "yield", "gc_step" } } },
   { "tf.walk", nil, function(_, ...) return tf.walk(...) end, { {}, function() end, { unique = true } },
     fields = { [3] = { "filter", "unique", "max_depth" } } },
+  { "tf.walk (children field)", nil, function(_, ...) return tf.walk(...) end, { {}, "children", { unique = true } },
+    fields = { [3] = { "filter", "unique", "max_depth" } } },
   { "tf.pool", nil, function(_, ...) return tf.pool(...) end, { { concurrency = 2, capacity = 4 } },
     fields = { [1] = { "concurrency", "capacity", "on_park", "seed" } } },
   { "tf.plan", nil, function(_, ...) return tf.plan(...) end, { 10, {} },
@@ -177,7 +179,7 @@ local API = {
 
   { "tf.update", nil, function(_, opts) return tf.update(opts):run() end, { "JOB_OPTS" },
     fields = { [1] = { "tokens", "source", "total", "read", "map", "write", "mode", "chunk", "pool", "changed",
-      "on_progress", "on_error", "cache", "index", "clock", "max_failures", "viewport", "bounds" } } },
+      "on_progress", "on_error", "cache", "index", "index_nodes", "clock", "max_failures", "viewport", "bounds" } } },
   { "tf.update (viewport)", nil, function(_, opts) return tf.update(opts):run() end, { "VP_JOB_OPTS" },
     fields = { [1] = { "source", "viewport", "bounds", "mode", "pool" } } },
   { "tf.update (viewport, step)", nil, function(_, opts)

@@ -212,6 +212,33 @@ describe("tf.chunks", function()
       end, "tf.walk: depth exceeds max_depth (50): a cycle? unique = true finds it")
     end)
 
+    it("reads children from a field when given its name, with the same order and checks", function()
+      local root = tree(5, 3)
+      local by_fn, by_field = {}, {}
+      for n in tf.walk(root, kids) do by_fn[#by_fn + 1] = n.id end
+      for n in tf.walk(root, "children") do by_field[#by_field + 1] = n.id end
+      assert.are.same(by_fn, by_field)
+      assert.are.equal(121, #by_field)
+      -- any field name, read through metatables as `node[field]` does
+      local proxy = setmetatable({ id = 0 }, { __index = function(_, k) if k == "kids" then return { { id = 1 } } end end })
+      local ids = {}
+      for n in tf.walk(proxy, "kids") do ids[#ids + 1] = n.id end
+      assert.are.same({ 0, 1 }, ids)
+      local _, nodes = collect(tf.walk(root, "children"), { size = 7 })
+      assert.are.equal(121, #nodes)
+      assert.has_error(function()
+        for _ in tf.walk({ children = { 5 } }, "children") do end
+      end, "tf.walk: a node is a number, expected a table with a 'children' field")
+      assert.has_error(function()
+        for _ in tf.walk({ children = "x" }, "children") do end
+      end, "tf.walk: a node's 'children' field is a string (table, function or nil expected)")
+      local a = {}
+      a.children = { a }
+      assert.has_error(function()
+        for _ in tf.walk(a, "children", { unique = true }) do end
+      end, "tf.walk: node visited twice (a cycle or a shared subtree)")
+    end)
+
     it("rejects children results that are not a table, function or nil", function()
       assert.has_error(function()
         for _ in tf.walk({}, function() return 42 end) do end
@@ -220,7 +247,7 @@ describe("tf.chunks", function()
 
     it("rejects bad arguments", function()
       assert.has_error(function() tf.walk(nil, kids) end, "bad argument #1 to 'walk' (root must not be nil)")
-      assert.has_error(function() tf.walk({}, 5) end, "bad argument #2 to 'walk' (function expected, got number)")
+      assert.has_error(function() tf.walk({}, 5) end, "bad argument #2 to 'walk' (function or field name expected, got number)")
       assert.has_error(function() tf.walk({}, kids, { filter = 1 }) end, "bad argument #3 to 'walk' (filter must be a function)")
       assert.has_error(function() tf.walk({}, kids, { max_depth = 0 }) end,
         "bad argument #3 to 'walk' (max_depth must be a positive integer)")

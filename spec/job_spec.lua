@@ -447,23 +447,130 @@ describe("tf.update", function()
     assert.is_true(calls < 108) -- fills using colors.blue/accent only did not change
   end)
 
-  it("rerun over a walk takes a fresh source and still does not read", function()
-    local nodes = doc(20)
+  -- A walk over doc(n) under a root that counts the calls of children.
+  local function counted_walk(n)
+    local nodes = doc(n)
     local root = { id = "root", children = nodes }
-    local function children(n) return n.children end
+    local calls = { n = 0 }
+    local function children(node) calls.n = calls.n + 1; return node.children end
+    return root, children, calls
+  end
+  local function blue_nodes(n)
+    local expect = 0
+    for i = 1, n do if i % 10 ~= 0 and (i % 4 == 1 or i % 4 == 3) then expect = expect + 1 end end
+    return expect
+  end
+
+  it("rerun over a walk takes the affected nodes from the kept references, without walking or reading", function()
+    local root, children, calls = counted_walk(20)
     local reads, rec = 0, recorder()
     local job = tf.update { tokens = r, source = tf.walk(root, children), write = rec.write,
       read = function(n) reads = reads + 1; return n.tokens end }
     job:run()
     assert.equal(21, reads)
-    assert.has_error(function() job:rerun { changed = { "colors.blue" } } end)
+    assert.equal(21, calls.n)
     rec.total = 0
-    local report = job:rerun { changed = { "colors.blue" }, source = tf.walk(root, children) }
+    local report = job:rerun { changed = { "colors.blue" } }
     assert.equal(21, reads)
-    local expect = 0
-    for i = 1, 20 do if i % 10 ~= 0 and (i % 4 == 1 or i % 4 == 3) then expect = expect + 1 end end
-    assert.equal(expect, report.written)
-    assert.equal(expect, rec.total)
+    assert.equal(21, calls.n) -- the tree was not walked again
+    assert.equal(blue_nodes(20), report.written)
+    assert.equal(blue_nodes(20), rec.total)
+    -- a fresh source may still be given; the kept nodes serve the rerun
+    rec.total = 0
+    report = job:rerun { changed = { "colors.blue" }, source = tf.walk(root, children) }
+    assert.equal(21, reads)
+    assert.equal(21, calls.n)
+    assert.equal(blue_nodes(20), rec.total)
+  end)
+
+  it("rerun over an iterator source needs no source while the job keeps its nodes", function()
+    local nodes, rec, reads = doc(30), recorder(), 0
+    local i = 0
+    local job = tf.update { tokens = r, source = function() i = i + 1; return nodes[i] end, write = rec.write,
+      read = function(n) reads = reads + 1; return n.tokens end }
+    job:run()
+    rec.total = 0
+    local report = job:rerun { changed = { "colors.blue" } }
+    assert.equal(30, reads)
+    assert.equal(blue_nodes(30), report.written)
+    assert.equal(blue_nodes(30), rec.total)
+  end)
+
+  it("with index_nodes = 0, rerun walks the job's own walk again from its root, still without reading", function()
+    local root, children, calls = counted_walk(20)
+    local reads, rec = 0, recorder()
+    local job = tf.update { tokens = r, source = tf.walk(root, children), write = rec.write, index_nodes = 0,
+      read = function(n) reads = reads + 1; return n.tokens end }
+    job:run()
+    rec.total = 0
+    local report = job:rerun { changed = { "colors.blue" } }
+    assert.equal(21, reads)
+    assert.equal(42, calls.n) -- walked once more
+    assert.equal(blue_nodes(20), report.written)
+    assert.equal(blue_nodes(20), rec.total)
+    report = job:rerun { changed = { "colors.blue" } } -- and again: the walk is rewound each time
+    assert.equal(63, calls.n)
+    assert.equal(blue_nodes(20), report.written)
+  end)
+
+  it("drops its node references past index_nodes, so its memory stays bounded", function()
+    local root, children, calls = counted_walk(40)
+    local rec = recorder()
+    local job = tf.update { tokens = r, source = tf.walk(root, children), write = rec.write, index_nodes = 10,
+      read = function(n) return n.tokens end }
+    job:run()
+    rec.total = 0
+    local report = job:rerun { changed = { "colors.blue" } }
+    assert.equal(82, calls.n) -- no references: walked again
+    assert.equal(blue_nodes(40), report.written)
+    assert.equal(blue_nodes(40), rec.total)
+    -- within the limit (the total known up front) the references serve it
+    local root2, children2, calls2 = counted_walk(40)
+    local job2 = tf.update { tokens = r, source = tf.walk(root2, children2), write = rec.write, index_nodes = 41,
+      total = 41, read = function(n) return n.tokens end }
+    job2:run()
+    job2:rerun { changed = { "colors.blue" } }
+    assert.equal(41, calls2.n)
+  end)
+
+  it("with index_nodes = 0, an iterator source must be given again", function()
+    local nodes, i = doc(10), 0
+    local job = tf.update { tokens = r, source = function() i = i + 1; return nodes[i] end, write = function() end,
+      index_nodes = 0 }
+    job:run()
+    assert.has_error(function() job:rerun { changed = { "colors.blue" } } end,
+      "tokenflow.Job:rerun: source is needed again (a fresh iterator over the same nodes; the job kept no references to them)")
+    local j2 = 0
+    local report = job:rerun { changed = { "colors.blue" }, source = function() j2 = j2 + 1; return nodes[j2] end }
+    assert.equal(blue_nodes(10), report.written)
+  end)
+
+  it("a cancelled job's rerun reads every node again from its rewound walk", function()
+    local root, children, calls = counted_walk(30)
+    local reads = 0
+    local job
+    job = tf.update { tokens = r, source = tf.walk(root, children), mode = "streaming", chunk = { size = 5 },
+      write = function() end, read = function(n) reads = reads + 1; return n.tokens end }
+    job:step()
+    job:cancel()
+    local report = job:rerun { changed = { "colors.blue" } }
+    assert.equal(31, report.nodes)
+    assert.is_true(reads >= 31 + 5)
+    assert.is_true(calls.n >= 31)
+    assert.equal(blue_nodes(30), report.written)
+    -- and now it is indexed: the next rerun reads nothing and walks nothing
+    local reads0, calls0 = reads, calls.n
+    report = job:rerun { changed = { "colors.blue" } }
+    assert.equal(reads0, reads)
+    assert.equal(calls0, calls.n)
+    assert.equal(blue_nodes(30), report.written)
+  end)
+
+  it("rejects a bad index_nodes", function()
+    for _, bad in ipairs { -1, 1.5, "10", true } do
+      assert.has_error(function() tf.update { tokens = r, source = {}, write = function() end, index_nodes = bad } end,
+        "tokenflow.update: index_nodes must be a non-negative integer")
+    end
   end)
 
   it("with index = false, rerun reads the nodes again", function()

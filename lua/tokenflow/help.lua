@@ -18,7 +18,7 @@ local ENTRIES = {
   { "Resolved:failures() / :stats()", "failed tokens / counts {tokens, exported, failed, sets, seconds, store}" },
   { "tf.update{tokens=, source=, read=, write=, ...}", "the update job -> Job (run, step, steps, cancel, rerun, report)" },
   { "tf.figma.read / .map / .writer{}", "Figma node model: token map of a node, plan of values, writer" },
-  { "tf.walk(root, children[, opts])", "depth-first walk with an explicit stack (a source for chunks)" },
+  { "tf.walk(root, children[, opts])", "depth-first walk with an explicit stack (children: a function or a field name)" },
   { "tf.chunks(source[, opts])", "iterate an array, iterator or walk a chunk at a time, yielding in coroutines" },
   { "tf.pool{concurrency=, capacity=}", "bounded pool of coroutine tasks (Pool:submit, Task:wait...)" },
   { "tf.cache{capacity=, max_bytes=, ttl=, store=}", "LRU token cache with TTL, tags, on_evict; store = second tier" },

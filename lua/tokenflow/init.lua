@@ -57,10 +57,12 @@ local tokenflow = {
   --- A depth-first (pre-order) walk over a tree with an explicit stack:
   -- memory grows with the depth, never with the number of nodes. Use it as
   -- `for node in tf.walk(root, children) do` or as a source of `tf.chunks`.
-  -- `children(node)` returns an array, an iterator function or nil (a leaf).
-  -- `children` and `filter` must not yield.
+  -- `children(node)` returns an array, an iterator function or nil (a leaf);
+  -- a string instead names the field that holds them (`"children"` reads
+  -- `node.children` without a Lua call). `children` and `filter` must not
+  -- yield.
   -- @param root the first node
-  -- @tparam function children
+  -- @tparam function|string children
   -- @tparam[opt] table opts `filter(node)` (falsy: the node is skipped, its
   -- children are still walked), `unique` (true: raise on a node met twice, a
   -- cycle or a shared subtree; keeps a set of every node seen), `max_depth`

@@ -21,7 +21,7 @@ Job.__name = "tokenflow.Job"
 local KNOWN = {
   tokens = true, source = true, total = true, read = true, map = true, write = true, mode = true,
   chunk = true, pool = true, changed = true, on_progress = true, on_error = true, cache = true,
-  index = true, clock = true, max_failures = true,
+  index = true, index_nodes = true, clock = true, max_failures = true,
 }
 KNOWN.viewport, KNOWN.bounds = true, true -- visible-first updates (tokenflow.viewport)
 local MODES = { auto = true, direct = true, batched = true, streaming = true }
@@ -303,13 +303,16 @@ local function pool_hooks(self, pool, write, budget_ms)
   end
 end
 
---- Creates an update job. See the README section "Update job" and
--- /work/job-api.md for the options.
+--- Creates an update job. The README section "Update job" shows it at work.
 -- @tparam table opts `tokens` (a Resolved, required), `source` (array,
 -- iterator function or `tf.walk`, required), `write` (function or callable
 -- table, required), `read`, `map`, `total`, `mode`, `chunk`, `pool`,
 -- `changed`, `on_progress`, `on_error`, `cache`, `index` (default true:
 -- keep a node -> combination index, 1-4 bytes a node, for `rerun`),
+-- `index_nodes` (default 262144: for iterator and walk sources, keep
+-- references to up to this many nodes, 16 bytes each, so `rerun` visits
+-- only the affected nodes; past it the job keeps positions only and a
+-- rerun walks the source again; 0: never),
 -- `clock` (seconds; progress timing), `max_failures` (failures kept in the
 -- report, default 1000; all are counted), `viewport` and `bounds`
 -- (visible-first: the nodes in `viewport = {x, y, w, h[, zoom][, index]}`
@@ -359,6 +362,10 @@ local function update(opts)
   local cache = opts.cache
   if cache ~= nil and not tostring(cache):find("^tokenflow.Cache") then fail("cache must be a tf.cache") end
   if opts.index ~= nil and type(opts.index) ~= "boolean" then fail("index must be a boolean") end
+  local index_nodes = opts.index_nodes
+  if index_nodes ~= nil and (math.type(index_nodes) ~= "integer" or index_nodes < 0) then
+    fail("index_nodes must be a non-negative integer")
+  end
   local clock = opts.clock or core.now
   if not callable(clock) then fail("clock must be a function") end
   if opts.clock then
@@ -404,7 +411,7 @@ local function update(opts)
 
   local hooks = {
     cache = self._cache, source = source, total = total, read = read_fn, write = write,
-    index = opts.index ~= false, stop = on_error == "stop", size = size, budget_ms = budget,
+    index = opts.index ~= false, index_nodes = index_nodes, stop = on_error == "stop", size = size, budget_ms = budget,
     max_failures = max_failures, decode = read.token_name,
     deps = function(m)
       local names, seen, r, memo = {}, {}, self._tokens, self._memo
@@ -654,10 +661,14 @@ end
 
 --- Re-applies the nodes whose token combination depends on changed tokens,
 -- from the job's own index (read is not called again) when the job ran to
--- completion with `index` on; otherwise nodes are read again.
+-- completion with `index` on; otherwise nodes are read again. The affected
+-- nodes come straight from the source array or from the nodes the job kept
+-- (`index_nodes`); without those a walk source is walked again from its
+-- root, and an iterator source needs `source` again.
 -- @tparam table opts `changed` (token names; nil: every node again),
--- `tokens` (a new Resolved, optional), `source` (needed for iterator and
--- walk sources: a fresh source over the same nodes in the same order),
+-- `tokens` (a new Resolved, optional), `source` (a fresh source over the
+-- same nodes in the same order; needed only for an iterator source whose
+-- nodes the job did not keep),
 -- `run` (default true: run now, as `run()` does; false: drive with `step`)
 -- @treturn table the report (or the job when `run = false`)
 function Job:rerun(opts)
@@ -677,8 +688,11 @@ function Job:rerun(opts)
     self._tokens = opts.tokens
     self._memo = {}
   end
-  if self._source_kind ~= "table" and opts.source == nil then
-    error("tokenflow.Job:rerun: source is needed again (a fresh iterator or walk over the same nodes)", 2)
+  if self._source_kind == "function" and opts.source == nil then
+    local s = self._core:stats()
+    if not (s.indexed and s.node_refs and s.finished and not s.cancelled) then
+      error("tokenflow.Job:rerun: source is needed again (a fresh iterator over the same nodes; the job kept no references to them)", 2)
+    end
   end
   if opts.changed ~= nil then
     check_changed(opts.changed, 3)

@@ -18,7 +18,12 @@
  *
  * The node index (tf_combos.c) keeps the combination number of every node
  * position while the job lives, so a rerun with changed tokens re-writes
- * the affected nodes without calling read again. */
+ * the affected nodes without calling read again. For iterator and walk
+ * sources the job also keeps references to the nodes (UV_NODES, 16 bytes a
+ * node) up to a limit (index_nodes): a rerun then takes the affected nodes
+ * straight from them instead of walking the whole source again. Past the
+ * limit the references are dropped, so the job's memory stays bounded, and a
+ * rerun walks the source again (a walk is rewound to its root). */
 #include <stdio.h>
 #include <string.h>
 
@@ -33,7 +38,7 @@
 
 /* user values */
 enum { UV_READ = 1, UV_WRITE, UV_SOURCE, UV_CACHE, UV_DEPS, UV_MAP, UV_DECODE, UV_SUBMIT, UV_FAILURES, UV_ANCHORS,
-       UV_VISIBLE, UV_DIFF, UV_OLD, UV_DIFFS, UV_NUV = UV_DIFFS };
+       UV_VISIBLE, UV_DIFF, UV_OLD, UV_DIFFS, UV_NODES, UV_NUV = UV_NODES };
 
 /* Recently interned strings by address: a hit needs no hashing. The
  * strings are anchored (user value UV_ANCHORS, same slot), so an address
@@ -58,6 +63,8 @@ typedef struct job_box {
   int kind, raw;
   int default_read;        /* no read function: node.tokens */
   int use_index, index_ok; /* index wanted; index complete for the nodes seen */
+  int keep_refs;           /* UV_NODES holds every indexed node by position */
+  lua_Integer max_refs;    /* most node references kept (index_nodes) */
   int pool_mode, stop_on_error;
   int filter;              /* only nodes whose combination is affected by the marks */
   int rerun;               /* positions come from the index, read is not called */
@@ -528,6 +535,42 @@ static void do_write(lua_State *L, job_box *j) {
 
 /* ---- one node ---- */
 
+/* Drops the node references (the box at index box): positions only from
+ * now on. */
+static void drop_refs(lua_State *L, job_box *j, int box, int in_chunk) {
+  j->keep_refs = 0;
+  lua_pushnil(L);
+  lua_setiuservalue(L, box, UV_NODES);
+  if (in_chunk) {
+    lua_pushnil(L);
+    lua_replace(L, UV_NODES + 1);
+  }
+}
+
+/* (Re)starts the node references for a pass that reads the source: when
+ * the index is on, the source is not an array (an array already gives its
+ * nodes by position) and the nodes fit in the limit, as far as known. */
+static void start_refs(lua_State *L, job_box *j, int box) {
+  if (j->use_index && j->kind != SRC_ARRAY && j->max_refs > 0 && j->total <= j->max_refs) {
+    lua_createtable(L, j->total > 0 ? (int)j->total : 0, 0);
+    lua_setiuservalue(L, box, UV_NODES);
+    j->keep_refs = 1;
+  } else {
+    drop_refs(L, j, box, 0);
+  }
+}
+
+/* Keeps the node at S_NODE under its position, or drops every reference
+ * once there are more nodes than the limit. */
+static void keep_ref(lua_State *L, job_box *j) {
+  if (j->pos > j->max_refs) {
+    drop_refs(L, j, 1, 1);
+    return;
+  }
+  lua_pushvalue(L, S_NODE);
+  lua_rawseti(L, UV_NODES + 1, j->pos);
+}
+
 /* Processes the node at S_NODE (position j->pos). Returns when done with it. */
 static void process(lua_State *L, job_box *j) {
   const uint64_t *w;
@@ -610,6 +653,7 @@ static void process(lua_State *L, job_box *j) {
     n = combo_of(L, j, w, nwords);
     if (j->use_index && !tf_combos_index_set(j->combos, (uint64_t)j->pos, n, j->total > 0 ? (uint64_t)j->total : 0))
       tf_lua_oom(L);
+    if (j->keep_refs) keep_ref(L, j);
     if (j->filter && !is_affected(L, j, n)) {
       j->skipped++;
       return;
@@ -735,7 +779,8 @@ static void take_visible(lua_State *L, job_box *j) {
 
 /* Takes one node (1) or finds the source exhausted (0), then processes it. */
 static int take_and_process(lua_State *L, job_box *j) {
-  if (j->rerun && j->kind == SRC_ARRAY) {
+  int by_position = j->rerun && (j->kind == SRC_ARRAY || j->keep_refs);
+  if (by_position) {
     /* positions with a combination, straight from the index */
     lua_Integer last = (lua_Integer)tf_combos_index_len(j->combos);
     while (j->pos < last) {
@@ -758,7 +803,12 @@ static int take_and_process(lua_State *L, job_box *j) {
       next_visible_skip(L, j);
     }
   }
-  if (!next_node(L, j)) return 0;
+  if (by_position && j->kind != SRC_ARRAY) {
+    lua_rawgeti(L, UV_NODES + 1, j->pos + 1); /* a kept reference */
+    lua_replace(L, S_NODE);
+  } else if (!next_node(L, j)) {
+    return 0;
+  }
   if (j->vis_n > 0 && j->kind == SRC_WALK) {
     while (j->vis_skip < j->vis_n && is_visible_node(L)) {
       j->pos++;
@@ -902,6 +952,8 @@ static int l_stats(lua_State *L) {
   lua_setfield(L, -2, "stopped");
   lua_pushboolean(L, j->use_index && j->index_ok);
   lua_setfield(L, -2, "indexed");
+  lua_pushboolean(L, j->keep_refs);
+  lua_setfield(L, -2, "node_refs");
   return 1;
 }
 
@@ -1022,8 +1074,9 @@ static int l_failures(lua_State *L) {
  * and the cursor; source (optional) replaces the source. */
 static int l_rerun(lua_State *L) {
   job_box *j = check_job(L);
+  int new_source = !lua_isnoneornil(L, 2);
   if (j->busy) luaL_error(L, "tokenflow.Job: the job is running");
-  if (!lua_isnoneornil(L, 2)) {
+  if (new_source) {
     /* the loop reads the source by the kind it was made with */
     int same = j->kind == SRC_ARRAY ? lua_istable(L, 2) : j->kind == SRC_FUNCTION ? lua_isfunction(L, 2) : tf_lua_iswalk(L, 2);
     luaL_argcheck(L, same, 2, "source must be of the job's kind of source (array, iterator function or tf.walk)");
@@ -1031,7 +1084,16 @@ static int l_rerun(lua_State *L) {
     lua_setiuservalue(L, 1, UV_SOURCE);
   }
   j->rerun = j->use_index && j->index_ok && j->finished && !j->cancelled;
-  if (!j->rerun) tf_combos_index_clear(j->combos);
+  if (!j->rerun) {
+    tf_combos_index_clear(j->combos);
+    start_refs(L, j, 1);
+  }
+  /* without kept references, the job's own walk goes over the tree again */
+  if ((!j->rerun || !j->keep_refs) && j->kind == SRC_WALK && !new_source) {
+    lua_getiuservalue(L, 1, UV_SOURCE);
+    tf_lua_walk_rewind(L, -1);
+    lua_pop(L, 1);
+  }
   j->diffing = 0;
   if (j->rerun && j->filter && j->has_diff) {
     j->diffing = lua_getiuservalue(L, 1, UV_OLD) == LUA_TTABLE;
@@ -1143,6 +1205,8 @@ static int l_new(lua_State *L) {
   lua_getfield(L, 1, "index");
   j->use_index = lua_isnil(L, -1) || lua_toboolean(L, -1);
   j->index_ok = 1;
+  lua_getfield(L, 1, "index_nodes");
+  j->max_refs = lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 ? lua_tointeger(L, -1) : 262144;
   lua_getfield(L, 1, "stop");
   j->stop_on_error = lua_toboolean(L, -1);
   lua_getfield(L, 1, "max_failures");
@@ -1169,6 +1233,7 @@ static int l_new(lua_State *L) {
   lua_settop(L, 4);
   j->combos = tf_combos_new(tf_lua_mem(L));
   if (j->combos == NULL) tf_lua_oom(L);
+  start_refs(L, j, 4);
   return 1;
 }
 

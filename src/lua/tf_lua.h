@@ -60,6 +60,8 @@ lua_Integer tf_lua_walk_take(lua_State *L, int idx, int dest, lua_Integer n);
  * walk at idx and returns 1, when that walk has not produced a node yet;
  * else pushes nothing and returns 0. */
 int tf_lua_walk_restart(lua_State *L, int idx);
+/* Puts the walk at idx back at its root, to walk the same tree again. */
+void tf_lua_walk_rewind(lua_State *L, int idx);
 
 /* Chunked iterator state (src/lua/chunks.c). */
 #define TF_CHUNKS "tokenflow.Chunks"

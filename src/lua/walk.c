@@ -1,6 +1,10 @@
 /* tokenflow.Walk: tf.walk(root, children[, opts]), a depth-first pre-order
  * walk over a tree with an explicit stack.
  *
+ * children is a function (children(node)) or a field name ("children":
+ * node.children, read without a Lua call, the fast path for trees whose
+ * nodes hold their children, as Figma's and most JSON documents do).
+ *
  * The stack is a Lua table of frames (container, position): memory grows
  * with the depth of the tree, never with its node count. A container is what
  * children(node) returned: an array (walked by position) or an iterator
@@ -11,10 +15,11 @@
 #include "tf_lua.h"
 
 #define WALK_FRAMES 1   /* user value: frames[2d-1] = container, frames[2d] = position */
-#define WALK_CHILDREN 2 /* children(node) */
+#define WALK_CHILDREN 2 /* children(node), or the name of the children field */
 #define WALK_FILTER 3   /* filter(node) or nil */
 #define WALK_SEEN 4     /* set of visited nodes when unique = true */
-#define WALK_NUV 4
+#define WALK_ROOT 5     /* the root, for a rewind */
+#define WALK_NUV 5
 
 #define WALK_DEFAULT_MAX_DEPTH 100000
 
@@ -24,6 +29,7 @@ typedef struct walk_box {
   lua_Integer peak;      /* deepest reached */
   lua_Integer visited;   /* nodes produced (after filter) */
   int unique;
+  int field;             /* children is a field name */
   int closed;
 } walk_box;
 
@@ -36,6 +42,26 @@ static walk_box *check_walk(lua_State *L, int idx) {
 }
 
 static void new_walk(lua_State *L, int root_idx, int children_idx, int filter_idx, int unique, lua_Integer max_depth);
+
+/* Puts the walk at wi back at its root: fresh frames (the root sits in a
+ * one-node array) and, with unique, an empty set of visited nodes. */
+static void rewind_walk(lua_State *L, walk_box *w, int wi) {
+  lua_createtable(L, 32, 0);
+  lua_createtable(L, 1, 0);
+  lua_getiuservalue(L, wi, WALK_ROOT);
+  lua_rawseti(L, -2, 1);
+  lua_rawseti(L, -2, 1);
+  lua_pushinteger(L, 0);
+  lua_rawseti(L, -2, 2);
+  lua_setiuservalue(L, wi, WALK_FRAMES);
+  if (w->unique) {
+    lua_newtable(L);
+    lua_setiuservalue(L, wi, WALK_SEEN);
+  }
+  w->depth = 1;
+  w->peak = 1;
+  w->visited = 0;
+}
 
 int tf_lua_iswalk(lua_State *L, int idx) { return luaL_testudata(L, idx, TF_WALK) != NULL; }
 
@@ -102,15 +128,25 @@ static lua_Integer take(lua_State *L, walk_box *w, int wi, int dest, lua_Integer
       lua_pushboolean(L, 1);
       lua_rawset(L, si);
     }
-    lua_pushvalue(L, ci);
-    lua_pushvalue(L, -2);
-    lua_call(L, 1, 1);
+    if (w->field) {
+      t = lua_type(L, -1);
+      if (t != LUA_TTABLE && t != LUA_TUSERDATA)
+        luaL_error(L, "tf.walk: a node is a %s, expected a table with a '%s' field", lua_typename(L, t), lua_tostring(L, ci));
+      lua_pushvalue(L, ci);
+      lua_gettable(L, -2);
+    } else {
+      lua_pushvalue(L, ci);
+      lua_pushvalue(L, -2);
+      lua_call(L, 1, 1);
+    }
     t = lua_type(L, -1);
     if (t == LUA_TNIL) {
       lua_pop(L, 1);
     } else {
-      if (t != LUA_TTABLE && t != LUA_TFUNCTION)
+      if (t != LUA_TTABLE && t != LUA_TFUNCTION) {
+        if (w->field) luaL_error(L, "tf.walk: a node's '%s' field is a %s (table, function or nil expected)", lua_tostring(L, ci), luaL_typename(L, -1));
         luaL_error(L, "tf.walk: children(node) returned a %s (table, function or nil expected)", luaL_typename(L, -1));
+      }
       if (w->depth >= w->max_depth)
         luaL_error(L, "tf.walk: depth exceeds max_depth (%I): a cycle? unique = true finds it", w->max_depth);
       w->depth++;
@@ -196,7 +232,7 @@ static int l_walk(lua_State *L) {
   int unique = 0, filter = 0;
   luaL_checkany(L, 1);
   if (lua_isnil(L, 1)) luaL_argerror(L, 1, "root must not be nil");
-  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (lua_type(L, 2) != LUA_TSTRING && lua_type(L, 2) != LUA_TFUNCTION) luaL_typeerror(L, 2, "function or field name");
   if (!lua_isnoneornil(L, 3)) {
     luaL_checktype(L, 3, LUA_TTABLE);
     if (lua_getfield(L, 3, "filter") != LUA_TNIL && lua_type(L, -1) != LUA_TFUNCTION)
@@ -233,29 +269,24 @@ static void new_walk(lua_State *L, int root_idx, int children_idx, int filter_id
   w->visited = 0;
   w->max_depth = max_depth;
   w->unique = unique;
+  w->field = lua_type(L, children_idx) == LUA_TSTRING;
   w->closed = 1; /* armed below */
   luaL_setmetatable(L, TF_WALK);
-  lua_createtable(L, 32, 0); /* frames: the root sits in a one-node array */
-  lua_createtable(L, 1, 0);
   lua_pushvalue(L, root_idx);
-  lua_rawseti(L, -2, 1);
-  lua_rawseti(L, -2, 1);
-  lua_pushinteger(L, 0);
-  lua_rawseti(L, -2, 2);
-  lua_setiuservalue(L, -2, WALK_FRAMES);
+  lua_setiuservalue(L, -2, WALK_ROOT);
   lua_pushvalue(L, children_idx);
   lua_setiuservalue(L, -2, WALK_CHILDREN);
   if (filter_idx) {
     lua_pushvalue(L, filter_idx);
     lua_setiuservalue(L, -2, WALK_FILTER);
   }
-  if (unique) {
-    lua_newtable(L);
-    lua_setiuservalue(L, -2, WALK_SEEN);
-  }
-  w->depth = 1;
-  w->peak = 1;
   w->closed = 0;
+  rewind_walk(L, w, lua_gettop(L));
+}
+
+void tf_lua_walk_rewind(lua_State *L, int idx) {
+  walk_box *w = check_walk(L, idx);
+  rewind_walk(L, w, lua_absindex(L, idx));
 }
 
 int tf_lua_walk_restart(lua_State *L, int idx) {
@@ -263,12 +294,10 @@ int tf_lua_walk_restart(lua_State *L, int idx) {
   int top = lua_gettop(L);
   idx = lua_absindex(L, idx);
   if (w->visited != 0 || w->depth != 1) return 0;
-  lua_getiuservalue(L, idx, WALK_FRAMES);
-  lua_rawgeti(L, -1, 1);
-  lua_rawgeti(L, -1, 1); /* the root */
+  lua_getiuservalue(L, idx, WALK_ROOT);
   lua_getiuservalue(L, idx, WALK_CHILDREN);
   lua_getiuservalue(L, idx, WALK_FILTER);
-  new_walk(L, top + 3, top + 4, lua_isnil(L, top + 5) ? 0 : top + 5, w->unique, w->max_depth);
+  new_walk(L, top + 1, top + 2, lua_isnil(L, top + 3) ? 0 : top + 3, w->unique, w->max_depth);
   lua_replace(L, top + 1);
   lua_settop(L, top + 1);
   return 1;
