@@ -43,6 +43,22 @@ return function(nodes)
     end
   end
   assert(checked > 0, "no node with a fill token")
-  return string.format("%d nodes, %d written, %d skipped, %d failed in %d chunks", r.nodes, r.written, r.skipped,
-    r.failed, r.chunks)
+  -- switch to dark: the job rewrites the affected nodes from the ones it
+  -- kept, without walking or reading the document again
+  local dark = assert(set:resolve { theme = "dark" })
+  local writer = tf.figma.writer { base_font_size = 16 }
+  local switched = job:rerun { changed = resolved:diff(dark), tokens = dark }
+  assert(switched.state == "done" and switched.failed == 0 and switched.written > 0, "the theme switch failed")
+  for node in tf.walk(file.document, document.children) do
+    local map = tf.figma.read(node)
+    if map and map.fill and map.fill ~= "none" and node.type == "RECTANGLE" then
+      local expect = { type = node.type, id = node.id }
+      writer(expect, assert(writer.map(map, dark)))
+      local got, want = node.fills[1].color, expect.fills[1].color
+      assert(got.r == want.r and got.g == want.g and got.b == want.b, "node " .. node.id .. " does not hold its dark fill")
+      break
+    end
+  end
+  return string.format("%d nodes, %d written, %d skipped, %d failed in %d chunks; dark: %d written", r.nodes, r.written,
+    r.skipped, r.failed, r.chunks, switched.written)
 end
