@@ -19,7 +19,7 @@
 -- update      tf.update, streaming, auto chunk size, from the main thread.
 -- switch      tf.update on light, then 5% of the tokens edited: job:rerun with
 --             the changed names against a full reapply of the edited set
---             (a new job); three rounds of each, medians.
+--             (a new job); three rounds of each back to back, medians.
 -- responsive  tf.update inside a coroutine with budget_ms = 8; the time of
 --             every resume (the work between two yields) is recorded.
 local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
@@ -309,11 +309,22 @@ end
 
 -- Three rounds of each, the median reported: a rerun takes about a tenth
 -- of a full reapply, so one slow moment of a shared machine moves it most.
+-- The rounds run back to back with no full collection between them, after
+-- one unmeasured round: each pays for the garbage of the one before, as a
+-- host switching themes again and again does. (Right after a full
+-- collection the allocator first reuses what it freed, 10-50 ms here at
+-- 100k nodes, which would land on whichever phase allocates first.)
 local ROUNDS = 3
 local function median(list)
   local t = table.move(list, 1, #list, 1, {})
   table.sort(t)
   return t[(#t + 1) // 2]
+end
+
+local function timed(fn)
+  local c0 = cpu()
+  fn()
+  return cpu() - c0
 end
 
 function runs.switch()
@@ -324,22 +335,25 @@ function runs.switch()
   local back = edited_resolved:diff(light)
   result.tokens, result.edited, result.changed = ntokens, #edited, #changed
   local reruns, fulls = {}, {}
-  for round = 1, ROUNDS do
-    -- the document holds the light values again before each measured rerun
-    if round > 1 then job:rerun { changed = back, tokens = light } end
+  collectgarbage("collect")
+  for round = 0, ROUNDS do
+    -- the document holds the light values again before each rerun
+    if round > 0 then job:rerun { changed = back, tokens = light } end
     local report
-    reruns[round] = phase(function()
+    local t = timed(function()
       job:rerun { changed = changed, tokens = edited_resolved }
       report = job:report()
     end)
+    if round > 0 then reruns[round] = t end
     result.changed_written = report.written
   end
-  for round = 1, ROUNDS do
+  for round = 0, ROUNDS do
     local full
-    fulls[round] = phase(function()
+    local t = timed(function()
       full = new_job { tokens = edited_resolved }
       full:run()
     end)
+    if round > 0 then fulls[round] = t end
     result.full_written = full:report().written
     full:close()
   end
