@@ -34,13 +34,18 @@ local GROUP = {
 local function same(a, b)
   if a == b then return true end
   if type(a) ~= "table" or type(b) ~= "table" then return false end
+  -- every key of a is in b with an equal value, and b has no more keys
+  local n = 0
   for k, v in pairs(a) do
-    if not same(v, b[k]) then return false end
+    local w = b[k]
+    if v ~= w and not same(v, w) then return false end
+    n = n + 1
   end
-  for k in pairs(b) do
-    if a[k] == nil then return false end
+  for _ in pairs(b) do
+    n = n - 1
+    if n < 0 then return false end
   end
-  return true
+  return n == 0
 end
 
 -- Whether two operations kept by figma.map (never changed) are equal:

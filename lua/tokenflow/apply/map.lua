@@ -81,31 +81,48 @@ end
 -- typography rule does; its fields are filtered when a plan is built).
 local NO_NAMES = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
+-- The context rules see (see tokenflow.apply.rules), one per map call,
+-- made on its first conversion (`call.cx`) and refilled for each.
+local function context(call)
+  local cx = call.cx
+  if cx then return cx end
+  cx = { base = call.base, explicit = NO_NAMES }
+  call.cx = cx
+  function cx.add(op)
+    op.key, op.token = cx.key, cx.token
+    local ops = cx.ops
+    ops[#ops + 1] = op
+  end
+  return cx
+end
+
 -- A converted property: what one rule made of one value, reusable by every
 -- plan of the same resolved set and options. `{value=, token=}` plus
 -- `error=` (the rule failed), or `typography=` (a rules.typography_fields
 -- list), or `ops=` (operations with key and token set) and `text=` (text
--- style fields). `shared`: the record is kept for other plans (its
--- operations go into tokenflow.apply.shared).
-local function convert(key, token, value, info, base, shared)
+-- style fields). When the call has a memo the record is kept for other
+-- plans (its operations go into tokenflow.apply.shared).
+local function convert(call, key, token, value, info)
+  local cx = context(call)
   local rec = { value = value, token = token }
   if key == "typography" then
-    local list, err = rules.typography_fields(value, { base = base })
+    local list, err = rules.typography_fields(value, cx)
     if list then rec.typography = list else rec.error = err end
     return rec
   end
-  local ops, text = {}, {}
-  local cx = { base = base, key = key, token = token, info = info, text = text, explicit = NO_NAMES }
-  function cx.add(op)
-    op.key, op.token = key, token
-    ops[#ops + 1] = op
+  local ops, text = {}, cx.text
+  if not text or next(text) then
+    text = {}
+    cx.text = text
   end
+  cx.key, cx.token, cx.info, cx.ops = key, token, info, ops
   local ok, err = RULES[key](value, cx)
+  cx.info, cx.ops = nil, nil
   if not ok then
     rec.error = err
   else
     rec.ops = ops
-    if shared then
+    if call.memo then
       for i = 1, #ops do SHARED[ops[i]] = true end
     end
     if next(text) then rec.text = text end
@@ -114,7 +131,8 @@ local function convert(key, token, value, info, base, shared)
 end
 
 -- Converted properties per resolved set and base font size:
--- memos[resolved][base] = { [key] = { [name] = rec }, composition = ..., reset = ... }.
+-- memos[resolved][base] = { props = { [key] = { [name] = rec } }, composition = { [name] = rec },
+-- reset = { [key] = ops } }.
 -- Only for tokenflow.Resolved objects, whose answers never change; weak keys,
 -- so a set's conversions go with it. Each holds at most one entry per
 -- (property key, token name of the set): names the set does not know are
@@ -130,7 +148,7 @@ local function memo_of(resolved, base)
   end
   local memo = by_base[base]
   if not memo then
-    memo = { composition = {}, reset = {} }
+    memo = { props = {}, composition = {}, reset = {} }
     by_base[base] = memo
   end
   return memo
@@ -138,8 +156,9 @@ end
 
 -- The converted property key <- token name; `{lookup_error=}` when the token
 -- does not resolve.
-local function property(memo, resolved, key, name, base)
-  local by_name = memo and memo[key]
+local function property(call, resolved, key, name)
+  local memo = call.memo
+  local by_name = memo and memo.props[key]
   local rec = by_name and by_name[name]
   if rec then return rec end
   local value, info, err = lookup(resolved, name)
@@ -147,12 +166,12 @@ local function property(memo, resolved, key, name, base)
     rec = { lookup_error = err }
     if err == "token not found" then return rec end -- not kept
   else
-    rec = convert(key, name, value, info, base, memo ~= nil)
+    rec = convert(call, key, name, value, info)
   end
   if memo then
     if not by_name then
       by_name = {}
-      memo[key] = by_name
+      memo.props[key] = by_name
     end
     by_name[name] = rec
   end
@@ -161,7 +180,8 @@ end
 
 -- A composition token: `{lookup_error=}`, `{error=}`, or `{props=}` (an
 -- array of property key, converted property).
-local function composition(memo, resolved, name, base)
+local function composition(call, resolved, name)
+  local memo = call.memo
   local rec = memo and memo.composition[name]
   if rec then return rec end
   local value, _, err = lookup(resolved, name)
@@ -176,7 +196,7 @@ local function composition(memo, resolved, name, base)
       prop = ALIAS[prop] or prop
       if RULES[prop] then
         props[#props + 1] = prop
-        props[#props + 1] = convert(prop, name, v, nil, base, memo ~= nil)
+        props[#props + 1] = convert(call, prop, name, v, nil)
       end
     end
     rec = { props = props }
@@ -187,8 +207,8 @@ end
 
 -- A composition token supplies values for the properties it holds; the
 -- node's own properties win over it.
-local function expand_composition(name, resolved, names, values, errors, memo, base)
-  local rec = composition(memo, resolved, name, base)
+local function expand_composition(name, resolved, names, values, errors, call)
+  local rec = composition(call, resolved, name)
   local err = rec.lookup_error or rec.error
   if err then return failure(errors, "composition", name, err) end
   local props = rec.props
@@ -201,14 +221,14 @@ end
 -- Figma has one stroke paint for all sides: a border (or border side) token
 -- supplies the colour when no borderColor is set. The converted colour is
 -- kept with the border's converted property.
-local function default_border_color(names, values, base, memo)
+local function default_border_color(names, values, call)
   if names.borderColor ~= nil or values.borderColor ~= nil then return end
   for _, key in ipairs(rules.border_keys) do
     local entry = values[key]
     if entry and type(entry.value) == "table" and type(entry.value.color) == "string" then
       local rec = entry.border_color
       if not rec then
-        rec = convert("borderColor", entry.token, entry.value.color, nil, base, memo ~= nil)
+        rec = convert(call, "borderColor", entry.token, entry.value.color, nil)
         entry.border_color = rec
       end
       values.borderColor = rec
@@ -265,11 +285,12 @@ local function map(tokens_of_node, resolved, opts)
   end
   local base = units.base_size(opts and opts.base_font_size)
   local memo = memo_of(resolved, base)
+  local call = { memo = memo, base = base }
 
   local errors, values, reset = {}, {}, nil
   local names = names_of(tokens_of_node, errors)
   if names.composition and names.composition ~= "none" then
-    expand_composition(names.composition, resolved, names, values, errors, memo, base)
+    expand_composition(names.composition, resolved, names, values, errors, call)
   end
   for key, name in pairs(names) do
     if RULES[key] then
@@ -277,7 +298,7 @@ local function map(tokens_of_node, resolved, opts)
         reset = reset or {}
         reset[key] = true
       else
-        local rec = property(memo, resolved, key, name, base)
+        local rec = property(call, resolved, key, name)
         if rec.lookup_error then
           failure(errors, key, name, rec.lookup_error)
         else
@@ -286,7 +307,7 @@ local function map(tokens_of_node, resolved, opts)
       end
     end
   end
-  default_border_color(names, values, base, memo)
+  default_border_color(names, values, call)
 
   local plan, n, text_fields, text_token = {}, 0, nil, nil
   -- resets first, as the reference does, then every property in write order
