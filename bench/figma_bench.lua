@@ -78,3 +78,76 @@ benchlib.line("figma_cached_plan_vs_map_per_node", t_uncached / t_cached, string
   "write of a cached plan %.0f ns/node (%d ops), map+write per node %.0f ns/node, map alone %.0f ns/call (with the %d nodes on the heap); read (8 JSON names) %.0f ns/node; nodes written from per-node plans hold %.1f MB more than from one cached plan",
   t_cached / N * 1e9, #assert(map(tokens_of_node, resolved)), t_uncached / N * 1e9, t_map / (N // 10) * 1e9, N, t_read / N * 1e9,
   (heap_own - heap_shared) / 1e6))
+
+-- The apply path of a rerun, on the generated document's token maps
+-- (examples/gen-doc.lua's catalog, ~980 combinations) against the demo
+-- token set: one line per ratio.
+do
+  nodes = nil -- luacheck: ignore (the 100k nodes above are done with)
+  collectgarbage()
+  local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
+  local gen = dofile(here .. "/examples/gen-doc.lua")
+  local set = assert(tf.tokens.load(here .. "/examples/tokens/demo"))
+  local light = assert(set:resolve { theme = "light" })
+  local dark = assert(set:resolve { theme = "dark" })
+  local combos = {}
+  local catalog = gen.catalog(1)
+  for _, kind in ipairs { "button", "canvas", "shape", "stack", "text" } do
+    for _, m in ipairs(catalog[kind]) do combos[#combos + 1] = m end
+  end
+  local C = #combos
+
+  -- map: conversions reused per resolved set (a tokenflow.Resolved) against
+  -- the same set behind a plain object, which map cannot reuse anything for
+  local plain = { get = function(_, name) return light:get(name) end }
+  local function map_all(r) return function(n) for _ = 1, n do for i = 1, C do map(combos[i], r) end end end end
+  local t_reuse = benchlib.time(map_all(light), 10)
+  local t_plain = benchlib.time(map_all(plain), 10)
+  benchlib.line("figma_map_reused_vs_plain_object", t_plain / t_reuse, string.format(
+    "map per combination: %.1f us reusing conversions vs %.1f us converting every property (%d combinations)",
+    t_reuse / (10 * C) * 1e6, t_plain / (10 * C) * 1e6, C))
+
+  -- diff: light plans -> dark plans, as a rerun after a theme switch.
+  -- positional (same operation sequence) vs by group (the old plan's
+  -- operations in reverse order, same result), and with shared operations
+  local old, new, rev, copies = {}, {}, {}, {}
+  local function copy(v)
+    if type(v) ~= "table" then return v end
+    local out = {}
+    for k, x in pairs(v) do out[k] = copy(x) end
+    return out
+  end
+  for i = 1, C do
+    old[#old + 1] = assert(map(combos[i], light))
+    new[#new + 1] = assert(map(combos[i], dark))
+    local o = old[#old]
+    local r = {}
+    for k = #o, 1, -1 do r[#r + 1] = o[k] end
+    rev[#rev + 1] = r
+    copies[#copies + 1] = { copy(o), copy(new[#new]) }
+  end
+  local diff = figma.diff
+  local function diff_all(a, b) return function(n) for _ = 1, n do for i = 1, C do diff(a[i], b[i]) end end end end
+  local t_shared = benchlib.time(diff_all(old, new), 10)
+  local t_grouped = benchlib.time(diff_all(rev, new), 10)
+  local t_copies = benchlib.time(function(n)
+    for _ = 1, n do for i = 1, C do diff(copies[i][1], copies[i][2]) end end
+  end, 10)
+  benchlib.line("figma_diff_grouped_vs_positional", t_grouped / t_copies, string.format(
+    "diff per combination (light -> dark plans): %.1f us by group, %.1f us position by position (plain copies), %.1f us on map's shared operations",
+    t_grouped / (10 * C) * 1e6, t_copies / (10 * C) * 1e6, t_shared / (10 * C) * 1e6))
+
+  -- writer: the fixed cost of one write, a one-operation plan on a RECTANGLE,
+  -- against assigning the same field
+  local rects = {}
+  for i = 1, 1000 do rects[i] = { type = "RECTANGLE", id = "1:" .. i } end
+  local one = { { op = "fills", key = "fill", token = "c", paints = { { type = "SOLID", color = { r = 1, g = 0, b = 0, a = 1 } } } } }
+  local ww = write.write
+  local W = 1000000
+  local t_write = benchlib.time(function(n) for i = 1, n do ww(rects[i % 1000 + 1], one) end end, W)
+  local paints = one[1].paints
+  local t_assign = benchlib.time(function(n) for i = 1, n do rects[i % 1000 + 1].fills = paints end end, W)
+  benchlib.line("figma_write_one_op_vs_assignment", t_write / t_assign, string.format(
+    "one-operation plan written to a RECTANGLE %.3f us vs the bare assignment %.3f us",
+    t_write / W * 1e6, t_assign / W * 1e6))
+end

@@ -16,6 +16,8 @@
 -- as writing the whole new plan over the old one does.
 -- @module tokenflow.apply.diff
 
+local SHARED = require "tokenflow.apply.shared"
+
 -- Node-field group of each writer operation (see tokenflow.apply.writer).
 local GROUP = {
   fills = "fills", strokes = "strokes", dashes = "strokeDashes",
@@ -32,13 +34,40 @@ local GROUP = {
 local function same(a, b)
   if a == b then return true end
   if type(a) ~= "table" or type(b) ~= "table" then return false end
+  -- every key of a is in b with an equal value, and b has no more keys
+  local n = 0
   for k, v in pairs(a) do
-    if not same(v, b[k]) then return false end
+    local w = b[k]
+    if v ~= w and not same(v, w) then return false end
+    n = n + 1
   end
-  for k in pairs(b) do
-    if a[k] == nil then return false end
+  for _ in pairs(b) do
+    n = n - 1
+    if n < 0 then return false end
   end
-  return true
+  return n == 0
+end
+
+-- Whether two operations kept by figma.map (never changed) are equal:
+-- known[a][b], weak both ways, so an entry goes with either operation.
+local known = setmetatable({}, { __mode = "k" })
+
+local function op_equal(a, b)
+  if a == b then return true end
+  if SHARED[a] and SHARED[b] then
+    local row = known[a]
+    local eq = row and row[b]
+    if eq == nil then
+      eq = same(a, b)
+      if not row then
+        row = setmetatable({}, { __mode = "k" })
+        known[a] = row
+      end
+      row[b] = eq
+    end
+    return eq
+  end
+  return same(a, b)
 end
 
 -- The operations of plan by group, in plan order; nil when an operation is
@@ -63,9 +92,32 @@ local function group_equal(a, b)
   if a == nil or b == nil then return a == b end
   if #a ~= #b then return false end
   for i = 1, #a do
-    if not same(a[i], b[i]) then return false end
+    if not op_equal(a[i], b[i]) then return false end
   end
   return true
+end
+
+-- The groups that changed when old and new hold the same operations in the
+-- same order (the common case: the same token map mapped against two
+-- resolved sets): each group's operations then sit at the same positions in
+-- both, so comparing position by position is comparing group by group.
+-- Returns false when the plans differ in length or operation sequence (or
+-- hold an entry this module does not know), nil when nothing changed.
+local function changed_in_place(old, new, n)
+  if #old ~= n then return false end
+  local changed
+  for i = 1, n do
+    local a, b = old[i], new[i]
+    if type(a) ~= "table" or type(b) ~= "table" then return false end
+    local name = b.op
+    local g = GROUP[name]
+    if not g or a.op ~= name then return false end
+    if not (changed and changed[g]) and not op_equal(a, b) then
+      changed = changed or {}
+      changed[g] = true
+    end
+  end
+  return changed
 end
 
 --- The operations of `new` to write on a node that holds `old`.
@@ -79,15 +131,21 @@ local function diff(old, new)
     error("tokenflow.figma.diff: new plan must be a table, got a " .. type(new), 2)
   end
   if type(old) ~= "table" then return new end
-  local go, gn = by_group(old), by_group(new)
-  if not go or not gn then return new end
-  local changed = {}
-  for g, list in pairs(gn) do
-    if not group_equal(go[g], list) then changed[g] = true end
+  local n = #new
+  local changed = changed_in_place(old, new, n)
+  if changed == false then
+    local go, gn = by_group(old), by_group(new)
+    if not go or not gn then return new end
+    for g, list in pairs(gn) do
+      if not group_equal(go[g], list) then
+        changed = changed or {}
+        changed[g] = true
+      end
+    end
   end
   local out = {}
-  if not next(changed) then return out end
-  for i = 1, #new do
+  if not changed then return out end
+  for i = 1, n do
     local op = new[i]
     if changed[GROUP[op.op]] then out[#out + 1] = op end
   end

@@ -180,22 +180,64 @@ local TYPOGRAPHY_KEYS = {
   paragraphIndent = "paragraphIndent", textCase = "textCase", textDecoration = "textDecoration",
 }
 
-local function typography_rule(value, cx)
+local TYPOGRAPHY_ORDER = { "fontFamily", "fontFamilies", "fontWeight", "fontWeights", "fontSize", "fontSizes",
+  "lineHeight", "lineHeights", "letterSpacing", "paragraphSpacing", "paragraphIndent", "textCase", "textDecoration" }
+
+--- The text style fields of a typography value, converted, before the node's
+-- own text properties are taken out: a list, in a fixed order, of
+-- `{key=, field=, value=}` or `{key=, error=}` (key: the property key the
+-- entry stands for, such as `fontSizes`). It depends only on the value and
+-- `cx.base`; `rules.typography_into` applies it.
+-- @param value the typography value
+-- @tparam table cx `base`
+-- @treturn[1] table the list
+-- @treturn[2] nil
+-- @treturn[2] string why the value is not a typography value
+function rules.typography_fields(value, cx)
   if type(value) ~= "table" then
     return nil, "a typography value must be an object, got a " .. type(value)
   end
-  -- fixed order so the first failing field is always the same one
-  for _, key in ipairs { "fontFamily", "fontFamilies", "fontWeight", "fontWeights", "fontSize", "fontSizes",
-    "lineHeight", "lineHeights", "letterSpacing", "paragraphSpacing", "paragraphIndent", "textCase", "textDecoration" } do
+  local list = {}
+  for _, key in ipairs(TYPOGRAPHY_ORDER) do
     local v = value[key]
-    if v ~= nil and not cx.explicit[TYPOGRAPHY_KEYS[key]] then
-      local field, convert = TEXT_FIELDS[TYPOGRAPHY_KEYS[key]][1], TEXT_FIELDS[TYPOGRAPHY_KEYS[key]][2]
-      local out, err = convert(v, cx)
-      if out == nil then return nil, key .. ": " .. err end
-      cx.text[field] = out
+    if v ~= nil then
+      local prop = TYPOGRAPHY_KEYS[key]
+      local spec = TEXT_FIELDS[prop]
+      local out, err = spec[2](v, cx)
+      if out == nil then
+        list[#list + 1] = { key = prop, error = key .. ": " .. err }
+      else
+        list[#list + 1] = { key = prop, field = spec[1], value = out }
+      end
+    end
+  end
+  return list
+end
+
+--- Sets the fields of a `rules.typography_fields` list into `text`, leaving
+-- out those whose property the node sets itself (`explicit[key]`); the
+-- first such entry that failed is the error.
+-- @tparam table list
+-- @tparam table explicit property key -> token name of the node
+-- @tparam table text field -> value
+-- @treturn[1] true
+-- @treturn[2] nil
+-- @treturn[2] string
+function rules.typography_into(list, explicit, text)
+  for i = 1, #list do
+    local e = list[i]
+    if not explicit[e.key] then
+      if e.error then return nil, e.error end
+      text[e.field] = e.value
     end
   end
   return true
+end
+
+local function typography_rule(value, cx)
+  local list, err = rules.typography_fields(value, cx)
+  if not list then return nil, err end
+  return rules.typography_into(list, cx.explicit, cx.text)
 end
 
 local function spacing_rule(value, cx)

@@ -18,6 +18,25 @@ local NO_GEOMETRY = { DOCUMENT = true, CANVAS = true, PAGE = true }
 local FRAME_LIKE = { FRAME = true, COMPONENT = true, COMPONENT_SET = true, INSTANCE = true }
 local AUTO_LAYOUT = { HORIZONTAL = true, VERTICAL = true, GRID = true }
 
+-- `kind.inside_instance` until an operation asks (see inside_instance).
+local UNKNOWN = {}
+
+-- Whether the node is inside an instance: `where.inside_instance`, else
+-- whether its id starts with "I" (Figma's ids for layers inside instances).
+local function inside_instance(node, k)
+  local inside = k.inside_instance
+  if inside == UNKNOWN then
+    local where = k.where
+    inside = where and where.inside_instance
+    if inside == nil then
+      local id = node.id
+      inside = type(id) == "string" and id:byte(1) == 73 -- "I"
+    end
+    k.inside_instance = inside
+  end
+  return inside
+end
+
 local function is_auto_layout(node)
   return type(node) == "table" and AUTO_LAYOUT[node.layoutMode] == true
 end
@@ -29,26 +48,38 @@ local function deep_copy(v)
   return out
 end
 
-local function shared(v) return v end
-
--- Fields the writer reads or extends; they must be tables when present.
-local TABLE_FIELDS = { "style", "effects", "absoluteBoundingBox", "rectangleCornerRadii", "individualStrokeWeights" }
+-- Fields the writer reads or extends must be tables when present; effects
+-- are filtered by type, so every entry must be an effect object. Checked in
+-- this order: the type, then style, effects, absoluteBoundingBox,
+-- rectangleCornerRadii, individualStrokeWeights, then the effect entries.
+local function bad_field(node, field, v)
+  return string.format("node %s: %s must be a table, got a %s", tostring(node.id or "?"), field, type(v))
+end
 
 local function check_node(node)
   local t = node.type
   if t ~= nil and type(t) ~= "string" then
     return string.format("node %s: type must be a string, got a %s", tostring(node.id or "?"), type(t))
   end
-  for _, field in ipairs(TABLE_FIELDS) do
-    local v = node[field]
-    if v ~= nil and type(v) ~= "table" then
-      return string.format("node %s: %s must be a table, got a %s", tostring(node.id or "?"), field, type(v))
-    end
-  end
-  -- effects are filtered by type: every entry must be an effect object
-  for i, e in ipairs(node.effects or {}) do
-    if type(e) ~= "table" then
-      return string.format("node %s: effects[%d] must be a table, got a %s", tostring(node.id or "?"), i, type(e))
+  local v = node.style
+  if v ~= nil and type(v) ~= "table" then return bad_field(node, "style", v) end
+  local effects = node.effects
+  if effects ~= nil and type(effects) ~= "table" then return bad_field(node, "effects", effects) end
+  v = node.absoluteBoundingBox
+  if v ~= nil and type(v) ~= "table" then return bad_field(node, "absoluteBoundingBox", v) end
+  v = node.rectangleCornerRadii
+  if v ~= nil and type(v) ~= "table" then return bad_field(node, "rectangleCornerRadii", v) end
+  v = node.individualStrokeWeights
+  if v ~= nil and type(v) ~= "table" then return bad_field(node, "individualStrokeWeights", v) end
+  if effects ~= nil then
+    -- as ipairs: up to the first nil entry
+    local i, e = 1, effects[1]
+    while e ~= nil do
+      if type(e) ~= "table" then
+        return string.format("node %s: effects[%d] must be a table, got a %s", tostring(node.id or "?"), i, type(e))
+      end
+      i = i + 1
+      e = effects[i]
     end
   end
   return nil
@@ -165,7 +196,9 @@ local WRITE = {}
 -- An operation that sets one node field from one field of the operation.
 local function assign(node_field, op_field)
   return function(node, op, _, cfg)
-    node[node_field] = cfg.copy(op[op_field])
+    local v = op[op_field]
+    if cfg.deep then v = deep_copy(v) end
+    node[node_field] = v
     return true
   end
 end
@@ -190,7 +223,7 @@ end
 -- min/max sizes exist on auto-layout frames and their direct children only.
 function WRITE.size_limit(node, op, k)
   local parent = k.where and k.where.parent
-  if k.inside_instance or not (k.auto_layout or is_auto_layout(parent)) then return false end
+  if inside_instance(node, k) or not (k.auto_layout or is_auto_layout(parent)) then return false end
   node[op.field] = op.value
   return true
 end
@@ -253,7 +286,9 @@ end
 
 function WRITE.corner_radii(node, op, k, cfg)
   if k.type == "TEXT" then return false end
-  set_radii(node, cfg.copy(op.value))
+  local radii = op.value
+  if cfg.deep then radii = deep_copy(radii) end
+  set_radii(node, radii)
   return true
 end
 
@@ -305,16 +340,35 @@ end
 -- Rotation and position of layers inside an instance come from the main
 -- component; Figma does not let them be overridden.
 function WRITE.rotation(node, op, k)
-  if k.inside_instance then return false end
+  if inside_instance(node, k) then return false end
   node.rotation = op.value
   return true
 end
 
 function WRITE.position(node, op, k)
-  if k.inside_instance then return false end
+  if inside_instance(node, k) then return false end
   node[op.axis] = op.value
   return true
 end
+
+-- Node types nothing is written to (skipped, or without geometry).
+local NOT_WRITTEN = {}
+for t in pairs(SKIPPED) do NOT_WRITTEN[t] = true end
+for t in pairs(NO_GEOMETRY) do NOT_WRITTEN[t] = true end
+
+-- The index of the first entry of plan that is not an operation, or nil.
+local function check_plan(plan, n)
+  for i = 1, n do
+    local op = plan[i]
+    if type(op) ~= "table" or not WRITE[op.op] then return i end
+  end
+  return nil
+end
+
+-- Plans already checked, with their length then: the job writes one cached
+-- plan to many nodes, so each is checked once (again when its length
+-- changes). Weak keys: a plan is forgotten with its last user.
+local checked = setmetatable({}, { __mode = "k" })
 
 --- Makes a writer.
 -- @tparam[opt] table opts
@@ -343,7 +397,7 @@ local function writer(opts)
   local cfg = {
     base = units.base_size(opts.base_font_size),
     font_style = opts.font_style or first_style,
-    copy = opts.copy and deep_copy or shared,
+    deep = opts.copy and true or false,
   }
   local kind = {}
 
@@ -360,27 +414,30 @@ local function writer(opts)
     local bad = check_node(node)
     if bad then return nil, bad end
     local t = node.type
-    if SKIPPED[t] or NO_GEOMETRY[t] then return 0, "skipped node type " .. t end
-    for i = 1, #plan do
-      local op = plan[i]
-      if type(op) ~= "table" or not WRITE[op.op] then
-        error("tokenflow.figma.writer: plan entry " .. i .. " is not an operation from figma.map", 2)
-      end
+    if NOT_WRITTEN[t] then return 0, "skipped node type " .. t end
+    local n = #plan
+    if checked[plan] ~= n then
+      local i = check_plan(plan, n)
+      if i then error("tokenflow.figma.writer: plan entry " .. i .. " is not an operation from figma.map", 2) end
+      checked[plan] = n
     end
 
-    local inside = where and where.inside_instance
-    if inside == nil then
-      inside = type(node.id) == "string" and node.id:byte(1) == 73 -- "I"
-    end
     -- one description per writer, refilled for each node: writes never
-    -- yield, so no other node can see it half-filled
-    kind.type, kind.where, kind.inside_instance = t, where, inside
-    kind.auto_layout = is_auto_layout(node)
+    -- yield, so no other node can see it half-filled; whether the node is
+    -- inside an instance is worked out by the operations that ask
+    kind.type, kind.where, kind.inside_instance = t, where, UNKNOWN
+    kind.auto_layout = AUTO_LAYOUT[node.layoutMode] == true
     kind.frame_like = t == nil or FRAME_LIKE[t] == true
     local applied = 0
-    for i = 1, #plan do
+    for i = 1, n do
       local op = plan[i]
-      if WRITE[op.op](node, op, kind, cfg) then applied = applied + 1 end
+      -- an entry replaced after the plan was checked is still refused
+      local f = type(op) == "table" and WRITE[op.op]
+      if not f then
+        kind.where = nil
+        error("tokenflow.figma.writer: plan entry " .. i .. " is not an operation from figma.map", 2)
+      end
+      if f(node, op, kind, cfg) then applied = applied + 1 end
     end
     kind.where = nil -- do not keep the parent alive
     return applied
