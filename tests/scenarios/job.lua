@@ -23,15 +23,18 @@ local job = tf.job {
   write = function(node, plan) written = written + 1; node.out = plan end,
   deps = deps, map = map, decode = decode,
 }
-local st
-repeat st = job:chunk() until st ~= "more"
-assert(st == "done" and written == 40 and reads == 40, "first pass")
+-- Runs a job core's chunks to the end: its last status.
+local function finish(j)
+  local st
+  repeat st = j:chunk() until st ~= "more"
+  return st
+end
+assert(finish(job) == "done" and written == 40 and reads == 40, "first pass")
 assert(nodes[1].out.pad == "ab" and nodes[1].out.fill == "c1")
 job:mark { "c1" }
 assert(job:rerun() == true)
 written = 0
-repeat st = job:chunk() until st ~= "more"
-assert(st == "done" and written == 8 and reads == 40, "rerun")
+assert(finish(job) == "done" and written == 8 and reads == 40, "rerun")
 job:close()
 
 -- over a walk: node references kept (limit 100), then dropped (limit 10)
@@ -44,14 +47,12 @@ for _, limit in ipairs { 100, 10 } do
     write = function(node, plan) written = written + 1; node.out = plan end,
     deps = deps, map = map, decode = decode,
   }
-  repeat st = walked:chunk() until st ~= "more"
-  assert(st == "done" and written == 40 and reads == 41, "walk, first pass")
+  assert(finish(walked) == "done" and written == 40 and reads == 41, "walk, first pass")
   assert(walked:stats().node_refs == (limit == 100), "node references")
   walked:mark { "c2" }
   assert(walked:rerun() == true)
   written = 0
-  repeat st = walked:chunk() until st ~= "more"
-  assert(st == "done" and written == 8 and reads == 41, "walk, rerun")
+  assert(finish(walked) == "done" and written == 8 and reads == 41, "walk, rerun")
   walked:close()
 end
 cache:close()
