@@ -18,41 +18,13 @@
 #include <string.h>
 
 #include "tf_cache.h"
+#include "tf_test.h" /* the counting allocator */
 
 #define NKEYS 16
 #define NTAGS 8
 #define MAXSLOT 4096
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-typedef struct alloc_state {
-  long fail_in; /* fail the allocation after this many more; < 0: never */
-  size_t live_bytes;
-  long live_blocks;
-} alloc_state;
-
-static void *fuzz_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  alloc_state *a = (alloc_state *)ud;
-  void *q;
-  if (nsize == 0) {
-    if (ptr != NULL) {
-      a->live_bytes -= osize;
-      a->live_blocks--;
-      free(ptr);
-    }
-    return NULL;
-  }
-  if (a->fail_in >= 0 && a->fail_in-- == 0) return NULL;
-  q = realloc(ptr, nsize);
-  if (q == NULL) return NULL;
-  if (ptr == NULL) {
-    a->live_blocks++;
-    a->live_bytes += nsize;
-  } else {
-    a->live_bytes += nsize - osize;
-  }
-  return q;
-}
 
 typedef struct mentry {
   int key;
@@ -153,7 +125,7 @@ static void drain_and_compare(tf_cache *c, model *m, const char *op) {
   m->nexpect = 0;
 }
 
-static void compare(tf_cache *c, model *m, const alloc_state *a, const char *op) {
+static void compare(tf_cache *c, model *m, const tf_test_alloc *a, const char *op) {
   tf_cache_stats st;
   tf_cache_entry *e;
   int i = 0;
@@ -164,8 +136,8 @@ static void compare(tf_cache *c, model *m, const alloc_state *a, const char *op)
   if (st.hits != m->hits || st.misses != m->misses)
     FAIL("%s: hits/misses %llu/%llu, the model %llu/%llu", op, (unsigned long long)st.hits,
          (unsigned long long)st.misses, (unsigned long long)m->hits, (unsigned long long)m->misses);
-  if (tf_cache_held_bytes(c) != a->live_bytes)
-    FAIL("%s: cache says it holds %zu bytes, the allocator %zu", op, tf_cache_held_bytes(c), a->live_bytes);
+  if (tf_cache_held_bytes(c) != a->bytes)
+    FAIL("%s: cache says it holds %zu bytes, the allocator %zu", op, tf_cache_held_bytes(c), a->bytes);
   /* recency order */
   for (e = tf_cache_first(c); e != NULL; e = tf_cache_next(c, e), i++) {
     uint32_t s = tf_cache_entry_slot(e);
@@ -184,7 +156,7 @@ static void enforce(model *m, double now) {
   }
 }
 
-static void op_set(tf_cache *c, model *m, alloc_state *a, int key, size_t cost, double now, double expires,
+static void op_set(tf_cache *c, model *m, tf_test_alloc *a, int key, size_t cost, double now, double expires,
                    unsigned tagbits, int with_ident, unsigned value) {
   uint64_t w[4];
   size_t nw = key_words(key, w), ntags = 0;
@@ -262,8 +234,8 @@ static void op_get(tf_cache *c, model *m, int key, int by_ident, double now) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloc_state a = {-1, 0, 0};
-  tf_mem mem;
+  tf_test_alloc a;
+  tf_mem mem = tf_test_mem(&a, -1, 0);
   tf_cache *c;
   model m;
   size_t i = 2;
@@ -273,10 +245,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(&m, 0, sizeof m);
   m.capacity = 1 + data[0] % 8;
   m.max_bytes = data[1] % 4 == 0 ? 0 : data[1] % 64;
-  mem.fn = fuzz_alloc;
-  mem.ud = &a;
-  mem.bytes = 0;
-  mem.shared = NULL;
   c = tf_cache_new(mem, m.capacity, m.max_bytes);
   if (c == NULL) FAIL("tf_cache_new failed without an allocation failure");
   while (i < size) {
@@ -329,7 +297,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       now += ARG() % 8;
       break;
     default:
-      a.fail_in = ARG() % 4;
+      /* fail the k-th next allocation (k = 0: the next one) */
+      a.limit = a.calls + ARG() % 4;
+      a.only_nth = 1;
       break;
     }
 #undef ARG
@@ -337,7 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     compare(c, &m, &a, "operation");
   }
   tf_cache_free(c);
-  if (a.live_blocks != 0 || a.live_bytes != 0)
-    FAIL("%ld blocks (%zu bytes) still allocated after tf_cache_free", a.live_blocks, a.live_bytes);
+  if (a.live != 0 || a.bytes != 0)
+    FAIL("%ld blocks (%zu bytes) still allocated after tf_cache_free", a.live, a.bytes);
   return 0;
 }

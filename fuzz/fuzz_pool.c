@@ -17,36 +17,11 @@
 #include <string.h>
 
 #include "tf_pool.h"
+#include "tf_test.h" /* the counting allocator */
 
 #define MAXCAP 16
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-typedef struct alloc_state {
-  long live_blocks;
-  size_t live_bytes;
-} alloc_state;
-
-static void *fuzz_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  alloc_state *a = (alloc_state *)ud;
-  void *q;
-  if (nsize == 0) {
-    if (ptr != NULL) {
-      a->live_blocks--;
-      a->live_bytes -= osize;
-      free(ptr);
-    }
-    return NULL;
-  }
-  q = realloc(ptr, nsize);
-  if (q != NULL && ptr == NULL) {
-    a->live_blocks++;
-    a->live_bytes += nsize;
-  } else if (q != NULL) {
-    a->live_bytes += nsize - osize;
-  }
-  return q;
-}
 
 typedef struct model {
   uint32_t cap, used;
@@ -84,7 +59,7 @@ static double earliest(const model *m, const double *times, double now) {
   return best;
 }
 
-static void compare(const tf_pool *p, const model *m, const alloc_state *a, double now) {
+static void compare(const tf_pool *p, const model *m, const tf_test_alloc *a, double now) {
   uint32_t s, nd = 0, ndl = 0, ready = 0;
   int l;
   double next = HUGE_VAL, next_dl = HUGE_VAL;
@@ -111,13 +86,13 @@ static void compare(const tf_pool *p, const model *m, const alloc_state *a, doub
   if (tf_pool_next_event(p, 0) != next) FAIL("next event %g, the model %g", tf_pool_next_event(p, 0), next);
   if (next_dl < next) next = next_dl;
   if (tf_pool_next_event(p, 1) != next) FAIL("next event with deadlines %g, the model %g", tf_pool_next_event(p, 1), next);
-  if (tf_pool_bytes(p) != a->live_bytes) FAIL("pool says %zu bytes, the allocator %zu", tf_pool_bytes(p), a->live_bytes);
+  if (tf_pool_bytes(p) != a->bytes) FAIL("pool says %zu bytes, the allocator %zu", tf_pool_bytes(p), a->bytes);
   (void)now;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloc_state a = {0, 0};
-  tf_mem mem;
+  tf_test_alloc a;
+  tf_mem mem = tf_test_mem(&a, -1, 0);
   tf_pool *p;
   model m;
   size_t i = 1;
@@ -130,10 +105,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     m.lane_of[s] = -1;
     m.delay[s] = m.deadline[s] = -1;
   }
-  mem.fn = fuzz_alloc;
-  mem.ud = &a;
-  mem.bytes = 0;
-  mem.shared = NULL;
   p = tf_pool_new(mem, m.cap, data[0]);
   if (p == NULL) FAIL("tf_pool_new failed");
   if (tf_pool_capacity(p) != m.cap) FAIL("capacity %u, asked %u", tf_pool_capacity(p), m.cap);
@@ -241,6 +212,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     compare(p, &m, &a, now);
   }
   tf_pool_free(p);
-  if (a.live_blocks != 0 || a.live_bytes != 0) FAIL("%ld blocks (%zu bytes) left after tf_pool_free", a.live_blocks, a.live_bytes);
+  if (a.live != 0 || a.bytes != 0) FAIL("%ld blocks (%zu bytes) left after tf_pool_free", a.live, a.bytes);
   return 0;
 }

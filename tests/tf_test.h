@@ -1,7 +1,9 @@
 /* Minimal C test harness: CHECK records failures, test_main prints a
  * summary, and a counting allocator can fail the N-th allocation for
  * out-of-memory sweeps (in the style of Lua's ltests.c and SQLite's
- * test_malloc.c). Header-only; each test file is one executable. */
+ * test_malloc.c). Header-only (static inline: a file may use any part of
+ * it); each test file is one executable, and the fuzz targets use its
+ * allocator. */
 #ifndef TF_TEST_H
 #define TF_TEST_H
 
@@ -37,7 +39,7 @@ typedef struct tf_test_alloc {
   size_t bytes;   /* bytes currently allocated */
 } tf_test_alloc;
 
-static void *tf_test_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
+static inline void *tf_test_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
   tf_test_alloc *a = (tf_test_alloc *)ud;
   if (nsize == 0) {
     if (ptr != NULL) {
@@ -68,7 +70,7 @@ static void *tf_test_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
   }
 }
 
-static tf_mem tf_test_mem(tf_test_alloc *a, long limit, int only_nth) {
+static inline tf_mem tf_test_mem(tf_test_alloc *a, long limit, int only_nth) {
   tf_mem m;
   memset(a, 0, sizeof *a);
   a->limit = limit;
@@ -80,7 +82,7 @@ static tf_mem tf_test_mem(tf_test_alloc *a, long limit, int only_nth) {
   return m;
 }
 
-static int tf_test_report(const char *name, const tf_test_ctx *ctx) {
+static inline int tf_test_report(const char *name, const tf_test_ctx *ctx) {
   printf("%s: %d checks, %d failed\n", name, ctx->checks, ctx->failures);
   return ctx->failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
