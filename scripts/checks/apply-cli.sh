@@ -3,12 +3,9 @@
 # (Prometheus exposition format), its --json summary and its output document
 # are valid JSON, --chart writes SVG. Ends with "N passed, N failed".
 set -u
-cd "$(dirname "$0")/../.."
-export LUA_PATH="./lua/?.lua;./lua/?/init.lua;;"
-export LUA_CPATH="./${BUILD:-build}/?.so;;"
+. "$(dirname "$0")/../check-lib.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-passed=0; failed=0
 check() { # name command...
   name=$1; shift
   if "$@" > "$dir/check.log" 2>&1; then echo "ok $name"; passed=$((passed + 1))
@@ -33,5 +30,4 @@ fi
 check "summary is JSON" lua5.4 -e "local t = require('cjson').decode(io.open('$dir/summary.json'):read('a')) assert(t.nodes == 5000)"
 check "output is JSON with the document" lua5.4 -e "local t = require('cjson').decode(io.open('$dir/out.json'):read('a')) assert(t.document.type == 'DOCUMENT')"
 check "chart is SVG" grep -q "<svg" "$dir/chart.svg"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

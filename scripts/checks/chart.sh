@@ -7,14 +7,7 @@
 # same test (so the check can fail), and docs/metrics-chart.png must pass
 # it. Each step is one pass or fail. Needs the release build (./build).
 set -u
-cd "$(dirname "$0")/../.."
-export LUA_PATH="./lua/?.lua;./lua/?/init.lua;;"
-export LUA_CPATH="./${BUILD:-build}/?.so;;"
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok $((passed + failed)) - $1"; }
-fail() { failed=$((failed + 1)); echo "not ok $((passed + failed)) - $1"; }
+. "$(dirname "$0")/../check-lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -141,5 +134,4 @@ else
   fail "docs/metrics-chart.png missing (make chart)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -5,18 +5,11 @@
 # then broken expositions that promtool must reject, so this check can
 # fail. Each case is one pass or fail. Needs the release build (./build).
 set -u
-cd "$(dirname "$0")/../.."
-export LUA_PATH="./lua/?.lua;./lua/?/init.lua;;"
-export LUA_CPATH="./${BUILD:-build}/?.so;;"
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok $((passed + failed)) - $1"; }
-fail() { failed=$((failed + 1)); echo "not ok $((passed + failed)) - $1"; }
+. "$(dirname "$0")/../check-lib.sh"
 
 if ! command -v promtool >/dev/null 2>&1; then
   fail "promtool not installed (Debian package prometheus)"
-  echo "$passed passed, $failed failed"
+  summary
   exit 1
 fi
 
@@ -54,5 +47,4 @@ else
   ok "promtool rejects a counter without _total ($(head -1 "$dir/out.txt"))"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
