@@ -719,11 +719,6 @@ static int l_keys(lua_State *L) {
   return 1;
 }
 
-static void set_count(lua_State *L, const char *name, uint64_t v) {
-  lua_pushinteger(L, (lua_Integer)v);
-  lua_setfield(L, -2, name);
-}
-
 static double hit_rate(const tf_cache_stats *s) {
   uint64_t lookups = s->hits + s->misses;
   return lookups ? (double)s->hits / (double)lookups : 0.0;
@@ -737,19 +732,19 @@ static int l_stats(lua_State *L) {
   tf_cache_stats s;
   tf_cache_get_stats(b->c, &s);
   lua_createtable(L, 0, 9);
-  set_count(L, "entries", s.entries);
-  set_count(L, "bytes", s.bytes);
-  set_count(L, "hits", s.hits);
-  set_count(L, "misses", s.misses);
-  set_count(L, "stale", s.stale);
-  set_count(L, "evictions", s.evictions);
-  set_count(L, "expirations", s.expirations);
-  set_count(L, "invalidations", s.invalidations);
+  tf_lua_setint(L, "entries", s.entries);
+  tf_lua_setint(L, "bytes", s.bytes);
+  tf_lua_setint(L, "hits", s.hits);
+  tf_lua_setint(L, "misses", s.misses);
+  tf_lua_setint(L, "stale", s.stale);
+  tf_lua_setint(L, "evictions", s.evictions);
+  tf_lua_setint(L, "expirations", s.expirations);
+  tf_lua_setint(L, "invalidations", s.invalidations);
   lua_pushnumber(L, (lua_Number)hit_rate(&s));
   lua_setfield(L, -2, "hit_rate");
   if (b->has_store) {
-    set_count(L, "l2_hits", b->l2_hits);
-    set_count(L, "l2_misses", b->l2_misses);
+    tf_lua_setint(L, "l2_hits", b->l2_hits);
+    tf_lua_setint(L, "l2_misses", b->l2_misses);
   }
   return 1;
 }

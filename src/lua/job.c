@@ -910,37 +910,32 @@ static int l_cancel(lua_State *L) {
   return 0;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v) {
-  lua_pushinteger(L, v);
-  lua_setfield(L, -2, k);
-}
-
 /** core:stats() -> counters of the current pass. */
 static int l_stats(lua_State *L) {
   job_box *j = to_job(L);
   lua_createtable(L, 0, 20);
   /* visible nodes written ahead of the cursor count as done */
-  set_int(L, "pos", (j->in_visible ? j->main_pos : j->pos) + j->vis_i - j->vis_skip);
-  set_int(L, "visible", j->vis_n);
-  set_int(L, "visible_done", j->vis_i);
+  tf_lua_setint(L, "pos", (j->in_visible ? j->main_pos : j->pos) + j->vis_i - j->vis_skip);
+  tf_lua_setint(L, "visible", j->vis_n);
+  tf_lua_setint(L, "visible_done", j->vis_i);
   lua_pushboolean(L, j->vis_ended);
   lua_setfield(L, -2, "visible_ended");
-  set_int(L, "nodes", j->nodes);
-  set_int(L, "written", j->written);
-  set_int(L, "skipped", j->skipped);
-  set_int(L, "failed", j->failed);
-  set_int(L, "hits", j->hits);
-  set_int(L, "misses", j->misses);
-  set_int(L, "chunks", j->chunks);
-  set_int(L, "chunk_count", j->chunk_count);
-  set_int(L, "in_flight", j->in_flight);
-  set_int(L, "chunk_size", (lua_Integer)j->ctl.size);
-  set_int(L, "failures_kept", j->nfailures);
-  if (j->total >= 0) set_int(L, "total", j->total);
+  tf_lua_setint(L, "nodes", j->nodes);
+  tf_lua_setint(L, "written", j->written);
+  tf_lua_setint(L, "skipped", j->skipped);
+  tf_lua_setint(L, "failed", j->failed);
+  tf_lua_setint(L, "hits", j->hits);
+  tf_lua_setint(L, "misses", j->misses);
+  tf_lua_setint(L, "chunks", j->chunks);
+  tf_lua_setint(L, "chunk_count", j->chunk_count);
+  tf_lua_setint(L, "in_flight", j->in_flight);
+  tf_lua_setint(L, "chunk_size", (lua_Integer)j->ctl.size);
+  tf_lua_setint(L, "failures_kept", j->nfailures);
+  if (j->total >= 0) tf_lua_setint(L, "total", j->total);
   if (j->combos) {
-    set_int(L, "combinations", (lua_Integer)tf_combos_count(j->combos));
-    set_int(L, "index_width", (lua_Integer)(j->use_index ? tf_combos_index_width(j->combos) : 0));
-    set_int(L, "engine_bytes", (lua_Integer)(tf_combos_held_bytes(j->combos) + j->mem.bytes));
+    tf_lua_setint(L, "combinations", (lua_Integer)tf_combos_count(j->combos));
+    tf_lua_setint(L, "index_width", (lua_Integer)(j->use_index ? tf_combos_index_width(j->combos) : 0));
+    tf_lua_setint(L, "engine_bytes", (lua_Integer)(tf_combos_held_bytes(j->combos) + j->mem.bytes));
   }
   lua_pushnumber(L, j->last_chunk_s);
   lua_setfield(L, -2, "last_chunk_s");

@@ -55,6 +55,11 @@ int tf_lua_closed_error(lua_State *L, const char *what) {
   return luaL_error(L, "attempt to use a closed %s", what);
 }
 
+void tf_lua_setint(lua_State *L, const char *key, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, key);
+}
+
 void tf_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods) {
   luaL_newmetatable(L, tname);
   lua_pushvalue(L, -1);

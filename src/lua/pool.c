@@ -605,27 +605,22 @@ static int l_parked(lua_State *L) {
   return 1;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v) {
-  lua_pushinteger(L, v);
-  lua_setfield(L, -2, k);
-}
-
 /** pool:stats() -> {queued, running, parked, done, failed, retried, timed_out, cancelled, max_queued, ...}. */
 static int l_stats(lua_State *L) {
   pool_box *p = to_pool(L, 1);
   lua_createtable(L, 0, 12);
-  set_int(L, "queued", queued_count(p));
-  set_int(L, "running", p->running);
-  set_int(L, "parked", p->parked);
-  set_int(L, "done", p->done);
-  set_int(L, "failed", p->failed);
-  set_int(L, "retried", p->retried);
-  set_int(L, "timed_out", p->timed_out);
-  set_int(L, "cancelled", p->cancelled);
-  set_int(L, "max_queued", p->max_queued);
-  set_int(L, "concurrency", p->concurrency);
-  set_int(L, "capacity", p->capacity);
-  set_int(L, "workers", p->active + p->nidle);
+  tf_lua_setint(L, "queued", queued_count(p));
+  tf_lua_setint(L, "running", p->running);
+  tf_lua_setint(L, "parked", p->parked);
+  tf_lua_setint(L, "done", p->done);
+  tf_lua_setint(L, "failed", p->failed);
+  tf_lua_setint(L, "retried", p->retried);
+  tf_lua_setint(L, "timed_out", p->timed_out);
+  tf_lua_setint(L, "cancelled", p->cancelled);
+  tf_lua_setint(L, "max_queued", p->max_queued);
+  tf_lua_setint(L, "concurrency", p->concurrency);
+  tf_lua_setint(L, "capacity", p->capacity);
+  tf_lua_setint(L, "workers", p->active + p->nidle);
   lua_pushboolean(L, p->closed);
   lua_setfield(L, -2, "closed");
   return 1;

@@ -235,11 +235,6 @@ static int l_vacuum(lua_State *L) {
   return 1;
 }
 
-static void set_int(lua_State *L, const char *name, uint64_t v) {
-  lua_pushinteger(L, (lua_Integer)v);
-  lua_setfield(L, -2, name);
-}
-
 /** st:stats() -> {path, entries, bytes, file_bytes, hits, misses, expired,
  * evicted, writes, errors, ttl, max_bytes, max_entries, schema}; counts
  * other than entries/bytes/file_bytes are this store object's own. */
@@ -252,22 +247,22 @@ static int l_stats(lua_State *L) {
   lua_createtable(L, 0, 14);
   lua_pushstring(L, tf_store_path(b->s));
   lua_setfield(L, -2, "path");
-  set_int(L, "entries", s.entries);
-  set_int(L, "bytes", s.bytes);
-  set_int(L, "file_bytes", s.file_bytes);
-  set_int(L, "hits", s.hits);
-  set_int(L, "misses", s.misses);
-  set_int(L, "expired", s.expired);
-  set_int(L, "evicted", s.evicted);
-  set_int(L, "writes", s.writes);
-  set_int(L, "errors", s.errors);
-  set_int(L, "schema", TF_STORE_SCHEMA);
+  tf_lua_setint(L, "entries", s.entries);
+  tf_lua_setint(L, "bytes", s.bytes);
+  tf_lua_setint(L, "file_bytes", s.file_bytes);
+  tf_lua_setint(L, "hits", s.hits);
+  tf_lua_setint(L, "misses", s.misses);
+  tf_lua_setint(L, "expired", s.expired);
+  tf_lua_setint(L, "evicted", s.evicted);
+  tf_lua_setint(L, "writes", s.writes);
+  tf_lua_setint(L, "errors", s.errors);
+  tf_lua_setint(L, "schema", TF_STORE_SCHEMA);
   if (lim->ttl > 0) {
     lua_pushnumber(L, (lua_Number)lim->ttl);
     lua_setfield(L, -2, "ttl");
   }
-  if (lim->max_bytes) set_int(L, "max_bytes", lim->max_bytes);
-  if (lim->max_entries) set_int(L, "max_entries", lim->max_entries);
+  if (lim->max_bytes) tf_lua_setint(L, "max_bytes", lim->max_bytes);
+  if (lim->max_entries) tf_lua_setint(L, "max_entries", lim->max_entries);
   return 1;
 }
 

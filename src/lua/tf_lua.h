@@ -36,6 +36,9 @@ static inline void *tf_lua_self(lua_State *L, int idx, const char *tname) {
 /* Raises "attempt to use a closed <what>". */
 int tf_lua_closed_error(lua_State *L, const char *what);
 
+/* t[key] = v for the table on top of the stack (stats tables). */
+void tf_lua_setint(lua_State *L, const char *key, lua_Integer v);
+
 /* Interner userdata (src/lua/interner.c). */
 #define TF_INTERNER "tokenflow.Interner"
 typedef struct tf_intern_box {

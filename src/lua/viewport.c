@@ -250,11 +250,6 @@ static int l_count(lua_State *L) {
   return 1;
 }
 
-static void set_int(lua_State *L, const char *k, size_t v) {
-  lua_pushinteger(L, (lua_Integer)v);
-  lua_setfield(L, -2, k);
-}
-
 /** idx:stats() -> {count, cells, refs, max_per_cell, overflow, bytes, cell, max_cells}:
  * ids, occupied cells, cell references, most ids in one cell, ids in the
  * overflow list, bytes held, cell side, cells per rectangle before overflow. */
@@ -263,13 +258,13 @@ static int l_stats(lua_State *L) {
   tf_spatial_stats st;
   tf_spatial_get_stats(b->s, &st);
   lua_createtable(L, 0, 8);
-  set_int(L, "count", st.count);
-  set_int(L, "cells", st.cells);
-  set_int(L, "refs", st.refs);
-  set_int(L, "max_per_cell", st.max_per_cell);
-  set_int(L, "overflow", st.overflow);
-  set_int(L, "bytes", st.bytes);
-  set_int(L, "max_cells", st.max_cells);
+  tf_lua_setint(L, "count", st.count);
+  tf_lua_setint(L, "cells", st.cells);
+  tf_lua_setint(L, "refs", st.refs);
+  tf_lua_setint(L, "max_per_cell", st.max_per_cell);
+  tf_lua_setint(L, "overflow", st.overflow);
+  tf_lua_setint(L, "bytes", st.bytes);
+  tf_lua_setint(L, "max_cells", st.max_cells);
   lua_pushnumber(L, (lua_Number)st.cell);
   lua_setfield(L, -2, "cell");
   return 1;
