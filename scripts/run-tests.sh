@@ -9,6 +9,13 @@ passed=0
 failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
+: > "$log/failures"
+
+# Keeps what failed for the recap printed just before the summary line, so the
+# last lines of a long run say which runner failed and why.
+remember_failure() { # label file-with-details
+  { echo "-- $1"; head -40 "$2"; } >> "$log/failures"
+}
 
 # busted in TAP form: count "ok" and "not ok" lines (a crash counts as one failure).
 run_busted() { # label build-dir [env...]
@@ -22,6 +29,10 @@ run_busted() { # label build-dir [env...]
   if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
     tail -20 "$log/busted.out"
     bad=1
+  fi
+  if [ "$bad" -gt 0 ]; then
+    grep -E '^not ok' -A 12 "$log/busted.out" > "$log/detail" || tail -20 "$log/busted.out" > "$log/detail"
+    remember_failure "busted ($label)" "$log/detail"
   fi
   echo "busted ($label): $ok passed, $bad failed"
   passed=$((passed + ok)); failed=$((failed + bad))
@@ -43,6 +54,10 @@ run_ctest() { # label build-dir [env...]
   fi
   [ "$bad" -gt 0 ] && cat "$log/ctest.out"
   [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+  if [ "$bad" -gt 0 ]; then
+    grep -E 'Failed|\*\*\*|Error|error' "$log/ctest.out" > "$log/detail" || tail -20 "$log/ctest.out" > "$log/detail"
+    remember_failure "ctest ($label)" "$log/detail"
+  fi
   echo "ctest ($label): $((total - bad)) passed, $bad failed"
   passed=$((passed + total - bad)); failed=$((failed + bad))
 }
@@ -64,6 +79,7 @@ if scripts/check-rock.sh > "$log/rock.out" 2>&1; then
   cat "$log/rock.out"; passed=$((passed + 1))
 else
   cat "$log/rock.out"; failed=$((failed + 1))
+  tail -20 "$log/rock.out" > "$log/detail"; remember_failure "luarocks make" "$log/detail"
 fi
 
 # Extra checks against real tools (promtool, Chromium, valgrind, fuzzers...):
@@ -85,9 +101,17 @@ for check in scripts/checks/*.sh; do
     [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
     if [ "$bad" -gt 0 ]; then cat "$log/check.out"; else grep -v '^ok ' "$log/check.out" | tail -15; fi
   fi
+  if [ "$bad" -gt 0 ]; then
+    grep -vE '^(ok |[^ ]+ [^ ]+: ok)' "$log/check.out" | tail -20 > "$log/detail"
+    remember_failure "check $name" "$log/detail"
+  fi
   echo "check $name: $ok passed, $bad failed"
   passed=$((passed + ok)); failed=$((failed + bad))
 done
 
+if [ -s "$log/failures" ]; then
+  echo "== what failed"
+  cat "$log/failures"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

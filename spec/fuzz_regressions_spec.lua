@@ -56,3 +56,42 @@ describe("fuzz regressions: a reference whose whole name is a reference", functi
     assert.is_true(dinfo.failed)
   end)
 end)
+
+describe("fuzz regressions: colour channels too large to convert", function()
+  local color = require "tokenflow.tokens.color"
+  local modify = require "tokenflow.tokens.modify"
+  -- fuzz color: hsl with a 93-digit saturation overflows to inf, then NaN, in
+  -- lch; color.hex raised "number has no integer representation"
+  local huge = color.parse("hsla(210, 5" .. string.rep("4", 90) .. "0%, 4%, 0.5)")
+
+  it("color.hex gives hex, NaN channels counting as 0", function()
+    assert.are.equal("#00000080", color.hex(huge))
+    assert.are.equal("#00ff0080", color.hex(color.new("srgb", 0 / 0, 1, -(0 / 0), 0.5)))
+    assert.are.equal("#000000", color.hex(color.new("lch", 0 / 0, 0 / 0, 0 / 0)))
+  end)
+
+  it("a modifier whose result overflows fails with a reason", function()
+    for _, kind in ipairs { "mix", "alpha", "darken" } do
+      local out, why = modify.apply(huge, { type = kind, space = "lch", value = -0.25, color = huge })
+      assert.is_nil(out, kind)
+      assert.are.equal("the " .. kind .. " result is out of range (the colour's channels are too large to convert)", why)
+    end
+  end)
+
+  it("no modifier raises on it, in any space, and alpha is kept", function()
+    for _, kind in ipairs { "lighten", "darken", "mix", "alpha" } do
+      for _, space in ipairs { "lch", "srgb", "p3", "hsl" } do
+        for _, value in ipairs { -0.25, 0, 0.25, 1 } do
+          local ok, out, why = pcall(modify.apply, huge, { type = kind, space = space, value = value, color = huge })
+          assert.is_true(ok, out)
+          if out then
+            assert.matches(kind == "alpha" and "^#%x%x%x%x%x%x" or "^#%x%x%x%x%x%x80$", out)
+          else
+            assert.matches("out of range", why)
+          end
+        end
+      end
+    end
+    assert.are.equal("#00000040", modify.apply(huge, { type = "alpha", space = "srgb", value = 0.25 }))
+  end)
+end)

@@ -284,7 +284,10 @@ function color.to_srgb_gamut(c)
   return clipped
 end
 
+-- A channel in 0-255. NaN (from channels too large to convert, such as
+-- hsl(0, 1e90%, 50%)) counts as 0, as CSS censors NaN in colour channels.
 local function byte(x)
+  if x ~= x then return 0 end
   local b = floor(x * 255 + 0.5)
   if b < 0 then return 0 elseif b > 255 then return 255 end
   return b
@@ -295,7 +298,7 @@ local HEX = {}
 for i = 0, 255 do HEX[i] = string.format("%02x", i) end
 local function hex2(x)
   local b = byte(x)
-  return HEX[b] or string.format("%02x", b) -- (NaN: the same error as before)
+  return HEX[b]
 end
 
 --- The colour as lower-case hex: 6 digits, 8 when alpha is below 1.

@@ -87,6 +87,13 @@ function modify.apply(base, mod)
   else
     return nil, "unknown modifier type '" .. tostring(mod.type) .. "'"
   end
+  -- channels far out of range overflow in the conversions (inf, then NaN)
+  local s = color.to(out, "srgb")
+  for i = 1, 3 do
+    if s[i] ~= s[i] or s[i] == math.huge or s[i] == -math.huge then
+      return nil, "the " .. mod.type .. " result is out of range (the colour's channels are too large to convert)"
+    end
+  end
   return color.hex(out)
 end
 
