@@ -55,4 +55,4 @@ oom: build
 FUZZ_SECONDS ?= 300
 .PHONY: fuzz
 fuzz: deps
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/checks/fuzz.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$${FUZZ_SEED:-0} scripts/checks/fuzz.sh

@@ -31,7 +31,7 @@ run_busted() { # label build-dir [env...]
     bad=1
   fi
   if [ "$bad" -gt 0 ]; then
-    grep -E '^not ok' -A 12 "$log/busted.out" > "$log/detail" || tail -20 "$log/busted.out" > "$log/detail"
+    grep -E '^not ok' -A 12 "$log/busted.out" | grep -vE '^[0-9]+\.\.[0-9]+$' > "$log/detail" || tail -20 "$log/busted.out" > "$log/detail"
     remember_failure "busted ($label)" "$log/detail"
   fi
   echo "busted ($label): $ok passed, $bad failed"
@@ -102,7 +102,7 @@ for check in scripts/checks/*.sh; do
     if [ "$bad" -gt 0 ]; then cat "$log/check.out"; else grep -v '^ok ' "$log/check.out" | tail -15; fi
   fi
   if [ "$bad" -gt 0 ]; then
-    grep -vE '^(ok |[^ ]+ [^ ]+: ok)' "$log/check.out" | tail -20 > "$log/detail"
+    grep -vE '^(ok |[^ ]+ [^ ]+: ok|[0-9]+ passed, [0-9]+ failed$)' "$log/check.out" | tail -20 > "$log/detail"
     remember_failure "check $name" "$log/detail"
   fi
   echo "check $name: $ok passed, $bad failed"

@@ -4,9 +4,14 @@
 # fuzz/corpus/<target>. Prints executions and coverage per target; a crash,
 # a sanitizer report, a hang or a broken invariant fails the target and its
 # input is kept in build-fuzz/artifacts/. Ends with "N passed, N failed".
+# FUZZ_SEED fixes libFuzzer's random seed (0: a new one each run). `make test`
+# uses a fixed seed, so a run that fails can be repeated exactly; a slower
+# machine runs the first part of the same sequence of inputs. `make fuzz`
+# explores with a new seed each time.
 set -u
 cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-30}
+seed=${FUZZ_SEED:-1}
 dir=${BUILD_FUZZ:-build-fuzz}
 targets=${FUZZ_TARGETS:-"tokens math color cache pool"}
 
@@ -26,7 +31,7 @@ for t in $targets; do
   work=$(mktemp -d)
   out=$(mktemp)
   # new inputs go to the temporary first folder; the seed corpus stays as is
-  "$dir/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+  "$dir/fuzz/fuzz_$t" -max_total_time="$seconds" -seed="$seed" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$dir/artifacts/$t-" "$work" "fuzz/corpus/$t" >"$out" 2>&1
   rc=$?
   execs=$(grep -E '^stat::number_of_executed_units' "$out" | awk '{print $2}')
@@ -36,7 +41,7 @@ for t in $targets; do
     passed=$((passed + 1))
   else
     grep -E 'ERROR|runtime error|invariant failed|fuzz_cache:|fuzz_pool:|SUMMARY|Test unit written|timeout' "$out" | head -20
-    echo "fuzz $t: FAILED (exit $rc) after ${execs:-?} executions, ${cov:-cov: ?}; input in $dir/artifacts/"
+    echo "fuzz $t: FAILED (exit $rc) after ${execs:-?} executions, ${cov:-cov: ?}, seed $(grep -oE 'Seed: [0-9]+' "$out" | head -1 | cut -d' ' -f2); input in $dir/artifacts/"
     failed=$((failed + 1))
   fi
   rm -rf "$work" "$out"
