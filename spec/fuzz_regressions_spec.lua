@@ -95,3 +95,55 @@ describe("fuzz regressions: colour channels too large to convert", function()
     assert.are.equal("#00000040", modify.apply(huge, { type = "alpha", space = "srgb", value = 0.25 }))
   end)
 end)
+
+describe("fuzz regressions: eval of ever new texts", function()
+  -- fuzz math: every text given to Resolved:eval stayed in the resolver's
+  -- memos, about 440 bytes each, until the 512 MB heap of the fuzzer ran out
+  local resolve = require "tokenflow.tokens.resolve"
+  local limit = resolve.EVAL_MEMO_TEXTS
+
+  after_each(function() resolve.EVAL_MEMO_TEXTS = limit end)
+
+  local function resolved()
+    return assert(assert(tf.tokens.new { core = {
+      base = { value = "4", type = "spacing" }, brand = { value = "#3366ff", type = "color" },
+    } }):resolve())
+  end
+
+  local function grows_by_kb(r, n)
+    collectgarbage() collectgarbage()
+    local before = collectgarbage("count")
+    for i = 1, n do
+      local v = r:eval("{base} * " .. i .. " + " .. (i % 7))
+      assert(v == 4 * i + i % 7, "eval " .. i)
+    end
+    collectgarbage() collectgarbage()
+    return collectgarbage("count") - before
+  end
+
+  it("keeps the memos bounded and the results right", function()
+    resolve.EVAL_MEMO_TEXTS = 100
+    local r = resolved()
+    local kb = grows_by_kb(r, 20000)
+    assert.is_true(kb < 512, ("grew by %.0f KB"):format(kb))
+    -- after forgetting, references, colour functions and math still work
+    assert.are.equal("#3366ff80", (r:eval("rgba({brand}, 0.5)")))
+    assert.are.equal(10, (r:eval("{base} * 2 + 2")))
+  end)
+
+  it("would grow without the bound (the measure can fail)", function()
+    resolve.EVAL_MEMO_TEXTS = math.huge
+    local kb = grows_by_kb(resolved(), 20000)
+    assert.is_true(kb > 2048, ("grew by %.0f KB"):format(kb))
+  end)
+
+  it("forgets by bytes too", function()
+    local bytes = resolve.EVAL_MEMO_BYTES
+    resolve.EVAL_MEMO_BYTES = 16 << 10
+    local r = resolved()
+    local ok, kb = pcall(grows_by_kb, r, 5000)
+    resolve.EVAL_MEMO_BYTES = bytes
+    assert(ok, kb)
+    assert.is_true(kb < 256, ("grew by %.0f KB"):format(kb))
+  end)
+end)

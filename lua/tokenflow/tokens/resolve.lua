@@ -28,6 +28,12 @@ end
 local NEED = setmetatable({}, { __name = "tokenflow.tokens.NEED" })
 resolve.NEED = NEED
 
+-- Texts given to eval come from the host, without bound. The memos forget
+-- everything once this many new texts, or this many bytes of them, have
+-- been evaluated, so a long-lived Resolved does not grow with each one.
+resolve.EVAL_MEMO_TEXTS = 8192
+resolve.EVAL_MEMO_BYTES = 4 << 20
+
 local IN, DONE, EXPANDED = 1, 2, 3 -- EXPANDED: on the stack, references pushed
 local NO_REFS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
@@ -475,8 +481,18 @@ function resolve.engine(tokens, opts)
     return types[name] or (tokens[name] and tokens[name].type)
   end
 
+  local eval_texts, eval_bytes = 0, 0
+  local function forget_memos()
+    templates, lone, trimmed, finished, finish_failed, parsed, modified = {}, {}, {}, {}, {}, {}, {}
+    eval_texts, eval_bytes = 0, 0
+  end
+
   --- Evaluates text against the resolved tokens: value, failure reason, refs.
   function engine.eval(text, ttype)
+    if templates[text] == nil then -- a text not seen before
+      eval_texts, eval_bytes = eval_texts + 1, eval_bytes + #text
+      if eval_texts > resolve.EVAL_MEMO_TEXTS or eval_bytes > resolve.EVAL_MEMO_BYTES then forget_memos() end
+    end
     local ctx = {}
     local v = process_value(text, ttype, ctx)
     return v, ctx.reason or false, ctx.refs or {}
