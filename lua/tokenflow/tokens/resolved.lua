@@ -133,6 +133,8 @@ end
 
 --- Evaluates any expression (references, math, colour functions) against
 -- the resolved tokens. Returns the value and `{failed, reason, refs}`.
+-- Parsed texts are memoised, up to 8,192 new texts or 4 MB of them; then
+-- the memos start again, so a host may ask about any number of texts.
 function Resolved:eval(text)
   check(self, "eval")
   if type(text) ~= "string" then error("bad argument #1 to 'eval' (string expected, got " .. type(text) .. ")", 2) end
