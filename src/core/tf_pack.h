@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tf_buf.h"
 #include "tf_mem.h"
 
 enum {
@@ -33,19 +34,7 @@ enum {
 #define TF_PACK_MAGIC "TF\001"
 #define TF_PACK_MAGIC_LEN 3
 
-/* A growable byte buffer allocating through its tf_mem. */
-typedef struct tf_buf {
-  tf_mem mem;
-  unsigned char *data;
-  size_t len, cap;
-} tf_buf;
-
-void tf_buf_init(tf_buf *b, tf_mem mem);
-void tf_buf_free(tf_buf *b);
-/* Room for n more bytes: 0 on success, -1 when out of memory (b unchanged). */
-int tf_buf_reserve(tf_buf *b, size_t n);
-int tf_buf_put(tf_buf *b, const void *p, size_t n);
-int tf_buf_byte(tf_buf *b, unsigned char c);
+/* Value-format writers on a tf_buf. */
 int tf_buf_varint(tf_buf *b, uint64_t v);
 int tf_buf_integer(tf_buf *b, int64_t v);   /* tag and zigzag varint */
 int tf_buf_float(tf_buf *b, double v);      /* tag and 8 bytes */
