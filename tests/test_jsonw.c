@@ -64,7 +64,7 @@ static int bump(char *m, int dir) {
 /* 1 when some decimal of p significant digits reads back as v: both
  * p-digit decimals around v are tried (printf's nearest and its neighbour). */
 static int some_round_trip(double v, int p) {
-  char buf[64], m[64];
+  char buf[96], m[64];
   const char *e;
   double back;
   int exp;

@@ -1,0 +1,388 @@
+#include "tf_doc_emit.h"
+
+#include <string.h>
+
+#include "tf_jsonw.h"
+
+/* The output buffer is handed to write in pieces of about this size. */
+#define OUT_FLUSH (256u * 1024u)
+
+enum { OUT_INSERT, OUT_REMOVE, OUT_REPLACE };
+
+struct tf_doc_out_edit {
+  uint64_t start, end; /* input bytes it replaces (start == end: an insertion) */
+  uint64_t key;        /* REPLACE: the field's key (its line's indentation); INSERT: a member whose line
+                          shows the members' indentation, 0: none */
+  uint32_t node;
+  uint32_t field;      /* REPLACE: the field's name id */
+  uint8_t kind;
+  uint8_t comma;       /* INSERT: members stay before it */
+};
+
+static int put_buf(void *ud, const char *p, size_t n) {
+  tf_doc_out *o = (tf_doc_out *)ud;
+  if (tf_buf_put(&o->buf, p, n) != 0) {
+    o->state = TF_DOC_NOMEM;
+    return -1;
+  }
+  return 0;
+}
+
+void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void *p, size_t n), void *ud) {
+  memset(o, 0, sizeof *o);
+  o->d = d;
+  o->write = write;
+  o->ud = ud;
+  o->state = TF_DOC_MORE;
+  tf_buf_init(&o->buf, d->mem);
+  tf_buf_init(&o->flags, d->mem);
+  o->sink.put = put_buf;
+  o->sink.ud = o;
+  o->sink.pretty = d->pretty;
+  o->sink.indent = d->indent;
+  o->sink.indent_len = d->indent_len;
+  o->sink.colon_space = d->colon_space;
+}
+
+void tf_doc_out_free(tf_doc_out *o) {
+  tf_mem_free(&o->d->mem, o->heap, o->heap_cap * sizeof *o->heap);
+  tf_mem_free(&o->d->mem, o->fields, o->fields_cap * sizeof *o->fields);
+  tf_buf_free(&o->buf);
+  tf_buf_free(&o->flags);
+  o->heap = NULL;
+  o->fields = NULL;
+  o->heap_cap = o->nheap = o->fields_cap = o->nfields = 0;
+}
+
+/* ---- the heap of edits ahead, smallest start first (an insertion before
+ * an edit starting at the same byte) ---- */
+
+static int before(const tf_doc_out_edit *a, const tf_doc_out_edit *b) {
+  if (a->start != b->start) return a->start < b->start;
+  return a->end - a->start < b->end - b->start;
+}
+
+static int push(tf_doc_out *o, const tf_doc_out_edit *e) {
+  size_t i;
+  if (o->nheap == o->heap_cap) {
+    size_t cap = o->heap_cap ? o->heap_cap * 2 : 64;
+    tf_doc_out_edit *q =
+        (tf_doc_out_edit *)tf_mem_realloc(&o->d->mem, o->heap, o->heap_cap * sizeof *q, tf_mem_mul(cap, sizeof *q));
+    if (q == NULL) return -1;
+    o->heap = q;
+    o->heap_cap = cap;
+  }
+  i = o->nheap++;
+  while (i > 0 && before(e, &o->heap[(i - 1) / 2])) {
+    o->heap[i] = o->heap[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  o->heap[i] = *e;
+  return 0;
+}
+
+static void pop(tf_doc_out *o) {
+  tf_doc_out_edit last = o->heap[--o->nheap];
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= o->nheap) break;
+    if (c + 1 < o->nheap && before(&o->heap[c + 1], &o->heap[c])) c++;
+    if (!before(&o->heap[c], &last)) break;
+    o->heap[i] = o->heap[c];
+    i = c;
+  }
+  if (o->nheap > 0) o->heap[i] = last;
+}
+
+/* ---- one node's edits ---- */
+
+/* The distinct fields node i's edits touch, into o->fields. */
+static int touched_fields(tf_doc_out *o, uint32_t i) {
+  tf_doc *d = o->d;
+  uint32_t l;
+  o->nfields = 0;
+  for (l = d->heads[i]; l != 0; l = d->links[2 * l + 1]) {
+    size_t n, k, j;
+    const tf_doc_edit *e = tf_doc_set_edits(d, d->links[2 * l], &n);
+    for (k = 0; k < n; k++) {
+      for (j = 0; j < o->nfields; j++)
+        if (o->fields[j] == e[k].field) break;
+      if (j < o->nfields) continue;
+      if (o->nfields == o->fields_cap) {
+        size_t cap = o->fields_cap ? o->fields_cap * 2 : 16;
+        uint32_t *q = (uint32_t *)tf_mem_realloc(&d->mem, o->fields, o->fields_cap * sizeof *q, cap * sizeof *q);
+        if (q == NULL) return -1;
+        o->fields = q;
+        o->fields_cap = cap;
+      }
+      o->fields[o->nfields++] = e[k].field;
+    }
+  }
+  /* a stable order for the fields a node gains: by name id (first use) */
+  for (l = 1; l < o->nfields; l++) {
+    uint32_t v = o->fields[l];
+    size_t k = l;
+    while (k > 0 && o->fields[k - 1] > v) {
+      o->fields[k] = o->fields[k - 1];
+      k--;
+    }
+    o->fields[k] = v;
+  }
+  return 0;
+}
+
+/* What becomes of field f of node i: 0 unchanged, 'r' replaced (or added),
+ * 'd' removed. */
+static int fate(tf_doc *d, uint32_t i, uint32_t f, int *st) {
+  size_t len;
+  const char *name = tf_intern_name(d->names, f, &len);
+  tf_doc_value v;
+  *st = 0;
+  if (name == NULL || tf_doc_field(d, i, name, len, &v) != 0) {
+    *st = -1;
+    return 0;
+  }
+  if (v.kind == TF_DOC_ORIGINAL && v.nover == 0) return 0;
+  if (v.kind == TF_DOC_ABSENT && v.nover == 0) return 'd';
+  return 'r';
+}
+
+/* Pushes the edits of node i. */
+static int node_edits(tf_doc_out *o, uint32_t i) {
+  tf_doc *d = o->d;
+  const tf_doc_span *spans;
+  long n;
+  size_t k, f;
+  int st, inserts = 0;
+  uint8_t *removed;
+  uint64_t indent_key = 0;
+  if (touched_fields(o, i) != 0) return -1;
+  n = tf_doc_node_members(d, i, &spans);
+  if (n < 0) return -1;
+  /* one byte a member: removed or not */
+  o->flags.len = 0;
+  if (tf_buf_reserve(&o->flags, (size_t)n + 1) != 0) return -1;
+  removed = o->flags.data;
+  memset(removed, 0, (size_t)n + 1);
+  for (f = 0; f < o->nfields; f++) {
+    size_t len;
+    const char *name = tf_intern_name(d->names, o->fields[f], &len);
+    int what = fate(d, i, o->fields[f], &st);
+    long last = -1;
+    if (st != 0) return -1;
+    if (what == 0) continue;
+    n = tf_doc_node_members(d, i, &spans); /* fate may have scanned another node's members */
+    if (n < 0) return -1;
+    for (k = 0; k < (size_t)n; k++) {
+      if (!tf_doc_key_is(d->text, &spans[k], name, len)) continue;
+      if (what == 'd') removed[k] = 1; /* every copy of a removed key goes */
+      last = (long)k;
+    }
+    if (what == 'r') {
+      if (last >= 0) {
+        tf_doc_out_edit e;
+        e.start = spans[last].val;
+        e.end = spans[last].val_end;
+        e.key = spans[last].key;
+        e.node = i;
+        e.field = o->fields[f];
+        e.kind = OUT_REPLACE;
+        e.comma = 0;
+        if (push(o, &e) != 0) return -1;
+      } else {
+        inserts = 1;
+      }
+    }
+  }
+  /* removed members, in runs: from a run's first key to the next kept key;
+   * a run at the end, from the kept member before it */
+  {
+    long kept_before = -1;
+    size_t a = 0;
+    while (a < (size_t)n) {
+      size_t b = a;
+      tf_doc_out_edit e;
+      if (!removed[a]) {
+        kept_before = (long)a;
+        a++;
+        continue;
+      }
+      while (b < (size_t)n && removed[b]) b++;
+      if (b < (size_t)n) {
+        e.start = spans[a].key;
+        e.end = spans[b].key;
+      } else if (kept_before >= 0) {
+        e.start = spans[kept_before].val_end;
+        e.end = spans[b - 1].val_end;
+      } else {
+        e.start = spans[a].key;
+        e.end = spans[b - 1].val_end;
+      }
+      e.key = 0;
+      e.node = i;
+      e.field = 0;
+      e.kind = OUT_REMOVE;
+      e.comma = 0;
+      if (push(o, &e) != 0) return -1;
+      a = b;
+    }
+  }
+  if (inserts) {
+    tf_doc_out_edit e;
+    int any_kept = 0;
+    for (k = 0; k < (size_t)n; k++) {
+      if (!removed[k]) any_kept = 1;
+      if (indent_key == 0) indent_key = spans[k].key;
+    }
+    e.start = e.end = n > 0 ? spans[n - 1].val_end : d->nodes[i].start + 1;
+    e.key = indent_key;
+    e.node = i;
+    e.field = 0;
+    e.kind = OUT_INSERT;
+    e.comma = (uint8_t)any_kept;
+    if (push(o, &e) != 0) return -1;
+  }
+  return 0;
+}
+
+/* The indentation of the line holding text[at] when only blanks come
+ * before it on that line (len set), else NULL. */
+static const char *indent_of(const char *text, uint64_t from, uint64_t at, size_t *len) {
+  uint64_t i = at;
+  while (i > from && (text[i - 1] == ' ' || text[i - 1] == '\t')) i--;
+  if (i > from && text[i - 1] == '\n') {
+    *len = (size_t)(at - i);
+    return text + i;
+  }
+  *len = 0;
+  return NULL;
+}
+
+/* Writes an edit (its input bytes are skipped by the caller). */
+static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
+  tf_doc *d = o->d;
+  const tf_doc_node *nd = &d->nodes[e->node];
+  size_t line_len = 0;
+  const char *line;
+  if (e->kind == OUT_REMOVE) return 0;
+  line = e->key ? indent_of(d->text, nd->start, e->key, &line_len) : NULL;
+  if (e->kind == OUT_REPLACE) {
+    tf_doc_value v;
+    size_t len;
+    const char *name = tf_intern_name(d->names, e->field, &len);
+    if (name == NULL || tf_doc_field(d, e->node, name, len, &v) != 0) return -1;
+    /* a field that had only member edits keeps its own layout: as a
+     * spliced original (put_value), else the new text in the file's layout */
+    return tf_doc_put_value(d, &o->sink, &v, line ? line : "", line_len);
+  }
+  /* OUT_INSERT: the fields node e->node gains, after its last member */
+  {
+    int first = 1, st;
+    size_t f;
+    tf_doc_sink s = o->sink;
+    if (line == NULL) s.pretty = 0; /* members on one line: new ones too */
+    if (touched_fields(o, e->node) != 0) return -1;
+    for (f = 0; f < o->nfields; f++) {
+      size_t len;
+      const char *name = tf_intern_name(d->names, o->fields[f], &len);
+      tf_doc_value v;
+      const tf_doc_span *spans;
+      long n;
+      if (fate(d, e->node, o->fields[f], &st) != 'r') {
+        if (st != 0) return -1;
+        continue;
+      }
+      n = tf_doc_node_members(d, e->node, &spans);
+      if (n < 0) return -1;
+      if (tf_doc_find(d->text, spans, (size_t)n, name, len) != NULL) continue; /* replaced in place */
+      if (tf_doc_field(d, e->node, name, len, &v) != 0) return -1;
+      if ((e->comma || !first) && put_buf(o, ",", 1) != 0) return -1;
+      first = 0;
+      if (s.pretty && (put_buf(o, "\n", 1) != 0 || put_buf(o, line, line_len) != 0)) return -1;
+      d->scratch.len = 0;
+      if (tf_jsonw_string(&d->scratch, name, len, NULL) != 0) return -1;
+      if (put_buf(o, (const char *)d->scratch.data, d->scratch.len) != 0) return -1;
+      if (put_buf(o, s.colon_space && s.pretty ? ": " : ":", s.colon_space && s.pretty ? 2 : 1) != 0) return -1;
+      if (tf_doc_put_value(d, &s, &v, line ? line : "", line_len) != 0) return -1;
+    }
+  }
+  return 0;
+}
+
+/* Hands the buffer to write once it holds enough (or everything: all). */
+static int flush(tf_doc_out *o, int all) {
+  if (o->buf.len == 0 || (!all && o->buf.len < OUT_FLUSH)) return 0;
+  if (o->write(o->ud, o->buf.data, o->buf.len) != 0) {
+    o->state = TF_DOC_ERROR;
+    return -1;
+  }
+  o->written += o->buf.len;
+  o->buf.len = 0;
+  return 0;
+}
+
+/* Copies input bytes up to `to`, at most `budget` of them; 1 when it got there. */
+static int copy_to(tf_doc_out *o, uint64_t to, size_t *budget) {
+  while (o->cursor < to) {
+    size_t n = (size_t)(to - o->cursor);
+    if (n > OUT_FLUSH) n = OUT_FLUSH;
+    if (o->buf.len == 0 && n >= OUT_FLUSH) {
+      /* a long unchanged stretch goes straight from the input */
+      if (o->write(o->ud, o->d->text + o->cursor, n) != 0) {
+        o->state = TF_DOC_ERROR;
+        return 0;
+      }
+      o->written += n;
+    } else {
+      if (put_buf(o, o->d->text + o->cursor, n) != 0) return 0;
+      if (flush(o, 0) != 0) return 0;
+    }
+    o->cursor += n;
+    if (*budget <= n) {
+      *budget = 0;
+      return o->cursor >= to;
+    }
+    *budget -= n;
+  }
+  return 1;
+}
+
+int tf_doc_out_step(tf_doc_out *o, size_t budget) {
+  tf_doc *d = o->d;
+  if (o->state != TF_DOC_MORE) return o->state;
+  if (budget == 0) budget = 1;
+  while (budget > 0) {
+    uint64_t limit;
+    uint32_t i = o->next;
+    while (i < d->count && !tf_doc_patched(d, i)) i++;
+    o->next = i;
+    limit = i < d->count ? d->nodes[i].start : d->len;
+    /* the edits before the next patched node (or the end) */
+    while (o->nheap > 0 && o->heap[0].start <= limit) {
+      tf_doc_out_edit e = o->heap[0];
+      if (!copy_to(o, e.start, &budget)) return o->state == TF_DOC_MORE && budget == 0 ? TF_DOC_MORE : o->state;
+      pop(o);
+      if (emit(o, &e) != 0) {
+        if (o->state == TF_DOC_MORE) o->state = TF_DOC_NOMEM;
+        return o->state;
+      }
+      o->cursor = e.end;
+      if (flush(o, 0) != 0) return o->state;
+      if (budget == 0) return TF_DOC_MORE;
+    }
+    if (i < d->count) {
+      if (node_edits(o, i) != 0) {
+        if (o->state == TF_DOC_MORE) o->state = TF_DOC_NOMEM;
+        return o->state;
+      }
+      o->next = i + 1;
+      continue;
+    }
+    if (!copy_to(o, d->len, &budget)) return o->state == TF_DOC_MORE ? TF_DOC_MORE : o->state;
+    if (flush(o, 1) != 0) return o->state;
+    o->state = TF_DOC_OK;
+    return TF_DOC_OK;
+  }
+  return TF_DOC_MORE;
+}

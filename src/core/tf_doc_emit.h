@@ -1,0 +1,37 @@
+/* Writing a document out: the input's bytes, streamed in steps of a byte
+ * budget, with the patched fields of patched nodes replaced, removed or
+ * added (see tf_doc.h). Nothing is built in memory beyond a buffer and
+ * the pending edits of the nodes enclosing the current one. */
+#ifndef TF_DOC_EMIT_H
+#define TF_DOC_EMIT_H
+
+#include "tf_doc.h"
+#include "tf_doc_patch.h"
+
+typedef struct tf_doc_out_edit tf_doc_out_edit;
+
+typedef struct tf_doc_out {
+  tf_doc *d;
+  int (*write)(void *ud, const void *p, size_t n); /* 0, or -1 to stop (the step fails) */
+  void *ud;
+  uint64_t cursor;  /* the input is written up to here */
+  uint32_t next;    /* the next node to look at */
+  tf_doc_out_edit *heap; /* edits ahead, by offset */
+  size_t nheap, heap_cap;
+  uint32_t *fields; /* scratch: the fields one node's edits touch */
+  size_t nfields, fields_cap;
+  tf_buf buf;       /* output not yet written */
+  tf_buf flags;     /* scratch: per member of a node, removed or not */
+  uint64_t written; /* bytes handed to write so far */
+  int state;        /* TF_DOC_MORE until done, then TF_DOC_OK; TF_DOC_ERROR (write failed), TF_DOC_NOMEM */
+  tf_doc_sink sink;
+} tf_doc_out;
+
+/* Starts writing d to write(ud, ...). */
+void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void *p, size_t n), void *ud);
+/* Writes about budget more bytes: TF_DOC_MORE, TF_DOC_OK (all written and
+ * flushed), TF_DOC_ERROR (write refused) or TF_DOC_NOMEM. */
+int tf_doc_out_step(tf_doc_out *o, size_t budget);
+void tf_doc_out_free(tf_doc_out *o);
+
+#endif

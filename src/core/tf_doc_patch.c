@@ -1,0 +1,567 @@
+/* Edit sets, node chains and reading fields through them (tf_doc_patch.h),
+ * and writing values in the document's layout. */
+#include <string.h>
+
+#include "tf_doc_memo.h"
+#include "tf_doc_patch.h"
+#include "tf_jsonw.h"
+
+void tf_doc_patch_free(tf_doc *d) {
+  tf_doc_memo_free(d);
+  if (d->names) tf_intern_free(d->names);
+  d->names = NULL;
+  tf_buf_free(&d->texts);
+  tf_mem_free(&d->mem, d->edits, (size_t)d->edits_cap * sizeof *d->edits);
+  tf_mem_free(&d->mem, d->sets, (size_t)d->sets_cap * 2 * sizeof *d->sets);
+  tf_mem_free(&d->mem, d->links, (size_t)d->links_cap * 2 * sizeof *d->links);
+  tf_mem_free(&d->mem, d->heads, (size_t)d->count * sizeof *d->heads);
+  d->edits = NULL;
+  d->sets = d->links = d->heads = NULL;
+  d->nedits = d->edits_cap = d->nsets = d->sets_cap = d->nlinks = d->links_cap = 0;
+  d->patched = 0;
+  d->open_set = 0;
+}
+
+uint32_t tf_doc_name(tf_doc *d, const char *s, size_t len) {
+  if (d->names == NULL) {
+    d->names = tf_intern_new(d->mem);
+    if (d->names == NULL) return 0;
+  }
+  return tf_intern_add(d->names, s, len);
+}
+
+uint32_t tf_doc_name_find(const tf_doc *d, const char *s, size_t len) {
+  return d->names ? tf_intern_find(d->names, s, len) : 0;
+}
+
+/* Room for one more element in an array of `per` uint32 words each. */
+static int reserve(tf_doc *d, uint32_t **p, uint32_t *cap, uint32_t count, size_t per) {
+  uint32_t n;
+  uint32_t *q;
+  if (count + 1 < *cap) return 0;
+  if (*cap > UINT32_MAX / 4) return -1;
+  n = *cap ? *cap * 2 : 64;
+  q = (uint32_t *)tf_mem_realloc(&d->mem, *p, (size_t)*cap * per * sizeof **p, (size_t)n * per * sizeof **p);
+  if (q == NULL) return -1;
+  *p = q;
+  *cap = n;
+  return 0;
+}
+
+static int ensure_heads(tf_doc *d) {
+  if (d->heads != NULL || d->count == 0) return d->count == 0 ? -1 : 0;
+  d->heads = (uint32_t *)tf_mem_alloc(&d->mem, tf_mem_mul(d->count, sizeof *d->heads));
+  if (d->heads == NULL) return -1;
+  memset(d->heads, 0, (size_t)d->count * sizeof *d->heads);
+  return 0;
+}
+
+/* Puts set at the front of node i's chain: the new link, or 0. */
+static uint32_t push_link(tf_doc *d, uint32_t i, uint32_t set) {
+  uint32_t l;
+  if (ensure_heads(d) != 0 || reserve(d, &d->links, &d->links_cap, d->nlinks, 2) != 0) return 0;
+  l = ++d->nlinks; /* link 0 means none */
+  d->links[2 * l] = set;
+  d->links[2 * l + 1] = d->heads[i];
+  if (d->heads[i] == 0) d->patched++;
+  d->heads[i] = l;
+  return l;
+}
+
+uint32_t tf_doc_begin(tf_doc *d, uint32_t i) {
+  uint32_t set;
+  if (d->open_set != 0 || i >= d->count) return 0;
+  if (reserve(d, &d->sets, &d->sets_cap, d->nsets, 2) != 0) return 0;
+  set = d->nsets + 1;
+  d->sets[2 * set] = d->nedits;
+  d->sets[2 * set + 1] = 0;
+  if (push_link(d, i, set) == 0) return 0;
+  d->nsets = set;
+  d->open_set = set;
+  d->open_node = i;
+  d->open_text = d->texts.len;
+  return set;
+}
+
+static void unlink_open(tf_doc *d) {
+  uint32_t i = d->open_node, l = d->heads[i];
+  d->heads[i] = d->links[2 * l + 1];
+  if (d->heads[i] == 0) d->patched--;
+  d->nlinks--; /* the open set's link is the newest of all */
+  d->nsets--;
+  d->open_set = 0;
+}
+
+/* The compact object text obj[0, len) with its member `member` (a name
+ * id) set to text[0, tlen), or removed (text NULL), appended to out. */
+static int splice_member(tf_doc *d, const char *obj, size_t len, uint32_t member, const char *text, size_t tlen,
+                         tf_buf *out) {
+  tf_doc_value v;
+  uint32_t at = d->nedits; /* a scratch edit just past the set's edits */
+  if (reserve(d, (uint32_t **)(void *)&d->edits, &d->edits_cap, d->nedits, 4) != 0) return -1;
+  d->edits[at].field = 0;
+  d->edits[at].member = member;
+  d->edits[at].text = text ? (uint32_t)(text - (const char *)d->texts.data) : 0;
+  d->edits[at].len = text ? (uint32_t)tlen : TF_DOC_REMOVED;
+  memset(&v, 0, sizeof v);
+  v.kind = TF_DOC_EDITED;
+  v.text = obj;
+  v.end = len;
+  v.over[0] = at;
+  v.nover = 1;
+  return tf_doc_value_json(d, &v, out);
+}
+
+int tf_doc_edit_add(tf_doc *d, uint32_t field, uint32_t member, const char *text, size_t len) {
+  uint32_t set = d->open_set, first, k, whole = UINT32_MAX;
+  tf_doc_edit e;
+  if (set == 0) return -1;
+  first = d->sets[2 * set];
+  for (k = first; k < d->nedits; k++) {
+    tf_doc_edit *x = &d->edits[k];
+    if (x->field == field && x->member == 0) whole = k;
+  }
+  if (member != 0 && whole != UINT32_MAX) {
+    /* a member of a field this set already replaced: into its text */
+    tf_doc_edit *w = &d->edits[whole];
+    size_t start = d->texts.len;
+    const char *wtext;
+    tf_buf tmp;
+    int st;
+    if (text != NULL && (len >= UINT32_MAX || tf_buf_put(&d->texts, text, len) != 0)) return -1;
+    tf_buf_init(&tmp, d->mem);
+    if (w->len == TF_DOC_REMOVED) {
+      st = tf_buf_put(&tmp, "{}", 2);
+    } else {
+      wtext = tf_doc_edit_text(d, w);
+      st = tf_buf_put(&tmp, wtext, w->len);
+    }
+    if (st == 0) {
+      const char *mtext = text ? (const char *)d->texts.data + start : NULL;
+      tf_buf res;
+      tf_buf_init(&res, d->mem);
+      st = splice_member(d, (const char *)tmp.data, tmp.len, member, mtext, len, &res);
+      d->texts.len = start;
+      if (st == 0 && d->texts.len + res.len < UINT32_MAX && tf_buf_put(&d->texts, res.data, res.len) == 0) {
+        w = &d->edits[whole];
+        w->text = (uint32_t)start;
+        w->len = (uint32_t)res.len;
+      } else {
+        st = -1;
+      }
+      tf_buf_free(&res);
+    }
+    tf_buf_free(&tmp);
+    return st;
+  }
+  if (member == 0) {
+    /* a whole-field edit replaces the set's earlier edits of the field */
+    uint32_t w = first;
+    for (k = first; k < d->nedits; k++) {
+      if (d->edits[k].field == field) continue;
+      d->edits[w++] = d->edits[k];
+    }
+    d->nedits = w;
+  } else {
+    for (k = first; k < d->nedits; k++) {
+      if (d->edits[k].field == field && d->edits[k].member == member) break;
+    }
+    if (k < d->nedits) { /* the same member again: drop the earlier edit */
+      memmove(d->edits + k, d->edits + k + 1, (size_t)(d->nedits - k - 1) * sizeof *d->edits);
+      d->nedits--;
+    }
+  }
+  e.field = field;
+  e.member = member;
+  if (text == NULL) {
+    e.text = 0;
+    e.len = TF_DOC_REMOVED;
+  } else {
+    if (len >= UINT32_MAX || d->texts.len + len >= UINT32_MAX) return -1;
+    e.text = (uint32_t)d->texts.len;
+    e.len = (uint32_t)len;
+    if (tf_buf_put(&d->texts, text, len) != 0) return -1;
+  }
+  if (reserve(d, (uint32_t **)(void *)&d->edits, &d->edits_cap, d->nedits, 4) != 0) return -1;
+  d->edits[d->nedits++] = e;
+  d->sets[2 * set + 1] = d->nedits - first;
+  return 0;
+}
+
+uint32_t tf_doc_commit(tf_doc *d) {
+  uint32_t set = d->open_set;
+  if (set == 0) return 0;
+  d->sets[2 * set + 1] = d->nedits - d->sets[2 * set];
+  if (d->sets[2 * set + 1] == 0) {
+    unlink_open(d);
+    return 0;
+  }
+  d->open_set = 0;
+  return set;
+}
+
+void tf_doc_rollback(tf_doc *d) {
+  uint32_t set = d->open_set;
+  if (set == 0) return;
+  d->nedits = d->sets[2 * set];
+  d->texts.len = d->open_text;
+  unlink_open(d);
+}
+
+int tf_doc_link(tf_doc *d, uint32_t i, uint32_t set) {
+  if (set == 0 || set > d->nsets || i >= d->count) return -1;
+  return push_link(d, i, set) ? 0 : -1;
+}
+
+const tf_doc_edit *tf_doc_set_edits(const tf_doc *d, uint32_t set, size_t *n) {
+  *n = d->sets[2 * set + 1];
+  return d->edits + d->sets[2 * set];
+}
+
+/* ---- reading through the chain ---- */
+
+int tf_doc_field(tf_doc *d, uint32_t i, const char *name, size_t len, tf_doc_value *v) {
+  uint32_t fid = tf_doc_name_find(d, name, len);
+  const tf_doc_span *spans, *s;
+  long n;
+  v->kind = TF_DOC_ABSENT;
+  v->text = NULL;
+  v->off = v->end = 0;
+  v->nover = 0;
+  if (fid != 0 && tf_doc_patched(d, i)) {
+    uint32_t l;
+    for (l = d->heads[i]; l != 0; l = d->links[2 * l + 1]) {
+      uint32_t set = d->links[2 * l], first = d->sets[2 * set], k = first + d->sets[2 * set + 1];
+      if (set == d->open_set) k = d->nedits;
+      while (k > first) {
+        const tf_doc_edit *e = &d->edits[--k];
+        size_t j;
+        if (e->field != fid) continue;
+        if (e->member == 0) {
+          if (e->len != TF_DOC_REMOVED) {
+            v->kind = TF_DOC_EDITED;
+            v->text = tf_doc_edit_text(d, e);
+            v->end = e->len;
+          }
+          return 0;
+        }
+        for (j = 0; j < v->nover; j++)
+          if (d->edits[v->over[j]].member == e->member) break;
+        if (j < v->nover) continue; /* a newer edit of this member counts */
+        if (v->nover == TF_DOC_MAX_OVER) return -1;
+        v->over[v->nover++] = k;
+      }
+    }
+  }
+  n = tf_doc_node_members(d, i, &spans);
+  if (n < 0) return -1;
+  s = tf_doc_find(d->text, spans, (size_t)n, name, len);
+  if (s != NULL) {
+    v->kind = TF_DOC_ORIGINAL;
+    v->text = d->text;
+    v->off = s->val;
+    v->end = s->val_end;
+  }
+  return 0;
+}
+
+/* 1 when edit k's member is `name`. */
+static int member_is(const tf_doc *d, uint32_t k, const char *name, size_t len) {
+  size_t mlen;
+  const char *m = tf_intern_name(d->names, d->edits[k].member, &mlen);
+  return m != NULL && mlen == len && memcmp(m, name, len) == 0;
+}
+
+int tf_doc_member(tf_doc *d, const tf_doc_value *v, const char *name, size_t len, size_t index, tf_doc_value *out) {
+  size_t j;
+  out->kind = TF_DOC_ABSENT;
+  out->text = NULL;
+  out->off = out->end = 0;
+  out->nover = 0;
+  if (name != NULL) {
+    for (j = 0; j < v->nover; j++) {
+      if (!member_is(d, v->over[j], name, len)) continue;
+      if (d->edits[v->over[j]].len != TF_DOC_REMOVED) {
+        out->kind = TF_DOC_EDITED;
+        out->text = tf_doc_edit_text(d, &d->edits[v->over[j]]);
+        out->end = d->edits[v->over[j]].len;
+      }
+      return 0;
+    }
+  }
+  if (v->kind == TF_DOC_ABSENT) return 0;
+  if (name != NULL) {
+    long n;
+    const tf_doc_span *s;
+    if (v->text[v->off] != '{') return 0;
+    n = tf_doc_members(&d->mem, v->text, v->off, 0, 0, &d->spans2, &d->spans2_cap, NULL);
+    if (n < 0) return -1;
+    s = tf_doc_find(v->text, d->spans2, (size_t)n, name, len);
+    if (s == NULL) return 0;
+    out->off = s->val;
+    out->end = s->val_end;
+  } else {
+    uint64_t p = v->off + 1;
+    if (v->text[v->off] != '[') return 0;
+    for (j = 0;; j++) {
+      while (v->text[p] == ' ' || v->text[p] == '\n' || v->text[p] == '\r' || v->text[p] == '\t' || v->text[p] == ',') p++;
+      if (v->text[p] == ']') return 0;
+      if (j == index) break;
+      p = tf_doc_skip(v->text, p);
+    }
+    out->off = p;
+    out->end = tf_doc_skip(v->text, p);
+  }
+  out->kind = v->kind;
+  out->text = v->text;
+  return 0;
+}
+
+int tf_doc_value_type(const tf_doc_value *v) {
+  if (v->kind == TF_DOC_ABSENT) return v->nover > 0 ? 'o' : 0;
+  switch (v->text[v->off]) {
+    case '{': return 'o';
+    case '[': return 'a';
+    case '"': return 's';
+    case 't': case 'f': return 'b';
+    case 'n': return 'z';
+    default: return 'n';
+  }
+}
+
+static int buf_put(void *ud, const char *p, size_t n) { return tf_buf_put((tf_buf *)ud, p, n); }
+
+int tf_doc_value_json(tf_doc *d, const tf_doc_value *v, tf_buf *b) {
+  tf_doc_sink s;
+  memset(&s, 0, sizeof s);
+  s.put = buf_put;
+  s.ud = b;
+  return tf_doc_put_value(d, &s, v, "", 0);
+}
+
+/* ---- writing in the document's layout ---- */
+
+static int put(const tf_doc_sink *s, const char *p, size_t n) { return n ? s->put(s->ud, p, n) : 0; }
+
+static int newline(const tf_doc_sink *s, const char *line, size_t line_len, int depth) {
+  int k;
+  if (put(s, "\n", 1) != 0 || put(s, line, line_len) != 0) return -1;
+  for (k = 0; k < depth; k++)
+    if (put(s, s->indent, s->indent_len) != 0) return -1;
+  return 0;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+int tf_doc_put_json(const tf_doc_sink *s, const char *text, uint64_t off, uint64_t end, const char *line,
+                    size_t line_len) {
+  uint64_t i = off;
+  int depth = 0;
+  if (!s->pretty) {
+    /* compact: as it is, without the whitespace a pretty source had */
+    uint64_t run = off;
+    while (i < end) {
+      char c = text[i];
+      if (c == '"') {
+        i = tf_doc_skip(text, i);
+      } else if (is_space(c)) {
+        if (put(s, text + run, (size_t)(i - run)) != 0) return -1;
+        while (i < end && is_space(text[i])) i++;
+        run = i;
+      } else {
+        i++;
+      }
+    }
+    return put(s, text + run, (size_t)(end - run));
+  }
+  while (i < end) {
+    char c = text[i];
+    uint64_t j;
+    switch (c) {
+      case '"':
+        j = tf_doc_skip(text, i);
+        if (put(s, text + i, (size_t)(j - i)) != 0) return -1;
+        i = j;
+        continue;
+      case '{':
+      case '[':
+        j = i + 1;
+        while (j < end && is_space(text[j])) j++;
+        if (j < end && (text[j] == '}' || text[j] == ']')) { /* empty: stays on one line */
+          if (put(s, c == '{' ? "{}" : "[]", 2) != 0) return -1;
+          i = j + 1;
+          continue;
+        }
+        depth++;
+        if (put(s, &c, 1) != 0 || newline(s, line, line_len, depth) != 0) return -1;
+        i = j;
+        continue;
+      case '}':
+      case ']':
+        depth--;
+        if (newline(s, line, line_len, depth) != 0 || put(s, &c, 1) != 0) return -1;
+        break;
+      case ',':
+        if (put(s, ",", 1) != 0 || newline(s, line, line_len, depth) != 0) return -1;
+        break;
+      case ':':
+        if (put(s, s->colon_space ? ": " : ":", s->colon_space ? 2 : 1) != 0) return -1;
+        break;
+      default:
+        if (!is_space(c)) {
+          j = i;
+          while (j < end && !is_space(text[j]) && text[j] != ',' && text[j] != '}' && text[j] != ']') j++;
+          if (put(s, text + i, (size_t)(j - i)) != 0) return -1;
+          i = j;
+          continue;
+        }
+    }
+    i++;
+  }
+  return 0;
+}
+
+/* The indentation of the line holding text[at] (the bytes after the last
+ * line break before it, when they are all blanks), or -1 when at shares
+ * its line with something else. */
+static long line_indent(const char *text, uint64_t from, uint64_t at) {
+  uint64_t i = at;
+  while (i > from && (text[i - 1] == ' ' || text[i - 1] == '\t')) i--;
+  if (i > from && text[i - 1] == '\n') return (long)(at - i);
+  return -1;
+}
+
+/* Writes a member "name": value where the value is the JSON text
+ * text[off, end) (re-indented as the sink wants). */
+static int put_member(tf_doc *d, const tf_doc_sink *s, const char *name, size_t nlen, const char *text, uint64_t off,
+                      uint64_t end, const char *line, size_t line_len) {
+  size_t mark = d->scratch.len;
+  int st;
+  if (tf_jsonw_string(&d->scratch, name, nlen, NULL) != 0) return -1;
+  st = put(s, (const char *)d->scratch.data + mark, d->scratch.len - mark);
+  d->scratch.len = mark;
+  if (st != 0) return -1;
+  if (put(s, s->pretty && s->colon_space ? ": " : ":", s->pretty && s->colon_space ? 2 : 1) != 0) return -1;
+  return tf_doc_put_json(s, text, off, end, line, line_len);
+}
+
+int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, const char *line, size_t line_len) {
+  const char *text = v->text;
+  tf_doc_span *spans = NULL;
+  size_t cap = 0, nkept = 0, j;
+  long n = 0;
+  uint64_t close = 0;
+  int multi, st = 0;
+  const char *mind; /* members' indentation */
+  size_t mind_len;
+  tf_buf own; /* a members' indentation made here */
+  char used[TF_DOC_MAX_OVER];
+  if (v->nover == 0) {
+    if (v->kind == TF_DOC_ABSENT) return 0;
+    if (v->kind == TF_DOC_ORIGINAL) return put(s, text + v->off, (size_t)(v->end - v->off));
+    return tf_doc_put_json(s, text, v->off, v->end, line, line_len);
+  }
+  memset(used, 0, sizeof used);
+  tf_buf_init(&own, d->mem);
+  if (v->kind != TF_DOC_ABSENT && text[v->off] == '{') {
+    n = tf_doc_members(&d->mem, text, v->off, 0, 0, &spans, &cap, &close);
+    if (n < 0) return -1;
+    close--; /* the '}' */
+  }
+  /* the layout of the object's members: its own when it has a line per
+   * member, else one level in from the line holding it */
+  multi = s->pretty;
+  mind = NULL;
+  mind_len = 0;
+  if (v->kind == TF_DOC_ORIGINAL && n > 0) {
+    long ind = line_indent(text, v->off, spans[0].key);
+    multi = ind >= 0;
+    if (multi) {
+      mind = text + spans[0].key - ind;
+      mind_len = (size_t)ind;
+    }
+  }
+  if (multi && mind == NULL) {
+    /* one level in from the line holding the object */
+    if (tf_buf_put(&own, line, line_len) != 0 || tf_buf_put(&own, s->indent, s->indent_len) != 0) {
+      tf_mem_free(&d->mem, spans, cap * sizeof *spans);
+      tf_buf_free(&own);
+      return -1;
+    }
+    mind = (const char *)own.data;
+    mind_len = own.len;
+  }
+  if (put(s, "{", 1) != 0) st = -1;
+  for (j = 0; st == 0 && j <= (size_t)n + v->nover; j++) {
+    const char *mtext;
+    uint64_t moff, mend;
+    const char *mname;
+    size_t mlen;
+    if (j < (size_t)n) {
+      /* an original member: kept, replaced or removed */
+      size_t k;
+      const tf_doc_edit *e = NULL;
+      for (k = 0; k < v->nover; k++) {
+        const tf_doc_edit *x = &d->edits[v->over[k]];
+        size_t xl;
+        const char *xn = tf_intern_name(d->names, x->member, &xl);
+        if (xn && tf_doc_key_is(text, &spans[j], xn, xl)) {
+          e = x;
+          used[k] = 1;
+          break;
+        }
+      }
+      if (e != NULL && e->len == TF_DOC_REMOVED) continue;
+      if (nkept++ > 0 && put(s, ",", 1) != 0) st = -1;
+      if (st == 0 && multi && newline(s, mind, mind_len, 0) != 0) st = -1;
+      if (st != 0) break;
+      if (e == NULL && v->kind == TF_DOC_ORIGINAL) {
+        st = put(s, text + spans[j].key, (size_t)(spans[j].val_end - spans[j].key));
+        continue;
+      }
+      if (put(s, text + spans[j].key, (size_t)(spans[j].key_end - spans[j].key)) != 0 ||
+          put(s, multi && s->colon_space ? ": " : ":", multi && s->colon_space ? 2 : 1) != 0) {
+        st = -1;
+        break;
+      }
+      if (e == NULL) {
+        st = tf_doc_put_json(s, text, spans[j].val, spans[j].val_end, mind, mind_len);
+      } else {
+        st = tf_doc_put_json(s, tf_doc_edit_text(d, e), 0, e->len, mind, mind_len);
+      }
+      continue;
+    }
+    if (j == (size_t)n) continue;
+    /* members the object did not have, oldest edit first */
+    {
+      size_t k = v->nover - (j - (size_t)n);
+      const tf_doc_edit *e;
+      if (k >= v->nover || used[k]) continue;
+      e = &d->edits[v->over[k]];
+      if (e->len == TF_DOC_REMOVED) continue;
+      mname = tf_intern_name(d->names, e->member, &mlen);
+      mtext = tf_doc_edit_text(d, e);
+      moff = 0;
+      mend = e->len;
+      if (nkept++ > 0 && put(s, ",", 1) != 0) st = -1;
+      if (st == 0 && multi && newline(s, mind, mind_len, 0) != 0) st = -1;
+      if (st == 0) st = put_member(d, s, mname, mlen, mtext, moff, mend, mind, mind_len);
+    }
+  }
+  if (st == 0) {
+    if (v->kind == TF_DOC_ORIGINAL && n > 0 && multi) {
+      /* the original closing line */
+      uint64_t k = close;
+      while (k > v->off && is_space(text[k - 1])) k--;
+      st = put(s, text + k, (size_t)(close - k + 1));
+    } else if (multi && nkept > 0) {
+      st = newline(s, line, line_len, 0);
+      if (st == 0) st = put(s, "}", 1);
+    } else {
+      st = put(s, "}", 1);
+    }
+  }
+  tf_mem_free(&d->mem, spans, cap * sizeof *spans);
+  tf_buf_free(&own);
+  return st;
+}
