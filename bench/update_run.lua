@@ -30,7 +30,7 @@ local tf = require "tokenflow"
 local cjson = require "cjson"
 local gen = dofile(here .. "/examples/gen-doc.lua")
 local figma = tf.figma
-local document = require "tokenflow.apply.document"
+local read = require "tokenflow.apply.read"
 
 local variant, N = arg[1], math.tointeger(tonumber(arg[2] or "100000"))
 -- The collector mode every variant runs in: the standalone interpreter
@@ -203,7 +203,7 @@ end
 local function new_job(opts)
   local o = {
     tokens = light, source = tf.walk(root, gen.children), total = N,
-    read = document.read, write = write, mode = "streaming", chunk = { size = "auto", budget_ms = 8 },
+    read = read.stored, write = write, mode = "streaming", chunk = { size = "auto", budget_ms = 8 },
   }
   for k, v in pairs(opts or {}) do o[k] = v end
   return tf.update(o)

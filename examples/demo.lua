@@ -29,7 +29,7 @@ collectgarbage("incremental")
 local tf = require "tokenflow"
 local progress = require "tokenflow.cli.progress"
 local summary = require "tokenflow.cli.summary"
-local document = require "tokenflow.apply.document"
+local read = require "tokenflow.apply.read"
 local gen = dofile(here .. "/examples/gen-doc.lua")
 
 local NODES = math.tointeger(tonumber(arg and arg[1] or nil)) or 100000
@@ -84,7 +84,7 @@ local job = tf.update {
   tokens = light,
   source = tf.walk(root, gen.children),
   total = NODES,
-  read = document.read,      -- sharedPluginData.tokens as stored (JSON-encoded names, decoded by the job)
+  read = read.stored,      -- sharedPluginData.tokens as stored (JSON-encoded names, decoded by the job)
   write = write,             -- a tf.figma.writer maps each token combination once with its own map
   mode = "streaming",
   chunk = { size = "auto", budget_ms = 8 },

@@ -1,5 +1,5 @@
 local tf = require "tokenflow"
-local document = require "tokenflow.apply.document"
+local read = require "tokenflow.apply.read"
 
 local gen = dofile("examples/gen-doc.lua")
 
@@ -87,7 +87,7 @@ describe("job:rerun with changed tokens and a diffing writer", function()
   local function applied(tokens)
     local root = gen.document { nodes = N, seed = 7 }.document
     local job = tf.update {
-      tokens = tokens, source = tf.walk(root, gen.children), total = N, read = document.read,
+      tokens = tokens, source = tf.walk(root, gen.children), total = N, read = read.stored,
       write = tf.figma.writer {}, mode = "streaming",
     }
     job:run()
@@ -106,7 +106,7 @@ describe("job:rerun with changed tokens and a diffing writer", function()
     -- full: every node again with the new theme, over the same light document
     local b = applied(light)
     local full = tf.update {
-      tokens = dark, source = tf.walk(b, gen.children), total = N, read = document.read,
+      tokens = dark, source = tf.walk(b, gen.children), total = N, read = read.stored,
       write = tf.figma.writer {}, mode = "streaming",
     }
     local fr = full:run()
@@ -134,7 +134,7 @@ describe("job:rerun with changed tokens and a diffing writer", function()
     local writer = tf.figma.writer {}
     local plans = {}
     local job = tf.update {
-      tokens = light, source = tf.walk(root, gen.children), total = 500, read = document.read, map = writer.map,
+      tokens = light, source = tf.walk(root, gen.children), total = 500, read = read.stored, map = writer.map,
       write = function(node, plan) plans[node] = #plan; return writer.write(node, plan) end,
     }
     job:run()

@@ -8,21 +8,21 @@ local root = here .. "/../.."
 
 return function(nodes)
   local tf = require "tokenflow"
-  local document = require "tokenflow.apply.document"
+  local read = require "tokenflow.apply.read"
   local gen = dofile(root .. "/examples/gen-doc.lua")
   local file = gen.document { nodes = nodes, seed = 7 }
   local set = assert(tf.tokens.load(root .. "/examples/tokens/demo"))
   local resolved = assert(set:resolve { theme = "light" })
   local job = tf.update {
     tokens = resolved,
-    source = tf.walk(file.document, document.children),
-    read = document.read,                       -- sharedPluginData.tokens as stored
+    source = tf.walk(file.document, read.children),
+    read = read.stored,                       -- sharedPluginData.tokens as stored
     write = tf.figma.writer { base_font_size = 16 }, -- carries its map (tf.figma.map)
     mode = "streaming",
     chunk = { size = "auto", budget_ms = 4 },
   }
   -- take the fills off nodes that have a fill token, to see the job put them back
-  for node in tf.walk(file.document, document.children) do
+  for node in tf.walk(file.document, read.children) do
     local map = tf.figma.read(node)
     if map and map.fill and map.fill ~= "none" and node.type == "RECTANGLE" then node.fills = nil end
   end
@@ -34,7 +34,7 @@ return function(nodes)
   assert(r.written > 0 and r.failed == 0, "nothing written")
   -- the values really are on the nodes: the fills taken off are back
   local checked = 0
-  for node in tf.walk(file.document, document.children) do
+  for node in tf.walk(file.document, read.children) do
     local map = tf.figma.read(node)
     if map and map.fill and map.fill ~= "none" and node.type == "RECTANGLE" then
       assert(type(node.fills) == "table" and node.fills[1] ~= nil, "node " .. node.id .. " has no fills")
@@ -49,7 +49,7 @@ return function(nodes)
   local writer = tf.figma.writer { base_font_size = 16 }
   local switched = job:rerun { changed = resolved:diff(dark), tokens = dark }
   assert(switched.state == "done" and switched.failed == 0 and switched.written > 0, "the theme switch failed")
-  for node in tf.walk(file.document, document.children) do
+  for node in tf.walk(file.document, read.children) do
     local map = tf.figma.read(node)
     if map and map.fill and map.fill ~= "none" and node.type == "RECTANGLE" then
       local expect = { type = node.type, id = node.id }

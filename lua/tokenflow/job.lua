@@ -52,6 +52,11 @@ end
 
 local function is_resolved(v) return getmetatable(v) == Resolved end
 
+local function figma_writer(w)
+  local mt = getmetatable(w)
+  return type(w) == "table" and type(mt) == "table" and mt.__name == "tokenflow.figma.Writer"
+end
+
 -- One token's value or why it has none.
 local function lookup(resolved, name)
   local value, info = resolved:get(name)
@@ -329,8 +334,11 @@ local function update(opts)
   end
   local source = opts.source
   local st = type(source)
-  if st ~= "table" and st ~= "function" and not (st == "userdata" and tostring(source):find("^tokenflow.Walk")) then
-    fail("source must be an array, an iterator function or a tf.walk, got a " .. st)
+  local is_doc = st == "userdata" and tostring(source):find("^tokenflow.DocumentNodes") ~= nil
+  if is_doc then
+    st = "document"
+  elseif st ~= "table" and st ~= "function" and not (st == "userdata" and tostring(source):find("^tokenflow.Walk")) then
+    fail("source must be an array, an iterator function, a tf.walk or doc:nodes(), got a " .. st)
   end
   local visible
   if opts.viewport ~= nil then
@@ -351,7 +359,7 @@ local function update(opts)
   if not callable(map) then fail("map must be a function, got a " .. type(map)) end
   local total = opts.total
   if total ~= nil and (math.type(total) ~= "integer" or total < 0) then fail("total must be a non-negative integer") end
-  if st == "table" then total = #source end
+  if st == "table" or is_doc then total = #source end
   local mode = opts.mode or "auto"
   if not MODES[mode] then fail("mode must be \"auto\", \"direct\", \"batched\" or \"streaming\", got " .. tostring(mode)) end
   local chunk = check_chunk(opts.chunk)
@@ -379,6 +387,9 @@ local function update(opts)
   local max_failures = opts.max_failures or 1000
   if math.type(max_failures) ~= "integer" or max_failures < 0 then fail("max_failures must be a non-negative integer") end
   local pool = opts.pool
+  if pool ~= nil and is_doc then
+    fail("pool is not used with a document's nodes (writes to a document never wait)")
+  end
   if pool ~= nil then
     if type(pool) == "table" then
       pool = core.pool(pool)
@@ -387,7 +398,7 @@ local function update(opts)
     end
   end
 
-  if mode == "auto" then mode = planner.plan(st == "table" and total or opts.total).mode end
+  if mode == "auto" then mode = planner.plan((st == "table" or is_doc) and total or opts.total).mode end
   local size, budget = nil, chunk.budget_ms
   if mode == "direct" then
     size = math.maxinteger
@@ -431,6 +442,9 @@ local function update(opts)
   }
   -- a writer table (tf.figma.writer) is called through its plain function
   if type(write) == "table" and type(rawget(write, "write")) == "function" then hooks.write = write.write end
+  -- tokenflow's own writer is deterministic: on a document, what it did to
+  -- a node is reused for every node that reads the same to it
+  hooks.memo = is_doc and figma_writer(write)
   if pool then hooks.submit = pool_hooks(self, pool, hooks.write, budget) end
   -- a writer that can tell what changed between two plans (tf.figma.writer):
   -- a rerun with changed tokens writes only that

@@ -161,6 +161,12 @@ function viewport.prepare(source, bounds, vp)
   if index ~= nil and type(source) ~= "table" then
     return nil, "viewport.index needs an array source (its ids are the array positions)"
   end
+  local is_doc = type(source) == "userdata" and tostring(source):find("^tokenflow.DocumentNodes") ~= nil
+  if is_doc then -- the document's own bounds pass, in C
+    local t0 = core.now()
+    local order = source:visible(x, y, w, h)
+    return { source = source, order = order, count = #order, zoom = zoom, scan_s = core.now() - t0 }
+  end
   if bounds == nil and index == nil then return nil, "bounds is required with viewport (function(node) -> x, y, w, h)" end
   if bounds ~= nil and index == nil then
     if bounds == require("tokenflow.apply.figma").bounds then

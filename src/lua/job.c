@@ -32,6 +32,7 @@
 #include "tf_combos.h"
 #include "tf_cache.h"
 #include "tf_lua.h"
+#include "tf_lua_doc.h"
 
 #define TF_JOB "tokenflow.JobCore"
 #define TF_JOB_FAILURE "tokenflow.JobFailure"
@@ -50,7 +51,9 @@ enum { UV_READ = 1, UV_WRITE, UV_SOURCE, UV_CACHE, UV_DEPS, UV_MAP, UV_DECODE, U
  * then the node being processed, its plan and its token-map table */
 enum { S_NODE = UV_NUV + 2, S_PLAN, S_MAP, S_TOKENS, S_TOP = S_TOKENS };
 
-enum { SRC_ARRAY, SRC_FUNCTION, SRC_WALK };
+/* SRC_DOC: a document's nodes (doc:nodes()), taken by position like an
+ * array's; UV_SOURCE holds the document itself. */
+enum { SRC_ARRAY, SRC_FUNCTION, SRC_WALK, SRC_DOC };
 enum { CTX_SOURCE = 1, CTX_WRITE, CTX_SUBMIT };
 enum { ST_MORE, ST_DONE, ST_STOPPED, ST_CANCELLED };
 static const char *const status_names[] = {"more", "done", "stopped", "cancelled"};
@@ -61,7 +64,11 @@ typedef struct job_box {
   tf_intern *in;        /* names->in, checked at each chunk */
   tf_mem mem;        /* for the buffers below */
   int kind, raw;
-  int default_read;        /* no read function: node.tokens */
+  int default_read;        /* no read function: node.tokens (a document: its token map, read in C) */
+  int doc_memo;            /* a document source written by the Figma writer: writes remembered by shape */
+  tf_doc_span *spans;      /* scratch: the members of a document node's token map */
+  size_t spans_cap;
+  tf_buf text;             /* scratch: a name decoded from a document */
   int use_index, index_ok; /* index wanted; index complete for the nodes seen */
   int keep_refs;           /* UV_NODES holds every indexed node by position */
   lua_Integer max_refs;    /* most node references kept (index_nodes) */
@@ -134,6 +141,10 @@ static int checked(lua_State *L, int status) {
 
 /* Pushes the id of the node at S_NODE: node.id for a table with one, else its position. */
 static void push_node_id(lua_State *L, job_box *j) {
+  if (j->kind == SRC_DOC) {
+    tf_lua_doc_push_id(L, UV_SOURCE + 1, (uint32_t)(j->pos - 1));
+    return;
+  }
   if (lua_type(L, S_NODE) == LUA_TTABLE) {
     if (lua_getfield(L, S_NODE, "id") != LUA_TNIL) return;
     lua_pop(L, 1);
@@ -288,11 +299,103 @@ static long decode_value(lua_State *L, job_box *j) {
   return (long)intern_at(L, j, lua_gettop(L), s, len);
 }
 
+/* Builds j->key from the n pairs in j->pairs: the word count. */
+static long key_of_pairs(lua_State *L, job_box *j, size_t n) {
+  size_t i;
+  sort_pairs(j->pairs, n);
+  j->key = (uint64_t *)grow(L, j, j->key, &j->key_cap, 1 + 2 * n, sizeof *j->key);
+  j->key[0] = TF_CACHE_KEY_HEADER(2 * n, 1);
+  for (i = 0; i < n; i++) {
+    j->key[1 + 2 * i] = TF_CACHE_KEY_STRING(j->pairs[i] >> 32);
+    j->key[2 + 2 * i] = TF_CACHE_KEY_STRING(j->pairs[i] & 0xffffffffu);
+  }
+  return (long)(1 + 2 * n);
+}
+
+/* A document node's token map, read from the file's bytes: appends the
+ * (property, token) pairs of node i's sharedPluginData.tokens to j->pairs
+ * and returns how many, or -1 after recording a failure. */
+static long doc_pairs(lua_State *L, job_box *j, uint32_t i) {
+  tf_doc_box *b = (tf_doc_box *)lua_touserdata(L, UV_SOURCE + 1);
+  const tf_doc *d = &b->doc;
+  uint64_t tok = d->nodes[i].tokens;
+  long n, k, count = 0;
+  int top = lua_gettop(L), bad = 0;
+  if (tok == 0) return 0;
+  if (d->text[tok] != '{') {
+    lua_pushfstring(L, "sharedPluginData.tokens must be an object, got %s",
+                    d->text[tok] == '[' ? "an array" : d->text[tok] == '"' ? "a string" : "a scalar");
+    add_failure(L, j, 0, 0, top + 1);
+    lua_settop(L, top);
+    return -1;
+  }
+  n = tf_doc_members(&j->mem, d->text, tok, 0, 0, &j->spans, &j->spans_cap, NULL);
+  if (n < 0) tf_lua_oom(L);
+  for (k = 0; k < n; k++) {
+    const tf_doc_span *s = &j->spans[k];
+    const char *name;
+    size_t len, plen;
+    uint32_t pid, id;
+    char c = d->text[s->val];
+    j->text.len = 0;
+    if (tf_doc_unescape(&j->text, d->text, s->key, s->key_end) != 0) tf_lua_oom(L);
+    plen = j->text.len;
+    if (c != '"') {
+      lua_pushlstring(L, (const char *)j->text.data, plen);
+      lua_pushlstring(L, d->text + s->val, (size_t)(s->val_end - s->val));
+      lua_pushfstring(L, "expected a token name (string), got %s", c == '{' ? "an object" : c == '[' ? "an array" : c == 'n' ? "null" : (c == 't' || c == 'f') ? "a boolean" : "a number");
+      add_failure(L, j, top + 1, top + 2, top + 3);
+      lua_settop(L, top);
+      bad = 1;
+      continue;
+    }
+    if (tf_doc_unescape(&j->text, d->text, s->val, s->val_end) != 0) tf_lua_oom(L);
+    name = (const char *)j->text.data + plen;
+    len = j->text.len - plen;
+    if (len > 0 && name[0] == '"') {
+      if (is_plain_json_name(name, len)) {
+        name++;
+        len -= 2;
+      } else { /* escapes or invalid JSON inside: the Lua decoder */
+        lua_pushlstring(L, (const char *)j->text.data, plen);
+        lua_getiuservalue(L, 1, UV_DECODE);
+        lua_pushlstring(L, name, len);
+        if (checked(L, lua_pcall(L, 1, 2, 0)) != LUA_OK || (lua_type(L, -2) != LUA_TSTRING && !lua_isnil(L, -1))) {
+          lua_pushlstring(L, name, len);
+          lua_insert(L, top + 2);
+          add_failure(L, j, top + 1, top + 2, lua_isnil(L, -1) ? top + 3 : top + 4);
+          lua_settop(L, top);
+          bad = 1;
+          continue;
+        }
+        if (lua_type(L, -2) != LUA_TSTRING) { /* unset */
+          lua_settop(L, top);
+          continue;
+        }
+        name = lua_tolstring(L, -2, &len);
+        id = len ? tf_intern_add(j->in, name, len) : 0;
+        lua_settop(L, top);
+        if (len == 0) continue;
+        goto have_id;
+      }
+    }
+    if (len == 0) continue;
+    id = tf_intern_add(j->in, name, len);
+  have_id:
+    if (id == 0) tf_lua_oom(L);
+    pid = tf_intern_add(j->in, (const char *)j->text.data, plen);
+    if (pid == 0) tf_lua_oom(L);
+    j->pairs = (uint64_t *)grow(L, j, j->pairs, &j->pairs_cap, (size_t)count + 1, sizeof *j->pairs);
+    j->pairs[count++] = ((uint64_t)pid << 32) | id;
+  }
+  return bad ? -1 : count;
+}
+
 /* Builds the key of the token map at idx into j->key. Returns the word
  * count, 0 for a map without tokens, -1 when a value could not be read
  * (failures recorded). */
 static long build_key(lua_State *L, job_box *j, int idx) {
-  size_t n = 0, i;
+  size_t n = 0;
   int bad = 0;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
@@ -312,14 +415,7 @@ static long build_key(lua_State *L, job_box *j, int idx) {
   }
   if (bad) return -1;
   if (n == 0) return 0;
-  sort_pairs(j->pairs, n);
-  j->key = (uint64_t *)grow(L, j, j->key, &j->key_cap, 1 + 2 * n, sizeof *j->key);
-  j->key[0] = TF_CACHE_KEY_HEADER(2 * n, 1);
-  for (i = 0; i < n; i++) {
-    j->key[1 + 2 * i] = TF_CACHE_KEY_STRING(j->pairs[i] >> 32);
-    j->key[2 + 2 * i] = TF_CACHE_KEY_STRING(j->pairs[i] & 0xffffffffu);
-  }
-  return (long)(1 + 2 * n);
+  return key_of_pairs(L, j, n);
 }
 
 /* Pushes the decoded token map {property = token name} of key words w. */
@@ -517,6 +613,11 @@ static int submit_k(lua_State *L, int status, lua_KContext ctx) {
 /* Writes the node at S_NODE with the plan at S_PLAN. Returns only when the
  * write did not yield. */
 static void do_write(lua_State *L, job_box *j) {
+  if (j->kind == SRC_DOC) { /* a document's writes never wait: one call, patches all or none */
+    int hit, status = tf_lua_doc_write(L, UV_SOURCE + 1, (uint32_t)(j->pos - 1), UV_WRITE + 1, S_PLAN, j->doc_memo, &hit);
+    after_write(L, j, checked(L, status), S_TOP);
+    return;
+  }
   if (j->pool_mode) {
     lua_getiuservalue(L, 1, UV_SUBMIT);
     lua_pushvalue(L, S_NODE);
@@ -551,7 +652,7 @@ static void drop_refs(lua_State *L, job_box *j, int box, int in_chunk) {
  * the index is on, the source is not an array (an array already gives its
  * nodes by position) and the nodes fit in the limit, as far as known. */
 static void start_refs(lua_State *L, job_box *j, int box) {
-  if (j->use_index && j->kind != SRC_ARRAY && j->max_refs > 0 && j->total <= j->max_refs) {
+  if (j->use_index && j->kind != SRC_ARRAY && j->kind != SRC_DOC && j->max_refs > 0 && j->total <= j->max_refs) {
     lua_createtable(L, j->total > 0 ? (int)j->total : 0, 0);
     lua_setiuservalue(L, box, UV_NODES);
     j->keep_refs = 1;
@@ -599,6 +700,16 @@ static void process(lua_State *L, job_box *j) {
   } else {
     long got;
     int map;
+    if (j->kind == SRC_DOC && j->default_read) { /* the token map, from the file's bytes */
+      got = doc_pairs(L, j, (uint32_t)(j->pos - 1));
+      if (got > 0) got = key_of_pairs(L, j, (size_t)got);
+      lua_settop(L, S_TOP);
+      goto have_key;
+    }
+    if (j->kind == SRC_DOC) { /* a read function: it gets the node's handle */
+      tf_lua_doc_push_node(L, UV_SOURCE + 1, (uint32_t)(j->pos - 1));
+      lua_replace(L, S_NODE);
+    }
     if (j->default_read) { /* node.tokens, without a Lua call */
       if (lua_type(L, S_NODE) == LUA_TTABLE) {
         lua_pushvalue(L, S_TOKENS);
@@ -637,6 +748,7 @@ static void process(lua_State *L, job_box *j) {
     }
     got = build_key(L, j, map);
     lua_settop(L, S_TOP);
+  have_key:
     if (got <= 0) {
       if (got < 0) node_failed(j);
       else j->skipped++;
@@ -693,6 +805,10 @@ static int next_node(lua_State *L, job_box *j) {
       break;
     case SRC_WALK:
       if (tf_lua_walk_take(L, UV_SOURCE + 1, 0, 1) == 0) return 0;
+      break;
+    case SRC_DOC: /* by position: a handle is made only when Lua needs one */
+      if (j->pos >= j->total) return 0;
+      lua_pushboolean(L, 1);
       break;
     default:
       lua_pushvalue(L, UV_SOURCE + 1);
@@ -760,7 +876,9 @@ static void take_visible(lua_State *L, job_box *j) {
   lua_rawgeti(L, UV_VISIBLE + 1, i);
   p = lua_tointeger(L, -1);
   lua_pop(L, 1);
-  if (j->kind == SRC_ARRAY) {
+  if (j->kind == SRC_DOC) {
+    lua_pushboolean(L, 1);
+  } else if (j->kind == SRC_ARRAY) {
     if (j->raw) lua_rawgeti(L, UV_SOURCE + 1, p);
     else lua_geti(L, UV_SOURCE + 1, p);
   } else {
@@ -779,7 +897,8 @@ static void take_visible(lua_State *L, job_box *j) {
 
 /* Takes one node (1) or finds the source exhausted (0), then processes it. */
 static int take_and_process(lua_State *L, job_box *j) {
-  int by_position = j->rerun && (j->kind == SRC_ARRAY || j->keep_refs);
+  int positional = j->kind == SRC_ARRAY || j->kind == SRC_DOC;
+  int by_position = j->rerun && (positional || j->keep_refs);
   if (by_position) {
     /* positions with a combination, straight from the index */
     lua_Integer last = (lua_Integer)tf_combos_index_len(j->combos);
@@ -797,13 +916,13 @@ static int take_and_process(lua_State *L, job_box *j) {
       return 0;
     }
   }
-  if (j->vis_n > 0 && j->kind == SRC_ARRAY) {
+  if (j->vis_n > 0 && positional) {
     while (j->vis_next != 0 && j->vis_next == j->pos + 1) {
       j->pos++; /* written in the visible part */
       next_visible_skip(L, j);
     }
   }
-  if (by_position && j->kind != SRC_ARRAY) {
+  if (by_position && !positional) {
     lua_rawgeti(L, UV_NODES + 1, j->pos + 1); /* a kept reference */
     lua_replace(L, S_NODE);
   } else if (!next_node(L, j)) {
@@ -866,7 +985,7 @@ static int loop(lua_State *L, job_box *j) {
     }
   }
   if (j->in_visible) leave_visible(j);
-  if (j->kind == SRC_ARRAY && j->pos >= j->total) j->finished = 1; /* no empty chunk at the end */
+  if ((j->kind == SRC_ARRAY || j->kind == SRC_DOC) && j->pos >= j->total) j->finished = 1; /* no empty chunk at the end */
   return end_chunk(L, j);
 }
 
@@ -1073,8 +1192,10 @@ static int l_rerun(lua_State *L) {
   if (j->busy) luaL_error(L, "tokenflow.Job: the job is running");
   if (new_source) {
     /* the loop reads the source by the kind it was made with */
-    int same = j->kind == SRC_ARRAY ? lua_istable(L, 2) : j->kind == SRC_FUNCTION ? lua_isfunction(L, 2) : tf_lua_iswalk(L, 2);
-    luaL_argcheck(L, same, 2, "source must be of the job's kind of source (array, iterator function or tf.walk)");
+    int same = j->kind == SRC_ARRAY ? lua_istable(L, 2) : j->kind == SRC_FUNCTION ? lua_isfunction(L, 2)
+             : j->kind == SRC_WALK ? tf_lua_iswalk(L, 2) : 0;
+    luaL_argcheck(L, same, 2, "source must be of the job's kind of source (array, iterator function or tf.walk; "
+                              "a document's nodes cannot be replaced)");
     lua_pushvalue(L, 2);
     lua_setiuservalue(L, 1, UV_SOURCE);
   }
@@ -1124,6 +1245,10 @@ static int l_close(lua_State *L) {
     tf_mem_free(&j->mem, j->key, j->key_cap * sizeof *j->key);
     tf_mem_free(&j->mem, j->marked, j->nmarked);
     tf_mem_free(&j->mem, j->affected, j->naffected);
+    tf_mem_free(&j->mem, j->spans, j->spans_cap * sizeof *j->spans);
+    tf_buf_free(&j->text);
+    j->spans = NULL;
+    j->spans_cap = 0;
     j->pairs = j->key = NULL;
     j->marked = j->affected = NULL;
     j->pairs_cap = j->key_cap = j->nmarked = j->naffected = 0;
@@ -1162,13 +1287,19 @@ static int l_new(lua_State *L) {
     case LUA_TTABLE: kind = SRC_ARRAY; break;
     case LUA_TFUNCTION: kind = SRC_FUNCTION; break;
     default:
-      if (!tf_lua_iswalk(L, 3)) luaL_argerror(L, 1, "source must be an array, an iterator function or a tf.walk");
+      if (tf_lua_doc_source(L, 3) != NULL) { /* the document itself replaces doc:nodes() */
+        lua_replace(L, 3);
+        kind = SRC_DOC;
+        break;
+      }
+      if (!tf_lua_iswalk(L, 3)) luaL_argerror(L, 1, "source must be an array, an iterator function, a tf.walk or doc:nodes()");
       kind = SRC_WALK;
   }
   j = (job_box *)lua_newuserdatauv(L, sizeof *j, UV_NUV); /* 4 */
   memset(j, 0, sizeof *j);
   luaL_setmetatable(L, TF_JOB);
   j->mem = tf_lua_mem(L);
+  tf_buf_init(&j->text, j->mem);
   j->names = names;
   j->in = names->in;
   j->kind = kind;
@@ -1193,6 +1324,11 @@ static int l_new(lua_State *L) {
     j->raw = !lua_getmetatable(L, 3);
     if (!j->raw) lua_pop(L, 1);
     j->total = (lua_Integer)luaL_len(L, 3);
+  } else if (kind == SRC_DOC) {
+    j->total = (lua_Integer)((tf_doc_box *)lua_touserdata(L, 3))->doc.count;
+    lua_getfield(L, 1, "memo");
+    j->doc_memo = lua_toboolean(L, -1);
+    lua_pop(L, 1);
   } else if (lua_getfield(L, 1, "total") == LUA_TNUMBER) {
     j->total = lua_tointeger(L, -1);
   }
@@ -1221,7 +1357,7 @@ static int l_new(lua_State *L) {
     /* positions ascending; for a walk also `nodes` and `set` (job.lua) */
     j->vis_n = (lua_Integer)lua_rawlen(L, 5);
     lua_rawgeti(L, 5, 1);
-    j->vis_next = j->vis_n > 0 && kind == SRC_ARRAY ? lua_tointeger(L, -1) : 0;
+    j->vis_next = j->vis_n > 0 && (kind == SRC_ARRAY || kind == SRC_DOC) ? lua_tointeger(L, -1) : 0;
     lua_pop(L, 1);
     lua_setiuservalue(L, 4, UV_VISIBLE);
   }

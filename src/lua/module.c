@@ -113,5 +113,7 @@ int luaopen_tokenflow_core(lua_State *L) {
   tf_open_pack(L);
   tf_open_store(L);
   tf_open_jsondoc(L);
+  tf_open_document(L);
+  tf_open_docnode(L);
   return 1;
 }

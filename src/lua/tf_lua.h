@@ -100,6 +100,8 @@ void tf_open_job(lua_State *L);
 void tf_open_pack(lua_State *L);
 void tf_open_store(lua_State *L);
 void tf_open_jsondoc(lua_State *L);
+void tf_open_document(lua_State *L);
+void tf_open_docnode(lua_State *L);
 
 /* The value format (src/lua/pack.c). */
 struct tf_buf;

@@ -1,134 +1,207 @@
---- Figma REST API files on disk: the JSON of `GET /v1/files/:key`, whose
--- `document` node holds the pages and their node trees. Loads and saves
--- them with lua-cjson, and walks their nodes.
+--- Figma files in and out without loss: `tf.figma.open(path)` reads a
+-- Figma REST API file (`GET /v1/files/:key`, or `GET /v1/files/:key/nodes`)
+-- with the document engine in C into an index of its nodes, never into a
+-- tree of Lua tables; `doc:nodes()` is a source for `tf.update`, whose
+-- writes become patches; `doc:save(path)` writes the file's own bytes with
+-- only the patched values replaced, atomically.
+--
+-- What is kept: a file nothing was written to comes back byte for byte; a
+-- node that was not written keeps its exact bytes; a written node keeps
+-- every field the writer did not set, in its place, and an object field of
+-- which the writer set a few members (`style.fontSize`,
+-- `absoluteBoundingBox.width`) keeps its other members' bytes. New values
+-- are written in the file's layout (compact, or pretty with its
+-- indentation), numbers as the shortest text that reads back as the same
+-- double, strings with minimal escaping, arrays as arrays (empty or not).
 -- @module tokenflow.apply.document
 
-local cjson = require "cjson.safe"
+local core = require "tokenflow.core"
 
 local document = {}
 
--- Figma node fields that are arrays. lua-cjson 2.1 writes every empty table
--- as `{}`; these are written as `[]` so the file keeps Figma's shape.
-local ARRAY_FIELD = {}
-for _, f in ipairs { "children", "fills", "strokes", "effects", "dashPattern", "strokeDashes",
-  "rectangleCornerRadii", "layoutGrids", "exportSettings", "characterStyleOverrides" } do ARRAY_FIELD[f] = true end
+local Document = {}
+Document.__index = Document
+Document.__name = "tokenflow.Document"
 
---- The children of a node (for `tf.walk`): its `children` array or nil.
--- @tparam table node
-function document.children(node) return node.children end
+-- Bytes read or written between two progress reports.
+local STEP_BYTES = 8 * 1024 * 1024
 
---- A node's stored token map for `tf.update`'s `read`: the table at
--- `sharedPluginData.tokens` as it is (property -> JSON-encoded token name),
--- without copying or decoding it; the job decodes the names itself. A node
--- without one has none (nil); a value that is not a table is a failure
--- naming the node.
--- @tparam table node
--- @treturn[1] table|nil
--- @treturn[2] nil
--- @treturn[2] string
-function document.read(node)
-  local data = node.sharedPluginData
-  if data == nil then return nil end
-  local stored = type(data) == "table" and data.tokens or nil
-  if type(stored) == "table" or stored == nil then return stored end
-  return nil, string.format("node %s: sharedPluginData.tokens must be an object, got a %s",
-    tostring(node.id or "?"), type(stored))
+local function check_opts(opts, fname, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(string.format("bad argument #2 to '%s' (table expected, got %s)", fname, type(opts)), 3)
+  end
+  for k in pairs(opts) do
+    if not known[k] then error(string.format("bad argument #2 to '%s' (unknown option '%s')", fname, tostring(k)), 3) end
+  end
+  if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
+    error(string.format("bad argument #2 to '%s' (on_progress must be a function)", fname), 3)
+  end
+  return opts
 end
 
---- Reads a Figma REST API file. Returns the decoded file and its
--- `document` node, or nil and a message naming the file.
--- @tparam string path
--- @treturn[1] table the file
--- @treturn[1] table its `document` node
--- @treturn[2] nil
--- @treturn[2] string
-function document.load(path)
-  if type(path) ~= "string" then
-    error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
+-- Progress of a phase over bytes: `{phase, done, total, rate, eta_s, unit = "bytes"}`.
+local function reporter(phase, total, on_progress)
+  if not on_progress then return nil end
+  local t0 = core.now()
+  return function(done, final)
+    local dt = core.now() - t0
+    local rate = dt > 0 and done / dt or nil
+    on_progress {
+      tokenflow = "progress", phase = phase, done = done, total = total, unit = "bytes", rate = rate,
+      eta_s = rate and rate > 0 and total and math.max(0, (total - done) / rate) or nil, final = final or nil,
+    }
   end
-  local f, oerr = io.open(path, "rb")
-  if not f then return nil, "cannot read document " .. tostring(oerr) end
-  local text, rerr = f:read("a")
-  f:close()
-  if not text then return nil, "cannot read document " .. path .. ": " .. tostring(rerr) end
-  local file, jerr = cjson.decode(text)
-  text = nil -- luacheck: ignore (let the collector take the text before the tree grows)
-  if file == nil then return nil, path .. ": invalid JSON: " .. tostring(jerr) end
-  if type(file) ~= "table" then
-    return nil, path .. ": expected a Figma file (a JSON object with a \"document\" node), got a " .. type(file)
-  end
-  local root = file.document
-  if type(root) ~= "table" then
-    return nil, path .. ": no \"document\" node (expected the JSON of a Figma file, as GET /v1/files/:key returns)"
-  end
-  return file, root
 end
 
--- Rewrites `"field":{}` as `"field":[]` for the array fields, in one pass
--- over the empty objects (a plain search; gsub is far slower on tens of MB).
-local function empty_arrays(text)
-  local parts, n, pos, from = {}, 0, 1, 1
+local function read_all(c, opts)
+  local report = reporter("read", c:size(), opts.on_progress)
   while true do
-    local i = text:find("{}", from, true)
-    if not i then break end
-    local key = text:sub(math.max(1, i - 32), i - 1):match('"(%w+)":$')
-    if key and ARRAY_FIELD[key] then
-      n = n + 1; parts[n] = text:sub(pos, i - 1)
-      n = n + 1; parts[n] = "[]"
-      pos = i + 2
+    local st, done = c:read(STEP_BYTES)
+    if st == "done" then break end
+    if st == nil then
+      c:close()
+      return nil, done
     end
-    from = i + 2
+    if report then report(done) end
   end
-  if n == 0 then return text end
-  parts[n + 1] = text:sub(pos)
-  return table.concat(parts)
+  if report then report(c:size(), true) end
+  return setmetatable({ _core = c }, Document)
 end
 
---- Encodes a file as JSON text (array fields that became empty stay arrays).
--- @tparam table file
--- @treturn string
-function document.encode(file)
-  local text, err = cjson.encode(file)
-  if not text then return nil, err end
-  return empty_arrays(text)
-end
-
---- Writes a file as JSON to `path` ("-": standard output). Returns true,
--- or nil and a message naming the path.
--- @tparam table file
+--- Reads a Figma file. Returns a `tokenflow.Document`, or nil and a
+-- message naming the file, with the line, column and byte offset of what
+-- is wrong for a file that is not strict JSON (truncated, NaN, invalid
+-- UTF-8, nesting deeper than 1000 levels...) or not a Figma file (no
+-- `document`, no `nodes`, a node whose `children` is not an array).
 -- @tparam string path
-function document.save(file, path)
-  local text, err = document.encode(file)
-  if not text then return nil, "cannot encode the document as JSON: " .. tostring(err) end
-  if path == "-" then
-    io.stdout:write(text, "\n")
-    io.stdout:flush()
-    return true
+-- @tparam[opt] table opts `on_progress(p)`: called while reading with
+-- `{phase = "read", done, total, rate, eta_s, unit = "bytes"}`
+-- @treturn[1] Document
+-- @treturn[2] nil
+-- @treturn[2] string
+-- @usage local doc = assert(tf.figma.open("file.json"))
+-- for node in doc:nodes() do print(node.id, node.type) end
+function document.open(path, opts)
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'open' (string expected, got " .. type(path) .. ")", 2)
   end
-  local f, oerr = io.open(path, "wb")
-  if not f then return nil, "cannot write " .. tostring(oerr) end
-  local ok, werr = f:write(text, "\n")
-  local closed, cerr = f:close()
-  if not ok or not closed then return nil, "cannot write " .. path .. ": " .. tostring(werr or cerr) end
-  return true
+  opts = check_opts(opts, "open", { on_progress = true })
+  local c, err = core.doc_open(path)
+  if not c then return nil, err end
+  return read_all(c, opts)
 end
 
---- Counts the nodes of a tree (the root included) with an explicit stack.
--- @tparam table root
--- @treturn integer
-function document.count(root)
-  local n, stack, top = 0, { root }, 1
-  while top > 0 do
-    local node = stack[top]
-    stack[top] = nil
-    top = top - 1
-    n = n + 1
-    local children = node.children
-    if type(children) == "table" then
-      for i = #children, 1, -1 do top = top + 1; stack[top] = children[i] end
-    end
+--- Reads a Figma file from a string (for hosts without files). As
+-- `open`; `name` names it in messages (default "(string)").
+-- @tparam string text
+-- @tparam[opt] string name
+-- @tparam[opt] table opts as for `open`
+function document.parse(text, name, opts)
+  if type(text) ~= "string" then
+    error("bad argument #1 to 'parse' (string expected, got " .. type(text) .. ")", 2)
   end
-  return n
+  if name ~= nil and type(name) ~= "string" then
+    error("bad argument #2 to 'parse' (string expected, got " .. type(name) .. ")", 2)
+  end
+  opts = check_opts(opts, "parse", { on_progress = true })
+  return read_all(core.doc_from_string(text, name or "(string)"), opts)
 end
+
+local function check(self, fname)
+  if getmetatable(self) ~= Document then
+    local mt = getmetatable(self)
+    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
+    error(string.format("bad argument #1 to '%s' (tokenflow.Document expected, got %s)", fname, got), 3)
+  end
+  if self._closed then error("attempt to use a closed tokenflow.Document", 3) end
+  return self._core
+end
+
+--- Every node, depth first in document order: a source for `tf.update`
+-- (its writes become the document's patches) and an iterator (`for node
+-- in doc:nodes() do ... end`). A node is a `tokenflow.Node`: read its
+-- fields as from a table (objects and arrays come as `tokenflow.NodeValue`s
+-- read the same way), assign a field to patch it.
+function Document:nodes() return check(self, "nodes"):nodes() end
+
+--- Node `i` (1-based, document order) as a `tokenflow.Node`.
+-- @tparam integer i
+function Document:node(i) return check(self, "node"):node(i) end
+
+--- The number of nodes.
+function Document:count() return check(self, "count"):count() end
+
+--- Counts and sizes: `{nodes, roots, bytes, index_bytes, patched,
+-- edit_sets, edits, edit_bytes, duplicates, layout, mapped}`.
+function Document:stats() return check(self, "stats"):stats() end
+
+--- The keys a node holds twice (the last one counts, as JSON.parse
+-- reads them): `{{node = id, key =, line =, column =, offset =}, ...}`.
+function Document:duplicates() return check(self, "duplicates"):duplicates() end
+
+--- The path (or name) the document was read from.
+function Document:name() return check(self, "name"):name() end
+
+--- Writes the document with its patches to `path`, atomically: into a
+-- temporary file in the same directory, flushed to disk, then renamed
+-- over `path` (which may be the file the document was read from). On any
+-- failure the target is left as it was and the temporary file removed.
+-- @tparam string path
+-- @tparam[opt] table opts `on_progress(p)`: called while writing with
+-- `{phase = "write", done, total, rate, eta_s, unit = "bytes"}`
+-- @treturn[1] true
+-- @treturn[2] nil
+-- @treturn[2] string a message naming the path and what failed
+function Document:save(path, opts)
+  local c = check(self, "save")
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'save' (string expected, got " .. type(path) .. ")", 2)
+  end
+  opts = check_opts(opts, "save", { on_progress = true })
+  local w <close>, err = c:writer(path)
+  if not w then return nil, err end
+  local report = reporter("write", c:size(), opts.on_progress)
+  while true do
+    local st, done = w:step(STEP_BYTES)
+    if st == nil then return nil, done end
+    if report then report(done, st == "done") end
+    if st == "done" then break end
+  end
+  return w:commit()
+end
+
+--- The document with its patches, as a string (what `save` writes).
+-- @treturn string
+function Document:text()
+  local w <close> = check(self, "text"):writer()
+  repeat
+    local st = w:step(STEP_BYTES)
+  until st == "done"
+  return w:commit()
+end
+
+--- Releases the index and the file now (also `__close` and `__gc`).
+-- Idempotent; other methods then raise.
+function Document:close()
+  if getmetatable(self) ~= Document then check(self, "close") end
+  if not self._closed then
+    self._closed = true
+    self._core:close()
+  end
+end
+
+Document.__close = Document.close
+Document.__gc = Document.close
+
+function Document:__tostring()
+  if self._closed then return "tokenflow.Document (closed)" end
+  return tostring(self._core)
+end
+
+--- True when `v` is a Document.
+function document.is(v) return getmetatable(v) == Document end
+
+document.Document = Document
 
 return document

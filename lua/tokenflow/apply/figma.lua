@@ -22,6 +22,14 @@ local figma = {
   -- -> table, or nil and a message naming the node and property.
   -- @function read
   read = require("tokenflow.apply.read").tokens,
+  --- Reads a Figma file into the document engine: `figma.open(path[,
+  -- {on_progress =}])` -> a `tokenflow.Document`, or nil and a message
+  -- naming the file, line, column and byte. See `tokenflow.apply.document`.
+  -- @function open
+  open = require("tokenflow.apply.document").open,
+  --- `figma.parse(text[, name[, opts]])`: as `open`, from a string.
+  -- @function parse
+  parse = require("tokenflow.apply.document").parse,
 }
 
 --- A node's bounds on the canvas from its `absoluteBoundingBox`:

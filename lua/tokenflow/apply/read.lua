@@ -60,4 +60,26 @@ function read.tokens(node)
   return out
 end
 
+--- A node table's stored token map for `tf.update`'s `read`: the table at
+-- `sharedPluginData.tokens` as it is (property -> JSON-encoded token name),
+-- without copying or decoding it; the job decodes the names itself. A node
+-- without one has none (nil); a value that is not a table is a failure
+-- naming the node.
+-- @tparam table node
+-- @treturn[1] table|nil
+-- @treturn[2] nil
+-- @treturn[2] string
+function read.stored(node)
+  local data = node.sharedPluginData
+  if data == nil then return nil end
+  local stored = type(data) == "table" and data.tokens or nil
+  if type(stored) == "table" or stored == nil then return stored end
+  return nil, string.format("node %s: sharedPluginData.tokens must be an object, got a %s",
+    tostring(node.id or "?"), type(stored))
+end
+
+--- The children of a node table (for `tf.walk`): its `children` array or nil.
+-- @tparam table node
+function read.children(node) return node.children end
+
 return read

@@ -3,6 +3,8 @@
 -- Properties not listed here ignore `none`.
 -- @module tokenflow.apply.resets
 
+local array = require("tokenflow.apply.fields").array
+
 local resets = {}
 
 local function zero_corner(index)
@@ -15,11 +17,11 @@ end
 
 --- Operations written for `none`, by property key.
 resets.by_key = {
-  fill = { { op = "fills", paints = {} } },
-  asset = { { op = "fills", paints = {} } },
-  borderColor = { { op = "strokes", paints = {} } },
+  fill = { { op = "fills", paints = array {} } },
+  asset = { { op = "fills", paints = array {} } },
+  borderColor = { { op = "strokes", paints = array {} } },
   border = {
-    { op = "strokes", paints = {} },
+    { op = "strokes", paints = array {} },
     { op = "stroke_weight", value = 0 },
     { op = "dashes", value = { 0, 0 } },
   },

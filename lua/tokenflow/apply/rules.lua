@@ -10,6 +10,7 @@
 local units = require "tokenflow.apply.units"
 local paint = require "tokenflow.apply.paint"
 local effects = require "tokenflow.apply.effects"
+local array = require("tokenflow.apply.fields").array
 local text = require "tokenflow.apply.text"
 
 local rules = {}
@@ -273,7 +274,7 @@ end
 local function box_shadow_rule(value, cx)
   local list, err = effects.shadows(value, cx.base)
   if not list then return nil, err end
-  cx.add { op = "shadows", effects = list }
+  cx.add { op = "shadows", effects = array(list) }
   return true
 end
 

@@ -6,6 +6,7 @@
 -- @module tokenflow.apply.writer
 
 local units = require "tokenflow.apply.units"
+local fields = require "tokenflow.apply.fields"
 local map = require "tokenflow.apply.map"
 local diff = require "tokenflow.apply.diff"
 
@@ -85,20 +86,17 @@ local function check_node(node)
   return nil
 end
 
-local function bounding_box(node)
-  local box = node.absoluteBoundingBox
-  local new = { x = 0, y = 0, width = 0, height = 0 }
-  if box then
-    for k, v in pairs(box) do new[k] = v end
-  end
-  node.absoluteBoundingBox = new -- a fresh table: boxes are never shared between nodes
-  return new
-end
+local BOX_KEYS = { "x", "y", "width", "height" }
 
+-- Sets the size of the node's bounding box (a fresh table: boxes are never
+-- shared between nodes); a box lacking a coordinate gets 0 for it.
 local function resize(node, axis, value)
-  local box = bounding_box(node)
+  local box = node.absoluteBoundingBox
+  box = box and fields.copy(box) or {}
+  for _, k in ipairs(BOX_KEYS) do fields.default(box, k, 0) end
   if axis ~= "height" then box.width = value end
   if axis ~= "width" then box.height = value end
+  node.absoluteBoundingBox = box
 end
 
 -- `100%`: stretch in an auto-layout parent (grow along its main axis, stretch
@@ -124,7 +122,7 @@ local function size_full(node, op, where)
 end
 
 local function without_effects(list, kinds)
-  local out = {}
+  local out = fields.array {}
   for _, e in ipairs(list or {}) do
     if not kinds[e.type] then out[#out + 1] = e end
   end
@@ -160,19 +158,19 @@ end
 
 local function first_style(_, candidates) return candidates[1] end
 
-local function set_text_style(node, fields, cfg)
-  local style = {}
-  for k, v in pairs(node.style or {}) do style[k] = v end
-  if fields.fontFamily then style.fontFamily = fields.fontFamily end
-  if fields.fontSize then style.fontSize = fields.fontSize end
-  local weight = fields.fontWeight
+local function set_text_style(node, text, cfg)
+  local style = node.style
+  style = style and fields.copy(style) or {}
+  if text.fontFamily then style.fontFamily = text.fontFamily end
+  if text.fontSize then style.fontSize = text.fontSize end
+  local weight = text.fontWeight
   if weight then
     style.fontStyle = cfg.font_style(style.fontFamily, weight.styles) or weight.styles[1]
     style.fontWeight = weight.weight or style.fontWeight
     style.fontPostScriptName = nil -- names a face of the old family or weight
   end
-  if fields.lineHeight then set_line_height(style, fields.lineHeight) end
-  local ls = fields.letterSpacing
+  if text.lineHeight then set_line_height(style, text.lineHeight) end
+  local ls = text.letterSpacing
   if ls then
     if ls.unit == "PERCENT" then
       -- REST stores letter spacing in pixels: a percentage of the font size
@@ -182,10 +180,10 @@ local function set_text_style(node, fields, cfg)
       style.letterSpacing = ls.value
     end
   end
-  if fields.paragraphSpacing then style.paragraphSpacing = fields.paragraphSpacing end
-  if fields.paragraphIndent then style.paragraphIndent = fields.paragraphIndent end
-  if fields.textCase then style.textCase = fields.textCase end
-  if fields.textDecoration then style.textDecoration = fields.textDecoration end
+  if text.paragraphSpacing then style.paragraphSpacing = text.paragraphSpacing end
+  if text.paragraphIndent then style.paragraphIndent = text.paragraphIndent end
+  if text.textCase then style.textCase = text.textCase end
+  if text.textDecoration then style.textDecoration = text.textDecoration end
   node.style = style
 end
 

@@ -1,0 +1,493 @@
+/* tokenflow.DocumentCore: a Figma file read by the document engine
+ * (src/core/tf_doc*.c), the C side of tf.figma.open (the Lua side,
+ * lua/tokenflow/apply/document.lua, drives reading and writing in steps
+ * and reports progress). Also its source for tf.update
+ * (tokenflow.DocumentNodes) and its atomic writer
+ * (tokenflow.DocumentWriter). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tf_doc_emit.h"
+#include "tf_lua_doc.h"
+
+static tf_doc_box *to_box(lua_State *L, int idx) { return (tf_doc_box *)tf_lua_self(L, idx, TF_DOCUMENT); }
+
+static tf_doc_box *check_open(lua_State *L, int idx) {
+  tf_doc_box *b = to_box(L, idx);
+  if (!b->open) tf_lua_closed_error(L, "tokenflow.Document");
+  return b;
+}
+
+tf_doc_box *tf_lua_doc_check(lua_State *L, int idx) {
+  tf_doc_box *b = (tf_doc_box *)luaL_checkudata(L, idx, TF_DOCUMENT);
+  if (!b->open) tf_lua_closed_error(L, "tokenflow.Document");
+  if (!b->ready) luaL_error(L, "tokenflow.Document: the document is not read (yet)");
+  return b;
+}
+
+static void release(tf_doc_box *b) {
+  if (!b->open) return;
+  tf_doc_free(&b->doc);
+  tf_file_release(&b->file);
+  tf_mem_free(&b->doc.mem, b->reads, b->reads_cap * sizeof *b->reads);
+  tf_mem_free(&b->doc.mem, b->at, b->at_cap * sizeof *b->at);
+  tf_mem_free(&b->doc.mem, b->wrote, b->wrote_cap * sizeof *b->wrote);
+  tf_buf_free(&b->obs);
+  b->reads = NULL;
+  b->at = NULL;
+  b->wrote = NULL;
+  b->reads_cap = b->at_cap = b->wrote_cap = 0;
+  b->open = 0;
+  b->ready = 0;
+}
+
+/* A new, closed document box on the stack, named name. */
+static tf_doc_box *new_box(lua_State *L, const char *name) {
+  tf_doc_box *b = (tf_doc_box *)lua_newuserdatauv(L, sizeof *b, DUV_N);
+  memset(b, 0, sizeof *b);
+  b->file.data = "";
+  luaL_setmetatable(L, TF_DOCUMENT);
+  lua_pushstring(L, name);
+  lua_setiuservalue(L, -2, DUV_NAME);
+  lua_createtable(L, 0, 0);
+  lua_setiuservalue(L, -2, DUV_ANCHORS);
+  return b;
+}
+
+static void start(lua_State *L, tf_doc_box *b) {
+  tf_mem mem = tf_lua_mem(L);
+  tf_doc_init(&b->doc, mem, b->file.data, b->file.len);
+  tf_buf_init(&b->obs, mem);
+  b->open = 1;
+  tf_lua_doc_open_handles(L, lua_gettop(L));
+}
+
+/** core.doc_open(path) -> a document to read, or nil, message. */
+static int l_open(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  tf_doc_box *b;
+  luaL_argcheck(L, strlen(path) == len, 1, "a path cannot hold a zero byte");
+  b = new_box(L, path);
+  if (tf_file_read(&b->file, tf_lua_mem(L), path) != 0) {
+    if (errno == ENOMEM) tf_lua_oom(L);
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot read %s: %s", path, strerror(errno));
+    return 2;
+  }
+  start(L, b);
+  return 1;
+}
+
+/** core.doc_from_string(text, name) -> a document to read over text. */
+static int l_from_string(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *name = luaL_optstring(L, 2, "(string)");
+  tf_doc_box *b = new_box(L, name);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, DUV_TEXT); /* keeps the bytes alive */
+  b->file.data = text;
+  b->file.len = len;
+  start(L, b);
+  return 1;
+}
+
+/* Pushes "NAME:LINE:COLUMN: what (byte OFFSET)". */
+static void push_error(lua_State *L, int idx, tf_doc_box *b) {
+  size_t line, col;
+  tf_doc_position(&b->doc, b->doc.error_at, &line, &col);
+  lua_getiuservalue(L, idx, DUV_NAME);
+  lua_pushfstring(L, "%s:%I:%I: %s (byte %I)", lua_tostring(L, -1), (lua_Integer)line, (lua_Integer)col, b->doc.error,
+                  (lua_Integer)b->doc.error_at);
+  lua_remove(L, -2);
+}
+
+/** doc:read([budget]) -> "more", bytes read | "done" | nil, message. */
+static int l_read(lua_State *L) {
+  tf_doc_box *b = check_open(L, 1);
+  lua_Integer budget = luaL_optinteger(L, 2, 8 << 20);
+  int st;
+  if (b->ready) {
+    lua_pushliteral(L, "done");
+    return 1;
+  }
+  st = tf_doc_read(&b->doc, budget > 0 ? (size_t)budget : 1);
+  switch (st) {
+    case TF_DOC_MORE:
+      lua_pushliteral(L, "more");
+      lua_pushinteger(L, (lua_Integer)b->doc.pos);
+      return 2;
+    case TF_DOC_OK:
+      b->ready = 1;
+      lua_pushliteral(L, "done");
+      return 1;
+    case TF_DOC_NOMEM:
+      return tf_lua_oom(L);
+    default:
+      lua_pushnil(L);
+      push_error(L, 1, b);
+      return 2;
+  }
+}
+
+/** doc:size() -> bytes of the file. */
+static int l_size(lua_State *L) {
+  tf_doc_box *b = check_open(L, 1);
+  lua_pushinteger(L, (lua_Integer)b->doc.len);
+  return 1;
+}
+
+/** doc:count() -> nodes. */
+static int l_count(lua_State *L) {
+  tf_doc_box *b = tf_lua_doc_check(L, 1);
+  lua_pushinteger(L, (lua_Integer)b->doc.count);
+  return 1;
+}
+
+/** doc:stats() -> a table of counts and sizes. */
+static int l_stats(lua_State *L) {
+  tf_doc_box *b = tf_lua_doc_check(L, 1);
+  tf_doc *d = &b->doc;
+  lua_createtable(L, 0, 12);
+  tf_lua_setint(L, "nodes", d->count);
+  tf_lua_setint(L, "roots", d->roots);
+  tf_lua_setint(L, "bytes", (lua_Integer)d->len);
+  tf_lua_setint(L, "index_bytes", (lua_Integer)(tf_doc_bytes(d) + tf_doc_memo_bytes(d)));
+  tf_lua_setint(L, "patched", d->patched);
+  tf_lua_setint(L, "edit_sets", d->nsets);
+  tf_lua_setint(L, "edits", d->nedits);
+  tf_lua_setint(L, "edit_bytes", (lua_Integer)d->texts.len);
+  tf_lua_setint(L, "duplicates", (lua_Integer)d->dup_count);
+  lua_pushstring(L, d->pretty ? "pretty" : "compact");
+  lua_setfield(L, -2, "layout");
+  lua_pushboolean(L, b->file.mapped);
+  lua_setfield(L, -2, "mapped");
+  return 1;
+}
+
+/** doc:duplicates() -> {{node =, key =, line =, column =, offset =}, ...}
+ * for the keys a node (or the top level) holds twice (up to 1000). */
+static int l_duplicates(lua_State *L) {
+  tf_doc_box *b = tf_lua_doc_check(L, 1);
+  tf_doc *d = &b->doc;
+  size_t k;
+  lua_createtable(L, (int)d->ndups, 0);
+  for (k = 0; k < d->ndups; k++) {
+    const tf_doc_dup *x = &d->dups[k];
+    size_t line, col;
+    tf_buf *s = &d->scratch;
+    lua_createtable(L, 0, 5);
+    if (x->node != UINT32_MAX && x->node < d->count) {
+      tf_lua_doc_push_id(L, 1, x->node);
+      lua_setfield(L, -2, "node");
+    }
+    s->len = 0;
+    if (tf_doc_unescape(s, d->text, x->key, x->key + x->key_len) != 0) tf_lua_oom(L);
+    lua_pushlstring(L, (const char *)s->data, s->len);
+    lua_setfield(L, -2, "key");
+    tf_doc_position(d, x->key, &line, &col);
+    tf_lua_setint(L, "line", (lua_Integer)line);
+    tf_lua_setint(L, "column", (lua_Integer)col);
+    tf_lua_setint(L, "offset", (lua_Integer)x->key);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  return 1;
+}
+
+/** doc:node(i) -> the handle of node i (1-based, document order). */
+static int l_node(lua_State *L) {
+  tf_doc_box *b = tf_lua_doc_check(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, i >= 1 && i <= (lua_Integer)b->doc.count, 2, "no such node");
+  tf_lua_doc_push_node(L, 1, (uint32_t)(i - 1));
+  return 1;
+}
+
+/* ---- the source for tf.update ---- */
+
+typedef struct nodes_box {
+  uint32_t next; /* for iteration with a generic for */
+} nodes_box;
+
+/** doc:nodes() -> a source for tf.update over every node, in document
+ * order; also an iterator (for node in doc:nodes() do ... end). */
+static int l_nodes(lua_State *L) {
+  nodes_box *n;
+  tf_lua_doc_check(L, 1);
+  n = (nodes_box *)lua_newuserdatauv(L, sizeof *n, 1);
+  n->next = 0;
+  luaL_setmetatable(L, TF_DOC_NODES);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+tf_doc_box *tf_lua_doc_source(lua_State *L, int idx) {
+  tf_doc_box *b;
+  if (luaL_testudata(L, idx, TF_DOC_NODES) == NULL) return NULL;
+  lua_getiuservalue(L, idx, 1);
+  b = tf_lua_doc_check(L, -1);
+  return b;
+}
+
+static int nodes_call(lua_State *L) {
+  nodes_box *n = (nodes_box *)luaL_checkudata(L, 1, TF_DOC_NODES);
+  tf_doc_box *b;
+  lua_getiuservalue(L, 1, 1);
+  b = tf_lua_doc_check(L, -1);
+  if (n->next >= b->doc.count) {
+    lua_pushnil(L);
+    return 1;
+  }
+  tf_lua_doc_push_node(L, lua_gettop(L), n->next++);
+  return 1;
+}
+
+static int nodes_len(lua_State *L) {
+  tf_doc_box *b;
+  luaL_checkudata(L, 1, TF_DOC_NODES);
+  lua_getiuservalue(L, 1, 1);
+  b = tf_lua_doc_check(L, -1);
+  lua_pushinteger(L, (lua_Integer)b->doc.count);
+  return 1;
+}
+
+static int nodes_tostring(lua_State *L) {
+  tf_doc_box *b;
+  luaL_checkudata(L, 1, TF_DOC_NODES);
+  lua_getiuservalue(L, 1, 1);
+  b = to_box(L, -1);
+  lua_pushfstring(L, TF_DOC_NODES " (%I nodes)", (lua_Integer)(b->open ? b->doc.count : 0));
+  return 1;
+}
+
+/* ---- visible-first ---- */
+
+/* The number member `name` of the object box: 1 and *out, else 0 (-1:
+ * out of memory). Lua reads the text, whatever the C locale. */
+static int number_at(lua_State *L, tf_doc *d, const tf_doc_value *box, const char *name, double *out) {
+  tf_doc_value v;
+  char buf[64];
+  size_t n;
+  if (tf_doc_member(d, box, name, strlen(name), 0, &v) != 0) return -1;
+  if (tf_doc_value_type(&v) != 'n') return 0;
+  n = (size_t)(v.end - v.off);
+  if (n >= sizeof buf) return 0;
+  memcpy(buf, v.text + v.off, n);
+  buf[n] = '\0';
+  if (lua_stringtonumber(L, buf) == 0) return 0;
+  *out = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/** doc:visible(x, y, w, h) -> positions (1-based, ascending) of the nodes
+ * whose absoluteBoundingBox overlaps the rectangle (closed: touching
+ * edges overlap). */
+static int visible(lua_State *L, tf_doc_box *b) {
+  double x = luaL_checknumber(L, 2), y = luaL_checknumber(L, 3), w = luaL_checknumber(L, 4),
+         h = luaL_checknumber(L, 5);
+  tf_doc *d = &b->doc;
+  uint32_t i;
+  lua_Integer n = 0;
+  lua_createtable(L, 0, 0);
+  for (i = 0; i < d->count; i++) {
+    tf_doc_value box;
+    double bx, by, bw, bh;
+    if (tf_doc_field(d, i, "absoluteBoundingBox", 19, &box) != 0) tf_lua_oom(L);
+    if (tf_doc_value_type(&box) != 'o') continue;
+    if (number_at(L, d, &box, "x", &bx) != 1 || number_at(L, d, &box, "y", &by) != 1 || number_at(L, d, &box, "width", &bw) != 1 ||
+        number_at(L, d, &box, "height", &bh) != 1)
+      continue;
+    if (bx <= x + w && x <= bx + bw && by <= y + h && y <= by + bh) {
+      lua_pushinteger(L, (lua_Integer)i + 1);
+      lua_rawseti(L, -2, ++n);
+    }
+  }
+  return 1;
+}
+
+static int l_visible(lua_State *L) { return visible(L, tf_lua_doc_check(L, 1)); }
+
+/** nodes:visible(x, y, w, h): the same for the document of a doc:nodes() source. */
+static int nodes_visible(lua_State *L) {
+  tf_doc_box *b;
+  luaL_checkudata(L, 1, TF_DOC_NODES);
+  lua_getiuservalue(L, 1, 1);
+  b = tf_lua_doc_check(L, -1);
+  lua_pop(L, 1);
+  return visible(L, b);
+}
+
+/* ---- writing ---- */
+
+typedef struct writer_box {
+  tf_file_out file;
+  tf_doc_out out;
+  int state;   /* 0 closed, 1 writing a file, 2 into memory */
+  tf_buf text; /* state 2 */
+} writer_box;
+
+static int to_file(void *ud, const void *p, size_t n) { return tf_file_write((tf_file_out *)ud, p, n); }
+static int to_text(void *ud, const void *p, size_t n) { return tf_buf_put((tf_buf *)ud, p, n); }
+
+static void writer_release(writer_box *w) {
+  if (w->state == 0) return;
+  tf_doc_out_free(&w->out);
+  if (w->state == 1) tf_file_abort(&w->file);
+  else tf_buf_free(&w->text);
+  w->state = 0;
+}
+
+/** doc:writer([path]) -> a writer of the document with its patches, to a
+ * temporary file beside path (renamed over it on commit), or into memory
+ * without a path; nil, message when the temporary file cannot be made. */
+static int l_writer(lua_State *L) {
+  tf_doc_box *b = tf_lua_doc_check(L, 1);
+  const char *path = luaL_optstring(L, 2, NULL);
+  writer_box *w = (writer_box *)lua_newuserdatauv(L, sizeof *w, 1);
+  memset(w, 0, sizeof *w);
+  luaL_setmetatable(L, TF_DOC_WRITER);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  if (path != NULL) {
+    luaL_argcheck(L, strlen(path) == lua_rawlen(L, 2), 2, "a path cannot hold a zero byte");
+    if (tf_file_begin(&w->file, tf_lua_mem(L), path, NULL) != 0) {
+      int e = w->file.err;
+      if (e == ENOMEM) tf_lua_oom(L);
+      lua_pushnil(L);
+      lua_pushfstring(L, "cannot write %s: %s (making a temporary file in its directory)", path, strerror(e));
+      return 2;
+    }
+    w->state = 1;
+    tf_doc_out_init(&w->out, &b->doc, to_file, &w->file);
+  } else {
+    tf_buf_init(&w->text, tf_lua_mem(L));
+    w->state = 2;
+    tf_doc_out_init(&w->out, &b->doc, to_text, &w->text);
+  }
+  return 1;
+}
+
+static writer_box *check_writer(lua_State *L) {
+  writer_box *w = (writer_box *)tf_lua_self(L, 1, TF_DOC_WRITER);
+  if (w->state == 0) tf_lua_closed_error(L, TF_DOC_WRITER);
+  return w;
+}
+
+static int write_failed(lua_State *L, writer_box *w) {
+  int e = w->file.err ? w->file.err : EIO;
+  const char *what = w->file.failed ? w->file.failed : "write";
+  lua_pushnil(L);
+  lua_getiuservalue(L, 1, 1);
+  lua_getiuservalue(L, -1, DUV_NAME);
+  lua_pop(L, 2);
+  if (w->state == 1 && w->file.target) {
+    lua_pushfstring(L, "cannot write %s: %s failed: %s (the file is unchanged)", w->file.target, what, strerror(e));
+  } else {
+    lua_pushfstring(L, "cannot write the document: %s failed: %s", what, strerror(e));
+  }
+  writer_release(w);
+  return 2;
+}
+
+/** w:step([budget]) -> "more", bytes written | "done", bytes | nil, message. */
+static int w_step(lua_State *L) {
+  writer_box *w = check_writer(L);
+  lua_Integer budget = luaL_optinteger(L, 2, 8 << 20);
+  int st;
+  lua_getiuservalue(L, 1, 1);
+  tf_lua_doc_check(L, -1); /* the document must still be open */
+  lua_pop(L, 1);
+  st = tf_doc_out_step(&w->out, budget > 0 ? (size_t)budget : 1);
+  switch (st) {
+    case TF_DOC_MORE:
+      lua_pushliteral(L, "more");
+      lua_pushinteger(L, (lua_Integer)(w->out.written + w->out.buf.len));
+      return 2;
+    case TF_DOC_OK:
+      lua_pushliteral(L, "done");
+      lua_pushinteger(L, (lua_Integer)w->out.written);
+      return 2;
+    case TF_DOC_NOMEM:
+      writer_release(w);
+      return tf_lua_oom(L);
+    default:
+      return write_failed(L, w);
+  }
+}
+
+/** w:commit() -> true (the file is in place), or nil, message (the target
+ * is unchanged). Without a path: the text written. */
+static int w_commit(lua_State *L) {
+  writer_box *w = check_writer(L);
+  if (w->out.state != TF_DOC_OK) luaL_error(L, "tokenflow.DocumentWriter: commit before the last step is done");
+  if (w->state == 2) {
+    lua_pushlstring(L, (const char *)w->text.data, w->text.len);
+    writer_release(w);
+    return 1;
+  }
+  if (tf_file_commit(&w->file) != 0) return write_failed(L, w);
+  writer_release(w);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/** w:abort(): removes the temporary file; the target is unchanged. */
+static int w_abort(lua_State *L) {
+  writer_release((writer_box *)tf_lua_self(L, 1, TF_DOC_WRITER));
+  return 0;
+}
+
+static int w_tostring(lua_State *L) {
+  writer_box *w = (writer_box *)tf_lua_self(L, 1, TF_DOC_WRITER);
+  if (w->state == 0) lua_pushliteral(L, TF_DOC_WRITER " (closed)");
+  else lua_pushfstring(L, TF_DOC_WRITER " (%I bytes written)", (lua_Integer)w->out.written);
+  return 1;
+}
+
+/* ---- the rest ---- */
+
+static int l_close(lua_State *L) {
+  release(to_box(L, 1));
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  tf_doc_box *b = to_box(L, 1);
+  lua_getiuservalue(L, 1, DUV_NAME);
+  if (!b->open) lua_pushfstring(L, "tokenflow.Document (%s, closed)", lua_tostring(L, -1));
+  else if (!b->ready) lua_pushfstring(L, "tokenflow.Document (%s, not read)", lua_tostring(L, -1));
+  else
+    lua_pushfstring(L, "tokenflow.Document (%s, %I nodes, %I patched)", lua_tostring(L, -1), (lua_Integer)b->doc.count,
+                    (lua_Integer)b->doc.patched);
+  return 1;
+}
+
+/** doc:name() -> the path (or name) the document was read from. */
+static int l_name(lua_State *L) {
+  to_box(L, 1);
+  lua_getiuservalue(L, 1, DUV_NAME);
+  return 1;
+}
+
+void tf_open_document(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"read", l_read},   {"size", l_size},     {"count", l_count},
+                                     {"stats", l_stats}, {"duplicates", l_duplicates}, {"node", l_node},
+                                     {"nodes", l_nodes}, {"visible", l_visible}, {"writer", l_writer},
+                                     {"name", l_name},   {"close", l_close},   {NULL, NULL}};
+  static const luaL_Reg nmeta[] = {{"__call", nodes_call}, {"__len", nodes_len}, {"__tostring", nodes_tostring}, {NULL, NULL}};
+  static const luaL_Reg wmeta[] = {{"__gc", w_abort}, {"__close", w_abort}, {"__tostring", w_tostring}, {NULL, NULL}};
+  static const luaL_Reg wmethods[] = {{"step", w_step}, {"commit", w_commit}, {"abort", w_abort}, {NULL, NULL}};
+  static const luaL_Reg nmethods[] = {{"visible", nodes_visible}, {NULL, NULL}};
+  tf_lua_newclass(L, TF_DOCUMENT, meta, methods);
+  tf_lua_newclass(L, TF_DOC_NODES, nmeta, nmethods);
+  tf_lua_newclass(L, TF_DOC_WRITER, wmeta, wmethods);
+  lua_pushcfunction(L, l_open);
+  lua_setfield(L, -2, "doc_open");
+  lua_pushcfunction(L, l_from_string);
+  lua_setfield(L, -2, "doc_from_string");
+}
