@@ -14,7 +14,8 @@ struct tf_doc_out_edit {
   uint64_t key;        /* REPLACE: the field's key (its line's indentation); INSERT: a member whose line
                           shows the members' indentation, 0: none */
   uint32_t node;
-  uint32_t field;      /* REPLACE: the field's name id */
+  uint32_t field;      /* REPLACE: the field's name id; INSERT: the first of its fields in o->ins */
+  uint32_t count;      /* INSERT: how many fields */
   uint8_t kind;
   uint8_t comma;       /* INSERT: members stay before it */
 };
@@ -47,6 +48,9 @@ void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void
 void tf_doc_out_free(tf_doc_out *o) {
   tf_mem_free(&o->d->mem, o->heap, o->heap_cap * sizeof *o->heap);
   tf_mem_free(&o->d->mem, o->fields, o->fields_cap * sizeof *o->fields);
+  tf_mem_free(&o->d->mem, o->ins, o->ins_cap * sizeof *o->ins);
+  o->ins = NULL;
+  o->ins_cap = o->nins = 0;
   tf_buf_free(&o->buf);
   tf_buf_free(&o->flags);
   o->heap = NULL;
@@ -133,19 +137,25 @@ static int touched_fields(tf_doc_out *o, uint32_t i) {
 }
 
 /* What becomes of field f of node i: 0 unchanged, 'r' replaced (or added),
- * 'd' removed. */
-static int fate(tf_doc *d, uint32_t i, uint32_t f, int *st) {
-  size_t len;
-  const char *name = tf_intern_name(d->names, f, &len);
+ * 'd' removed; -1 out of memory. */
+static int fate(tf_doc *d, uint32_t i, uint32_t f) {
   tf_doc_value v;
-  *st = 0;
-  if (name == NULL || tf_doc_field(d, i, name, len, &v) != 0) {
-    *st = -1;
-    return 0;
+  int st = tf_doc_chain(d, i, f, &v);
+  if (st < 0) return -1;
+  if (st == 0) return v.nover > 0 ? 'r' : 0;
+  return v.kind == TF_DOC_ABSENT ? 'd' : 'r';
+}
+
+static int add_ins(tf_doc_out *o, uint32_t f) {
+  if (o->nins == o->ins_cap) {
+    size_t cap = o->ins_cap ? o->ins_cap * 2 : 64;
+    uint32_t *q = (uint32_t *)tf_mem_realloc(&o->d->mem, o->ins, o->ins_cap * sizeof *q, cap * sizeof *q);
+    if (q == NULL) return -1;
+    o->ins = q;
+    o->ins_cap = cap;
   }
-  if (v.kind == TF_DOC_ORIGINAL && v.nover == 0) return 0;
-  if (v.kind == TF_DOC_ABSENT && v.nover == 0) return 'd';
-  return 'r';
+  o->ins[o->nins++] = f;
+  return 0;
 }
 
 /* Pushes the edits of node i. */
@@ -154,9 +164,9 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
   const tf_doc_span *spans;
   long n;
   size_t k, f;
-  int st, inserts = 0;
   uint8_t *removed;
   uint64_t indent_key = 0;
+  uint32_t ins_first = (uint32_t)o->nins;
   if (touched_fields(o, i) != 0) return -1;
   n = tf_doc_node_members(d, i, &spans);
   if (n < 0) return -1;
@@ -168,12 +178,10 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
   for (f = 0; f < o->nfields; f++) {
     size_t len;
     const char *name = tf_intern_name(d->names, o->fields[f], &len);
-    int what = fate(d, i, o->fields[f], &st);
+    int what = fate(d, i, o->fields[f]);
     long last = -1;
-    if (st != 0) return -1;
+    if (what < 0) return -1;
     if (what == 0) continue;
-    n = tf_doc_node_members(d, i, &spans); /* fate may have scanned another node's members */
-    if (n < 0) return -1;
     for (k = 0; k < (size_t)n; k++) {
       if (!tf_doc_key_is(d->text, &spans[k], name, len)) continue;
       if (what == 'd') removed[k] = 1; /* every copy of a removed key goes */
@@ -187,11 +195,12 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
         e.key = spans[last].key;
         e.node = i;
         e.field = o->fields[f];
+        e.count = 0;
         e.kind = OUT_REPLACE;
         e.comma = 0;
         if (push(o, &e) != 0) return -1;
-      } else {
-        inserts = 1;
+      } else if (add_ins(o, o->fields[f]) != 0) {
+        return -1;
       }
     }
   }
@@ -222,13 +231,14 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
       e.key = 0;
       e.node = i;
       e.field = 0;
+      e.count = 0;
       e.kind = OUT_REMOVE;
       e.comma = 0;
       if (push(o, &e) != 0) return -1;
       a = b;
     }
   }
-  if (inserts) {
+  if (o->nins > ins_first) {
     tf_doc_out_edit e;
     int any_kept = 0;
     for (k = 0; k < (size_t)n; k++) {
@@ -238,7 +248,8 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
     e.start = e.end = n > 0 ? spans[n - 1].val_end : d->nodes[i].start + 1;
     e.key = indent_key;
     e.node = i;
-    e.field = 0;
+    e.field = ins_first;
+    e.count = (uint32_t)o->nins - ins_first;
     e.kind = OUT_INSERT;
     e.comma = (uint8_t)any_kept;
     if (push(o, &e) != 0) return -1;
@@ -268,37 +279,30 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
   if (e->kind == OUT_REMOVE) return 0;
   line = e->key ? indent_of(d->text, nd->start, e->key, &line_len) : NULL;
   if (e->kind == OUT_REPLACE) {
+    /* the field as the edits leave it, over the original value at e */
     tf_doc_value v;
-    size_t len;
-    const char *name = tf_intern_name(d->names, e->field, &len);
-    if (name == NULL || tf_doc_field(d, e->node, name, len, &v) != 0) return -1;
-    /* a field that had only member edits keeps its own layout: as a
-     * spliced original (put_value), else the new text in the file's layout */
+    int st = tf_doc_chain(d, e->node, e->field, &v);
+    if (st < 0) return -1;
+    if (st == 0) {
+      v.kind = TF_DOC_ORIGINAL;
+      v.text = d->text;
+      v.off = e->start;
+      v.end = e->end;
+    }
     return tf_doc_put_value(d, &o->sink, &v, line ? line : "", line_len);
   }
   /* OUT_INSERT: the fields node e->node gains, after its last member */
   {
-    int first = 1, st;
-    size_t f;
+    uint32_t f;
     tf_doc_sink s = o->sink;
     if (line == NULL) s.pretty = 0; /* members on one line: new ones too */
-    if (touched_fields(o, e->node) != 0) return -1;
-    for (f = 0; f < o->nfields; f++) {
+    for (f = 0; f < e->count; f++) {
+      uint32_t fid = o->ins[e->field + f];
       size_t len;
-      const char *name = tf_intern_name(d->names, o->fields[f], &len);
+      const char *name = tf_intern_name(d->names, fid, &len);
       tf_doc_value v;
-      const tf_doc_span *spans;
-      long n;
-      if (fate(d, e->node, o->fields[f], &st) != 'r') {
-        if (st != 0) return -1;
-        continue;
-      }
-      n = tf_doc_node_members(d, e->node, &spans);
-      if (n < 0) return -1;
-      if (tf_doc_find(d->text, spans, (size_t)n, name, len) != NULL) continue; /* replaced in place */
-      if (tf_doc_field(d, e->node, name, len, &v) != 0) return -1;
-      if ((e->comma || !first) && put_buf(o, ",", 1) != 0) return -1;
-      first = 0;
+      if (tf_doc_chain(d, e->node, fid, &v) < 0) return -1;
+      if ((e->comma || f > 0) && put_buf(o, ",", 1) != 0) return -1;
       if (s.pretty && (put_buf(o, "\n", 1) != 0 || put_buf(o, line, line_len) != 0)) return -1;
       d->scratch.len = 0;
       if (tf_jsonw_string(&d->scratch, name, len, NULL) != 0) return -1;
@@ -368,6 +372,7 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
         return o->state;
       }
       o->cursor = e.end;
+      if (o->nheap == 0) o->nins = 0; /* no insertion waits: their fields are done */
       if (flush(o, 0) != 0) return o->state;
       if (budget == 0) return TF_DOC_MORE;
     }

@@ -20,6 +20,8 @@ typedef struct tf_doc_out {
   size_t nheap, heap_cap;
   uint32_t *fields; /* scratch: the fields one node's edits touch */
   size_t nfields, fields_cap;
+  uint32_t *ins;    /* fields added by the insertions ahead */
+  size_t nins, ins_cap;
   tf_buf buf;       /* output not yet written */
   tf_buf flags;     /* scratch: per member of a node, removed or not */
   uint64_t written; /* bytes handed to write so far */

@@ -76,7 +76,7 @@ int tf_doc_observe(tf_doc *d, uint32_t i, const tf_doc_access *r, tf_buf *b) {
     if (p == 0) return tf_buf_byte(b, 'x'); /* a root has no parent: nothing to read */
     i = p - 1;
   }
-  if (tf_doc_field(d, i, fname, flen, &v) != 0) return -1;
+  if (tf_doc_field_id(d, i, r->field, fname, flen, &v) != 0) return -1;
   if (r->member != 0) {
     if (r->member & TF_DOC_INDEX) {
       if (tf_doc_member(d, &v, NULL, 0, r->member & ~TF_DOC_INDEX, &mv) != 0) return -1;

@@ -220,39 +220,43 @@ const tf_doc_edit *tf_doc_set_edits(const tf_doc *d, uint32_t set, size_t *n) {
 
 /* ---- reading through the chain ---- */
 
-int tf_doc_field(tf_doc *d, uint32_t i, const char *name, size_t len, tf_doc_value *v) {
-  uint32_t fid = tf_doc_name_find(d, name, len);
-  const tf_doc_span *spans, *s;
-  long n;
+int tf_doc_chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v) {
+  uint32_t l;
   v->kind = TF_DOC_ABSENT;
   v->text = NULL;
   v->off = v->end = 0;
   v->nover = 0;
-  if (fid != 0 && tf_doc_patched(d, i)) {
-    uint32_t l;
-    for (l = d->heads[i]; l != 0; l = d->links[2 * l + 1]) {
-      uint32_t set = d->links[2 * l], first = d->sets[2 * set], k = first + d->sets[2 * set + 1];
-      if (set == d->open_set) k = d->nedits;
-      while (k > first) {
-        const tf_doc_edit *e = &d->edits[--k];
-        size_t j;
-        if (e->field != fid) continue;
-        if (e->member == 0) {
-          if (e->len != TF_DOC_REMOVED) {
-            v->kind = TF_DOC_EDITED;
-            v->text = tf_doc_edit_text(d, e);
-            v->end = e->len;
-          }
-          return 0;
+  if (fid == 0 || !tf_doc_patched(d, i)) return 0;
+  for (l = d->heads[i]; l != 0; l = d->links[2 * l + 1]) {
+    uint32_t set = d->links[2 * l], first = d->sets[2 * set], k = first + d->sets[2 * set + 1];
+    if (set == d->open_set) k = d->nedits;
+    while (k > first) {
+      const tf_doc_edit *e = &d->edits[--k];
+      size_t j;
+      if (e->field != fid) continue;
+      if (e->member == 0) {
+        if (e->len != TF_DOC_REMOVED) {
+          v->kind = TF_DOC_EDITED;
+          v->text = tf_doc_edit_text(d, e);
+          v->end = e->len;
         }
-        for (j = 0; j < v->nover; j++)
-          if (d->edits[v->over[j]].member == e->member) break;
-        if (j < v->nover) continue; /* a newer edit of this member counts */
-        if (v->nover == TF_DOC_MAX_OVER) return -1;
-        v->over[v->nover++] = k;
+        return 1;
       }
+      for (j = 0; j < v->nover; j++)
+        if (d->edits[v->over[j]].member == e->member) break;
+      if (j < v->nover) continue; /* a newer edit of this member counts */
+      if (v->nover == TF_DOC_MAX_OVER) return -1;
+      v->over[v->nover++] = k;
     }
   }
+  return 0;
+}
+
+int tf_doc_field_id(tf_doc *d, uint32_t i, uint32_t fid, const char *name, size_t len, tf_doc_value *v) {
+  const tf_doc_span *spans, *s;
+  long n;
+  int st = tf_doc_chain(d, i, fid, v);
+  if (st != 0) return st < 0 ? -1 : 0;
   n = tf_doc_node_members(d, i, &spans);
   if (n < 0) return -1;
   s = tf_doc_find(d->text, spans, (size_t)n, name, len);
@@ -263,6 +267,10 @@ int tf_doc_field(tf_doc *d, uint32_t i, const char *name, size_t len, tf_doc_val
     v->end = s->val_end;
   }
   return 0;
+}
+
+int tf_doc_field(tf_doc *d, uint32_t i, const char *name, size_t len, tf_doc_value *v) {
+  return tf_doc_field_id(d, i, tf_doc_name_find(d, name, len), name, len, v);
 }
 
 /* 1 when edit k's member is `name`. */

@@ -67,6 +67,13 @@ static inline const char *tf_doc_edit_text(const tf_doc *d, const tf_doc_edit *e
 /* Node i's field `name` as it is now. 0; -1 when out of memory or when
  * more than TF_DOC_MAX_OVER of its members were edited one by one. */
 int tf_doc_field(tf_doc *d, uint32_t i, const char *name, size_t len, tf_doc_value *v);
+/* The same with the name's id (0: never edited) known. */
+int tf_doc_field_id(tf_doc *d, uint32_t i, uint32_t fid, const char *name, size_t len, tf_doc_value *v);
+/* What node i's edits say of field fid: 1 when they decide its value (an
+ * edit of the whole field: v is set, TF_DOC_ABSENT when removed), 0 when
+ * they do not (v->nover member edits, if any, go over the original); -1
+ * as tf_doc_field. */
+int tf_doc_chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v);
 /* The member `name` of the value v (an object; see tf_doc_field), or the
  * element at index (name NULL, index from 0) of an array. 0 or -1. */
 int tf_doc_member(tf_doc *d, const tf_doc_value *v, const char *name, size_t len, size_t index, tf_doc_value *out);

@@ -724,12 +724,9 @@ uint64_t tf_doc_skip(const char *text, uint64_t off) {
   if (c == '"') {
     uint64_t i = off + 1;
     for (;;) {
-      const char *q = strchr(text + i, '"');
-      uint64_t k = (uint64_t)(q - text), b = k;
-      /* an escaped quote has an odd number of backslashes before it */
-      while (b > i && text[b - 1] == '\\') b--;
-      if (((k - b) & 1) == 0) return k + 1;
-      i = k + 1;
+      char ch = text[i];
+      if (ch == '"') return i + 1;
+      i += ch == '\\' ? 2 : 1; /* an escape: its next byte is never the end */
     }
   }
   if (c == '{' || c == '[') {
@@ -871,8 +868,10 @@ int tf_doc_unescape(tf_buf *b, const char *text, uint64_t off, uint64_t end) {
 int tf_doc_key_is(const char *text, const tf_doc_span *s, const char *name, size_t len) {
   const char *k = text + s->key + 1;
   size_t klen = (size_t)(s->key_end - s->key - 2), i = 0, j = 0;
-  if (klen == len && memcmp(k, name, len) == 0) return 1;
-  if (memchr(k, '\\', klen) == NULL) return 0;
+  if (klen == len) return memcmp(k, name, len) == 0;
+  /* escapes make a key's text longer than its characters: only a longer
+   * text can spell name */
+  if (klen < len || memchr(k, '\\', klen) == NULL) return 0;
   /* compare through the escapes, one decoded character at a time */
   while (i < klen) {
     if (k[i] == '\\') {

@@ -137,9 +137,24 @@ size_t tf_jsonw_number(double v, char out[TF_JSONW_NUMBER_MAX]) {
   if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
     return (size_t)snprintf(out, TF_JSONW_NUMBER_MAX, "%lld", (long long)(int64_t)v);
   }
-  /* the digit counts that round-trip are all those from the shortest up:
-   * find the shortest by bisection (17 digits always round-trip) */
-  nearest(v, 17, &best);
+  /* the digit counts that round-trip are all those from the shortest up
+   * (17 always do). Most values written are short decimals: 15 digits
+   * round-trip, and so does the nearest decimal with the trailing zeros
+   * gone, unless a shorter one on the other side of v does (checked one
+   * digit down). Else bisection finds the shortest. */
+  nearest(v, 15, &best);
+  if (value_of(&best, v < 0) == v) {
+    decimal d;
+    int k = best.n;
+    while (k > 1 && best.d[k - 1] == '0') k--;
+    best.n = k;
+    if (k == 1 || !round_trips(v, k - 1, &d)) return layout(&best, v < 0, out);
+    hi = k - 1;
+    best = d;
+  } else {
+    lo = 16;
+    nearest(v, 17, &best);
+  }
   while (lo < hi) {
     int mid = (lo + hi) / 2;
     decimal d;

@@ -1,6 +1,7 @@
 --- `tokenflow apply`: applies a token set to a Figma REST API file (the JSON
--- of `GET /v1/files/:key`) with an update job, streaming over the document
--- tree, and writes the result.
+-- of `GET /v1/files/:key` or `GET /v1/files/:key/nodes`) with an update job
+-- over the document engine's nodes, and writes the file back: its own
+-- bytes with only the written values replaced, atomically.
 -- @module tokenflow.cli.apply
 
 local core = require "tokenflow.core"
@@ -14,16 +15,21 @@ local cli_store = require "tokenflow.cli.store"
 local apply = {}
 
 apply.USAGE = [==[
-usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FILE.json|-]
+usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FILE.json|-|--in-place]
                        [--chunk N|auto] [--quiet] [--json]
                        [--metrics FILE.prom|FILE.json] [--chart FILE.svg] [--store FILE]
                        [--viewport X,Y,W,H[,ZOOM]]
   --tokens   a token file or folder (Tokens Studio or DTCG)
   --theme    a theme of the set (one per theme group); without it every set takes part
-  --doc      a Figma file as JSON (GET /v1/files/:key); tokens are read from each
-             node's sharedPluginData.tokens, as Tokens Studio stores them
+  --doc      a Figma file as JSON (GET /v1/files/:key or /v1/files/:key/nodes);
+             tokens are read from each node's sharedPluginData.tokens, as
+             Tokens Studio stores them
   --out      where to write the updated file ("-": standard output, the summary
-             then goes to standard error); without it nothing is written
+             then goes to standard error; it may be --doc itself); without it
+             nothing is written. The file is written atomically (a temporary
+             file beside it, renamed over it): a failure leaves it unchanged.
+             Only the values the tokens set change; every other byte stays.
+  --in-place write the updated file over --doc (as --out FILE with FILE = --doc)
   --chunk    nodes per chunk, or auto (adapts to an 8 ms budget; the default)
   --quiet    no progress bar, no summary, no failure list
   --json     the summary as one JSON object
@@ -38,6 +44,7 @@ exit codes: 0 every node applied, 1 some nodes failed, 2 bad usage or unreadable
 local OPTIONS = {
   tokens = "value", theme = "value", doc = "value", out = "value", chunk = "value",
   quiet = "flag", json = "flag", metrics = "value", chart = "value", help = "flag", store = "value",
+  ["in-place"] = "flag",
 }
 OPTIONS.viewport = "value"
 
@@ -57,6 +64,10 @@ local function settings(pos, opts)
   }
   if not s.tokens then return nil, "--tokens PATH is required" end
   if not s.doc then return nil, "--doc FILE.json is required" end
+  if opts["in-place"] then
+    if s.out and s.out ~= s.doc then return nil, "--in-place and --out name two outputs" end
+    s.out = s.doc
+  end
   local chunk = opts.chunk and opts.chunk[1]
   if chunk and chunk ~= "auto" then
     local n = math.tointeger(tonumber(chunk))
@@ -93,10 +104,24 @@ local function write_file(path, text)
   return true
 end
 
--- An output path must be writable before the work starts; a file the
--- check creates is removed again.
-local function check_writable(path, what)
+-- An output path must be writable before the work starts: the document
+-- is written to a temporary file in its directory, so that directory must
+-- take a new file (the check's file is removed again); --metrics and
+-- --chart files are written in place.
+local function check_writable(path, what, atomic)
   if path == nil or path == "-" then return true end
+  if atomic then
+    local dir = path:match("^(.*)/[^/]*$") or "."
+    if dir == "" then dir = "/" end
+    local probe = string.format("%s/.tokenflow-check-%d-%d", dir, math.floor(core.now() * 1e6) % 1000000, math.random(1e9))
+    local f, err = io.open(probe, "wb")
+    if not f then
+      return nil, string.format("%s cannot write %s: %s", what, path, (tostring(err):gsub("^[^:]*: ", "")))
+    end
+    f:close()
+    os.remove(probe)
+    return true
+  end
   local existed = io.open(path, "rb")
   if existed then existed:close() end
   local f, err = io.open(path, "ab")
@@ -123,8 +148,8 @@ function apply.run(args, out, err, parse_args)
   local s, why = settings(pos, opts)
   if not s then err:write("tokenflow apply: ", why, "\n", apply.USAGE) return 2 end
   local report_out = (s.out == "-") and err or out
-  for _, o in ipairs { { s.out, "--out" }, { s.metrics, "--metrics" }, { s.chart, "--chart" } } do
-    local ok, werr = check_writable(o[1], o[2])
+  for _, o in ipairs { { s.out, "--out", true }, { s.metrics, "--metrics" }, { s.chart, "--chart" } } do
+    local ok, werr = check_writable(o[1], o[2], o[3])
     if not ok then err:write("tokenflow apply: ", werr, "\n") return 2 end
   end
   local tf = require "tokenflow"
@@ -137,26 +162,29 @@ function apply.run(args, out, err, parse_args)
   local resolved, rerr = set:resolve { themes = s.themes, store = st }
   if not resolved then err:write("tokenflow apply: ", s.tokens, ": ", rerr, "\n") return 2 end
   local t_tokens = core.now()
-  local file, root = document.load(s.doc)
-  if not file then err:write("tokenflow apply: ", root, "\n") return 2 end
-  local total = document.count(root)
+  local terminal = not s.quiet and err == io.stderr and progress.is_terminal(2)
+  local reading = terminal and progress.bar(err, { label = "reading " }) or nil
+  local doc, derr = document.open(s.doc, { on_progress = reading })
+  if reading then reading.finish() end
+  if not doc then err:write("tokenflow apply: ", derr, "\n") return 2 end
+  local total = doc:count()
   local t_doc = core.now()
-
-  local bar
-  if not s.quiet and err == io.stderr and progress.is_terminal(2) then
-    bar = progress.bar(err, { label = "applying" })
+  if not s.quiet then
+    for _, d in ipairs(doc:duplicates()) do
+      err:write(string.format("tokenflow apply: warning: %s:%d:%d: %s holds the key \"%s\" twice; the last one counts\n",
+        s.doc, d.line, d.column, d.node and ("node " .. d.node) or "the top level", d.key))
+    end
   end
+
+  local bar = terminal and progress.bar(err, { label = "applying" }) or nil
   local job = tf.update {
     tokens = resolved,
-    source = tf.walk(root, document.children),
-    total = total,
-    read = document.read, -- the stored map as is: the job decodes the JSON-encoded names
+    source = doc:nodes(),
     write = figma.writer { base_font_size = 16 },
     mode = "auto",
     chunk = s.chunk,
     on_progress = bar,
     viewport = s.viewport,
-    bounds = s.viewport and figma.bounds or nil,
   }
   -- one chunk at a time, so each chunk's time and memory go into the chart
   local metrics = job.metrics
@@ -167,13 +195,20 @@ function apply.run(args, out, err, parse_args)
   until not more
   if bar then bar.finish() end
   local report = job:report()
+  job:close()
   local t_applied = core.now()
 
   local code = report.failed > 0 and 1 or 0
-  if s.out then
-    local ok, werr = document.save(file, s.out)
+  if s.out == "-" then
+    io.stdout:write(doc:text())
+    io.stdout:flush()
+  elseif s.out then
+    local writing = terminal and progress.bar(err, { label = "writing " }) or nil
+    local ok, werr = doc:save(s.out, { on_progress = writing })
+    if writing then writing.finish() end
     if not ok then err:write("tokenflow apply: ", werr, "\n") return 2 end
   end
+  doc:close()
   local t_written = core.now()
   if s.metrics then
     local text = s.metrics_format == "json" and job.metrics:json() or job.metrics:prometheus()
@@ -186,6 +221,9 @@ function apply.run(args, out, err, parse_args)
     if not ok then err:write("tokenflow apply: --chart ", cerr, "\n") return 2 end
   end
 
+  -- the process's high-water mark now, at the end: reading and writing included
+  local _, _, _, peak = core.sys_usage()
+  if peak and peak > 0 then report.memory.rss_peak_kb = peak // 1024 end
   local sum = summary.from_report(report, {
     tokens = s.tokens, theme = s.themes, doc = s.doc, out = s.out,
     time = { load_tokens_s = t_tokens - t_start, read_doc_s = t_doc - t_tokens,

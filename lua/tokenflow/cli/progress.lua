@@ -29,8 +29,12 @@ local function duration(s)
   return string.format("%.1fs", s)
 end
 
+local function mbytes(n) return string.format("%.1f MB", n / 1e6) end
+
 --- The text of one progress line (no control characters).
--- @tparam table p `{done, total, rate, eta_s, mode}` as a job's on_progress gives
+-- @tparam table p `{done, total, rate, eta_s, mode}` as a job's on_progress
+-- gives, or `{done, total, rate, eta_s, unit = "bytes"}` for reading and
+-- writing a document
 -- @tparam[opt] number rss_bytes resident memory to show
 -- @tparam[opt=24] integer width bar width in characters (when total is known)
 -- @treturn string
@@ -38,15 +42,17 @@ function progress.line(p, rss_bytes, width)
   width = width or 24
   local parts = {}
   local done, total = p.done or 0, p.total
+  local bytes = p.unit == "bytes"
+  local count = bytes and mbytes or si
   if total and total > 0 then
     local frac = math.min(1, done / total)
     local full = math.floor(frac * width + 0.5)
     parts[#parts + 1] = string.format("[%s%s] %3d%% %s/%s", string.rep("#", full), string.rep(".", width - full),
-      math.floor(frac * 100), si(done), si(total))
+      math.floor(frac * 100), count(done), count(total))
   else
-    parts[#parts + 1] = si(done) .. " nodes"
+    parts[#parts + 1] = bytes and mbytes(done) or (si(done) .. " nodes")
   end
-  if p.rate and p.rate > 0 then parts[#parts + 1] = si(p.rate) .. " nodes/s" end
+  if p.rate and p.rate > 0 then parts[#parts + 1] = bytes and (mbytes(p.rate) .. "/s") or (si(p.rate) .. " nodes/s") end
   parts[#parts + 1] = "ETA " .. duration(p.eta_s)
   if rss_bytes then parts[#parts + 1] = string.format("mem %.0f MB", rss_bytes / (1024 * 1024)) end
   if p.mode then parts[#parts + 1] = p.mode end
