@@ -715,7 +715,7 @@ describe("tf.update", function()
     end
     assert.has_error(function() tf.update(nil) end, "tokenflow.update: options must be a table, got a nil")
     assert.error_matches(function() tf.update(with("tokens", {})) end, "tokens must be a Resolved")
-    assert.error_matches(function() tf.update(with("source", 5)) end, "source must be an array, an iterator function or a tf.walk")
+    assert.error_matches(function() tf.update(with("source", 5)) end, "source must be an array, an iterator function, a tf.walk or doc:nodes()")
     assert.error_matches(function() tf.update(with("write", 5)) end, "write must be a function or a callable table")
     assert.error_matches(function() tf.update(with("mode", "fast")) end, "mode must be")
     assert.error_matches(function() tf.update(with("on_error", "ignore")) end, "on_error must be \"skip\" or \"stop\"")

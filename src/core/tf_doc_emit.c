@@ -288,6 +288,9 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
       v.text = d->text;
       v.off = e->start;
       v.end = e->end;
+    } else if (v.kind == TF_DOC_EDITED && tf_doc_json_equal(d, d->text, e->start, e->end, v.text, v.off, v.end)) {
+      /* written with the value it had: its bytes stay */
+      return put_buf(o, d->text + e->start, (size_t)(e->end - e->start));
     }
     return tf_doc_put_value(d, &o->sink, &v, line ? line : "", line_len);
   }

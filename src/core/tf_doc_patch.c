@@ -347,6 +347,103 @@ int tf_doc_value_json(tf_doc *d, const tf_doc_value *v, tf_buf *b) {
   return tf_doc_put_value(d, &s, v, "", 0);
 }
 
+/* ---- equal values ---- */
+
+static uint64_t ws(const char *t, uint64_t i) {
+  while (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t') i++;
+  return i;
+}
+
+/* Objects with more members than this are not compared member by member. */
+#define EQUAL_MAX_MEMBERS 256
+
+/* a[i, ae) and b[j, be): two values (ends 0: found by skipping, inside a
+ * container, where a delimiter always follows) */
+static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const char *b, uint64_t j, uint64_t be,
+                      int depth) {
+  char ca, cb;
+  i = ws(a, i);
+  j = ws(b, j);
+  ca = a[i];
+  cb = b[j];
+  if (depth > TF_DOC_MAX_DEPTH) return 0;
+  if (ae == 0) ae = tf_doc_skip(a, i);
+  if (be == 0) be = tf_doc_skip(b, j);
+  while (ae > i && (a[ae - 1] == ' ' || a[ae - 1] == '\n' || a[ae - 1] == '\r' || a[ae - 1] == '\t')) ae--;
+  while (be > j && (b[be - 1] == ' ' || b[be - 1] == '\n' || b[be - 1] == '\r' || b[be - 1] == '\t')) be--;
+  if (ae - i == be - j && memcmp(a + i, b + j, (size_t)(ae - i)) == 0) return 1;
+  if (ca == '"' && cb == '"') {
+    size_t mark = d->scratch.len, alen;
+    int same;
+    if (tf_doc_unescape(&d->scratch, a, i, ae) != 0) return 0;
+    alen = d->scratch.len - mark;
+    if (tf_doc_unescape(&d->scratch, b, j, be) != 0) {
+      d->scratch.len = mark;
+      return 0;
+    }
+    same = d->scratch.len - mark - alen == alen &&
+           memcmp(d->scratch.data + mark, d->scratch.data + mark + alen, alen) == 0;
+    d->scratch.len = mark;
+    return same;
+  }
+  if ((ca == '-' || (ca >= '0' && ca <= '9')) && (cb == '-' || (cb >= '0' && cb <= '9'))) {
+    return tf_jsonw_read_number(a + i, (size_t)(ae - i)) == tf_jsonw_read_number(b + j, (size_t)(be - j));
+  }
+  if (ca == '[' && cb == '[') {
+    uint64_t p = i + 1, q = j + 1;
+    for (;;) {
+      p = ws(a, p);
+      q = ws(b, q);
+      if (a[p] == ',') p = ws(a, p + 1);
+      if (b[q] == ',') q = ws(b, q + 1);
+      if (a[p] == ']' || b[q] == ']') return a[p] == ']' && b[q] == ']';
+      if (!json_equal(d, a, p, 0, b, q, 0, depth + 1)) return 0;
+      p = tf_doc_skip(a, p);
+      q = tf_doc_skip(b, q);
+    }
+  }
+  if (ca == '{' && cb == '{') {
+    /* the same keys, each with an equal value (the last of a repeated key counts) */
+    tf_doc_span *as = NULL, *bs = NULL;
+    size_t acap = 0, bcap = 0, k, m;
+    long na = tf_doc_members(&d->mem, a, i, 0, 0, &as, &acap, NULL);
+    long nb = na < 0 ? -1 : tf_doc_members(&d->mem, b, j, 0, 0, &bs, &bcap, NULL);
+    int same = na >= 0 && nb >= 0 && na <= EQUAL_MAX_MEMBERS && nb <= EQUAL_MAX_MEMBERS;
+    for (k = 0; same && k < (size_t)na; k++) { /* every key of a is in b, equal */
+      size_t mark = d->scratch.len;
+      const tf_doc_span *x;
+      if (tf_doc_unescape(&d->scratch, a, as[k].key, as[k].key_end) != 0) {
+        same = 0;
+        break;
+      }
+      x = tf_doc_find(b, bs, (size_t)nb, (const char *)d->scratch.data + mark, d->scratch.len - mark);
+      if (x == NULL || tf_doc_find(a, as, (size_t)na, (const char *)d->scratch.data + mark, d->scratch.len - mark) != &as[k]) {
+        /* absent in b, or not the last of its key in a: only the last is compared */
+        if (x == NULL) same = 0;
+        d->scratch.len = mark;
+        continue;
+      }
+      d->scratch.len = mark;
+      same = json_equal(d, a, as[k].val, as[k].val_end, b, x->val, x->val_end, depth + 1);
+    }
+    for (m = 0; same && m < (size_t)nb; m++) { /* and b has no other key */
+      size_t mark = d->scratch.len;
+      if (tf_doc_unescape(&d->scratch, b, bs[m].key, bs[m].key_end) != 0) same = 0;
+      else if (tf_doc_find(a, as, (size_t)na, (const char *)d->scratch.data + mark, d->scratch.len - mark) == NULL) same = 0;
+      d->scratch.len = mark;
+    }
+    tf_mem_free(&d->mem, as, acap * sizeof *as);
+    tf_mem_free(&d->mem, bs, bcap * sizeof *bs);
+    return same;
+  }
+  return 0; /* true, false and null are equal only as the same text */
+}
+
+int tf_doc_json_equal(tf_doc *d, const char *a, uint64_t aoff, uint64_t aend, const char *b, uint64_t boff,
+                      uint64_t bend) {
+  return json_equal(d, a, aoff, aend, b, boff, bend, 0);
+}
+
 /* ---- writing in the document's layout ---- */
 
 static int put(const tf_doc_sink *s, const char *p, size_t n) { return n ? s->put(s->ud, p, n) : 0; }
@@ -439,29 +536,32 @@ static long line_indent(const char *text, uint64_t from, uint64_t at) {
   return -1;
 }
 
-/* Writes a member "name": value where the value is the JSON text
- * text[off, end) (re-indented as the sink wants). */
-static int put_member(tf_doc *d, const tf_doc_sink *s, const char *name, size_t nlen, const char *text, uint64_t off,
-                      uint64_t end, const char *line, size_t line_len) {
-  size_t mark = d->scratch.len;
-  int st;
-  if (tf_jsonw_string(&d->scratch, name, nlen, NULL) != 0) return -1;
-  st = put(s, (const char *)d->scratch.data + mark, d->scratch.len - mark);
-  d->scratch.len = mark;
-  if (st != 0) return -1;
-  if (put(s, s->pretty && s->colon_space ? ": " : ":", s->pretty && s->colon_space ? 2 : 1) != 0) return -1;
-  return tf_doc_put_json(s, text, off, end, line, line_len);
+/* The override (an index in v->over) for the member at span, or -1; marks it used. */
+static long override_of(tf_doc *d, const tf_doc_value *v, const char *text, const tf_doc_span *span, char *used) {
+  size_t k;
+  for (k = 0; k < v->nover; k++) {
+    const tf_doc_edit *x = &d->edits[v->over[k]];
+    size_t xl;
+    const char *xn = tf_intern_name(d->names, x->member, &xl);
+    if (xn && tf_doc_key_is(text, span, xn, xl)) {
+      used[k] = 1;
+      return (long)k;
+    }
+  }
+  return -1;
 }
 
 int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, const char *line, size_t line_len) {
   const char *text = v->text;
   tf_doc_span *spans = NULL;
-  size_t cap = 0, nkept = 0, j;
+  size_t cap = 0, nout = 0, j;
   long n = 0;
   uint64_t close = 0;
-  int multi, st = 0;
+  int multi, st = 0, original;
   const char *mind; /* members' indentation */
   size_t mind_len;
+  const char *sep = ",", *colon; /* between members, after a key: the object's own where it has them */
+  size_t sep_len = 1, colon_len;
   tf_buf own; /* a members' indentation made here */
   char used[TF_DOC_MAX_OVER];
   if (v->nover == 0) {
@@ -476,17 +576,25 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     if (n < 0) return -1;
     close--; /* the '}' */
   }
-  /* the layout of the object's members: its own when it has a line per
-   * member, else one level in from the line holding it */
+  /* an object of the file with members keeps its own separators and layout */
+  original = v->kind == TF_DOC_ORIGINAL && n > 0;
   multi = s->pretty;
   mind = NULL;
   mind_len = 0;
-  if (v->kind == TF_DOC_ORIGINAL && n > 0) {
+  colon = s->pretty && s->colon_space ? ": " : ":";
+  colon_len = strlen(colon);
+  if (original) {
     long ind = line_indent(text, v->off, spans[0].key);
     multi = ind >= 0;
     if (multi) {
       mind = text + spans[0].key - ind;
       mind_len = (size_t)ind;
+    }
+    colon = text + spans[0].key_end;
+    colon_len = (size_t)(spans[0].val - spans[0].key_end);
+    if (n >= 2) {
+      sep = text + spans[0].val_end;
+      sep_len = (size_t)(spans[1].key - spans[0].val_end);
     }
   }
   if (multi && mind == NULL) {
@@ -500,69 +608,69 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     mind_len = own.len;
   }
   if (put(s, "{", 1) != 0) st = -1;
-  for (j = 0; st == 0 && j <= (size_t)n + v->nover; j++) {
-    const char *mtext;
-    uint64_t moff, mend;
-    const char *mname;
-    size_t mlen;
-    if (j < (size_t)n) {
-      /* an original member: kept, replaced or removed */
-      size_t k;
-      const tf_doc_edit *e = NULL;
-      for (k = 0; k < v->nover; k++) {
-        const tf_doc_edit *x = &d->edits[v->over[k]];
-        size_t xl;
-        const char *xn = tf_intern_name(d->names, x->member, &xl);
-        if (xn && tf_doc_key_is(text, &spans[j], xn, xl)) {
-          e = x;
-          used[k] = 1;
-          break;
-        }
-      }
-      if (e != NULL && e->len == TF_DOC_REMOVED) continue;
-      if (nkept++ > 0 && put(s, ",", 1) != 0) st = -1;
-      if (st == 0 && multi && newline(s, mind, mind_len, 0) != 0) st = -1;
-      if (st != 0) break;
-      if (e == NULL && v->kind == TF_DOC_ORIGINAL) {
-        st = put(s, text + spans[j].key, (size_t)(spans[j].val_end - spans[j].key));
-        continue;
-      }
-      if (put(s, text + spans[j].key, (size_t)(spans[j].key_end - spans[j].key)) != 0 ||
-          put(s, multi && s->colon_space ? ": " : ":", multi && s->colon_space ? 2 : 1) != 0) {
-        st = -1;
-        break;
-      }
-      if (e == NULL) {
-        st = tf_doc_put_json(s, text, spans[j].val, spans[j].val_end, mind, mind_len);
-      } else {
-        st = tf_doc_put_json(s, tf_doc_edit_text(d, e), 0, e->len, mind, mind_len);
-      }
+  for (j = 0; st == 0 && j < (size_t)n; j++) {
+    /* an original member: kept, replaced or removed */
+    long k = override_of(d, v, text, &spans[j], used);
+    const tf_doc_edit *e = k >= 0 ? &d->edits[v->over[k]] : NULL;
+    if (e != NULL && e->len == TF_DOC_REMOVED) continue;
+    if (e != NULL && original && tf_doc_json_equal(d, text, spans[j].val, spans[j].val_end, tf_doc_edit_text(d, e), 0, e->len)) {
+      e = NULL; /* written with the value it had: its bytes stay */
+    }
+    if (original) {
+      /* the bytes before it: the object's opening, or the separator after the member before it */
+      uint64_t from = nout == 0 ? v->off + 1 : spans[j - 1].val_end, to = nout == 0 ? spans[0].key : spans[j].key;
+      st = put(s, text + from, (size_t)(to - from));
+    } else {
+      if (nout > 0) st = put(s, ",", 1);
+      if (st == 0 && multi) st = newline(s, mind, mind_len, 0);
+    }
+    nout++;
+    if (st != 0) break;
+    if (e == NULL && original) {
+      st = put(s, text + spans[j].key, (size_t)(spans[j].val_end - spans[j].key));
       continue;
     }
-    if (j == (size_t)n) continue;
-    /* members the object did not have, oldest edit first */
-    {
-      size_t k = v->nover - (j - (size_t)n);
-      const tf_doc_edit *e;
-      if (k >= v->nover || used[k]) continue;
-      e = &d->edits[v->over[k]];
-      if (e->len == TF_DOC_REMOVED) continue;
-      mname = tf_intern_name(d->names, e->member, &mlen);
-      mtext = tf_doc_edit_text(d, e);
-      moff = 0;
-      mend = e->len;
-      if (nkept++ > 0 && put(s, ",", 1) != 0) st = -1;
-      if (st == 0 && multi && newline(s, mind, mind_len, 0) != 0) st = -1;
-      if (st == 0) st = put_member(d, s, mname, mlen, mtext, moff, mend, mind, mind_len);
+    if (put(s, text + spans[j].key, (size_t)(spans[j].key_end - spans[j].key)) != 0) {
+      st = -1;
+      break;
     }
+    if (original) st = put(s, text + spans[j].key_end, (size_t)(spans[j].val - spans[j].key_end));
+    else st = put(s, multi && s->colon_space ? ": " : ":", multi && s->colon_space ? 2 : 1);
+    if (st != 0) break;
+    if (e == NULL) st = tf_doc_put_json(s, text, spans[j].val, spans[j].val_end, mind, mind_len);
+    else st = tf_doc_put_json(s, tf_doc_edit_text(d, e), 0, e->len, mind, mind_len);
+  }
+  /* members the object did not have, oldest edit first */
+  for (j = v->nover; st == 0 && j > 0; j--) {
+    const tf_doc_edit *e = &d->edits[v->over[j - 1]];
+    const char *mname;
+    size_t mlen;
+    if (used[j - 1] || e->len == TF_DOC_REMOVED) continue;
+    mname = tf_intern_name(d->names, e->member, &mlen);
+    if (nout > 0) {
+      st = put(s, sep, sep_len);
+      if (st == 0 && multi && !original) st = newline(s, mind, mind_len, 0);
+      if (st == 0 && multi && original && n < 2) st = newline(s, mind, mind_len, 0);
+    } else if (original) {
+      st = put(s, text + v->off + 1, (size_t)(spans[0].key - v->off - 1));
+    } else if (multi) {
+      st = newline(s, mind, mind_len, 0);
+    }
+    nout++;
+    if (st == 0) {
+      size_t mark = d->scratch.len;
+      if (tf_jsonw_string(&d->scratch, mname, mlen, NULL) != 0) st = -1;
+      else st = put(s, (const char *)d->scratch.data + mark, d->scratch.len - mark);
+      d->scratch.len = mark;
+    }
+    if (st == 0) st = put(s, original ? colon : (multi && s->colon_space ? ": " : ":"), original ? colon_len : (multi && s->colon_space ? 2u : 1u));
+    if (st == 0) st = tf_doc_put_json(s, tf_doc_edit_text(d, e), 0, e->len, mind, mind_len);
   }
   if (st == 0) {
-    if (v->kind == TF_DOC_ORIGINAL && n > 0 && multi) {
-      /* the original closing line */
-      uint64_t k = close;
-      while (k > v->off && is_space(text[k - 1])) k--;
-      st = put(s, text + k, (size_t)(close - k + 1));
-    } else if (multi && nkept > 0) {
+    if (original) {
+      /* the original closing: what follows the last member up to '}' */
+      st = put(s, text + spans[n - 1].val_end, (size_t)(close - spans[n - 1].val_end + 1));
+    } else if (multi && nout > 0) {
       st = newline(s, line, line_len, 0);
       if (st == 0) st = put(s, "}", 1);
     } else {

@@ -104,6 +104,13 @@ int tf_doc_put_json(const tf_doc_sink *s, const char *text, uint64_t off, uint64
  * indentation). 0 or -1. */
 int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, const char *line, size_t line_len);
 
+/* 1 when the JSON values a[aoff, aend) and b[boff, bend) (checked texts)
+ * are equal as JSON.parse reads them: numbers as doubles, strings by
+ * their characters, objects whatever their members' order; 0 when not (or
+ * too large to tell: then they count as different). */
+int tf_doc_json_equal(tf_doc *d, const char *a, uint64_t aoff, uint64_t aend, const char *b, uint64_t boff,
+                      uint64_t bend);
+
 /* Node i has edits. */
 static inline int tf_doc_patched(const tf_doc *d, uint32_t i) { return d->heads != NULL && d->heads[i] != 0; }
 

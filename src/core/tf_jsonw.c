@@ -169,6 +169,24 @@ size_t tf_jsonw_number(double v, char out[TF_JSONW_NUMBER_MAX]) {
   return layout(&best, v < 0, out);
 }
 
+double tf_jsonw_read_number(const char *s, size_t len) {
+  char buf[64];
+  const struct lconv *lc = localeconv();
+  const char *point = (lc && lc->decimal_point && lc->decimal_point[0]) ? lc->decimal_point : ".";
+  size_t plen = strlen(point), i, k = 0;
+  if (len + plen >= sizeof buf) return strtod(s, NULL); /* no number of ours is this long */
+  for (i = 0; i < len; i++) {
+    if (s[i] == '.' && plen < 8) {
+      memcpy(buf + k, point, plen);
+      k += plen;
+    } else {
+      buf[k++] = s[i];
+    }
+  }
+  buf[k] = '\0';
+  return strtod(buf, NULL);
+}
+
 /* ---- strings ---- */
 
 size_t tf_utf8_valid(const unsigned char *s, size_t len) {

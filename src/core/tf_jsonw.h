@@ -19,6 +19,9 @@
  * text exists for them). Independent of the C locale. */
 size_t tf_jsonw_number(double v, char out[TF_JSONW_NUMBER_MAX]);
 
+/* The double a JSON number text reads as, whatever the C locale. */
+double tf_jsonw_read_number(const char *s, size_t len);
+
 /* Appends s as a JSON string: quotes, backslashes and control characters
  * escaped (\b \f \n \r \t, else \u00XX), everything else as it is ('/' is
  * not escaped). A surrogate code point written as a three-byte sequence

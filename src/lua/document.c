@@ -55,9 +55,9 @@ static tf_doc_box *new_box(lua_State *L, const char *name) {
   return b;
 }
 
-static void start(lua_State *L, tf_doc_box *b) {
+static void start(lua_State *L, tf_doc_box *b, const char *text, size_t len) {
   tf_mem mem = tf_lua_mem(L);
-  tf_doc_init(&b->doc, mem, b->file.data, b->file.len);
+  tf_doc_init(&b->doc, mem, text, len);
   tf_buf_init(&b->obs, mem);
   b->open = 1;
   tf_lua_doc_open_handles(L, lua_gettop(L));
@@ -76,7 +76,7 @@ static int l_open(lua_State *L) {
     lua_pushfstring(L, "cannot read %s: %s", path, strerror(errno));
     return 2;
   }
-  start(L, b);
+  start(L, b, b->file.data, b->file.len);
   return 1;
 }
 
@@ -87,10 +87,8 @@ static int l_from_string(lua_State *L) {
   const char *name = luaL_optstring(L, 2, "(string)");
   tf_doc_box *b = new_box(L, name);
   lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, DUV_TEXT); /* keeps the bytes alive */
-  b->file.data = text;
-  b->file.len = len;
-  start(L, b);
+  lua_setiuservalue(L, -2, DUV_TEXT); /* keeps the bytes alive (b->file stays empty: nothing to release) */
+  start(L, b, text, len);
   return 1;
 }
 
@@ -202,6 +200,42 @@ static int l_node(lua_State *L) {
   lua_Integer i = luaL_checkinteger(L, 2);
   luaL_argcheck(L, i >= 1 && i <= (lua_Integer)b->doc.count, 2, "no such node");
   tf_lua_doc_push_node(L, 1, (uint32_t)(i - 1));
+  return 1;
+}
+
+/** doc:json(i, field[, member...]) -> the JSON text of a field of node i (or
+ * of a member inside it) as it is now: the file's own bytes where nothing
+ * changed it; nil when absent. */
+static int l_json(lua_State *L) {
+  tf_doc_box *b = tf_lua_doc_check(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2), k, n = lua_gettop(L);
+  size_t len;
+  const char *s = luaL_checklstring(L, 3, &len);
+  tf_doc_value v;
+  tf_buf *t;
+  luaL_argcheck(L, i >= 1 && i <= (lua_Integer)b->doc.count, 2, "no such node");
+  if (tf_doc_field(&b->doc, (uint32_t)(i - 1), s, len, &v) != 0) tf_lua_oom(L);
+  for (k = 4; k <= n && tf_doc_value_type(&v) != 0; k++) {
+    tf_doc_value m;
+    if (lua_type(L, (int)k) == LUA_TNUMBER) {
+      lua_Integer at = luaL_checkinteger(L, (int)k);
+      luaL_argcheck(L, at >= 1, (int)k, "array positions start at 1");
+      if (tf_doc_member(&b->doc, &v, NULL, 0, (size_t)(at - 1), &m) != 0) tf_lua_oom(L);
+    } else {
+      s = luaL_checklstring(L, (int)k, &len);
+      if (tf_doc_member(&b->doc, &v, s, len, 0, &m) != 0) tf_lua_oom(L);
+    }
+    v = m;
+  }
+  if (tf_doc_value_type(&v) == 0) return 0;
+  t = (tf_buf *)lua_newuserdatauv(L, sizeof *t, 0);
+  tf_buf_init(t, b->doc.mem);
+  if (tf_doc_value_json(&b->doc, &v, t) != 0) {
+    tf_buf_free(t);
+    tf_lua_oom(L);
+  }
+  lua_pushlstring(L, (const char *)t->data, t->len);
+  tf_buf_free(t);
   return 1;
 }
 
@@ -476,7 +510,7 @@ static int l_name(lua_State *L) {
 void tf_open_document(lua_State *L) {
   static const luaL_Reg meta[] = {{"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"read", l_read},   {"size", l_size},     {"count", l_count},
-                                     {"stats", l_stats}, {"duplicates", l_duplicates}, {"node", l_node},
+                                     {"stats", l_stats}, {"duplicates", l_duplicates}, {"node", l_node}, {"json", l_json},
                                      {"nodes", l_nodes}, {"visible", l_visible}, {"writer", l_writer},
                                      {"name", l_name},   {"close", l_close},   {NULL, NULL}};
   static const luaL_Reg nmeta[] = {{"__call", nodes_call}, {"__len", nodes_len}, {"__tostring", nodes_tostring}, {NULL, NULL}};

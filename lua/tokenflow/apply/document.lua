@@ -129,6 +129,15 @@ function Document:nodes() return check(self, "nodes"):nodes() end
 -- @tparam integer i
 function Document:node(i) return check(self, "node"):node(i) end
 
+--- The JSON text of a field of node `i` (or of a member or element inside
+-- it, `doc:json(i, "style", "fontSize")`, `doc:json(i, "fills", 1)`) as
+-- it is now: the file's own bytes where nothing changed it; nil when
+-- absent.
+-- @tparam integer i
+-- @tparam string field
+-- @param ... members (strings) or array positions (from 1)
+function Document:json(i, field, ...) return check(self, "json"):json(i, field, ...) end
+
 --- The number of nodes.
 function Document:count() return check(self, "count"):count() end
 
