@@ -317,39 +317,58 @@ static long key_of_pairs(lua_State *L, job_box *j, size_t n) {
  * and returns how many, or -1 after recording a failure. */
 static long doc_pairs(lua_State *L, job_box *j, uint32_t i) {
   tf_doc_box *b = (tf_doc_box *)lua_touserdata(L, UV_SOURCE + 1);
-  const tf_doc *d = &b->doc;
+  tf_doc *d = &b->doc;
+  const char *text = d->text;
   uint64_t tok = d->nodes[i].tokens;
   long n, k, count = 0;
   int top = lua_gettop(L), bad = 0;
-  if (tok == 0) return 0;
-  if (d->text[tok] != '{') {
+  if (tf_doc_patched(d, i) && tf_doc_name_find(d, "sharedPluginData", 16) != 0) {
+    /* written since the file was read: the map as it is now */
+    tf_doc_value v, m;
+    if (tf_doc_field(d, i, "sharedPluginData", 16, &v) != 0 || tf_doc_member(d, &v, "tokens", 6, 0, &m) != 0) tf_lua_oom(L);
+    if (m.kind == TF_DOC_ABSENT) return 0;
+    if (m.kind == TF_DOC_EDITED) { /* an edit's text: copied, as decoding may add edits */
+      j->text.len = 0;
+      if (tf_buf_put(&j->text, m.text + m.off, (size_t)(m.end - m.off)) != 0 || tf_buf_byte(&j->text, 0) != 0) tf_lua_oom(L);
+      lua_pushlstring(L, (const char *)j->text.data, j->text.len);
+      text = lua_tostring(L, -1); /* anchored on the stack while the map is read */
+      top = lua_gettop(L);
+      tok = 0;
+    } else {
+      tok = m.off;
+    }
+  } else if (tok == 0) {
+    return 0;
+  }
+  if (text[tok] != '{') {
+    char c = text[tok];
     lua_pushfstring(L, "sharedPluginData.tokens must be an object, got %s",
-                    d->text[tok] == '[' ? "an array" : d->text[tok] == '"' ? "a string" : "a scalar");
+                    c == '[' ? "an array" : c == '"' ? "a string" : "a scalar");
     add_failure(L, j, 0, 0, top + 1);
     lua_settop(L, top);
     return -1;
   }
-  n = tf_doc_members(&j->mem, d->text, tok, 0, 0, &j->spans, &j->spans_cap, NULL);
+  n = tf_doc_members(&j->mem, text, tok, 0, 0, &j->spans, &j->spans_cap, NULL);
   if (n < 0) tf_lua_oom(L);
   for (k = 0; k < n; k++) {
     const tf_doc_span *s = &j->spans[k];
     const char *name;
     size_t len, plen;
     uint32_t pid, id;
-    char c = d->text[s->val];
+    char c = text[s->val];
     j->text.len = 0;
-    if (tf_doc_unescape(&j->text, d->text, s->key, s->key_end) != 0) tf_lua_oom(L);
+    if (tf_doc_unescape(&j->text, text, s->key, s->key_end) != 0) tf_lua_oom(L);
     plen = j->text.len;
     if (c != '"') {
       lua_pushlstring(L, (const char *)j->text.data, plen);
-      lua_pushlstring(L, d->text + s->val, (size_t)(s->val_end - s->val));
+      lua_pushlstring(L, text + s->val, (size_t)(s->val_end - s->val));
       lua_pushfstring(L, "expected a token name (string), got %s", c == '{' ? "an object" : c == '[' ? "an array" : c == 'n' ? "null" : (c == 't' || c == 'f') ? "a boolean" : "a number");
       add_failure(L, j, top + 1, top + 2, top + 3);
       lua_settop(L, top);
       bad = 1;
       continue;
     }
-    if (tf_doc_unescape(&j->text, d->text, s->val, s->val_end) != 0) tf_lua_oom(L);
+    if (tf_doc_unescape(&j->text, text, s->val, s->val_end) != 0) tf_lua_oom(L);
     name = (const char *)j->text.data + plen;
     len = j->text.len - plen;
     if (len > 0 && name[0] == '"') {
