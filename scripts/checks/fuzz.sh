@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-30}
 seed=${FUZZ_SEED:-1}
 dir=${BUILD_FUZZ:-build-fuzz}
-targets=${FUZZ_TARGETS:-"tokens math color cache pool"}
+targets=${FUZZ_TARGETS:-"tokens math color cache pool doc"}
 
 if ! CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKENFLOW_FUZZ=ON -DTOKENFLOW_TESTS=OFF >/dev/null ||
    ! cmake --build "$dir" --target fuzzers -j "${JOBS:-2}" >"$dir/build.log" 2>&1; then
@@ -30,9 +30,18 @@ mkdir -p "$dir/artifacts"
 for t in $targets; do
   work=$(mktemp -d)
   out=$(mktemp)
+  # the document reader also starts from the real Figma files (linked in
+  # place, the larger ones left out to keep inputs small)
+  extra=""
+  if [ "$t" = doc ] && [ -d ../shared/figma-fixtures ]; then
+    extra=$(mktemp -d)
+    for f in ../shared/figma-fixtures/*.json; do
+      [ "$(wc -c < "$f")" -le 1500000 ] && ln -s "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" "$extra/"
+    done
+  fi
   # new inputs go to the temporary first folder; the seed corpus stays as is
   "$dir/fuzz/fuzz_$t" -max_total_time="$seconds" -seed="$seed" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$dir/artifacts/$t-" "$work" "fuzz/corpus/$t" >"$out" 2>&1
+    -artifact_prefix="$dir/artifacts/$t-" "$work" "fuzz/corpus/$t" $extra >"$out" 2>&1
   rc=$?
   execs=$(grep -E '^stat::number_of_executed_units' "$out" | awk '{print $2}')
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$out" | tail -1)
@@ -40,11 +49,11 @@ for t in $targets; do
     echo "fuzz $t: ok, ${execs:-0} executions in ${seconds}s, ${cov:-cov: ?}"
     passed=$((passed + 1))
   else
-    grep -E 'ERROR|runtime error|invariant failed|fuzz_cache:|fuzz_pool:|SUMMARY|Test unit written|timeout' "$out" | head -20
+    grep -E 'ERROR|runtime error|invariant failed|fuzz_cache:|fuzz_pool:|fuzz_doc:|SUMMARY|Test unit written|timeout' "$out" | head -20
     echo "fuzz $t: FAILED (exit $rc) after ${execs:-?} executions, ${cov:-cov: ?}, seed $(grep -oE 'Seed: [0-9]+' "$out" | head -1 | cut -d' ' -f2); input in $dir/artifacts/"
     failed=$((failed + 1))
   fi
-  rm -rf "$work" "$out"
+  rm -rf "$work" "$out" ${extra:+"$extra"}
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -271,11 +271,12 @@ static int cmp_keys(const void *a, const void *b) {
  * twice; in a `nodes` map, the nodes of an entry a later one replaced are
  * forgotten. */
 static int check_keys(tf_doc *d, const tf_doc_frame *f) {
-  tf_doc_keylog *k = d->keys + f->keys;
+  tf_doc_keylog *k;
   size_t n = d->nkeys - f->keys, i, ndrop = 0;
   uint32_t owner = (f->role == R_NODE || f->role == R_SPD) ? f->node : UINT32_MAX;
   uint32_t *drops;
   if (n < 2) return 0;
+  k = d->keys + f->keys;
   qsort(k, n, sizeof *k, cmp_keys);
   d->scratch.len = 0;
   for (i = 1; i < n; i++) {
