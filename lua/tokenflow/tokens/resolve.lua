@@ -280,9 +280,8 @@ function resolve.engine(tokens, opts)
     local amount, dep = process_value(mod.value, "number", ctx)
     if amount == NEED then return NEED, dep end
     if type(amount) == "string" then amount = tonumber(amount) end
-    local other
+    local other, c
     if mod.color ~= nil then
-      local c
       c, dep = process_value(mod.color, "color", ctx)
       if c == NEED then return NEED, dep end
       other = parse_color(c)
