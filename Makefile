@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= 2
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps build build-asan test sanitize demo bench rock clean
+.PHONY: all deps build build-asan test sanitize demo bench rock lint clean
 
 all: build
 
@@ -31,6 +31,10 @@ demo: build
 
 bench: build
 	@scripts/run-bench.sh
+
+# luacheck over every Lua file (.luacheckrc); make test fails on any warning.
+lint: deps
+	@luacheck . --no-color --quiet --codes
 
 # Installs the rock into a temporary tree with LuaRocks (offline) and loads it from there.
 rock: deps

@@ -52,7 +52,7 @@ function document.load(path)
   f:close()
   if not text then return nil, "cannot read document " .. path .. ": " .. tostring(rerr) end
   local file, jerr = cjson.decode(text)
-  text = nil -- luacheck: ignore (let the collector take the text before the tree grows)
+  text = nil -- luacheck: ignore 311 (let the collector take the text before the tree grows)
   if file == nil then return nil, path .. ": invalid JSON: " .. tostring(jerr) end
   if type(file) ~= "table" then
     return nil, path .. ": expected a Figma file (a JSON object with a \"document\" node), got a " .. type(file)
