@@ -136,6 +136,7 @@ describe("bin/tokenflow", function()
     code, out, err = main { "apply", "--help" }
     assert.are.equal(0, code)
     assert.matches("^Usage: tokenflow apply", out)
+    assert.are.equal("", err)
     code, out, err = main { "--nope" }
     assert.are.equal(2, code)
     assert.are.equal("", out)
