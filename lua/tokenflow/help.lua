@@ -40,10 +40,12 @@ local ENTRIES = {
 help.ENTRIES = ENTRIES
 
 --- The API list as text, one line per entry; with `word`, only the lines
--- containing it (plain text, case-insensitive). Printed when `print` is not
--- false; returned either way.
+-- containing it (plain text, case-insensitive). Printed, and nothing
+-- returned (so the REPL shows it once); with `print_it` false, returned
+-- instead of printed.
 -- @tparam[opt] string word
 -- @tparam[opt] boolean print_it default true
+-- @treturn ?string the list, when `print_it` is false
 function help.text(word, print_it)
   if word ~= nil and type(word) ~= "string" then
     error("bad argument #1 to 'help' (string expected, got " .. type(word) .. ")", 2)
@@ -56,8 +58,8 @@ function help.text(word, print_it)
     if word == nil or line:lower():find(word:lower(), 1, true) then lines[#lines + 1] = line end
   end
   local text = table.concat(lines, "\n") .. (#lines > 0 and "\n" or "")
-  if print_it ~= false then io.write(text) end
-  return text
+  if print_it == false then return text end
+  io.write(text)
 end
 
 return help
