@@ -2,13 +2,13 @@
 -- Lua file of the project, and `make test` fails on any warning.
 std = "lua54"
 max_line_length = 120
-include_files = { "lua/**/*.lua", "bin/tokenflow", "spec/**/*.lua", "bench/**/*.lua", "examples/**/*.lua", ".busted",
-  ".luacheckrc", "config.ld" }
+include_files = { "lua/**/*.lua", "bin/tokenflow", "spec/**/*.lua", "bench/**/*.lua", "examples/**/*.lua",
+  "scripts/**/*.lua", ".busted", ".luacheckrc", "config.ld" }
 
 -- specs run under busted (describe, it, assert...)
 files["spec"] = { std = "+busted" }
--- Tests, benchmarks and examples spell out long tables and expected lines.
-for _, dir in ipairs { "spec", "bench", "examples" } do
+-- Tests, benchmarks, examples and checks spell out long tables and expected lines.
+for _, dir in ipairs { "spec", "bench", "examples", "scripts" } do
   files[dir] = files[dir] or {}
   files[dir].max_line_length = 160
 end
