@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= 2
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps build build-asan test sanitize demo bench rock lint install uninstall env clean
+.PHONY: all deps build build-asan test sanitize demo bench rock lint docs install uninstall env clean
 
 all: build
 
@@ -50,6 +50,10 @@ env:
 	@echo "export LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;'"
 	@echo "export LUA_CPATH='$(CURDIR)/$(BUILD)/?.so;;'"
 	@echo "export PATH='$(CURDIR)/bin':\"\$$PATH\""
+
+# The API reference (LDoc, config.ld) in $(BUILD)/docs; fails on any warning.
+docs: deps
+	@scripts/docs.sh $(BUILD)/docs
 
 # luacheck over every Lua file (.luacheckrc); make test fails on any warning.
 lint: deps

@@ -1,6 +1,7 @@
---- The command line's persistent cache: `--store FILE`, or the
--- environment variable TOKENFLOW_STORE. A cache never fails a run: a file
--- that cannot be used is reported on standard error and passed over.
+--- The command line's persistent cache: the option
+-- `--store FILE`, or the environment variable TOKENFLOW_STORE. A cache never
+-- fails a run: a file that cannot be used is reported on standard error and
+-- passed over.
 -- @module tokenflow.cli.store
 
 local store = {}
