@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= 2
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps build build-asan test sanitize demo bench rock clean
+.PHONY: all deps build build-asan test sanitize demo bench rock lint docs install uninstall env clean
 
 all: build
 
@@ -31,6 +31,33 @@ demo: build
 
 bench: build
 	@scripts/run-bench.sh
+
+# Installs the module, tokenflow.core and the command where Debian's lua5.4
+# finds them: $(PREFIX)/share/lua/5.4, $(PREFIX)/lib/lua/5.4, $(PREFIX)/bin
+# (LUADIR, LIBDIR, BINDIR override them; DESTDIR stages the install).
+PREFIX ?= /usr/local
+install: build
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LUADIR="$(LUADIR)" LIBDIR="$(LIBDIR)" BINDIR="$(BINDIR)" \
+	  BUILD="$(BUILD)" scripts/install.sh install
+
+# Removes exactly what make install (same PREFIX, DESTDIR...) puts there.
+uninstall:
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LUADIR="$(LUADIR)" LIBDIR="$(LIBDIR)" BINDIR="$(BINDIR)" \
+	  BUILD="$(BUILD)" scripts/install.sh uninstall
+
+# Exports for using the build tree without installing: eval "$$(make -s env)"
+env:
+	@echo "export LUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;'"
+	@echo "export LUA_CPATH='$(CURDIR)/$(BUILD)/?.so;;'"
+	@echo "export PATH='$(CURDIR)/bin':\"\$$PATH\""
+
+# The API reference (LDoc, config.ld) in $(BUILD)/docs; fails on any warning.
+docs: deps
+	@scripts/docs.sh $(BUILD)/docs
+
+# luacheck over every Lua file (.luacheckrc); make test fails on any warning.
+lint: deps
+	@luacheck . --no-color --quiet --codes
 
 # Installs the rock into a temporary tree with LuaRocks (offline) and loads it from there.
 rock: deps

@@ -14,12 +14,15 @@ engines are written in C.
 ]],
   license = "MIT",
 }
--- The Lua side also needs LPeg, lua-cjson and LuaFileSystem at run time.
--- They are not listed here because `luarocks make` must work offline on a
--- machine where they come from the system's packages (Debian: lua-lpeg,
--- lua-cjson, lua-filesystem), which LuaRocks does not see as rocks.
+-- Where the system's packages provide them (Debian: lua-lpeg, lua-cjson,
+-- lua-filesystem, lua-argparse), install with `luarocks make
+-- --deps-mode=none`, as `make rock` does offline.
 dependencies = {
   "lua >= 5.4, < 5.5",
+  "lpeg",
+  "lua-cjson",
+  "luafilesystem",
+  "argparse", -- the command line
 }
 external_dependencies = {
   SQLITE = { header = "sqlite3.h" },

@@ -89,7 +89,7 @@ local root, count = build_tree(N, 20)
 local function children(node) return node.children end
 
 local base = benchlib.heap()
-local peak, visited, depth = 0, 0, 0
+local peak, visited = 0, 0
 local t0 = tf.now()
 local walk = tf.walk(root, children)
 for chunk in tf.chunks(walk, { size = 1000 }) do
@@ -98,7 +98,7 @@ for chunk in tf.chunks(walk, { size = 1000 }) do
   if kb > peak then peak = kb end
 end
 local streaming_s = tf.now() - t0
-depth = walk:stats().peak_depth
+local depth = walk:stats().peak_depth
 local growth = math.max(0, peak * 1024 - base)
 benchlib.line("walk_memory", growth / (1024 * 1024),
   string.format("nodes=%d visited=%d depth=%d peak_growth=%.1fKB tree=%.1fMB", count, visited, depth,

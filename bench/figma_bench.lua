@@ -23,7 +23,7 @@ local values = {
   ["spacing.gap"] = "12",
 }
 local resolved = {}
-function resolved:get(name)
+function resolved.get(_, name)
   local v = values[name]
   if v == nil then return nil end
   return v, { type = "any" }
@@ -75,7 +75,9 @@ cached(N)
 local heap_shared = benchlib.heap()
 
 benchlib.line("figma_cached_plan_vs_map_per_node", t_uncached / t_cached, string.format(
-  "write of a cached plan %.0f ns/node (%d ops), map+write per node %.0f ns/node, map alone %.0f ns/call (with the %d nodes on the heap); read (8 JSON names) %.0f ns/node; nodes written from per-node plans hold %.1f MB more than from one cached plan",
+  "write of a cached plan %.0f ns/node (%d ops), map+write per node %.0f ns/node, map alone %.0f ns/call (with the %d nodes on the heap); "
+    .. "read (8 JSON names) %.0f ns/node; "
+    .. "nodes written from per-node plans hold %.1f MB more than from one cached plan",
   t_cached / N * 1e9, #assert(map(tokens_of_node, resolved)), t_uncached / N * 1e9, t_map / (N // 10) * 1e9, N, t_read / N * 1e9,
   (heap_own - heap_shared) / 1e6))
 
@@ -83,7 +85,7 @@ benchlib.line("figma_cached_plan_vs_map_per_node", t_uncached / t_cached, string
 -- (examples/gen-doc.lua's catalog, ~980 combinations) against the demo
 -- token set: one line per ratio.
 do
-  nodes = nil -- luacheck: ignore (the 100k nodes above are done with)
+  nodes = nil -- the 100k nodes above are done with
   collectgarbage()
   local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
   local gen = dofile(here .. "/examples/gen-doc.lua")

@@ -79,14 +79,17 @@ local naive = run("naive", N)
 local overhead = mb(update.peak_rss_kb - floor.peak_rss_kb)
 local r_floor = update.phase_cpu_s / floor.phase_cpu_s
 benchlib.line("update_vs_floor", r_floor, string.format(
-  "%s nodes: tf.update streaming %.3f s CPU (%.2f us/node, %d chunks, %d combinations, hit rate %.1f%%) vs floor %.3f s (%.2f us/node); target <= 1.5x %s; processes %.2f s vs %.2f s CPU",
+  "%s nodes: tf.update streaming %.3f s CPU (%.2f us/node, %d chunks, %d combinations, hit rate %.1f%%) vs floor %.3f s (%.2f us/node); "
+    .. "target <= 1.5x %s; processes %.2f s vs %.2f s CPU",
   k(N), update.phase_cpu_s, update.phase_cpu_s / N * 1e6, update.chunks or -1, update.combinations or -1,
   100 * (update.hit_rate or 0), floor.phase_cpu_s, floor.phase_cpu_s / N * 1e6, met(r_floor <= 1.5),
   update.cpu_total_s, floor.cpu_total_s))
 
 local r_naive = naive.phase_cpu_s / update.phase_cpu_s
 benchlib.line("update_vs_naive", r_naive, string.format(
-  "%s nodes: naive %.2f s CPU, peak RSS %+.1f MB over the floor; tf.update %.3f s, peak RSS %+.1f MB over the floor (floor %.1f MB; live heap after the run %+.1f MB, C engines %.1f MB); target >= 4x %s, overhead <= 10 MB %s",
+  "%s nodes: naive %.2f s CPU, peak RSS %+.1f MB over the floor; "
+    .. "tf.update %.3f s, peak RSS %+.1f MB over the floor (floor %.1f MB; "
+    .. "live heap after the run %+.1f MB, C engines %.1f MB); target >= 4x %s, overhead <= 10 MB %s",
   k(N), naive.phase_cpu_s, mb(naive.peak_rss_kb - floor.peak_rss_kb), update.phase_cpu_s, overhead,
   mb(floor.peak_rss_kb), mb((update.live_kb or 0) - (floor.live_kb or 0)), (update.job_engine_bytes or 0) / 1048576,
   met(r_naive >= 4), met(overhead <= 10)))
@@ -103,20 +106,25 @@ local function scale(label, env)
   local update_big = run_median("update", BIG, env)
   local small = run_median("update", N, env)
   local small_floor = run_median("floor", N, env)
-  local overhead, overhead_big = mb(small.peak_rss_kb - small_floor.peak_rss_kb), mb(update_big.peak_rss_kb - floor_big.peak_rss_kb)
+  local small_overhead = mb(small.peak_rss_kb - small_floor.peak_rss_kb)
+  local overhead_big = mb(update_big.peak_rss_kb - floor_big.peak_rss_kb)
   local per_node, per_node_big = small.phase_cpu_s / N, update_big.phase_cpu_s / BIG
   local r_scale = per_node_big / per_node
   local vs_floor, vs_floor_big = small.phase_cpu_s / small_floor.phase_cpu_s, update_big.phase_cpu_s / floor_big.phase_cpu_s
   local kept = mb((small.live_kb or 0) - (small_floor.live_kb or 0)) + (small.job_engine_bytes or 0) / 1048576
   local kept_big = mb((update_big.live_kb or 0) - (floor_big.live_kb or 0)) + (update_big.job_engine_bytes or 0) / 1048576
   benchlib.line(label .. "_vs_floor", vs_floor_big / vs_floor, string.format(
-    "%s nodes: tf.update / floor time %.2fx vs %.2fx at %s (the job's own cost per node, the machine's growth with the heap divided out); what the job keeps (live heap after a full collection over the floor's, plus C engines) %+.1f MB vs %+.1f MB at %s (within 2 MB %s)",
+    "%s nodes: tf.update / floor time %.2fx vs %.2fx at %s (the job's own cost per node, the machine's growth with the heap divided out); "
+      .. "what the job keeps (live heap after a full collection over the floor's, plus C engines) %+.1f MB vs %+.1f MB at %s (within 2 MB %s)",
     k(BIG), vs_floor_big, vs_floor, k(N), kept_big, kept, k(N), met(math.abs(kept_big - kept) <= 2)))
   benchlib.line(label, r_scale, string.format(
-    "%s nodes: %.2f us/node vs %.2f at %s (medians of %d runs; target <= 1.2x %s; floor %.2f vs %.2f us/node); overhead %+.1f MB vs %+.1f MB at %s (no more than 2 MB above it %s; below it when the floor's garbage grows more than the job's); floor peak RSS %.0f MB; live heap after the run over the floor's %+.1f MB vs %+.1f MB, C engines %.1f MB vs %.1f MB",
+    "%s nodes: %.2f us/node vs %.2f at %s (medians of %d runs; target <= 1.2x %s; floor %.2f vs %.2f us/node); "
+      .. "overhead %+.1f MB vs %+.1f MB at %s (no more than 2 MB above it %s; "
+      .. "below it when the floor's garbage grows more than the job's); floor peak RSS %.0f MB; "
+      .. "live heap after the run over the floor's %+.1f MB vs %+.1f MB, C engines %.1f MB vs %.1f MB",
     k(BIG), per_node_big * 1e6, per_node * 1e6, k(N), ROUNDS, met(r_scale <= 1.2), floor_big.phase_cpu_s / BIG * 1e6,
-    small_floor.phase_cpu_s / N * 1e6, overhead_big, overhead, k(N),
-    met(overhead_big - overhead <= 2), mb(floor_big.peak_rss_kb),
+    small_floor.phase_cpu_s / N * 1e6, overhead_big, small_overhead, k(N),
+    met(overhead_big - small_overhead <= 2), mb(floor_big.peak_rss_kb),
     mb((update_big.live_kb or 0) - (floor_big.live_kb or 0)), mb((small.live_kb or 0) - (small_floor.live_kb or 0)),
     (update_big.job_engine_bytes or 0) / 1048576, (small.job_engine_bytes or 0) / 1048576))
 end
@@ -135,14 +143,16 @@ end
 local switch = run("switch", N)
 local r_switch = switch.full_cpu_s / switch.changed_cpu_s
 benchlib.line("update_theme_switch", r_switch, string.format(
-  "%s nodes: %d of %d tokens edited (%d names changed): rerun with changed %.3f s CPU (median of %s), %d nodes written; full reapply %.3f s (median of %s), %d written; target >= 10x %s",
+  "%s nodes: %d of %d tokens edited (%d names changed): rerun with changed %.3f s CPU (median of %s), %d nodes written; "
+    .. "full reapply %.3f s (median of %s), %d written; target >= 10x %s",
   k(N), switch.edited, switch.tokens, switch.changed, switch.changed_cpu_s, rounds(switch.changed_rounds_s),
   switch.changed_written or -1, switch.full_cpu_s, rounds(switch.full_rounds_s), switch.full_written or -1,
   met(r_switch >= 10)))
 
 local resp = run("responsive", N)
 benchlib.line("update_responsiveness", 12 / resp.p99_ms, string.format(
-  "%s nodes, budget_ms = 8: %d yields, time between yields p50 %.2f ms, p99 %.2f ms, max %.2f ms; target p99 < 12 ms %s",
+  "%s nodes, budget_ms = 8: %d yields, time between yields p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
+    .. "target p99 < 12 ms %s",
   k(N), resp.yields, resp.p50_ms, resp.p99_ms, resp.max_ms, met(resp.p99_ms < 12))
   .. string.format(" (the process's own CPU between yields: p99 %.2f ms, max %.2f ms; the rest is time other processes took)",
     resp.cpu_p99_ms or -1, resp.cpu_max_ms or -1))

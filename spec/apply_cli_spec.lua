@@ -223,7 +223,7 @@ describe("bin/tokenflow apply", function()
   it("prints its usage with --help", function()
     local code, out = run("apply --help")
     assert.are.equal(0, code)
-    assert.truthy(out:find("usage: tokenflow apply", 1, true))
+    assert.truthy(out:find("Usage: tokenflow apply", 1, true))
   end)
 end)
 

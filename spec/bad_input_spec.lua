@@ -374,7 +374,7 @@ local API = {
 -- a description of what went wrong.
 local function call(e, pos, field, bad)
   if os.getenv("BAD_TRACE") then io.stderr:write(e[1], " ", pos, " ", tostring(field), " ", tostring(bad):sub(1, 40), "\n") end
-  local name, make, method, valid = e[1], e[2], e[3], e[4]
+  local make, method, valid = e[2], e[3], e[4]
   local recv, extra
   if make then recv, extra = make() end
   local args, n = {}, math.max(#valid, pos or 0)

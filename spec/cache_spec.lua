@@ -137,17 +137,17 @@ describe("tf.cache", function()
         function(keys) for i = 1, 4 do c:delete(keys[i]) end end,
         function() c:flush() end,
         function() c:invalidate("t") end,
-        function(keys) for i = 1, 4 do c:set(long_key(i), "replaced by another object") end end,
+        function() for i = 1, 4 do c:set(long_key(i), "replaced by another object") end end,
         function() now[1] = now[1] + 20 ; for i = 1, 4 do c:get(long_key(i)) end end, -- expired
       }
-      for round = 1, 20 do
+      for _ = 1, 20 do
         for _, leave in ipairs(ways) do
           local keys = {}
           for i = 1, 8 do keys[i] = long_key(i) end
           c:flush()
           for i = 1, 4 do c:set(keys[i], i, { tags = { "t" }, ttl = 10 }) end
           leave(keys)
-          keys = nil
+          keys = nil -- luacheck: ignore 311 (the keys may be collected)
           collectgarbage("collect")
           collectgarbage("collect")
           -- new objects with other contents, some perhaps at the addresses

@@ -310,7 +310,7 @@ describe("tf.chunks", function()
 
     it("releases its source on break (closing value)", function()
       local state
-      for _, _ in (function()
+      for _, _ in (function() -- luacheck: ignore 512 (breaks at once)
         local f, s, c, closing = tf.chunks(range(30), { size = 10 })
         state = s
         return f, s, c, closing

@@ -258,7 +258,7 @@ describe("host faults during a job", function()
     -- driven from a coroutine with a deadline, as a host frame loop would
     local job2, log2 = faulty_job(function() coroutine.yield() end, { pool = { concurrency = 2, capacity = 4 } })
     local co = coroutine.wrap(function() return job2:run() end)
-    local deadline, waiting = tf.now() + 0.05, nil
+    local deadline, waiting = tf.now() + 0.05
     repeat
       local p = co()
       waiting = p.waiting

@@ -415,7 +415,8 @@ describe("tf.update", function()
     assert.equal(81, rec.total)
     rec.count = {}
     -- a new theme: spacing.base changes, which spacing.lg uses
-    local r2 = resolved { spacing = { base = { value = "5", type = "spacing" }, lg = { value = "{spacing.base} * 4", type = "spacing" }, sm = { value = "2", type = "spacing" } } }
+    local r2 = resolved { spacing = { base = { value = "5", type = "spacing" },
+      lg = { value = "{spacing.base} * 4", type = "spacing" }, sm = { value = "2", type = "spacing" } } }
     local report = job:rerun { changed = { "spacing.base" }, tokens = r2 }
     assert.equal(90, reads)
     local expect = 0
@@ -480,6 +481,7 @@ describe("tf.update", function()
     report = job:rerun { changed = { "colors.blue" }, source = tf.walk(root, children) }
     assert.equal(21, reads)
     assert.equal(21, calls.n)
+    assert.equal(blue_nodes(20), report.written)
     assert.equal(blue_nodes(20), rec.total)
   end)
 
@@ -671,7 +673,7 @@ describe("tf.update", function()
       end,
     }
     local co = coroutine.create(function() return job:run() end)
-    local pauses, ok, v = 0, nil, nil
+    local pauses, ok, v = 0
     repeat
       ok, v = coroutine.resume(co)
       assert.is_true(ok, v)

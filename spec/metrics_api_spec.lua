@@ -213,7 +213,7 @@ describe("metrics registry", function()
       for _ = 1, 2 do
         reg:span("apply", function()
           reg:span("resolve", busy, 0.004)
-          reg:span("write", function() busy(0.001); local t = {}; for i = 1, 1000 do t[i] = { i } end end)
+          reg:span("write", function() busy(0.001); local t = {}; for i = 1, 1000 do t[i] = { i } end end) -- luacheck: ignore 241
         end)
       end
       collectgarbage("restart")
@@ -472,7 +472,7 @@ end)
 
 describe("tf.bench", function()
   it("reports median, min, max, bytes and whether the targets were met", function()
-    local r = tf.bench("alloc", function() local t = {}; for i = 1, 100 do t[i] = i end end,
+    local r = tf.bench("alloc", function() local t = {}; for i = 1, 100 do t[i] = i end end, -- luacheck: ignore 241
       { iterations = 3, warmup = 0, target_s = 10, target_bytes = 1 })
     assert.are.equal("alloc", r.name)
     assert.are.equal(3, r.iterations)

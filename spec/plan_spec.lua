@@ -57,7 +57,7 @@ describe("tf.plan", function()
   it("takes thresholds from the environment when opts leave them out", function()
     local getenv = os.getenv
     local env = { TOKENFLOW_DIRECT_MAX = "5", TOKENFLOW_STREAM_MIN = "20" }
-    os.getenv = function(k) return env[k] end -- luacheck: ignore
+    os.getenv = function(k) return env[k] end -- luacheck: ignore 122 (restored below)
     local ok, err = pcall(function()
       assert.are.equal("batched", plan.plan(6).mode)
       assert.are.equal("streaming", plan.plan(21).mode)
@@ -65,7 +65,7 @@ describe("tf.plan", function()
       env.TOKENFLOW_DIRECT_MAX = "lots"
       assert.has_error(function() plan.plan(6) end, 'TOKENFLOW_DIRECT_MAX must be a non-negative integer, got "lots"')
     end)
-    os.getenv = getenv -- luacheck: ignore
+    os.getenv = getenv -- luacheck: ignore 122
     assert(ok, err)
   end)
 

@@ -13,7 +13,8 @@ local function write_set(dir)
     "blue": {"value": "#0000ff", "type": "color"},
     "space": {"value": "4", "type": "spacing"},
     "shadow": {"value": {"x": "0", "y": "{space}", "blur": "8", "color": "{blue}"}, "type": "boxShadow"},
-    "ext": {"value": "#ff0033", "type": "color", "$extensions": {"studio.tokens": {"modify": {"type": "alpha", "value": "0.5", "space": "srgb"}}, "other": null}}
+    "ext": {"value": "#ff0033", "type": "color",
+      "$extensions": {"studio.tokens": {"modify": {"type": "alpha", "value": "0.5", "space": "srgb"}}, "other": null}}
   }]])
   h.write(dir, "light.json", [[{
     "bg": {"value": "{blue}", "type": "color"},

@@ -87,6 +87,17 @@ describe("colours", function()
       assert.are.equal("#ff756b", modified("{base}", { type = "lighten", value = "{amount}", space = "lch" }, others))
     end)
 
+    it("mixes one base with two colours in one set into two results", function()
+      local function mix(color)
+        return { value = "#ff0033", type = "color",
+          ["$extensions"] = { ["studio.tokens"] = { modify = { type = "mix", value = "0.3", space = "srgb", color = color } } } }
+      end
+      local r = h.resolve { a = mix("#334455"), b = mix("#00ff00") }
+      assert.are.equal("#c2143d", (r:get("a")))
+      assert.are.equal(modified("#ff0033", { type = "mix", value = "0.3", space = "srgb", color = "#00ff00" }), (r:get("b")))
+      assert.are_not.equal(r:get("a"), r:get("b"))
+    end)
+
     it("modifies DTCG colour objects", function()
       local obj = { colorSpace = "srgb", components = { 1, 0, 0.2 } }
       assert.are.equal("#ff756b", modified(obj, { type = "lighten", value = "0.3", space = "lch" }))

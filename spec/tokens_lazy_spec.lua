@@ -14,7 +14,9 @@ local function write_set(dir)
   h.write(dir, "sets/s1.json", "")
   for i = 1, 10 do
     order[#order + 1] = string.format('"sets/s%d"', i)
-    put(dir, "sets/s" .. i .. ".json", string.format('{"t%d": {"value": "%d", "type": "number"}, "ref%d": {"value": "{t1} + %d", "type": "number"}}', i, i, i, i))
+    put(dir, "sets/s" .. i .. ".json",
+      string.format('{"t%d": {"value": "%d", "type": "number"}, "ref%d": {"value": "{t1} + %d", "type": "number"}}',
+        i, i, i, i))
   end
   put(dir, "$metadata.json", '{"tokenSetOrder": [' .. table.concat(order, ", ") .. ']}')
   local sel = {}

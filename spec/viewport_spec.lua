@@ -144,7 +144,7 @@ describe("tf.viewport.index", function()
     local iter, results, ctl, closing = idx:query(0, 0, 1, 1)
     assert.are.equal(results, closing)
     assert.are.equal(10, #results)
-    for _ in iter, results, ctl, closing do break end
+    for _ in iter, results, ctl, closing do break end -- luacheck: ignore 512
     assert.are.equal("tokenflow.ViewportHits (0 ids, 0 left)", tostring(results))
   end)
 
@@ -342,7 +342,7 @@ describe("tf.update with a viewport", function()
   -- Drives the job and returns the report and the number of writes done
   -- when the host first got control back.
   local drives = {
-    run = function(job, log) return job:run(), nil end,
+    run = function(job) return job:run(), nil end,
     coroutine = function(job, log)
       local co = coroutine.wrap(function() return job:run() end)
       local r = co()
@@ -497,7 +497,7 @@ describe("tf.update with a viewport", function()
     nodes[11] = { id = "page", sharedPluginData = { tokens = { fill = '"color.red"' } } } -- no bounds
     local r = tf.update {
       tokens = resolved, source = nodes, read = tf.figma.read,
-      write = function(node) log[#log + 1] = node.id end,
+      write = function(n) log[#log + 1] = n.id end,
       viewport = { 0, 0, 250, 10, 2 }, bounds = tf.figma.bounds,
     }:run()
     assert.are.same({ "n8", "n9", "n10", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "page" }, log)

@@ -1,81 +1,44 @@
---- The `tokenflow` command line. Subcommands live in one table; each takes
--- its arguments and the output streams and returns an exit code.
+--- The `tokenflow` command line, on lua-argparse. Each command has a
+-- function declaring its options (its argparse parser) and a run function
+-- taking what was parsed (`pos`, `opts`: see `tokenflow.cli.args`) and the
+-- output streams, returning the exit code: 0 done, 1 some items failed,
+-- 2 bad usage or unreadable input.
 -- @module tokenflow.cli
 
+local argparse = require "argparse"
 local tokens = require "tokenflow.tokens"
 local jsonout = require "tokenflow.tokens.jsonout"
+local cli_args = require "tokenflow.cli.args"
 local cli_store = require "tokenflow.cli.store"
+local cli_apply = require "tokenflow.cli.apply"
+
+local option = cli_args.option
 
 local cli = {}
 
-local USAGE = [[
-usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
-                              [--input-format tokens-studio|dtcg] [--math on|off]
-                              [--store FILE]
-  PATH    a token file or folder (Tokens Studio or DTCG)
-  --math  math, colour functions and numeric strings (default: on for
-          Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
-  --store a cache file (SQLite) keeping resolved sets between runs, keyed
-          by the content of the inputs (default: $TOKENFLOW_STORE; a file
-          that cannot be used is reported and passed over)
-exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
-       tokenflow apply --tokens PATH [--theme NAME] --doc FILE.json [--out FILE.json]
-                       [--chunk N|auto] [--quiet] [--json] [--metrics FILE] [--chart FILE.svg]
-                       [--store FILE]
-  applies the tokens to a Figma file's nodes (tokenflow apply --help for more)
-]]
-
--- Parses "--name value" and "--name=value" options; repeated options
--- collect into arrays. Returns positional args, options; or nil, message.
-local function parse_args(args, known)
-  local pos, opts, i = {}, {}, 1
-  while i <= #args do
-    local a = args[i]
-    local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-    if not name then name = a:match("^%-%-([%w-]+)$") end
-    if name then
-      if not known[name] then return nil, "unknown option --" .. name end
-      if known[name] == "flag" then
-        opts[name] = true
-      else
-        if value == nil then
-          i = i + 1
-          value = args[i]
-          if value == nil then return nil, "option --" .. name .. " needs a value" end
-        end
-        opts[name] = opts[name] or {}
-        table.insert(opts[name], value)
-      end
-    else
-      pos[#pos + 1] = a
-    end
-    i = i + 1
-  end
-  return pos, opts
+--- Declares `tokenflow resolve`'s argument and options.
+local function resolve_options(cmd)
+  cli_args.argument(cmd, "PATH", "A token file or folder (Tokens Studio or DTCG).")
+  option(cmd, "--theme", "NAME", "A theme of the set; repeat it for several theme groups.")
+  option(cmd, "--format", "json|flat", "json: a tree of {value, type} (the default); flat: name -> value.")
+    :choices { "json", "flat" }
+  option(cmd, "--input-format", "tokens-studio|dtcg", "The format of the files (default: detected).")
+    :choices { "tokens-studio", "dtcg" }
+  option(cmd, "--math", "on|off", "Math, colour functions and numeric strings (default: on for Tokens Studio, "
+    .. "off for DTCG, as Style Dictionary reads DTCG).")
+    :choices { "on", "off" }
+  cli_store.option(cmd)
+  cmd:epilog("Exit codes: 0 all tokens resolved, 1 some failed (listed on standard error), "
+    .. "2 bad usage or unreadable input.")
 end
 
 local commands = {}
 
-
 --- `resolve PATH`: prints the resolved set; failures go to stderr.
-function commands.resolve(args, out, err)
-  local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value",
-    store = "value", help = "flag" })
-  if not pos then err:write("tokenflow: ", opts, "\n", USAGE) return 2 end
-  if opts.help then out:write(USAGE) return 0 end
-  if #pos ~= 1 then err:write(USAGE) return 2 end
+function commands.resolve(pos, opts, out, err)
   local format = opts.format and opts.format[#opts.format] or "json"
-  if format ~= "json" and format ~= "flat" then
-    err:write("tokenflow: --format must be json or flat\n") return 2
-  end
   local input = opts["input-format"] and opts["input-format"][1]
-  if input and input ~= "tokens-studio" and input ~= "dtcg" then
-    err:write("tokenflow: --input-format must be tokens-studio or dtcg\n") return 2
-  end
   local math_opt = opts.math and opts.math[#opts.math]
-  if math_opt and math_opt ~= "on" and math_opt ~= "off" then
-    err:write("tokenflow: --math must be on or off\n") return 2
-  end
   local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil })
   if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
   local sel = opts.theme and { themes = opts.theme } or {}
@@ -86,7 +49,8 @@ function commands.resolve(args, out, err)
     local key = set:fingerprint(sel)
     if key then
       local done = st:get(key .. "\0cli resolve " .. format)
-      if type(done) == "table" and type(done.out) == "string" and type(done.err) == "string" and math.type(done.code) == "integer" then
+      if type(done) == "table" and type(done.out) == "string" and type(done.err) == "string"
+        and math.type(done.code) == "integer" then
         out:write(done.out)
         err:write(done.err)
         return done.code
@@ -125,9 +89,61 @@ function commands.resolve(args, out, err)
   return code
 end
 
---- `apply --tokens PATH --doc FILE.json ...`: applies tokens to a Figma file.
-function commands.apply(args, out, err)
-  return require("tokenflow.cli.apply").run(args, out, err, parse_args)
+-- Each command: its one-line summary, the function declaring its options,
+-- and the function running it.
+local COMMANDS = {
+  { name = "resolve", summary = "Print a resolved token set as JSON.", options = resolve_options,
+    run = commands.resolve },
+  { name = "apply", summary = "Apply a token set to a Figma file (the JSON of GET /v1/files/:key).",
+    options = cli_apply.options, run = cli_apply.run },
+}
+
+-- The whole command line's parser. A help or version request is noted in
+-- `asked` (argparse's own help and version actions would end the process).
+-- Returns the parser and every command's parser by name ("tokenflow": the
+-- root).
+local function parser(asked)
+  local root = argparse("tokenflow", "Apply design tokens to very large design documents.")
+    :command_target("command"):help_max_width(100)
+    :add_help { action = function() asked.help = asked.help or "tokenflow" end }
+  root:flag("--version", "Print the version and exit."):action(function() asked.version = true end)
+  local by_name, names = { tokenflow = root }, {}
+  local function command(name, summary)
+    local cmd = root:command(name, summary)
+    cmd:add_help { action = function() asked.help = asked.help or name end }
+    by_name[name] = cmd
+    return cmd
+  end
+  for _, c in ipairs(COMMANDS) do
+    local cmd = command(c.name, c.summary)
+    c.options(cmd)
+    -- what no declaration takes is reported by name ("unexpected argument")
+    cmd:argument("unexpected"):args("*"):hidden(true)
+    names[#names + 1] = c.name
+  end
+  command("help", "Print the help of a command (or of tokenflow)."):argument("COMMAND", "A command.")
+    :argname("COMMAND"):target("name"):args("?"):choices(names)
+  command("completion", "Print a completion script for bash, zsh or fish."):argument("SHELL", "bash, zsh or fish.")
+    :argname("SHELL"):target("shell"):choices { "bash", "zsh", "fish" }
+  return root, by_name
+end
+
+-- argparse's messages, with option names written as the commands write
+-- them (--theme, not '--theme').
+local function message(text)
+  return (text:gsub("'(%-%-?[%w-]+)'", "%1"):gsub("\nDid you mean (.*)%?$", " (did you mean %1?)"))
+end
+
+-- The command a command line names: its first word that is not an option.
+local function command_of(args)
+  for _, a in ipairs(args) do
+    if a:sub(1, 1) ~= "-" then return a end
+  end
+end
+
+local function usage_error(cmd, name, why, err)
+  err:write(name == "tokenflow" and "tokenflow" or "tokenflow " .. name, ": ", why, "\n", cmd:get_usage(), "\n")
+  return 2
 end
 
 --- Runs the command line `args` (as in `arg`). Returns the exit code.
@@ -136,19 +152,37 @@ end
 -- @tparam[opt] file err standard error (default io.stderr)
 function cli.main(args, out, err)
   out, err = out or io.stdout, err or io.stderr
-  local name = args[1]
-  if name == nil or name == "-h" or name == "--help" or name == "help" then
-    (name and out or err):write(USAGE)
-    return name and 0 or 2
+  local asked = {}
+  local root, cmds = parser(asked)
+  local ok, result = root:pparse(args)
+  if asked.help then
+    out:write(cmds[asked.help]:get_help(), "\n")
+    return 0
   end
-  local command = commands[name]
-  if not command then
-    err:write("tokenflow: unknown command '", tostring(name), "'\n", USAGE)
-    return 2
+  if asked.version then
+    out:write("tokenflow ", require("tokenflow").version, "\n")
+    return 0
   end
-  local rest = {}
-  for i = 2, #args do rest[#rest + 1] = args[i] end
-  return command(rest, out, err)
+  if not ok then
+    local name = command_of(args)
+    name = cmds[name] and name or "tokenflow"
+    return usage_error(cmds[name], name, message(result), err)
+  end
+  local name = result.command
+  if name == "help" then
+    out:write(cmds[result.name or "tokenflow"]:get_help(), "\n")
+    return 0
+  elseif name == "completion" then
+    out:write(root["get_" .. result.shell .. "_complete"](root))
+    return 0
+  end
+  local pos, opts, unexpected = cli_args.shape(result)
+  if #unexpected > 0 then
+    return usage_error(cmds[name], name, "unexpected argument '" .. unexpected[1] .. "'", err)
+  end
+  for _, c in ipairs(COMMANDS) do
+    if c.name == name then return c.run(pos, opts, out, err, cmds[name]:get_usage() .. "\n") end
+  end
 end
 
 return cli

@@ -5,7 +5,8 @@ local help = {}
 
 -- { name, one line }; methods are written `Type:method`.
 local ENTRIES = {
-  { "tf.tokens.load(path[, opts])", "load a Tokens Studio or DTCG file or folder -> TokenSet (lazy with $themes.json)" },
+  { "tf.tokens.load(path[, opts])",
+    "load a Tokens Studio or DTCG file or folder -> TokenSet (lazy with $themes.json)" },
   { "tf.tokens.new(table[, opts])", "a TokenSet from a Lua table of the same structures" },
   { "TokenSet:resolve{theme=|themes=|sets=, store=}", "resolve a selection -> Resolved (store: snapshot hit or miss)" },
   { "TokenSet:prefetch{theme=}", "read ahead the set files a selection needs" },
@@ -16,9 +17,11 @@ local ENTRIES = {
   { "Resolved:eval(text)", "evaluate an expression (references, math, colours) against the set" },
   { "Resolved:dependents(name) / :diff(other)", "tokens using a token / names whose values differ" },
   { "Resolved:failures() / :stats()", "failed tokens / counts {tokens, exported, failed, sets, seconds, store}" },
-  { "tf.update{tokens=, source=, read=, write=, ...}", "the update job -> Job (run, step, steps, cancel, rerun, report)" },
+  { "tf.update{tokens=, source=, read=, write=, ...}",
+    "the update job -> Job (run, step, steps, cancel, rerun, report)" },
   { "tf.figma.read / .map / .writer{}", "Figma node model: token map of a node, plan of values, writer" },
-  { "tf.walk(root, children[, opts])", "depth-first walk with an explicit stack (children: a function or a field name)" },
+  { "tf.walk(root, children[, opts])",
+    "depth-first walk with an explicit stack (children: a function or a field name)" },
   { "tf.chunks(source[, opts])", "iterate an array, iterator or walk a chunk at a time, yielding in coroutines" },
   { "tf.pool{concurrency=, capacity=}", "bounded pool of coroutine tasks (Pool:submit, Task:wait...)" },
   { "tf.cache{capacity=, max_bytes=, ttl=, store=}", "LRU token cache with TTL, tags, on_evict; store = second tier" },
@@ -37,10 +40,12 @@ local ENTRIES = {
 help.ENTRIES = ENTRIES
 
 --- The API list as text, one line per entry; with `word`, only the lines
--- containing it (plain text, case-insensitive). Printed when `print` is not
--- false; returned either way.
+-- containing it (plain text, case-insensitive). Printed, and nothing
+-- returned (so the REPL shows it once); with `print_it` false, returned
+-- instead of printed.
 -- @tparam[opt] string word
 -- @tparam[opt] boolean print_it default true
+-- @treturn ?string the list, when `print_it` is false
 function help.text(word, print_it)
   if word ~= nil and type(word) ~= "string" then
     error("bad argument #1 to 'help' (string expected, got " .. type(word) .. ")", 2)
@@ -53,8 +58,8 @@ function help.text(word, print_it)
     if word == nil or line:lower():find(word:lower(), 1, true) then lines[#lines + 1] = line end
   end
   local text = table.concat(lines, "\n") .. (#lines > 0 and "\n" or "")
-  if print_it ~= false then io.write(text) end
-  return text
+  if print_it == false then return text end
+  io.write(text)
 end
 
 return help

@@ -127,7 +127,7 @@ tokenflow.viewport = require "tokenflow.viewport"
 tokenflow.update = require("tokenflow.job").update
 
 --- Lists the API, one line each (`tf.help("store")`: the lines about
--- stores). Prints the list and returns it. @function help
+-- stores). Prints the list; `tf.help(word, false)` returns it instead. @function help
 tokenflow.help = function(word, print_it) return require("tokenflow.help").text(word, print_it) end
 
 return tokenflow

@@ -83,7 +83,8 @@ local function plain_map(map, resolved)
     if err then
       errors[#errors + 1] = { property = "composition", token = comp, message = err }
     elseif type(value) ~= "table" then
-      errors[#errors + 1] = { property = "composition", token = comp, message = "a composition value must be an object" }
+      errors[#errors + 1] = { property = "composition", token = comp,
+        message = "a composition value must be an object" }
     else
       for prop, v in pairs(value) do
         if map[prop] == nil then out[prop] = v end
@@ -174,7 +175,7 @@ local function check_chunk(chunk)
     fail("chunk.size must be a positive integer or \"auto\"")
   end
   local b = chunk.budget_ms
-  if b ~= nil and (type(b) ~= "number" or not (b > 0) or b == math.huge) then
+  if b ~= nil and (type(b) ~= "number" or b ~= b or b <= 0 or b == math.huge) then
     fail("chunk.budget_ms must be a positive number")
   end
   return chunk
@@ -361,10 +362,14 @@ local function update(opts)
   if total ~= nil and (math.type(total) ~= "integer" or total < 0) then fail("total must be a non-negative integer") end
   if st == "table" or is_doc then total = #source end
   local mode = opts.mode or "auto"
-  if not MODES[mode] then fail("mode must be \"auto\", \"direct\", \"batched\" or \"streaming\", got " .. tostring(mode)) end
+  if not MODES[mode] then
+    fail("mode must be \"auto\", \"direct\", \"batched\" or \"streaming\", got " .. tostring(mode))
+  end
   local chunk = check_chunk(opts.chunk)
   local on_error = opts.on_error or "skip"
-  if on_error ~= "skip" and on_error ~= "stop" then fail("on_error must be \"skip\" or \"stop\", got " .. tostring(on_error)) end
+  if on_error ~= "skip" and on_error ~= "stop" then
+    fail("on_error must be \"skip\" or \"stop\", got " .. tostring(on_error))
+  end
   if opts.on_progress ~= nil and not callable(opts.on_progress) then fail("on_progress must be a function") end
   if opts.changed ~= nil then check_changed(opts.changed, 3) end
   local cache = opts.cache
@@ -380,12 +385,16 @@ local function update(opts)
     local host_clock = clock
     clock = function()
       local t = host_clock()
-      if type(t) ~= "number" then error("tokenflow.update: clock must return seconds (a number), got a " .. type(t), 0) end
+      if type(t) ~= "number" then
+        error("tokenflow.update: clock must return seconds (a number), got a " .. type(t), 0)
+      end
       return t
     end
   end
   local max_failures = opts.max_failures or 1000
-  if math.type(max_failures) ~= "integer" or max_failures < 0 then fail("max_failures must be a non-negative integer") end
+  if math.type(max_failures) ~= "integer" or max_failures < 0 then
+    fail("max_failures must be a non-negative integer")
+  end
   local pool = opts.pool
   if pool ~= nil and is_doc then
     fail("pool is not used with a document's nodes (writes to a document never wait)")
@@ -705,7 +714,8 @@ function Job:rerun(opts)
   if self._source_kind == "function" and opts.source == nil then
     local s = self._core:stats()
     if not (s.indexed and s.node_refs and s.finished and not s.cancelled) then
-      error("tokenflow.Job:rerun: source is needed again (a fresh iterator over the same nodes; the job kept no references to them)", 2)
+      error("tokenflow.Job:rerun: source is needed again (a fresh iterator over the same nodes; "
+        .. "the job kept no references to them)", 2)
     end
   end
   if opts.changed ~= nil then

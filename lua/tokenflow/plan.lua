@@ -100,7 +100,8 @@ function plan.plan(count, opts)
   end
   for i, p in ipairs(profiles) do
     if type(p) ~= "table" or (p.below ~= nil and type(p.below) ~= "number") then
-      error(string.format("bad argument #2 to 'plan' (profiles[%d] must be a table with a numeric 'below' or none)", i), 2)
+      error(string.format("bad argument #2 to 'plan' (profiles[%d] must be a table with a numeric 'below' or none)",
+        i), 2)
     end
   end
   local profile = profiles[#profiles]

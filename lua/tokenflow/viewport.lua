@@ -92,7 +92,9 @@ end
 
 -- x, y, w, h, zoom of a viewport table, or nil and a message.
 local function check_rect(v, what)
-  if type(v) ~= "table" then return nil, string.format("%s must be a table {x, y, w, h[, zoom]}, got %s", what, type(v)) end
+  if type(v) ~= "table" then
+    return nil, string.format("%s must be a table {x, y, w, h[, zoom]}, got %s", what, type(v))
+  end
   local x, y, w, h, zoom = v.x or v[1], v.y or v[2], v.w or v[3], v.h or v[4], v.zoom or v[5] or 1
   for _, f in ipairs { { "x", x }, { "y", y }, { "w", w }, { "h", h }, { "zoom", zoom } } do
     if not finite(f[2]) then
@@ -129,7 +131,9 @@ function viewport.parse(s)
   end
   for i, p in ipairs(parts) do
     local n = tonumber(p)
-    if n == nil or not finite(n) then return nil, string.format("viewport field %d is not a finite number: %q", i, p) end
+    if n == nil or not finite(n) then
+      return nil, string.format("viewport field %d is not a finite number: %q", i, p)
+    end
     parts[i] = n
   end
   local ok, err = check_rect(parts, "viewport")
@@ -167,7 +171,9 @@ function viewport.prepare(source, bounds, vp)
     local order = source:visible(x, y, w, h)
     return { source = source, order = order, count = #order, zoom = zoom, scan_s = core.now() - t0 }
   end
-  if bounds == nil and index == nil then return nil, "bounds is required with viewport (function(node) -> x, y, w, h)" end
+  if bounds == nil and index == nil then
+    return nil, "bounds is required with viewport (function(node) -> x, y, w, h)"
+  end
   if bounds ~= nil and index == nil then
     if bounds == require("tokenflow.apply.figma").bounds then
       bounds = "absoluteBoundingBox" -- the same reading, done in C

@@ -236,8 +236,8 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
-/* __close (the generic for's closing value) and it:close(): drops the
- * references to the source and the tables; idempotent. */
+/** it:close(): drops the references to the source and the tables;
+ * idempotent. Also the generic for's closing value (__close). */
 static int l_close(lua_State *L) {
   chunks_box *c = to_chunks(L, 1);
   int i;

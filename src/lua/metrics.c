@@ -842,7 +842,7 @@ static int core_tostring(lua_State *L) {
   return 1;
 }
 
-/* __gc, __close and close(): idempotent. */
+/** core:close(): frees the registry now; idempotent (also __gc, __close). */
 static int core_close(lua_State *L) {
   core_box *c = to_core(L);
   if (c->reg != NULL) {

@@ -1,4 +1,6 @@
-/* Helpers shared by the binding files (one file per Lua type). */
+/* Helpers shared by the binding files (one file per Lua type), defined in
+ * tf_lua.c; then what one binding offers another (interner, walk, cache,
+ * store, pack), and each binding's opener, which only module.c calls. */
 #ifndef TF_LUA_H
 #define TF_LUA_H
 
@@ -7,6 +9,10 @@
 
 #include "tf_intern.h"
 #include "tf_mem.h"
+
+/* Creates L's per-state settings (the allocator hook of
+ * tokenflow_set_allocator, the engines' byte count) if not there yet. */
+void tf_lua_initstate(lua_State *L);
 
 /* A tf_mem for a new engine: the host's allocator if set, else L's own;
  * its bytes are added to the state's total (tokenflow_engine_bytes). */

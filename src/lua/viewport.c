@@ -287,7 +287,7 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
-/* __gc, __close and close(): idempotent. */
+/** idx:close(): frees the index now; idempotent (also __gc, __close). */
 static int l_close(lua_State *L) {
   vindex_box *b = to_index(L);
   if (b->s != NULL) {

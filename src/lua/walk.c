@@ -211,7 +211,7 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
-/* __close / __gc / walk:close(): drops the references to the tree. */
+/** walk:close(): drops the references to the tree (also __close, __gc). */
 static int l_close(lua_State *L) {
   walk_box *w = to_walk(L, 1);
   int i;

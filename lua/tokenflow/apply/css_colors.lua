@@ -1,6 +1,10 @@
 --- The 148 CSS named colours (CSS Color Module Level 4), as 0xRRGGBB.
 -- Data only; `paint.lua` reads it. `transparent` is handled there.
-return {
+-- @module tokenflow.apply.css_colors
+
+--- Colour name -> 0xRRGGBB.
+-- @table css_colors
+local css_colors = {
   aliceblue = 0xf0f8ff,
   antiquewhite = 0xfaebd7,
   aqua = 0x00ffff,
@@ -150,3 +154,5 @@ return {
   yellow = 0xffff00,
   yellowgreen = 0x9acd32,
 }
+
+return css_colors

@@ -167,7 +167,7 @@ function paint.gradient(text)
   if not kind then return nil, string.format("%q is not a gradient", text) end
   local parts = split_top(body, ",")
   if #parts == 0 then return nil, string.format("%q has no colour stops", text) end
-  local first, transform = 1, nil
+  local first, transform = 1
   if kind == "GRADIENT_LINEAR" then
     local angle = linear_angle(parts[1])
     if angle then first = 2 end

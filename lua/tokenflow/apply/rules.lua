@@ -220,16 +220,16 @@ end
 -- first such entry that failed is the error.
 -- @tparam table list
 -- @tparam table explicit property key -> token name of the node
--- @tparam table text field -> value
+-- @tparam table fields the text style: field -> value
 -- @treturn[1] true
 -- @treturn[2] nil
 -- @treturn[2] string
-function rules.typography_into(list, explicit, text)
+function rules.typography_into(list, explicit, fields)
   for i = 1, #list do
     local e = list[i]
     if not explicit[e.key] then
       if e.error then return nil, e.error end
-      text[e.field] = e.value
+      fields[e.field] = e.value
     end
   end
   return true

@@ -11,48 +11,41 @@ local document = require "tokenflow.apply.document"
 local progress = require "tokenflow.cli.progress"
 local summary = require "tokenflow.cli.summary"
 local cli_store = require "tokenflow.cli.store"
+local cli_args = require "tokenflow.cli.args"
+
+local option, flag = cli_args.option, cli_args.flag
 
 local apply = {}
 
-apply.USAGE = [==[
-usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FILE.json|-|--in-place]
-                       [--chunk N|auto] [--quiet] [--json]
-                       [--metrics FILE.prom|FILE.json] [--chart FILE.svg] [--store FILE]
-                       [--viewport X,Y,W,H[,ZOOM]]
-  --tokens   a token file or folder (Tokens Studio or DTCG)
-  --theme    a theme of the set (one per theme group); without it every set takes part
-  --doc      a Figma file as JSON (GET /v1/files/:key or /v1/files/:key/nodes);
-             tokens are read from each node's sharedPluginData.tokens, as
-             Tokens Studio stores them
-  --out      where to write the updated file ("-": standard output, the summary
-             then goes to standard error; it may be --doc itself); without it
-             nothing is written. The file is written atomically (a temporary
-             file beside it, renamed over it): a failure leaves it unchanged.
-             Only the values the tokens set change; every other byte stays.
-  --in-place write the updated file over --doc (as --out FILE with FILE = --doc)
-  --chunk    nodes per chunk, or auto (adapts to an 8 ms budget; the default)
-  --quiet    no progress bar, no summary, no failure list
-  --json     the summary as one JSON object
-  --metrics  the job's metrics: Prometheus text (.prom, .txt) or JSON (.json)
-  --chart    an SVG chart of time and memory per chunk
-  --viewport write the nodes inside this canvas rectangle first (bounds from each
-             node's absoluteBoundingBox), then the rest in document order
-]==] .. cli_store.HELP .. [==[
-exit codes: 0 every node applied, 1 some nodes failed, 2 bad usage or unreadable input
-]==]
-
-local OPTIONS = {
-  tokens = "value", theme = "value", doc = "value", out = "value", chunk = "value",
-  quiet = "flag", json = "flag", metrics = "value", chart = "value", help = "flag", store = "value",
-  ["in-place"] = "flag",
-}
-OPTIONS.viewport = "value"
+--- Declares `tokenflow apply`'s options on its argparse command.
+-- @param cmd an argparse command
+function apply.options(cmd)
+  cmd:usage("Usage: tokenflow apply --tokens PATH --doc FILE.json [--theme NAME]... [--out FILE.json|-|--in-place] [options]")
+  option(cmd, "--tokens", "PATH", "A token file or folder (Tokens Studio or DTCG).")
+  option(cmd, "--theme", "NAME", "A theme of the set (one per theme group); without it every set takes part.")
+  option(cmd, "--doc", "FILE.json", "A Figma file as JSON (GET /v1/files/:key or /v1/files/:key/nodes); tokens are "
+    .. "read from each node's sharedPluginData.tokens, as Tokens Studio stores them.")
+  option(cmd, "--out", "FILE.json|-", "Where to write the updated file (-: standard output, the summary then goes "
+    .. "to standard error; it may be --doc itself); without it nothing is written. The file is written atomically "
+    .. "(a temporary file beside it, renamed over it): a failure leaves it unchanged. Only the values the tokens "
+    .. "set change; every other byte stays.")
+  flag(cmd, "--in-place", "Write the updated file over --doc (as --out with the --doc file).")
+  option(cmd, "--chunk", "N|auto", "Nodes per chunk, or auto (adapts to an 8 ms budget; the default).")
+  flag(cmd, "--quiet", "No progress bar, no summary, no failure list.")
+  flag(cmd, "--json", "The summary as one JSON object.")
+  option(cmd, "--metrics", "FILE.prom|FILE.json", "The job's metrics: Prometheus text (.prom, .txt) or JSON (.json).")
+  option(cmd, "--chart", "FILE.svg", "An SVG chart of time and memory per chunk.")
+  option(cmd, "--viewport", "X,Y,W,H[,ZOOM]", "Write the nodes inside this canvas rectangle first (bounds from each "
+    .. "node's absoluteBoundingBox), then the rest in document order.")
+  cli_store.option(cmd)
+  cmd:epilog("Exit codes: 0 every node applied, 1 some nodes failed (listed on standard error), "
+    .. "2 bad usage or unreadable input.")
+end
 
 local SINGLE = { "tokens", "doc", "out", "chunk", "metrics", "chart", "store", "viewport" }
 
 -- Checks the options; returns a table of settings or nil, message.
-local function settings(pos, opts)
-  if #pos > 0 then return nil, "unexpected argument '" .. pos[1] .. "'" end
+local function settings(opts)
   for _, name in ipairs(SINGLE) do
     if opts[name] and #opts[name] > 1 then return nil, "--" .. name .. " given more than once" end
   end
@@ -136,17 +129,15 @@ local function failure_line(f)
     f.token and (" (" .. tostring(f.token) .. ")") or "", tostring(f.message))
 end
 
---- Runs `tokenflow apply` with `args` (after the subcommand). Returns the exit code.
--- @tparam table args
+--- Runs `tokenflow apply` with what its options gave. Returns the exit code.
+-- @tparam table _ positional arguments (apply takes none)
+-- @tparam table opts the options (see `tokenflow.cli.args`)
 -- @tparam file out standard output
 -- @tparam file err standard error
--- @tparam function parse_args the command line's option parser
-function apply.run(args, out, err, parse_args)
-  local pos, opts = parse_args(args, OPTIONS)
-  if not pos then err:write("tokenflow apply: ", opts, "\n", apply.USAGE) return 2 end
-  if opts.help then out:write(apply.USAGE) return 0 end
-  local s, why = settings(pos, opts)
-  if not s then err:write("tokenflow apply: ", why, "\n", apply.USAGE) return 2 end
+-- @tparam string usage the command's usage line, for a usage error
+function apply.run(_, opts, out, err, usage)
+  local s, why = settings(opts)
+  if not s then err:write("tokenflow apply: ", why, "\n", usage) return 2 end
   local report_out = (s.out == "-") and err or out
   for _, o in ipairs { { s.out, "--out", true }, { s.metrics, "--metrics" }, { s.chart, "--chart" } } do
     local ok, werr = check_writable(o[1], o[2], o[3])

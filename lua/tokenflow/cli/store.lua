@@ -1,6 +1,7 @@
---- The command line's persistent cache: `--store FILE`, or the
--- environment variable TOKENFLOW_STORE. A cache never fails a run: a file
--- that cannot be used is reported on standard error and passed over.
+--- The command line's persistent cache: the option
+-- `--store FILE`, or the environment variable TOKENFLOW_STORE. A cache never
+-- fails a run: a file that cannot be used is reported on standard error and
+-- passed over.
 -- @module tokenflow.cli.store
 
 local store = {}
@@ -20,11 +21,12 @@ function store.open(opts, err, prefix)
   return st
 end
 
---- The help text's lines for --store.
-store.HELP = [[
-  --store    a cache file (SQLite) keeping resolved sets between runs, keyed
-             by the content of the inputs (default: $TOKENFLOW_STORE; a file
-             that cannot be used is reported and passed over)
-]]
+--- Declares `--store FILE` on an argparse command.
+-- @param cmd an argparse command
+function store.option(cmd)
+  require("tokenflow.cli.args").option(cmd, "--store", "FILE", "A cache file (SQLite) keeping resolved sets between "
+    .. "runs, keyed by the content of the inputs (default: $TOKENFLOW_STORE; a file that cannot be used is "
+    .. "reported and passed over).")
+end
 
 return store

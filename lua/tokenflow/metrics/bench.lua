@@ -16,10 +16,14 @@ local now = core.now
 local function bench(name, fn, opts)
   if type(name) ~= "string" then error("bad argument #1 to 'bench' (string expected, got " .. type(name) .. ")", 2) end
   if type(fn) ~= "function" then error("bad argument #2 to 'bench' (function expected, got " .. type(fn) .. ")", 2) end
-  if opts ~= nil and type(opts) ~= "table" then error("bad argument #3 to 'bench' (table expected, got " .. type(opts) .. ")", 2) end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #3 to 'bench' (table expected, got " .. type(opts) .. ")", 2)
+  end
   opts = opts or {}
   local iterations, warmup = opts.iterations or 5, opts.warmup or 1
-  if math.type(iterations) ~= "integer" or iterations < 1 then error("bench: iterations must be a positive integer", 2) end
+  if math.type(iterations) ~= "integer" or iterations < 1 then
+    error("bench: iterations must be a positive integer", 2)
+  end
   if math.type(warmup) ~= "integer" or warmup < 0 then error("bench: warmup must be a non-negative integer", 2) end
   for _, field in ipairs { "target_s", "target_bytes" } do
     if opts[field] ~= nil and type(opts[field]) ~= "number" then error("bench: " .. field .. " must be a number", 2) end

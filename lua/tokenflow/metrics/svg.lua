@@ -122,9 +122,11 @@ function svg.chart(rows, opts)
 
   local out = {}
   local function add(...) out[#out + 1] = fmt(...) end
-  add('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">', W, H, W, H)
+  add('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+    .. 'font-family="sans-serif" font-size="12">', W, H, W, H)
   add('<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>', W, H)
-  add('<text x="%d" y="24" font-size="16" font-weight="bold" fill="#222">%s</text>', left, escape(opts.title or "tokenflow run"))
+  add('<text x="%d" y="24" font-size="16" font-weight="bold" fill="#222">%s</text>', left,
+    escape(opts.title or "tokenflow run"))
 
   -- y axes: grid from the left one, tick labels on both
   local steps, tops = {}, {}

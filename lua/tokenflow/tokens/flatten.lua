@@ -25,13 +25,16 @@ end
 -- which leaves every value that does not fit to these checkers.
 local shapes = {
   color = { "a colour string or a colour object {colorSpace, components}", function(v)
-    return type(v) == "string" or (is_object(v) and ((v.colorSpace ~= nil and type(v.components) == "table") or type(v.hex) == "string"))
+    return type(v) == "string"
+      or (is_object(v) and ((v.colorSpace ~= nil and type(v.components) == "table") or type(v.hex) == "string"))
   end, "color" },
   dimension = { "a dimension string, a number or {value, unit}", dtcg_measure, "measure" },
   duration = { "a duration string, a number or {value, unit}", dtcg_measure, "measure" },
-  typography = { "an object of typography properties", function(v) return is_object(v) or type(v) == "string" end, "object_or_string" },
+  typography = { "an object of typography properties", function(v) return is_object(v) or type(v) == "string" end,
+    "object_or_string" },
   composition = { "an object of properties", function(v) return is_object(v) end, "object" },
-  border = { "an object {color, width, style}", function(v) return is_object(v) or type(v) == "string" end, "object_or_string" },
+  border = { "an object {color, width, style}", function(v) return is_object(v) or type(v) == "string" end,
+    "object_or_string" },
   boxShadow = { "a shadow object or an array of them", function(v)
     if type(v) == "string" then return true end
     if is_object(v) then return true end
@@ -44,7 +47,8 @@ local shapes = {
   cubicBezier = { "an array of 4 numbers or a string", function(v)
     return type(v) == "string" or (is_array(v) and #v == 4)
   end, "bezier" },
-  fontFamily = { "a font name or an array of names", function(v) return type(v) == "string" or is_array(v) end, "font" },
+  fontFamily = { "a font name or an array of names", function(v) return type(v) == "string" or is_array(v) end,
+    "font" },
 }
 shapes.shadow = shapes.boxShadow
 for _, t in ipairs { "number", "opacity", "sizing", "spacing", "borderRadius", "borderWidth",

@@ -169,7 +169,9 @@ local function from_document(doc, opts, rd)
   local names = {}
   if order then
     for _, n in ipairs(order) do
-      if not rd.has(doc, n) then return nil, string.format("%s: set '%s' is listed in $metadata but missing", file, tostring(n)) end
+      if not rd.has(doc, n) then
+        return nil, string.format("%s: set '%s' is listed in $metadata but missing", file, tostring(n))
+      end
       names[#names + 1] = n
     end
   end
@@ -236,7 +238,8 @@ local function set_names(dir, files, meta, meta_file)
         return nil, string.format("%s: set path '%s' is outside the token folder", meta_file, tostring(n))
       end
       if not present[n] then
-        return nil, string.format("%s: set '%s' is listed in $metadata.json but %s/%s.json is missing", meta_file, n, dir, n)
+        return nil, string.format("%s: set '%s' is listed in $metadata.json but %s/%s.json is missing",
+          meta_file, n, dir, n)
       end
       names[#names + 1] = n
     end
@@ -355,8 +358,8 @@ local function read_dir(dir, opts, rd)
   local names, nerr = set_names(dir, files, meta, meta_file)
   if not names then return fail(nil, nerr) end
   for _, n in ipairs(names) do
-    local ok, err = add_set(source, n, dir .. "/" .. n .. ".json", rd, by_name[n])
-    if not ok then return fail(nil, err) end
+    local added, err = add_set(source, n, dir .. "/" .. n .. ".json", rd, by_name[n])
+    if not added then return fail(nil, err) end
     source.sets[n].digest = digest_of[n]
   end
   close_all(rd, docs)

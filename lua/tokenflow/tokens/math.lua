@@ -207,14 +207,14 @@ function tmath.apply(text)
     return text
   end
   if tree[1] == "num" then return text end -- "40%", "24px", "-2px" stay strings
-  local x, unit = eval(tree)
+  local x, u = eval(tree) -- u: the unit, or why not when x is nil
   if x == nil then
-    if unit == "units" then return text end
-    return text, unit .. " in '" .. text .. "'"
+    if u == "units" then return text end
+    return text, u .. " in '" .. text .. "'"
   end
   if type(x) ~= "number" or x ~= x or x == math.huge or x == -math.huge then return text end
-  if unit == "" then return number.round(x, 3) end
-  return number.text(x) .. unit
+  if u == "" then return number.round(x, 3) end
+  return number.text(x) .. u
 end
 
 --- Evaluates text to a number and unit without rounding (used for colour
@@ -222,9 +222,9 @@ end
 function tmath.value(text)
   local tree = tmath.parse(text)
   if not tree then return nil end
-  local x, unit = eval(tree)
+  local x, u = eval(tree)
   if type(x) ~= "number" then return nil end
-  return x, unit
+  return x, u
 end
 
 return tmath

@@ -276,17 +276,22 @@ function resolve.engine(tokens, opts)
   end
   local function apply_modifier(value, mod, ctx)
     local base = parse_color(value)
-    if not base then fail(ctx, "modifier needs a colour, got '" .. tostring(to_text(value) or value) .. "'") return value end
+    if not base then
+      fail(ctx, "modifier needs a colour, got '" .. tostring(to_text(value) or value) .. "'")
+      return value
+    end
     local amount, dep = process_value(mod.value, "number", ctx)
     if amount == NEED then return NEED, dep end
     if type(amount) == "string" then amount = tonumber(amount) end
-    local other
+    local other, c
     if mod.color ~= nil then
-      local c
       c, dep = process_value(mod.color, "color", ctx)
       if c == NEED then return NEED, dep end
       other = parse_color(c)
-      if not other and mod.type == "mix" then fail(ctx, "mix colour '" .. tostring(to_text(c) or c) .. "' is not a colour") return value end
+      if not other and mod.type == "mix" then
+        fail(ctx, "mix colour '" .. tostring(to_text(c) or c) .. "' is not a colour")
+        return value
+      end
     end
     if ctx.reason then return value end
     -- the mix colour as written stands for the parsed one (no hex
