@@ -10,6 +10,11 @@ local out_path = assert(arg[1], "usage: lua5.4 scripts/ldoc-c.lua OUT.lua")
 local TYPES = {
   ["cache.c"] = { cache = { "Cache", "The token cache (`tf.cache`): LRU by entries and bytes, TTL, tags." } },
   ["chunks.c"] = { it = { "Chunks", "The state of a `tf.chunks` loop." } },
+  ["document.c"] = {
+    doc = { "DocumentCore", "The C side of a `tf.figma.open` Document (`core.doc_open`), read in steps." },
+    nodes = { "DocumentNodes", "A document's nodes as a `tf.update` source (`doc:nodes()`)." },
+    w = { "DocumentWriter", "Writes a document out in steps, atomically (`doc:writer(path)`)." },
+  },
   ["interner.c"] = { names = { "Interner", "A string interner (`tf.interner()`, `tf.names`): names <-> small ids." } },
   ["job.c"] = { core = { "JobCore", "The C loop under `tf.update` (`tokenflow.core.job`); `tokenflow.job` drives it." } },
   ["jsondoc.c"] = { doc = { "JsonDoc", "A JSON text read by the strict C reader (`core.json_read`)." } },

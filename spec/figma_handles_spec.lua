@@ -137,10 +137,8 @@ describe("tf.figma document nodes", function()
   it("tf.update over doc:nodes() with a custom write: all of a node's patches or none", function()
     local doc = parse()
     local set = assert(tf.tokens.new { core = { a = { value = "#ff0000", type = "color" } } })
-    local nodes = {}
-    for node in doc:nodes() do nodes[#nodes + 1] = node end
-    nodes[3].sharedPluginData = { tokens = { fill = '"a"' } }
-    nodes[4].sharedPluginData = { tokens = { fill = '"a"' } }
+    doc:node(3).sharedPluginData = { tokens = { fill = '"a"' } }
+    doc:node(4).sharedPluginData = { tokens = { fill = '"a"' } }
     local job = tf.update {
       tokens = assert(set:resolve()), source = doc:nodes(),
       write = function(node, plan)

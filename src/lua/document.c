@@ -484,6 +484,7 @@ static int w_tostring(lua_State *L) {
 
 /* ---- the rest ---- */
 
+/** doc:close(): releases the index, the patches and the file. Idempotent. */
 static int l_close(lua_State *L) {
   release(to_box(L, 1));
   return 0;

@@ -32,7 +32,9 @@ local function check_opts(opts, fname, known)
     error(string.format("bad argument #2 to '%s' (table expected, got %s)", fname, type(opts)), 3)
   end
   for k in pairs(opts) do
-    if not known[k] then error(string.format("bad argument #2 to '%s' (unknown option '%s')", fname, tostring(k)), 3) end
+    if not known[k] then
+      error(string.format("bad argument #2 to '%s' (unknown option '%s')", fname, tostring(k)), 3)
+    end
   end
   if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
     error(string.format("bad argument #2 to '%s' (on_progress must be a function)", fname), 3)

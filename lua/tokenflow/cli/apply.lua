@@ -20,7 +20,8 @@ local apply = {}
 --- Declares `tokenflow apply`'s options on its argparse command.
 -- @param cmd an argparse command
 function apply.options(cmd)
-  cmd:usage("Usage: tokenflow apply --tokens PATH --doc FILE.json [--theme NAME]... [--out FILE.json|-|--in-place] [options]")
+  cmd:usage("Usage: tokenflow apply --tokens PATH --doc FILE.json [--theme NAME]... "
+    .. "[--out FILE.json|-|--in-place] [options]")
   option(cmd, "--tokens", "PATH", "A token file or folder (Tokens Studio or DTCG).")
   option(cmd, "--theme", "NAME", "A theme of the set (one per theme group); without it every set takes part.")
   option(cmd, "--doc", "FILE.json", "A Figma file as JSON (GET /v1/files/:key or /v1/files/:key/nodes); tokens are "
@@ -106,7 +107,8 @@ local function check_writable(path, what, atomic)
   if atomic then
     local dir = path:match("^(.*)/[^/]*$") or "."
     if dir == "" then dir = "/" end
-    local probe = string.format("%s/.tokenflow-check-%d-%d", dir, math.floor(core.now() * 1e6) % 1000000, math.random(1e9))
+    local probe = string.format("%s/.tokenflow-check-%d-%d", dir, math.floor(core.now() * 1e6) % 1000000,
+      math.random(1e9))
     local f, err = io.open(probe, "wb")
     if not f then
       return nil, string.format("%s cannot write %s: %s", what, path, (tostring(err):gsub("^[^:]*: ", "")))
@@ -158,12 +160,11 @@ function apply.run(_, opts, out, err, usage)
   local doc, derr = document.open(s.doc, { on_progress = reading })
   if reading then reading.finish() end
   if not doc then err:write("tokenflow apply: ", derr, "\n") return 2 end
-  local total = doc:count()
   local t_doc = core.now()
   if not s.quiet then
     for _, d in ipairs(doc:duplicates()) do
-      err:write(string.format("tokenflow apply: warning: %s:%d:%d: %s holds the key \"%s\" twice; the last one counts\n",
-        s.doc, d.line, d.column, d.node and ("node " .. d.node) or "the top level", d.key))
+      err:write(string.format("tokenflow apply: warning: %s:%d:%d: %s holds the key \"%s\" twice; "
+        .. "the last one counts\n", s.doc, d.line, d.column, d.node and ("node " .. d.node) or "the top level", d.key))
     end
   end
 
