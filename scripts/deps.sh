@@ -14,6 +14,8 @@ for pkg in lua5.4 liblua5.4-dev lua-busted lua-cjson lua-lpeg cmake make gcc \
            clang libclang-rt-14-dev prometheus chromium; do
   have_pkg "$pkg" || need="$need $pkg"
 done
+# Node.js: specs check that written files parse with JSON.parse
+have_cmd node || need="$need nodejs"
 
 if [ -z "$need" ]; then
   exit 0
