@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tf_buf.h"
 #include "tf_intern.h"
@@ -43,13 +44,18 @@ enum tf_doc_status { TF_DOC_OK = 0, TF_DOC_MORE, TF_DOC_ERROR, TF_DOC_NOMEM };
 /* A node's id starts with "I": Figma's ids of layers inside instances. */
 #define TF_DOC_INSIDE_INSTANCE 1u
 
+/* Byte offsets in a node are 32 bits: files are read up to TF_DOC_MAX_LEN. */
 typedef struct tf_doc_node {
-  uint64_t start, end;     /* its object: '{' and just after '}' */
-  uint64_t kids, kids_end; /* its `children` array ('[' and after ']'); 0, 0: none */
-  uint64_t tokens;         /* the value of sharedPluginData.tokens; 0: none */
+  uint32_t start, end;     /* its object: '{' and just after '}' */
+  uint32_t kids, kids_end; /* its `children` array ('[' and after ']'); 0, 0: none */
+  uint32_t spd, spd_end;   /* its `sharedPluginData` value; 0, 0: none */
+  uint32_t tokens;         /* the value of sharedPluginData.tokens; 0: none */
   uint32_t parent;         /* parent's number + 1; 0 for a root */
   uint32_t flags;
 } tf_doc_node;
+
+/* The largest file read (4 GiB - 1 byte: some 6 million nodes). */
+#define TF_DOC_MAX_LEN 0xffffffffu
 
 /* A key that a node (or the top level) holds twice: the last one counts,
  * as in JSON.parse. */
@@ -116,6 +122,8 @@ typedef struct tf_doc {
   size_t nspans, spans_cap;
   tf_doc_span *spans2; /* members of a value inside a node */
   size_t spans2_cap;
+  tf_doc_span *spans3; /* members of an object being written out with member edits */
+  size_t spans3_cap;
   tf_buf scratch;
   tf_doc_memo *memo;
 } tf_doc;
@@ -155,6 +163,13 @@ long tf_doc_members(tf_mem *mem, const char *text, uint64_t obj, uint64_t skip, 
 long tf_doc_node_members(tf_doc *d, uint32_t i, const tf_doc_span **spans);
 /* 1 when the key at span (with its quotes) names `name`, escapes decoded. */
 int tf_doc_key_is(const char *text, const tf_doc_span *s, const char *name, size_t len);
+/* 1 when the key at s names `name` (a quick look at its length first). */
+static inline int tf_doc_key_eq(const char *text, const tf_doc_span *s, const char *name, size_t len) {
+  size_t klen = (size_t)(s->key_end - s->key - 2);
+  if (klen == len) return memcmp(text + s->key + 1, name, len) == 0;
+  return klen > len && tf_doc_key_is(text, s, name, len);
+}
+
 /* The last member of spans named `name`, or NULL. */
 const tf_doc_span *tf_doc_find(const char *text, const tf_doc_span *spans, size_t n, const char *name, size_t len);
 /* Appends the bytes of the JSON string at off (its quotes included in the

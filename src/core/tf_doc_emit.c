@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "tf_hash.h"
 #include "tf_jsonw.h"
 
 /* The output buffer is handed to write in pieces of about this size. */
@@ -183,7 +184,7 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
     if (what < 0) return -1;
     if (what == 0) continue;
     for (k = 0; k < (size_t)n; k++) {
-      if (!tf_doc_key_is(d->text, &spans[k], name, len)) continue;
+      if (!tf_doc_key_eq(d->text, &spans[k], name, len)) continue;
       if (what == 'd') removed[k] = 1; /* every copy of a removed key goes */
       last = (long)k;
     }
@@ -270,6 +271,22 @@ static const char *indent_of(const char *text, uint64_t from, uint64_t at, size_
   return NULL;
 }
 
+/* 1 when the edit's text v is the value the file holds at e (JSON.parse
+ * would read the same): remembered per (edit text, original bytes), as one
+ * set's edits meet the same original values on many nodes. */
+static int same_value(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *v) {
+  tf_doc *d = o->d;
+  size_t len = (size_t)(e->end - e->start);
+  uint64_t h = tf_hash_bytes(d->text + e->start, len, (uint64_t)(uintptr_t)v->text);
+  struct same_memo *m = &o->same[h & (TF_DOC_SAME_MEMO - 1)];
+  if (m->text == v->text && m->len == len && memcmp(d->text + m->off, d->text + e->start, len) == 0) return m->same;
+  m->text = v->text;
+  m->off = e->start;
+  m->len = len;
+  m->same = tf_doc_json_equal(d, d->text, e->start, e->end, v->text, v->off, v->end);
+  return m->same;
+}
+
 /* Writes an edit (its input bytes are skipped by the caller). */
 static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
   tf_doc *d = o->d;
@@ -288,7 +305,7 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
       v.text = d->text;
       v.off = e->start;
       v.end = e->end;
-    } else if (v.kind == TF_DOC_EDITED && tf_doc_json_equal(d, d->text, e->start, e->end, v.text, v.off, v.end)) {
+    } else if (v.kind == TF_DOC_EDITED && same_value(o, e, &v)) {
       /* written with the value it had: its bytes stay */
       return put_buf(o, d->text + e->start, (size_t)(e->end - e->start));
     }

@@ -10,6 +10,9 @@
 
 typedef struct tf_doc_out_edit tf_doc_out_edit;
 
+/* Slots of the memo of equal values (a power of two). */
+#define TF_DOC_SAME_MEMO 1024
+
 typedef struct tf_doc_out {
   tf_doc *d;
   int (*write)(void *ud, const void *p, size_t n); /* 0, or -1 to stop (the step fails) */
@@ -27,6 +30,12 @@ typedef struct tf_doc_out {
   uint64_t written; /* bytes handed to write so far */
   int state;        /* TF_DOC_MORE until done, then TF_DOC_OK; TF_DOC_ERROR (write failed), TF_DOC_NOMEM */
   tf_doc_sink sink;
+  struct same_memo { /* an edit's text (by address) against original bytes: equal or not */
+    const char *text;
+    uint64_t off;
+    size_t len;
+    int same;
+  } same[TF_DOC_SAME_MEMO];
 } tf_doc_out;
 
 /* Starts writing d to write(ud, ...). */

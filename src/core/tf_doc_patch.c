@@ -462,23 +462,9 @@ int tf_doc_put_json(const tf_doc_sink *s, const char *text, uint64_t off, uint64
                     size_t line_len) {
   uint64_t i = off;
   int depth = 0;
-  if (!s->pretty) {
-    /* compact: as it is, without the whitespace a pretty source had */
-    uint64_t run = off;
-    while (i < end) {
-      char c = text[i];
-      if (c == '"') {
-        i = tf_doc_skip(text, i);
-      } else if (is_space(c)) {
-        if (put(s, text + run, (size_t)(i - run)) != 0) return -1;
-        while (i < end && is_space(text[i])) i++;
-        run = i;
-      } else {
-        i++;
-      }
-    }
-    return put(s, text + run, (size_t)(end - run));
-  }
+  /* compact: as it is (a compact file's new text is compact, and text
+   * copied from it too) */
+  if (!s->pretty) return put(s, text + off, (size_t)(end - off));
   while (i < end) {
     char c = text[i];
     uint64_t j;
@@ -536,14 +522,13 @@ static long line_indent(const char *text, uint64_t from, uint64_t at) {
   return -1;
 }
 
-/* The override (an index in v->over) for the member at span, or -1; marks it used. */
-static long override_of(tf_doc *d, const tf_doc_value *v, const char *text, const tf_doc_span *span, char *used) {
+/* The override (an index in v->over) for the member at span, or -1; marks
+ * it used. names, lens: the overrides' member names. */
+static long override_of(const tf_doc_value *v, const char *text, const tf_doc_span *span, const char *const *names,
+                        const size_t *lens, char *used) {
   size_t k;
   for (k = 0; k < v->nover; k++) {
-    const tf_doc_edit *x = &d->edits[v->over[k]];
-    size_t xl;
-    const char *xn = tf_intern_name(d->names, x->member, &xl);
-    if (xn && tf_doc_key_is(text, span, xn, xl)) {
+    if (!used[k] && tf_doc_key_eq(text, span, names[k], lens[k])) {
       used[k] = 1;
       return (long)k;
     }
@@ -554,7 +539,7 @@ static long override_of(tf_doc *d, const tf_doc_value *v, const char *text, cons
 int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, const char *line, size_t line_len) {
   const char *text = v->text;
   tf_doc_span *spans = NULL;
-  size_t cap = 0, nout = 0, j;
+  size_t nout = 0, j;
   long n = 0;
   uint64_t close = 0;
   int multi, st = 0, original;
@@ -564,16 +549,23 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
   size_t sep_len = 1, colon_len;
   tf_buf own; /* a members' indentation made here */
   char used[TF_DOC_MAX_OVER];
+  const char *onames[TF_DOC_MAX_OVER];
+  size_t olens[TF_DOC_MAX_OVER];
   if (v->nover == 0) {
     if (v->kind == TF_DOC_ABSENT) return 0;
     if (v->kind == TF_DOC_ORIGINAL) return put(s, text + v->off, (size_t)(v->end - v->off));
     return tf_doc_put_json(s, text, v->off, v->end, line, line_len);
   }
   memset(used, 0, sizeof used);
+  for (j = 0; j < v->nover; j++) {
+    onames[j] = tf_intern_name(d->names, d->edits[v->over[j]].member, &olens[j]);
+    if (onames[j] == NULL) return -1;
+  }
   tf_buf_init(&own, d->mem);
   if (v->kind != TF_DOC_ABSENT && text[v->off] == '{') {
-    n = tf_doc_members(&d->mem, text, v->off, 0, 0, &spans, &cap, &close);
+    n = tf_doc_members(&d->mem, text, v->off, 0, 0, &d->spans3, &d->spans3_cap, &close);
     if (n < 0) return -1;
+    spans = d->spans3;
     close--; /* the '}' */
   }
   /* an object of the file with members keeps its own separators and layout */
@@ -600,7 +592,6 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
   if (multi && mind == NULL) {
     /* one level in from the line holding the object */
     if (tf_buf_put(&own, line, line_len) != 0 || tf_buf_put(&own, s->indent, s->indent_len) != 0) {
-      tf_mem_free(&d->mem, spans, cap * sizeof *spans);
       tf_buf_free(&own);
       return -1;
     }
@@ -610,7 +601,7 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
   if (put(s, "{", 1) != 0) st = -1;
   for (j = 0; st == 0 && j < (size_t)n; j++) {
     /* an original member: kept, replaced or removed */
-    long k = override_of(d, v, text, &spans[j], used);
+    long k = override_of(v, text, &spans[j], onames, olens, used);
     const tf_doc_edit *e = k >= 0 ? &d->edits[v->over[k]] : NULL;
     if (e != NULL && e->len == TF_DOC_REMOVED) continue;
     if (e != NULL && original && tf_doc_json_equal(d, text, spans[j].val, spans[j].val_end, tf_doc_edit_text(d, e), 0, e->len)) {
@@ -646,7 +637,8 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     const char *mname;
     size_t mlen;
     if (used[j - 1] || e->len == TF_DOC_REMOVED) continue;
-    mname = tf_intern_name(d->names, e->member, &mlen);
+    mname = onames[j - 1];
+    mlen = olens[j - 1];
     if (nout > 0) {
       st = put(s, sep, sep_len);
       if (st == 0 && multi && !original) st = newline(s, mind, mind_len, 0);
@@ -677,7 +669,6 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
       st = put(s, "}", 1);
     }
   }
-  tf_mem_free(&d->mem, spans, cap * sizeof *spans);
   tf_buf_free(&own);
   return st;
 }

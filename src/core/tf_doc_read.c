@@ -137,6 +137,16 @@ static int grow_size(tf_doc *d, void **p, size_t *cap, size_t need, size_t elem)
 
 void tf_doc_init(tf_doc *d, tf_mem mem, const char *text, size_t len) {
   memset(d, 0, sizeof *d);
+  if (len > TF_DOC_MAX_LEN) { /* refused by the first read */
+    d->mem = mem;
+    d->text = text;
+    d->len = len;
+    d->state = TF_DOC_ERROR;
+    snprintf(d->error, sizeof d->error, "the file is larger than 4 GiB, the most a document can be");
+    tf_buf_init(&d->texts, mem);
+    tf_buf_init(&d->scratch, mem);
+    return;
+  }
   d->mem = mem;
   d->text = text ? text : "";
   d->len = text ? len : 0;
@@ -166,8 +176,9 @@ void tf_doc_free(tf_doc *d) {
   tf_mem_free(&d->mem, d->dups, d->dups_cap * sizeof *d->dups);
   tf_mem_free(&d->mem, d->spans, d->spans_cap * sizeof *d->spans);
   tf_mem_free(&d->mem, d->spans2, d->spans2_cap * sizeof *d->spans2);
-  d->spans2 = NULL;
-  d->spans2_cap = 0;
+  tf_mem_free(&d->mem, d->spans3, d->spans3_cap * sizeof *d->spans3);
+  d->spans2 = d->spans3 = NULL;
+  d->spans2_cap = d->spans3_cap = 0;
   d->nodes = NULL;
   d->dups = NULL;
   d->spans = NULL;
@@ -213,9 +224,10 @@ static int new_node(tf_doc *d, uint64_t start, uint32_t parent) {
     if (grow(d, (void **)&d->nodes, &d->cap, want > d->count ? want : d->count + 1, sizeof *d->nodes) != 0) return -1;
   }
   nd = &d->nodes[d->count++];
-  nd->start = start;
+  nd->start = (uint32_t)start;
   nd->end = 0;
   nd->kids = nd->kids_end = 0;
+  nd->spd = nd->spd_end = 0;
   nd->tokens = 0;
   nd->parent = parent;
   nd->flags = 0;
@@ -322,20 +334,44 @@ static int hexval(unsigned char c) {
 
 /* Checks the string at off (its opening quote); *end gets the offset after
  * the closing quote. */
+/* The index (0-7) of the lowest byte whose top bit is set in mask (not 0),
+ * bytes read little-endian: the first byte a SWAR test found. */
+static unsigned first_hit(uint64_t mask) {
+#if defined(__GNUC__)
+  return (unsigned)__builtin_ctzll(mask) >> 3;
+#else
+  unsigned k = 0;
+  while (!(mask & 0x80u)) {
+    mask >>= 8;
+    k++;
+  }
+  return k;
+#endif
+}
+
+/* Eight bytes in w, read little-endian from memory. */
+static uint64_t load8(const unsigned char *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+         (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
 static int scan_string(tf_doc *d, uint64_t off, uint64_t *end) {
   const unsigned char *s = (const unsigned char *)d->text;
   uint64_t i = off + 1, n = d->len;
   int high = 0;
   for (;;) {
-    /* eight bytes at a time while none is '"', '\\', a control or non-ASCII */
+    /* eight bytes at a time while none is '"', '\\', a control or non-ASCII;
+     * then straight to the first that is */
     while (i + 8 <= n) {
-      uint64_t w, q, b, c;
-      memcpy(&w, s + i, 8);
+      uint64_t w = load8(s + i), q, b, c;
       q = w ^ 0x2222222222222222ULL;
       b = w ^ 0x5c5c5c5c5c5c5c5cULL;
-      c = ((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b) |
-          ((w - 0x2020202020202020ULL) & ~w) | w;
-      if (c & 0x8080808080808080ULL) break;
+      c = (((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b) |
+           ((w - 0x2020202020202020ULL) & ~w) | w) & 0x8080808080808080ULL;
+      if (c) {
+        i += first_hit(c);
+        break;
+      }
       i += 8;
     }
     if (i >= n) return fail(d, off, "unterminated string (the file ends inside it)%s", NULL);
@@ -488,16 +524,17 @@ static int begin_value(tf_doc *d, uint64_t off) {
       return open_container(d, off, '{', R_NODE, d->count - 1);
     case R_KIDS:
       if (c != '[') return fail(d, off, "a node's \"children\" must be an array, got %s", what_at(d, off));
-      d->nodes[f->node].kids = off;
+      d->nodes[f->node].kids = (uint32_t)off;
       return open_container(d, off, '[', R_CHILDREN, f->node);
     case R_TOKENS:
-      d->nodes[f->node].tokens = off;
+      d->nodes[f->node].tokens = (uint32_t)off;
       break;
     default:
       break;
   }
   switch (c) {
     case '{':
+      if (role == R_SPD) d->nodes[f->node].spd = (uint32_t)off;
       if (role == R_NODES_MAP || role == R_NODES_ENTRY || role == R_SPD) return open_container(d, off, '{', role, f->node);
       return open_container(d, off, '{', R_OTHER, UINT32_MAX);
     case '[':
@@ -578,7 +615,7 @@ static int take_key(tf_doc *d, uint64_t off, uint64_t end) {
         f->seen |= SEEN_CHILDREN;
         d->pending = R_KIDS;
       } else if (tf_doc_key_is(d->text, &s, "sharedPluginData", 16)) {
-        if (f->seen & SEEN_SPD) d->nodes[f->node].tokens = 0;
+        if (f->seen & SEEN_SPD) d->nodes[f->node].tokens = d->nodes[f->node].spd = d->nodes[f->node].spd_end = 0;
         f->seen |= SEEN_SPD;
         d->pending = R_SPD;
       } else if (tf_doc_key_is(d->text, &s, "id", 2)) {
@@ -624,8 +661,9 @@ static int close_container(tf_doc *d, uint64_t off) {
     f = top_frame(d);
     d->nkeys = f->keys;
   }
-  if (f->role == R_NODE) d->nodes[f->node].end = off + 1;
-  if (f->role == R_CHILDREN) d->nodes[f->node].kids_end = off + 1;
+  if (f->role == R_NODE) d->nodes[f->node].end = (uint32_t)(off + 1);
+  if (f->role == R_CHILDREN) d->nodes[f->node].kids_end = (uint32_t)(off + 1);
+  if (f->role == R_SPD) d->nodes[f->node].spd_end = (uint32_t)(off + 1);
   if (f->role == R_TOP && !(f->seen & (SEEN_DOCUMENT | SEEN_NODES))) {
     return fail(d, f->start, "not a Figma file: the top level has no \"document\" node and no \"nodes\" map%s", NULL);
   }
@@ -720,30 +758,42 @@ int tf_doc_read(tf_doc *d, size_t budget) {
 
 /* ---- scanning a checked text ---- */
 
+/* The offset after the closing quote of the string whose opening quote is
+ * at off. */
+static uint64_t skip_string(const char *text, uint64_t off) {
+  uint64_t i = off + 1;
+  for (;;) {
+    char ch = text[i];
+    if (ch == '"') return i + 1;
+    i += ch == '\\' ? 2 : 1; /* an escape: its next byte is never the end */
+  }
+}
+
 uint64_t tf_doc_skip(const char *text, uint64_t off) {
   char c = text[off];
-  if (c == '"') {
-    uint64_t i = off + 1;
-    for (;;) {
-      char ch = text[i];
-      if (ch == '"') return i + 1;
-      i += ch == '\\' ? 2 : 1; /* an escape: its next byte is never the end */
-    }
-  }
+  if (c == '"') return skip_string(text, off);
   if (c == '{' || c == '[') {
     uint64_t i = off + 1;
     int depth = 1;
-    while (depth > 0) {
+    for (;;) {
       char ch = text[i];
-      if (ch == '"') {
-        i = tf_doc_skip(text, i);
-        continue;
+      switch (ch) {
+        case '"':
+          i = skip_string(text, i);
+          continue;
+        case '{':
+        case '[':
+          depth++;
+          break;
+        case '}':
+        case ']':
+          if (--depth == 0) return i + 1;
+          break;
+        default:
+          break;
       }
-      if (ch == '{' || ch == '[') depth++;
-      else if (ch == '}' || ch == ']') depth--;
       i++;
     }
-    return i;
   }
   {
     uint64_t i = off;
@@ -780,10 +830,84 @@ long tf_doc_members(tf_mem *mem, const char *text, uint64_t obj, uint64_t skip, 
   return (long)n;
 }
 
+/* tf_doc_skip over the document's own text, whose length is known: strings
+ * are skipped eight bytes at a time while none is a quote or a backslash. */
+static uint64_t skip_string_n(const char *t, uint64_t len, uint64_t off) {
+  uint64_t i = off + 1;
+  for (;;) {
+    while (i + 8 <= len) {
+      uint64_t w = load8((const unsigned char *)t + i), q, b, c;
+      q = w ^ 0x2222222222222222ULL;
+      b = w ^ 0x5c5c5c5c5c5c5c5cULL;
+      c = (((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b)) & 0x8080808080808080ULL;
+      if (c) {
+        i += first_hit(c);
+        break;
+      }
+      i += 8;
+    }
+    if (t[i] == '"') return i + 1;
+    i += t[i] == '\\' ? 2 : 1; /* an escape, or a byte the test took for one */
+  }
+}
+
+static uint64_t skip_n(const char *t, uint64_t len, uint64_t off) {
+  char c = t[off];
+  if (c == '"') return skip_string_n(t, len, off);
+  if (c == '{' || c == '[') {
+    uint64_t i = off + 1;
+    int depth = 1;
+    for (;;) {
+      char ch = t[i];
+      if (ch == '"') {
+        i = skip_string_n(t, len, i);
+        continue;
+      }
+      if (ch == '{' || ch == '[') {
+        depth++;
+      } else if (ch == '}' || ch == ']') {
+        if (--depth == 0) return i + 1;
+      }
+      i++;
+    }
+  }
+  return tf_doc_skip(t, off);
+}
+
+/* The members of node i's own object, its children skipped. */
+static long node_members(tf_doc *d, const tf_doc_node *nd) {
+  const char *t = d->text;
+  size_t n = 0;
+  uint64_t i = nd->start + 1;
+  for (;;) {
+    tf_doc_span *s;
+    while (is_ws((unsigned char)t[i]) || t[i] == ',') i++;
+    if (t[i] == '}') break;
+    if (n == d->spans_cap) {
+      size_t nc = d->spans_cap ? d->spans_cap * 2 : 32;
+      tf_doc_span *q = (tf_doc_span *)tf_mem_realloc(&d->mem, d->spans, d->spans_cap * sizeof *q, tf_mem_mul(nc, sizeof *q));
+      if (q == NULL) return -1;
+      d->spans = q;
+      d->spans_cap = nc;
+    }
+    s = &d->spans[n++];
+    s->key = i;
+    s->key_end = skip_string_n(t, d->len, i);
+    i = s->key_end;
+    while (is_ws((unsigned char)t[i]) || t[i] == ':') i++;
+    s->val = i;
+    /* the node's children and plugin data were measured by the reader */
+    if (nd->kids != 0 && i == nd->kids) s->val_end = nd->kids_end;
+    else if (nd->spd != 0 && i == nd->spd) s->val_end = nd->spd_end;
+    else s->val_end = skip_n(t, d->len, i);
+    i = s->val_end;
+  }
+  return (long)n;
+}
+
 long tf_doc_node_members(tf_doc *d, uint32_t i, const tf_doc_span **spans) {
   if (d->scanned != i + 1) {
-    const tf_doc_node *nd = &d->nodes[i];
-    long n = tf_doc_members(&d->mem, d->text, nd->start, nd->kids, nd->kids_end, &d->spans, &d->spans_cap, NULL);
+    long n = node_members(d, &d->nodes[i]);
     if (n < 0) {
       d->scanned = 0;
       return -1;
@@ -895,8 +1019,8 @@ int tf_doc_key_is(const char *text, const tf_doc_span *s, const char *name, size
 const tf_doc_span *tf_doc_find(const char *text, const tf_doc_span *spans, size_t n, const char *name, size_t len) {
   size_t i = n;
   while (i > 0) {
-    i--;
-    if (tf_doc_key_is(text, &spans[i], name, len)) return &spans[i];
+    const tf_doc_span *s = &spans[--i];
+    if (tf_doc_key_eq(text, s, name, len)) return s;
   }
   return NULL;
 }

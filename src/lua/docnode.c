@@ -555,6 +555,7 @@ static void encode(lua_State *L, int idx, tf_buf *out, int hint, int depth, cons
       tf_doc_box *b = handle_doc(L, idx, &kind);
       lua_Integer n, k;
       luaL_checkstack(L, 8, "value nested too deep");
+      if (kind) b->handles_seen = 1;
       if (kind == 'v') { /* a value of a node: its JSON as it is */
         tf_doc_value v;
         push_path(L, idx);
@@ -736,6 +737,32 @@ static void write_at(lua_State *L, tf_doc_box *b, uint32_t i, int path, int val)
   }
   if (lua_isnil(L, val)) {
     add_edit(L, b, i, field, member, NULL, 0);
+    return;
+  }
+  if (b->rec && lua_type(L, val) == LUA_TTABLE && lua_rawlen(L, val) > 0) {
+    /* an array written to many nodes (a plan's paints): its text once */
+    size_t len;
+    const char *text;
+    lua_getiuservalue(L, lua_upvalueindex(1), DUV_ENCODED);
+    lua_pushvalue(L, val);
+    if (lua_rawget(L, -2) == LUA_TSTRING) {
+      text = lua_tolstring(L, -1, &len);
+      add_edit(L, b, i, field, member, text, len);
+      lua_pop(L, 2);
+      return;
+    }
+    lua_pop(L, 1);
+    t = push_scratch(L, b);
+    b->handles_seen = 0;
+    encode(L, val, t, hint, 1, fname);
+    add_edit(L, b, i, field, member, (const char *)t->data, t->len);
+    if (!b->handles_seen) { /* its text cannot change: kept (until the table goes) */
+      lua_pushvalue(L, val);
+      lua_pushlstring(L, (const char *)t->data, t->len);
+      lua_rawset(L, -4);
+    }
+    tf_buf_free(t);
+    lua_pop(L, 2);
     return;
   }
   t = push_scratch(L, b);

@@ -52,6 +52,13 @@ static tf_doc_box *new_box(lua_State *L, const char *name) {
   lua_setiuservalue(L, -2, DUV_NAME);
   lua_createtable(L, 0, 0);
   lua_setiuservalue(L, -2, DUV_ANCHORS);
+  /* table -> its JSON text, for plan values written to many nodes (weak keys) */
+  lua_createtable(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setiuservalue(L, -2, DUV_ENCODED);
   return b;
 }
 

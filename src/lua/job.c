@@ -31,6 +31,7 @@
 #include "tf_clock.h"
 #include "tf_combos.h"
 #include "tf_cache.h"
+#include "tf_hash.h"
 #include "tf_lua.h"
 #include "tf_lua_doc.h"
 
@@ -68,6 +69,12 @@ typedef struct job_box {
   int doc_memo;            /* a document source written by the Figma writer: writes remembered by shape */
   tf_doc_span *spans;      /* scratch: the members of a document node's token map */
   size_t spans_cap;
+  /* a document's token maps by their bytes: most nodes repeat one of a few
+   * thousand texts, read once (open addressing; len 0: empty) */
+  struct tokmap { uint64_t hash, off; uint32_t len, words, nwords; } *tm;
+  size_t tm_cap, tm_n;
+  uint64_t *tm_keys;       /* the key words of every entry */
+  size_t tm_keys_len, tm_keys_cap;
   tf_buf text;             /* scratch: a name decoded from a document */
   int use_index, index_ok; /* index wanted; index complete for the nodes seen */
   int keep_refs;           /* UV_NODES holds every indexed node by position */
@@ -410,6 +417,75 @@ static long doc_pairs(lua_State *L, job_box *j, uint32_t i) {
   return bad ? -1 : count;
 }
 
+/* Most token maps a document holds per distinct text. */
+#define TOKMAP_MAX 65536
+
+/* The key of document node i's token map into j->key, as build_key: a map
+ * the file holds in the same bytes as an earlier node's gets that node's
+ * key without being read again. */
+static long doc_key(lua_State *L, job_box *j, uint32_t i) {
+  tf_doc_box *b = (tf_doc_box *)lua_touserdata(L, UV_SOURCE + 1);
+  const tf_doc *d = &b->doc;
+  uint64_t tok = d->nodes[i].tokens, end, h;
+  size_t mask, k;
+  long got;
+  if (tok == 0 || d->text[tok] != '{' || tf_doc_patched(d, i)) {
+    got = doc_pairs(L, j, i);
+    return got > 0 ? key_of_pairs(L, j, (size_t)got) : got;
+  }
+  /* the bytes of the node's plugin data, which the reader measured, hold
+   * its token map: the same bytes, the same map */
+  tok = d->nodes[i].spd;
+  end = d->nodes[i].spd_end;
+  h = tf_hash_bytes(d->text + tok, (size_t)(end - tok), 0x746f6b);
+  if (j->tm_cap > 0) {
+    mask = j->tm_cap - 1;
+    for (k = (size_t)h & mask; j->tm[k].len != 0; k = (k + 1) & mask) {
+      const struct tokmap *e = &j->tm[k];
+      if (e->hash == h && e->len == end - tok && memcmp(d->text + e->off, d->text + tok, e->len) == 0) {
+        if (e->nwords == 0) return 0;
+        j->key = (uint64_t *)grow(L, j, j->key, &j->key_cap, e->nwords, sizeof *j->key);
+        memcpy(j->key, j->tm_keys + e->words, e->nwords * sizeof *j->key);
+        return (long)e->nwords;
+      }
+    }
+  }
+  got = doc_pairs(L, j, i);
+  if (got > 0) got = key_of_pairs(L, j, (size_t)got);
+  if (got < 0 || j->tm_n >= TOKMAP_MAX || end - tok >= UINT32_MAX) return got; /* failures are read each time */
+  if ((j->tm_n + 1) * 2 > j->tm_cap) { /* grow to keep the table at most half full */
+    size_t cap = j->tm_cap ? j->tm_cap * 2 : 1024, n;
+    struct tokmap *t = (struct tokmap *)tf_mem_alloc(&j->mem, tf_mem_mul(cap, sizeof *t));
+    if (t == NULL) tf_lua_oom(L);
+    memset(t, 0, cap * sizeof *t);
+    for (n = 0; n < j->tm_cap; n++) {
+      if (j->tm[n].len == 0) continue;
+      for (k = (size_t)j->tm[n].hash & (cap - 1); t[k].len != 0; k = (k + 1) & (cap - 1)) {
+      }
+      t[k] = j->tm[n];
+    }
+    tf_mem_free(&j->mem, j->tm, j->tm_cap * sizeof *j->tm);
+    j->tm = t;
+    j->tm_cap = cap;
+  }
+  j->tm_keys = (uint64_t *)grow(L, j, j->tm_keys, &j->tm_keys_cap, j->tm_keys_len + (size_t)(got > 0 ? got : 0),
+                                sizeof *j->tm_keys);
+  mask = j->tm_cap - 1;
+  for (k = (size_t)h & mask; j->tm[k].len != 0; k = (k + 1) & mask) {
+  }
+  j->tm[k].hash = h;
+  j->tm[k].off = tok;
+  j->tm[k].len = (uint32_t)(end - tok);
+  j->tm[k].words = (uint32_t)j->tm_keys_len;
+  j->tm[k].nwords = (uint32_t)(got > 0 ? got : 0);
+  if (got > 0) {
+    memcpy(j->tm_keys + j->tm_keys_len, j->key, (size_t)got * sizeof *j->key);
+    j->tm_keys_len += (size_t)got;
+  }
+  j->tm_n++;
+  return got;
+}
+
 /* Builds the key of the token map at idx into j->key. Returns the word
  * count, 0 for a map without tokens, -1 when a value could not be read
  * (failures recorded). */
@@ -720,8 +796,7 @@ static void process(lua_State *L, job_box *j) {
     long got;
     int map;
     if (j->kind == SRC_DOC && j->default_read) { /* the token map, from the file's bytes */
-      got = doc_pairs(L, j, (uint32_t)(j->pos - 1));
-      if (got > 0) got = key_of_pairs(L, j, (size_t)got);
+      got = doc_key(L, j, (uint32_t)(j->pos - 1));
       lua_settop(L, S_TOP);
       goto have_key;
     }
@@ -1265,6 +1340,11 @@ static int l_close(lua_State *L) {
     tf_mem_free(&j->mem, j->marked, j->nmarked);
     tf_mem_free(&j->mem, j->affected, j->naffected);
     tf_mem_free(&j->mem, j->spans, j->spans_cap * sizeof *j->spans);
+    tf_mem_free(&j->mem, j->tm, j->tm_cap * sizeof *j->tm);
+    tf_mem_free(&j->mem, j->tm_keys, j->tm_keys_cap * sizeof *j->tm_keys);
+    j->tm = NULL;
+    j->tm_keys = NULL;
+    j->tm_cap = j->tm_n = j->tm_keys_cap = j->tm_keys_len = 0;
     tf_buf_free(&j->text);
     j->spans = NULL;
     j->spans_cap = 0;

@@ -30,10 +30,11 @@ typedef struct tf_doc_box {
   tf_buf obs;
   uint64_t *wrote;    /* (field << 32 | member) written in this run */
   size_t nwrote, wrote_cap;
+  int handles_seen;   /* the value being encoded holds a node's values (its text can change) */
 } tf_doc_box;
 
 /* user values of a document */
-enum { DUV_NAME = 1, DUV_TEXT, DUV_NODE_MT, DUV_VALUE_MT, DUV_COPY_MT, DUV_ANCHORS, DUV_N = DUV_ANCHORS };
+enum { DUV_NAME = 1, DUV_TEXT, DUV_NODE_MT, DUV_VALUE_MT, DUV_COPY_MT, DUV_ANCHORS, DUV_ENCODED, DUV_N = DUV_ENCODED };
 
 /* The open, fully read document at idx; raises otherwise. */
 tf_doc_box *tf_lua_doc_check(lua_State *L, int idx);

@@ -50,29 +50,45 @@ local function deep_copy(v)
 end
 
 -- Fields the writer reads or extends must be tables when present; effects
--- are filtered by type, so every entry must be an effect object. Checked in
--- this order: the type, then style, effects, absoluteBoundingBox,
--- rectangleCornerRadii, individualStrokeWeights, then the effect entries.
+-- are filtered by type, so every entry must be an effect object. Only the
+-- fields the plan's operations read are checked (a malformed field nothing
+-- reads does not stop a write), in this order: style, effects,
+-- absoluteBoundingBox, rectangleCornerRadii, individualStrokeWeights, then
+-- the effect entries.
 local function bad_field(node, field, v)
   return string.format("node %s: %s must be a table, got a %s", tostring(node.id or "?"), field, type(v))
 end
 
-local function check_node(node)
-  local t = node.type
-  if t ~= nil and type(t) ~= "string" then
-    return string.format("node %s: type must be a string, got a %s", tostring(node.id or "?"), type(t))
+local CHECKED_FIELDS = { "style", "effects", "absoluteBoundingBox", "rectangleCornerRadii", "individualStrokeWeights" }
+-- The field each operation reads (or extends) on the node.
+local READS = {
+  text_style = "style", shadows_off = "effects", background_blur = "effects", background_blur_off = "effects",
+  size = "absoluteBoundingBox", size_full = "absoluteBoundingBox", dimension = "absoluteBoundingBox",
+  corner = "rectangleCornerRadii", stroke_side = "individualStrokeWeights",
+}
+
+-- The fields a plan's operations read, in CHECKED_FIELDS order.
+local function fields_read(plan, n)
+  local want = {}
+  for i = 1, n do
+    local f = READS[plan[i].op]
+    if f then want[f] = true end
   end
-  local v = node.style
-  if v ~= nil and type(v) ~= "table" then return bad_field(node, "style", v) end
+  local out = {}
+  for _, f in ipairs(CHECKED_FIELDS) do
+    if want[f] then out[#out + 1] = f end
+  end
+  return out
+end
+
+local function check_node(node, reads)
+  for i = 1, #reads do
+    local field = reads[i]
+    local v = node[field]
+    if v ~= nil and type(v) ~= "table" then return bad_field(node, field, v) end
+  end
   local effects = node.effects
-  if effects ~= nil and type(effects) ~= "table" then return bad_field(node, "effects", effects) end
-  v = node.absoluteBoundingBox
-  if v ~= nil and type(v) ~= "table" then return bad_field(node, "absoluteBoundingBox", v) end
-  v = node.rectangleCornerRadii
-  if v ~= nil and type(v) ~= "table" then return bad_field(node, "rectangleCornerRadii", v) end
-  v = node.individualStrokeWeights
-  if v ~= nil and type(v) ~= "table" then return bad_field(node, "individualStrokeWeights", v) end
-  if effects ~= nil then
+  if effects ~= nil and reads.effects then
     -- as ipairs: up to the first nil entry
     local i, e = 1, effects[1]
     while e ~= nil do
@@ -363,9 +379,10 @@ local function check_plan(plan, n)
   return nil
 end
 
--- Plans already checked, with their length then: the job writes one cached
--- plan to many nodes, so each is checked once (again when its length
--- changes). Weak keys: a plan is forgotten with its last user.
+-- Plans already checked, with the fields their operations read and their
+-- length then: the job writes one cached plan to many nodes, so each is
+-- checked once (again when its length changes). Weak keys: a plan is
+-- forgotten with its last user.
 local checked = setmetatable({}, { __mode = "k" })
 
 --- Makes a writer.
@@ -409,16 +426,23 @@ local function writer(opts)
     if where ~= nil and type(where) ~= "table" then
       error("tokenflow.figma.writer: where must be a table {parent=, inside_instance=}", 2)
     end
-    local bad = check_node(node)
-    if bad then return nil, bad end
     local t = node.type
+    if t ~= nil and type(t) ~= "string" then
+      return nil, string.format("node %s: type must be a string, got a %s", tostring(node.id or "?"), type(t))
+    end
     if NOT_WRITTEN[t] then return 0, "skipped node type " .. t end
     local n = #plan
-    if checked[plan] ~= n then
+    local reads = checked[plan]
+    if reads == nil or reads.n ~= n then
       local i = check_plan(plan, n)
       if i then error("tokenflow.figma.writer: plan entry " .. i .. " is not an operation from figma.map", 2) end
-      checked[plan] = n
+      reads = fields_read(plan, n)
+      reads.n = n
+      for _, f in ipairs(reads) do reads[f] = true end
+      checked[plan] = reads
     end
+    local bad = check_node(node, reads)
+    if bad then return nil, bad end
 
     -- one description per writer, refilled for each node: writes never
     -- yield, so no other node can see it half-filled; whether the node is
