@@ -11,7 +11,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok install
 for pkg in lua5.4 liblua5.4-dev lua-busted lua-cjson lua-lpeg cmake make gcc \
            libsqlite3-dev luarocks valgrind lua-filesystem \
            lua-argparse lua-ldoc lua-markdown lua-check \
-           clang libclang-rt-14-dev prometheus chromium; do
+           clang libclang-rt-14-dev prometheus chromium time; do
   have_pkg "$pkg" || need="$need $pkg"
 done
 # Node.js: specs check that written files parse with JSON.parse

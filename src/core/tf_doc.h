@@ -92,6 +92,7 @@ typedef struct tf_doc {
   int pending;      /* role of the next value */
   int expect;       /* what the reader expects next */
   int seen_top;     /* a top-level value was read */
+  int escaped;      /* the string just scanned holds escapes */
   tf_doc_keylog *keys;
   size_t nkeys, keys_cap;
   tf_doc_dup *dups; /* the first TF_DOC_MAX_DUPS duplicates */

@@ -237,10 +237,10 @@ static int new_node(tf_doc *d, uint64_t start, uint32_t parent) {
 /* ---- keys ---- */
 
 /* Hash of a key's characters (escapes decoded when it has any). */
-static int key_hash(tf_doc *d, uint64_t off, uint64_t end, uint64_t *h) {
+static int key_hash(tf_doc *d, uint64_t off, uint64_t end, uint64_t *h, int escaped) {
   const char *s = d->text + off + 1;
   size_t n = (size_t)(end - off - 2);
-  if (memchr(s, '\\', n) == NULL) {
+  if (!escaped) {
     *h = tf_hash_bytes(s, n, 0x6b6579);
     return 0;
   }
@@ -289,7 +289,19 @@ static int check_keys(tf_doc *d, const tf_doc_frame *f) {
   uint32_t *drops;
   if (n < 2) return 0;
   k = d->keys + f->keys;
-  qsort(k, n, sizeof *k, cmp_keys);
+  if (n <= 24) { /* a node's few keys: an insertion sort beats qsort's calls */
+    for (i = 1; i < n; i++) {
+      tf_doc_keylog v = k[i];
+      size_t m = i;
+      while (m > 0 && cmp_keys(&k[m - 1], &v) > 0) {
+        k[m] = k[m - 1];
+        m--;
+      }
+      k[m] = v;
+    }
+  } else {
+    qsort(k, n, sizeof *k, cmp_keys);
+  }
   d->scratch.len = 0;
   for (i = 1; i < n; i++) {
     uint32_t range[2];
@@ -336,7 +348,7 @@ static int hexval(unsigned char c) {
  * the closing quote. */
 /* The index (0-7) of the lowest byte whose top bit is set in mask (not 0),
  * bytes read little-endian: the first byte a SWAR test found. */
-static unsigned first_hit(uint64_t mask) {
+static inline unsigned first_hit(uint64_t mask) {
 #if defined(__GNUC__)
   return (unsigned)__builtin_ctzll(mask) >> 3;
 #else
@@ -350,7 +362,7 @@ static unsigned first_hit(uint64_t mask) {
 }
 
 /* Eight bytes in w, read little-endian from memory. */
-static uint64_t load8(const unsigned char *p) {
+static inline uint64_t load8(const unsigned char *p) {
   return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
          (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
@@ -359,6 +371,7 @@ static int scan_string(tf_doc *d, uint64_t off, uint64_t *end) {
   const unsigned char *s = (const unsigned char *)d->text;
   uint64_t i = off + 1, n = d->len;
   int high = 0;
+  d->escaped = 0;
   for (;;) {
     /* eight bytes at a time while none is '"', '\\', a control or non-ASCII;
      * then straight to the first that is */
@@ -378,6 +391,7 @@ static int scan_string(tf_doc *d, uint64_t off, uint64_t *end) {
     if (s[i] == '"') break;
     if (s[i] == '\\') {
       unsigned char e;
+      d->escaped = 1;
       if (i + 1 >= n) return fail(d, off, "unterminated string (the file ends inside it)%s", NULL);
       e = s[i + 1];
       if (e == 'u') {
@@ -572,7 +586,7 @@ static int take_key(tf_doc *d, uint64_t off, uint64_t end) {
   if (keeps_keys(role)) {
     tf_doc_keylog *k;
     uint64_t h;
-    if (key_hash(d, off, end, &h) != 0) return nomem(d);
+    if (key_hash(d, off, end, &h, d->escaped) != 0) return nomem(d);
     if (grow_size(d, (void **)&d->keys, &d->keys_cap, d->nkeys + 1, sizeof *d->keys) != 0) return nomem(d);
     k = &d->keys[d->nkeys++];
     k->hash = h;
@@ -584,7 +598,7 @@ static int take_key(tf_doc *d, uint64_t off, uint64_t end) {
   switch (role) {
     case R_TOP:
     case R_NODES_ENTRY:
-      if (tf_doc_key_is(d->text, &s, "document", 8)) {
+      if (tf_doc_key_eq(d->text, &s, "document", 8)) {
         if (f->seen & SEEN_DOCUMENT) {
           /* a second `document`: the first one's nodes are not the file's */
           size_t i;
@@ -598,7 +612,7 @@ static int take_key(tf_doc *d, uint64_t off, uint64_t end) {
         }
         f->seen |= SEEN_DOCUMENT;
         d->pending = R_ROOT;
-      } else if (role == R_TOP && tf_doc_key_is(d->text, &s, "nodes", 5)) {
+      } else if (role == R_TOP && tf_doc_key_eq(d->text, &s, "nodes", 5)) {
         f->seen |= SEEN_NODES;
         d->pending = R_NODES_MAP;
       }
@@ -607,23 +621,23 @@ static int take_key(tf_doc *d, uint64_t off, uint64_t end) {
       d->pending = R_NODES_ENTRY;
       break;
     case R_NODE:
-      if (tf_doc_key_is(d->text, &s, "children", 8)) {
+      if (tf_doc_key_eq(d->text, &s, "children", 8)) {
         if (f->seen & SEEN_CHILDREN) {
           drop_nodes(d, f->node + 1, d->count); /* the earlier array's nodes */
           d->nodes[f->node].kids = d->nodes[f->node].kids_end = 0;
         }
         f->seen |= SEEN_CHILDREN;
         d->pending = R_KIDS;
-      } else if (tf_doc_key_is(d->text, &s, "sharedPluginData", 16)) {
+      } else if (tf_doc_key_eq(d->text, &s, "sharedPluginData", 16)) {
         if (f->seen & SEEN_SPD) d->nodes[f->node].tokens = d->nodes[f->node].spd = d->nodes[f->node].spd_end = 0;
         f->seen |= SEEN_SPD;
         d->pending = R_SPD;
-      } else if (tf_doc_key_is(d->text, &s, "id", 2)) {
+      } else if (tf_doc_key_eq(d->text, &s, "id", 2)) {
         d->pending = R_ID;
       }
       break;
     case R_SPD:
-      if (tf_doc_key_is(d->text, &s, "tokens", 6)) d->pending = R_TOKENS;
+      if (tf_doc_key_eq(d->text, &s, "tokens", 6)) d->pending = R_TOKENS;
       break;
     default:
       break;
