@@ -157,6 +157,59 @@ describe("tf.figma document nodes", function()
     assert.are.equal(1, marks) -- the failed node kept nothing of its write
   end)
 
+  it("reruns over a document: light, then dark by changed tokens, is the dark theme", function()
+    local cjson = require "cjson"
+    local gen = dofile("examples/gen-doc.lua")
+    local text = cjson.encode((gen.document { nodes = 1500, seed = 5 }))
+    local set = assert(tf.tokens.load("examples/tokens/demo"))
+    local light, dark = assert(set:resolve { theme = "light" }), assert(set:resolve { theme = "dark" })
+    local doc = parse(text)
+    local job = tf.update { tokens = light, source = doc:nodes(), write = tf.figma.writer {} }
+    local first = job:run()
+    assert.is_true(first.written > 1000)
+    local again = job:rerun { changed = light:diff(dark), tokens = dark }
+    assert.is_true(again.written > 0 and again.written <= first.written)
+    local direct = parse(text)
+    tf.update { tokens = dark, source = direct:nodes(), write = tf.figma.writer {} }:run()
+    -- the same values (fields a rerun added may sit in another order than a direct run's)
+    local function canon(v)
+      if type(v) ~= "table" then return cjson.encode(v) end
+      local keys, parts = {}, {}
+      for k in pairs(v) do keys[#keys + 1] = k end
+      table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+      for i, k in ipairs(keys) do parts[i] = tostring(k) .. "=" .. canon(v[k]) end
+      return "{" .. table.concat(parts, ",") .. "}"
+    end
+    assert.are.equal(canon(cjson.decode(direct:text())), canon(cjson.decode(doc:text())))
+  end)
+
+  it("writes the nodes of a viewport first", function()
+    local cjson = require "cjson"
+    local gen = dofile("examples/gen-doc.lua")
+    local doc = parse(cjson.encode((gen.document { nodes = 600, seed = 2 })))
+    local nodes = doc:nodes()
+    local visible = nodes:visible(0, 0, 400, 300)
+    assert.is_true(#visible > 0 and #visible < 600)
+    -- the same rectangle test in Lua, over every node's bounds
+    local expect = 0
+    for node in doc:nodes() do
+      local b = node.absoluteBoundingBox
+      if b and b.x <= 400 and 0 <= b.x + b.width and b.y <= 300 and 0 <= b.y + b.height then expect = expect + 1 end
+    end
+    assert.are.equal(expect, #visible)
+    local order = {}
+    local set = assert(tf.tokens.load("examples/tokens/demo"))
+    local report = tf.update {
+      tokens = assert(set:resolve { theme = "light" }), source = doc:nodes(), viewport = { 0, 0, 400, 300 },
+      read = function(node) order[#order + 1] = node.id return tf.figma.read(node) end,
+      write = tf.figma.writer {},
+    }:run()
+    assert.are.equal(#visible, report.visible.count)
+    local first = {}
+    for i = 1, #visible do first[doc:node(visible[i]).id] = true end
+    for i = 1, #visible do assert.is_true(first[order[i]], "a node outside the viewport came first") end
+  end)
+
   it("reads a GET /v1/files/:key/nodes response: every subtree, null entries skipped", function()
     local nodes = [[{"name":"x","nodes":{"1:2":{"document":{"id":"1:2","type":"FRAME","children":[{"id":"1:3","type":"RECTANGLE",
 "sharedPluginData":{"tokens":{"fill":"\"a\""}}}]},"components":{},"schemaVersion":0},"9:9":null,

@@ -43,7 +43,7 @@ describe("examples in the documentation", function()
     assert.is_true(all > #lua_blocks("README.md"))
     -- the manuals that hold the examples of each part
     for _, path in ipairs { "docs/tokens.md", "docs/update-job.md", "docs/engines.md", "docs/metrics.md",
-      "docs/viewport.md", "docs/store.md", "docs/figma.md" } do
+      "docs/viewport.md", "docs/store.md", "docs/figma.md", "docs/documents.md" } do
       assert.is_true(#lua_blocks(path) > 0, path)
     end
   end)

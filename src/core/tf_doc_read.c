@@ -361,6 +361,31 @@ static inline unsigned first_hit(uint64_t mask) {
 #endif
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define TF_DOC_SIMD 1
+/* Bits of the bytes of the 16 at p that are '"' or '\\' (and, with
+ * strict, a control character or not ASCII: signed, those are below ' '). */
+static inline unsigned string_stops(const unsigned char *p, int strict) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  if (strict) m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(' ')));
+  return (unsigned)_mm_movemask_epi8(m);
+}
+/* Bits of the bytes of the 16 at p that matter when skipping a container. */
+static inline unsigned structure_stops(const unsigned char *p) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('{')));
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('}')));
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('[')));
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(']')));
+  return (unsigned)_mm_movemask_epi8(m);
+}
+static inline unsigned lowest_bit(unsigned m) {
+  return (unsigned)__builtin_ctz(m);
+}
+#endif
+
 /* Eight bytes in w, read little-endian from memory. */
 static inline uint64_t load8(const unsigned char *p) {
   return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
@@ -373,8 +398,18 @@ static int scan_string(tf_doc *d, uint64_t off, uint64_t *end) {
   int high = 0;
   d->escaped = 0;
   for (;;) {
-    /* eight bytes at a time while none is '"', '\\', a control or non-ASCII;
-     * then straight to the first that is */
+    /* sixteen or eight bytes at a time while none is '"', '\\', a control
+     * or non-ASCII; then straight to the first that is */
+#ifdef TF_DOC_SIMD
+    while (i + 16 <= n) {
+      unsigned m = string_stops(s + i, 1);
+      if (m) {
+        i += lowest_bit(m);
+        goto stop;
+      }
+      i += 16;
+    }
+#endif
     while (i + 8 <= n) {
       uint64_t w = load8(s + i), q, b, c;
       q = w ^ 0x2222222222222222ULL;
@@ -387,6 +422,9 @@ static int scan_string(tf_doc *d, uint64_t off, uint64_t *end) {
       }
       i += 8;
     }
+#ifdef TF_DOC_SIMD
+  stop:
+#endif
     if (i >= n) return fail(d, off, "unterminated string (the file ends inside it)%s", NULL);
     if (s[i] == '"') break;
     if (s[i] == '\\') {
@@ -849,6 +887,16 @@ long tf_doc_members(tf_mem *mem, const char *text, uint64_t obj, uint64_t skip, 
 static uint64_t skip_string_n(const char *t, uint64_t len, uint64_t off) {
   uint64_t i = off + 1;
   for (;;) {
+#ifdef TF_DOC_SIMD
+    while (i + 16 <= len) {
+      unsigned m = string_stops((const unsigned char *)t + i, 0);
+      if (m) {
+        i += lowest_bit(m);
+        goto stop;
+      }
+      i += 16;
+    }
+#endif
     while (i + 8 <= len) {
       uint64_t w = load8((const unsigned char *)t + i), q, b, c;
       q = w ^ 0x2222222222222222ULL;
@@ -860,6 +908,9 @@ static uint64_t skip_string_n(const char *t, uint64_t len, uint64_t off) {
       }
       i += 8;
     }
+#ifdef TF_DOC_SIMD
+  stop:
+#endif
     if (t[i] == '"') return i + 1;
     i += t[i] == '\\' ? 2 : 1; /* an escape, or a byte the test took for one */
   }
@@ -872,7 +923,18 @@ static uint64_t skip_n(const char *t, uint64_t len, uint64_t off) {
     uint64_t i = off + 1;
     int depth = 1;
     for (;;) {
-      char ch = t[i];
+      char ch;
+#ifdef TF_DOC_SIMD
+      while (i + 16 <= len) { /* to the next quote or bracket */
+        unsigned m = structure_stops((const unsigned char *)t + i);
+        if (m) {
+          i += lowest_bit(m);
+          break;
+        }
+        i += 16;
+      }
+#endif
+      ch = t[i];
       if (ch == '"') {
         i = skip_string_n(t, len, i);
         continue;

@@ -187,6 +187,7 @@ function apply.run(_, opts, out, err, usage)
   until not more
   if bar then bar.finish() end
   local report = job:report()
+  report.memory.document_bytes = doc:stats().index_bytes
   job:close()
   local t_applied = core.now()
 

@@ -21,7 +21,8 @@ function summary.from_report(report, extra)
     failures = report.failures or {}, not_written = report.not_written,
     chunks = report.chunks, combinations = report.combinations,
     cache = { hits = cache.hits, misses = cache.misses, hit_rate = cache.hit_rate, entries = cache.entries },
-    memory = { rss_peak_kb = memory.rss_peak_kb, lua_kb_peak = memory.lua_kb_peak, engine_bytes = memory.engine_bytes },
+    memory = { rss_peak_kb = memory.rss_peak_kb, lua_kb_peak = memory.lua_kb_peak, engine_bytes = memory.engine_bytes,
+      document_bytes = memory.document_bytes },
     time = { apply_s = report.elapsed_s },
     visible = report.visible,
   }
@@ -66,8 +67,9 @@ function summary.text(s, title)
   add("  cache     %9.1f%% hits (%s hits, %s misses; %s combinations)", 100 * (c.hit_rate or 0), num(c.hits),
     num(c.misses), num(s.combinations))
   local m = s.memory
-  add("  memory    peak RSS %s (Lua heap peak %s, C engines %s)", mb(m.rss_peak_kb), mb(m.lua_kb_peak),
-    m.engine_bytes and string.format("%.1f MB", m.engine_bytes / 1048576) or "?")
+  add("  memory    peak RSS %s (Lua heap peak %s, C engines %s%s)", mb(m.rss_peak_kb), mb(m.lua_kb_peak),
+    m.engine_bytes and string.format("%.1f MB", m.engine_bytes / 1048576) or "?",
+    m.document_bytes and string.format(", document index and patches %.1f MB", m.document_bytes / 1048576) or "")
   local t = s.time
   local others = {}
   for _, k in ipairs { { "load_tokens_s", "tokens" }, { "read_doc_s", "read" }, { "write_s", "write" } } do
