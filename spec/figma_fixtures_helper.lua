@@ -7,11 +7,14 @@ local lfs = require "lfs"
 
 local M = {}
 
-M.DIR = "../shared/figma-fixtures"
+-- next to the project (TOKENFLOW_FIGMA_FIXTURES names another place)
+M.DIR = os.getenv("TOKENFLOW_FIGMA_FIXTURES") or "../shared/figma-fixtures"
 
 --- The fixture files, sorted by name.
 function M.files()
   local out = {}
+  assert(lfs.attributes(M.DIR, "mode") == "directory", "the real Figma files are not at " .. M.DIR
+    .. " (they sit next to the project; TOKENFLOW_FIGMA_FIXTURES names another place)")
   for name in lfs.dir(M.DIR) do
     if name:match("%.json$") then out[#out + 1] = M.DIR .. "/" .. name end
   end

@@ -155,9 +155,10 @@ uint64_t tf_doc_skip(const char *text, uint64_t off);
 uint64_t tf_doc_ws(const char *text, size_t len, uint64_t off);
 /* The members of the object at obj ('{') of text, in order, into *out
  * (grown through mem); the value starting at skip (0: none) ends at
- * skip_end without being scanned. Returns the count, or -1 when out of
- * memory. *obj_end (optional) gets the offset after '}'. */
-long tf_doc_members(tf_mem *mem, const char *text, uint64_t obj, uint64_t skip, uint64_t skip_end,
+ * skip_end without being scanned. end: an offset the object ends by (for
+ * scanning in blocks; 0 when unknown). Returns the count, or -1 when out
+ * of memory. *obj_end (optional) gets the offset after '}'. */
+long tf_doc_members(tf_mem *mem, const char *text, uint64_t end, uint64_t obj, uint64_t skip, uint64_t skip_end,
                     tf_doc_span **out, size_t *cap, uint64_t *obj_end);
 /* The members of node i (cached until another node is scanned), or -1 when
  * out of memory. */

@@ -14,12 +14,20 @@ typedef struct memo_node {
   tf_doc_result res; /* HAS_RESULT: a leaf */
 } memo_node;
 
+/* Answers up to this long are kept in their edge (most are a type tag and
+ * a short value): a lookup then touches one cache line. */
+#define INLINE_ANSWER 20
+
 /* An edge: from node `from` (0: the roots) on an answer (its hash and
- * bytes in the arena) to node `to`. */
+ * bytes, in the edge or in the arena) to node `to`. */
 typedef struct memo_edge {
   uint64_t hash;
   uint32_t from, to;
-  uint32_t off, len;
+  uint32_t len;
+  union {
+    uint32_t off;
+    unsigned char bytes[INLINE_ANSWER];
+  } answer;
 } memo_edge;
 
 struct tf_doc_memo {
@@ -115,7 +123,9 @@ static memo_edge *find_edge(tf_doc_memo *m, uint32_t from, const void *p, size_t
   for (;;) {
     memo_edge *e = &m->edges[k];
     if (e->to == 0) return e;
-    if (e->hash == h && e->from == from && e->len == n && memcmp(m->arena.data + e->off, p, n) == 0) return e;
+    if (e->hash == h && e->from == from && e->len == n &&
+        memcmp(n <= INLINE_ANSWER ? e->answer.bytes : m->arena.data + e->answer.off, p, n) == 0)
+      return e;
     k = (k + 1) & mask;
   }
 }
@@ -175,10 +185,14 @@ static uint32_t step(tf_doc *d, tf_doc_memo *m, uint32_t from, const void *p, si
   if (m->arena.len + n >= UINT32_MAX) return UINT32_MAX;
   to = new_node(d, m);
   if (to == 0) return UINT32_MAX;
-  e->off = (uint32_t)m->arena.len;
-  if (tf_buf_put(&m->arena, p, n) != 0) {
-    m->nnodes--;
-    return UINT32_MAX;
+  if (n <= INLINE_ANSWER) {
+    memcpy(e->answer.bytes, p, n);
+  } else {
+    e->answer.off = (uint32_t)m->arena.len;
+    if (tf_buf_put(&m->arena, p, n) != 0) {
+      m->nnodes--;
+      return UINT32_MAX;
+    }
   }
   e->hash = h;
   e->from = from;

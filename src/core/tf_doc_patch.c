@@ -302,7 +302,7 @@ int tf_doc_member(tf_doc *d, const tf_doc_value *v, const char *name, size_t len
     long n;
     const tf_doc_span *s;
     if (v->text[v->off] != '{') return 0;
-    n = tf_doc_members(&d->mem, v->text, v->off, 0, 0, &d->spans2, &d->spans2_cap, NULL);
+    n = tf_doc_members(&d->mem, v->text, v->end, v->off, 0, 0, &d->spans2, &d->spans2_cap, NULL);
     if (n < 0) return -1;
     s = tf_doc_find(v->text, d->spans2, (size_t)n, name, len);
     if (s == NULL) return 0;
@@ -406,8 +406,8 @@ static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const c
     /* the same keys, each with an equal value (the last of a repeated key counts) */
     tf_doc_span *as = NULL, *bs = NULL;
     size_t acap = 0, bcap = 0, k, m;
-    long na = tf_doc_members(&d->mem, a, i, 0, 0, &as, &acap, NULL);
-    long nb = na < 0 ? -1 : tf_doc_members(&d->mem, b, j, 0, 0, &bs, &bcap, NULL);
+    long na = tf_doc_members(&d->mem, a, ae, i, 0, 0, &as, &acap, NULL);
+    long nb = na < 0 ? -1 : tf_doc_members(&d->mem, b, be, j, 0, 0, &bs, &bcap, NULL);
     int same = na >= 0 && nb >= 0 && na <= EQUAL_MAX_MEMBERS && nb <= EQUAL_MAX_MEMBERS;
     for (k = 0; same && k < (size_t)na; k++) { /* every key of a is in b, equal */
       size_t mark = d->scratch.len;
@@ -563,7 +563,7 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
   }
   tf_buf_init(&own, d->mem);
   if (v->kind != TF_DOC_ABSENT && text[v->off] == '{') {
-    n = tf_doc_members(&d->mem, text, v->off, 0, 0, &d->spans3, &d->spans3_cap, &close);
+    n = tf_doc_members(&d->mem, text, v->end, v->off, 0, 0, &d->spans3, &d->spans3_cap, &close);
     if (n < 0) return -1;
     spans = d->spans3;
     close--; /* the '}' */

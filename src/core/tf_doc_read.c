@@ -854,7 +854,9 @@ uint64_t tf_doc_skip(const char *text, uint64_t off) {
   }
 }
 
-long tf_doc_members(tf_mem *mem, const char *text, uint64_t obj, uint64_t skip, uint64_t skip_end,
+static uint64_t skip_n(const char *t, uint64_t len, uint64_t off);
+
+long tf_doc_members(tf_mem *mem, const char *text, uint64_t end, uint64_t obj, uint64_t skip, uint64_t skip_end,
                     tf_doc_span **out, size_t *cap, uint64_t *obj_end) {
   size_t n = 0;
   uint64_t i = obj + 1;
@@ -871,11 +873,11 @@ long tf_doc_members(tf_mem *mem, const char *text, uint64_t obj, uint64_t skip, 
     }
     s = &(*out)[n++];
     s->key = i;
-    s->key_end = tf_doc_skip(text, i);
+    s->key_end = end ? skip_n(text, end, i) : tf_doc_skip(text, i);
     i = s->key_end;
     while (is_ws((unsigned char)text[i]) || text[i] == ':') i++;
     s->val = i;
-    s->val_end = (skip != 0 && i == skip) ? skip_end : tf_doc_skip(text, i);
+    s->val_end = (skip != 0 && i == skip) ? skip_end : end ? skip_n(text, end, i) : tf_doc_skip(text, i);
     i = s->val_end;
   }
   if (obj_end) *obj_end = i + 1;

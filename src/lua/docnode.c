@@ -1027,7 +1027,7 @@ static void push_member_names(lua_State *L, tf_doc_box *b, uint32_t i, int path)
   if (v.kind != TF_DOC_ABSENT && v.text[v.off] == '{') {
     tf_doc_span *spans = NULL;
     size_t cap = 0;
-    long n = tf_doc_members(&d->mem, v.text, v.off, 0, 0, &spans, &cap, NULL), j;
+    long n = tf_doc_members(&d->mem, v.text, v.end, v.off, 0, 0, &spans, &cap, NULL), j;
     if (n < 0) tf_lua_oom(L);
     for (j = 0; j < n; j++) {
       d->scratch.len = 0;

@@ -355,7 +355,7 @@ static long doc_pairs(lua_State *L, job_box *j, uint32_t i) {
     lua_settop(L, top);
     return -1;
   }
-  n = tf_doc_members(&j->mem, text, tok, 0, 0, &j->spans, &j->spans_cap, NULL);
+  n = tf_doc_members(&j->mem, text, 0, tok, 0, 0, &j->spans, &j->spans_cap, NULL);
   if (n < 0) tf_lua_oom(L);
   for (k = 0; k < n; k++) {
     const tf_doc_span *s = &j->spans[k];
