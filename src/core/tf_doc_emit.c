@@ -38,6 +38,8 @@ void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void
   o->state = TF_DOC_MORE;
   tf_buf_init(&o->buf, d->mem);
   tf_buf_init(&o->flags, d->mem);
+  tf_buf_init(&o->gen, d->mem);
+  tf_buf_init(&o->gen_lines, d->mem);
   o->sink.put = put_buf;
   o->sink.ud = o;
   o->sink.pretty = d->pretty;
@@ -49,11 +51,15 @@ void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void
 void tf_doc_out_free(tf_doc_out *o) {
   tf_mem_free(&o->d->mem, o->heap, o->heap_cap * sizeof *o->heap);
   tf_mem_free(&o->d->mem, o->fields, o->fields_cap * sizeof *o->fields);
+  tf_mem_free(&o->d->mem, o->fates, o->fields_cap);
+  o->fates = NULL;
   tf_mem_free(&o->d->mem, o->ins, o->ins_cap * sizeof *o->ins);
   o->ins = NULL;
   o->ins_cap = o->nins = 0;
   tf_buf_free(&o->buf);
   tf_buf_free(&o->flags);
+  tf_buf_free(&o->gen);
+  tf_buf_free(&o->gen_lines);
   o->heap = NULL;
   o->fields = NULL;
   o->heap_cap = o->nheap = o->fields_cap = o->nfields = 0;
@@ -102,7 +108,9 @@ static void pop(tf_doc_out *o) {
 
 /* ---- one node's edits ---- */
 
-/* The distinct fields node i's edits touch, into o->fields. */
+/* The distinct fields node i's edits touch, into o->fields, and what
+ * becomes of each (o->fates): 'd' removed (the newest edit of the field
+ * removes it), else 'r' replaced or added. */
 static int touched_fields(tf_doc_out *o, uint32_t i) {
   tf_doc *d = o->d;
   uint32_t l;
@@ -110,41 +118,40 @@ static int touched_fields(tf_doc_out *o, uint32_t i) {
   for (l = d->heads[i]; l != 0; l = d->links[2 * l + 1]) {
     size_t n, k, j;
     const tf_doc_edit *e = tf_doc_set_edits(d, d->links[2 * l], &n);
-    for (k = 0; k < n; k++) {
+    for (k = n; k > 0; k--) { /* newest first */
+      const tf_doc_edit *x = &e[k - 1];
       for (j = 0; j < o->nfields; j++)
-        if (o->fields[j] == e[k].field) break;
+        if (o->fields[j] == x->field) break;
       if (j < o->nfields) continue;
       if (o->nfields == o->fields_cap) {
         size_t cap = o->fields_cap ? o->fields_cap * 2 : 16;
         uint32_t *q = (uint32_t *)tf_mem_realloc(&d->mem, o->fields, o->fields_cap * sizeof *q, cap * sizeof *q);
+        char *r;
         if (q == NULL) return -1;
         o->fields = q;
+        r = (char *)tf_mem_realloc(&d->mem, o->fates, o->fields_cap, cap);
+        if (r == NULL) return -1;
+        o->fates = r;
         o->fields_cap = cap;
       }
-      o->fields[o->nfields++] = e[k].field;
+      o->fates[o->nfields] = (char)((x->member == 0 && x->len == TF_DOC_REMOVED) ? 'd' : 'r');
+      o->fields[o->nfields++] = x->field;
     }
   }
   /* a stable order for the fields a node gains: by name id (first use) */
   for (l = 1; l < o->nfields; l++) {
     uint32_t v = o->fields[l];
+    char fv = o->fates[l];
     size_t k = l;
     while (k > 0 && o->fields[k - 1] > v) {
       o->fields[k] = o->fields[k - 1];
+      o->fates[k] = o->fates[k - 1];
       k--;
     }
     o->fields[k] = v;
+    o->fates[k] = fv;
   }
   return 0;
-}
-
-/* What becomes of field f of node i: 0 unchanged, 'r' replaced (or added),
- * 'd' removed; -1 out of memory. */
-static int fate(tf_doc *d, uint32_t i, uint32_t f) {
-  tf_doc_value v;
-  int st = tf_doc_chain(d, i, f, &v);
-  if (st < 0) return -1;
-  if (st == 0) return v.nover > 0 ? 'r' : 0;
-  return v.kind == TF_DOC_ABSENT ? 'd' : 'r';
 }
 
 static int add_ins(tf_doc_out *o, uint32_t f) {
@@ -179,10 +186,8 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
   for (f = 0; f < o->nfields; f++) {
     size_t len;
     const char *name = tf_intern_name(d->names, o->fields[f], &len);
-    int what = fate(d, i, o->fields[f]);
+    int what = o->fates[f];
     long last = -1;
-    if (what < 0) return -1;
-    if (what == 0) continue;
     for (k = 0; k < (size_t)n; k++) {
       if (!tf_doc_key_eq(d->text, &spans[k], name, len)) continue;
       if (what == 'd') removed[k] = 1; /* every copy of a removed key goes */
@@ -287,6 +292,46 @@ static int same_value(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_valu
   return m->same;
 }
 
+static int to_gen(void *ud, const char *p, size_t n) {
+  tf_doc_out *o = (tf_doc_out *)ud;
+  return tf_buf_put(&o->gen, p, n);
+}
+
+/* An object of the file with member edits over it (v), written: the text
+ * made for the same bytes with the same edits (and indentation) is
+ * remembered, as many nodes hold equal objects (a text style) and get the
+ * same edits. */
+static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *v, const char *line, size_t line_len) {
+  tf_doc *d = o->d;
+  size_t len = (size_t)(e->end - e->start), k;
+  uint64_t h = tf_hash_bytes(d->text + e->start, len, tf_hash_bytes(v->over, v->nover * sizeof v->over[0], line_len));
+  struct splice_memo *m = &o->splices[h & (TF_DOC_SPLICE_MEMO - 1)];
+  tf_doc_sink s = o->sink;
+  if (m->hash == h && m->len == len && m->nover == v->nover && v->nover <= TF_DOC_SPLICE_OVER &&
+      memcmp(m->over, v->over, v->nover * sizeof v->over[0]) == 0 && memcmp(d->text + m->off, d->text + e->start, len) == 0 &&
+      (line_len == 0 || memcmp(o->gen_lines.data + m->line, line, line_len) == 0))
+    return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);
+  /* made into the memo's text buffer, then copied out */
+  if (o->gen.len > TF_DOC_SPLICE_BYTES || v->nover > TF_DOC_SPLICE_OVER) {
+    return tf_doc_put_value(d, &o->sink, v, line, line_len);
+  }
+  m->text = o->gen.len;
+  m->line = o->gen_lines.len;
+  s.put = to_gen;
+  s.ud = o;
+  if (tf_doc_put_value(d, &s, v, line, line_len) != 0 || tf_buf_put(&o->gen_lines, line, line_len) != 0) {
+    m->hash = 0;
+    return -1;
+  }
+  m->text_len = o->gen.len - m->text;
+  m->hash = h;
+  m->len = len;
+  m->off = e->start;
+  m->nover = v->nover;
+  for (k = 0; k < v->nover; k++) m->over[k] = v->over[k];
+  return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);
+}
+
 /* Writes an edit (its input bytes are skipped by the caller). */
 static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
   tf_doc *d = o->d;
@@ -309,6 +354,7 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
       /* written with the value it had: its bytes stay */
       return put_buf(o, d->text + e->start, (size_t)(e->end - e->start));
     }
+    if (st == 0) return spliced(o, e, &v, line ? line : "", line_len);
     return tf_doc_put_value(d, &o->sink, &v, line ? line : "", line_len);
   }
   /* OUT_INSERT: the fields node e->node gains, after its last member */

@@ -12,6 +12,11 @@ typedef struct tf_doc_out_edit tf_doc_out_edit;
 
 /* Slots of the memo of equal values (a power of two). */
 #define TF_DOC_SAME_MEMO 1024
+/* The memo of objects written with member edits: slots (a power of two),
+ * most edits over one object, bytes of text kept. */
+#define TF_DOC_SPLICE_MEMO 1024
+#define TF_DOC_SPLICE_OVER 16
+#define TF_DOC_SPLICE_BYTES (8u << 20)
 
 typedef struct tf_doc_out {
   tf_doc *d;
@@ -22,6 +27,7 @@ typedef struct tf_doc_out {
   tf_doc_out_edit *heap; /* edits ahead, by offset */
   size_t nheap, heap_cap;
   uint32_t *fields; /* scratch: the fields one node's edits touch */
+  char *fates;      /* and what becomes of each */
   size_t nfields, fields_cap;
   uint32_t *ins;    /* fields added by the insertions ahead */
   size_t nins, ins_cap;
@@ -30,6 +36,12 @@ typedef struct tf_doc_out {
   uint64_t written; /* bytes handed to write so far */
   int state;        /* TF_DOC_MORE until done, then TF_DOC_OK; TF_DOC_ERROR (write failed), TF_DOC_NOMEM */
   tf_doc_sink sink;
+  struct splice_memo { /* original bytes with member edits -> the text written (in gen) */
+    uint64_t hash, off;
+    size_t len, nover, text, text_len, line;
+    uint32_t over[TF_DOC_SPLICE_OVER];
+  } splices[TF_DOC_SPLICE_MEMO];
+  tf_buf gen, gen_lines; /* the splice memo's texts and indentations */
   struct same_memo { /* an edit's text (by address) against original bytes: equal or not */
     const char *text;
     uint64_t off;

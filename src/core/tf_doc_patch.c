@@ -1,5 +1,6 @@
 /* Edit sets, node chains and reading fields through them (tf_doc_patch.h),
  * and writing values in the document's layout. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tf_doc_memo.h"
@@ -354,6 +355,69 @@ static uint64_t ws(const char *t, uint64_t i) {
   return i;
 }
 
+/* A JSON number as its significant digits (leading and trailing zeros
+ * gone, at most 20 kept) and the power of ten of its first one: 0 when it
+ * has more digits than that (then it is read as a double instead). */
+typedef struct decimal_digits {
+  char d[20];
+  int n, exp, neg;
+} decimal_digits;
+
+static int read_digits(const char *t, size_t len, decimal_digits *x) {
+  size_t i = 0;
+  int point = 0, seen = 0, exp = 0;
+  x->n = 0;
+  x->neg = len > 0 && t[0] == '-';
+  if (x->neg) i++;
+  for (; i < len && t[i] != 'e' && t[i] != 'E'; i++) {
+    char c = t[i];
+    if (c == '.') {
+      point = 1;
+      continue;
+    }
+    if (c == '0' && !seen) { /* leading zeros: after the point they move the exponent */
+      if (point) exp--;
+      continue;
+    }
+    seen = 1;
+    if (x->n == (int)sizeof x->d) return 0;
+    x->d[x->n++] = c;
+    if (!point) exp++;
+  }
+  if (i < len) { /* the exponent */
+    long e = strtol(t + i + 1, NULL, 10);
+    if (e > 100000 || e < -100000) return 0;
+    exp += (int)e;
+  }
+  while (x->n > 0 && x->d[x->n - 1] == '0') x->n--;
+  x->exp = exp;
+  if (x->n == 0) x->neg = 0; /* every zero is one decimal (the sign of -0 is for the double below) */
+  return 1;
+}
+
+/* Whether two JSON number texts read as the same double: equal decimals
+ * are; decimals that differ within 15 significant digits are not (such
+ * decimals round-trip through a double); the rest are read as doubles. */
+static int numbers_equal(const char *a, size_t alen, const char *b, size_t blen) {
+  decimal_digits x, y;
+  int k;
+  if (read_digits(a, alen, &x) && read_digits(b, blen, &y)) {
+    if (x.n == 0 || y.n == 0) {
+      if (x.n != y.n) return 0;
+    } else if (x.neg != y.neg || x.exp != y.exp) {
+      return 0;
+    } else {
+      for (k = 0; k < x.n && k < y.n && k < 15; k++)
+        if (x.d[k] != y.d[k]) return 0;
+      if (x.n == y.n && memcmp(x.d, y.d, (size_t)x.n) == 0) return 1;
+    }
+  }
+  {
+    double u = tf_jsonw_read_number(a, alen), v = tf_jsonw_read_number(b, blen);
+    return u == v && (u != 0 || (alen > 0 && a[0] == '-') == (blen > 0 && b[0] == '-'));
+  }
+}
+
 /* Objects with more members than this are not compared member by member. */
 #define EQUAL_MAX_MEMBERS 256
 
@@ -375,6 +439,8 @@ static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const c
   if (ca == '"' && cb == '"') {
     size_t mark = d->scratch.len, alen;
     int same;
+    /* other bytes and no escapes: other characters */
+    if (memchr(a + i, '\\', (size_t)(ae - i)) == NULL && memchr(b + j, '\\', (size_t)(be - j)) == NULL) return 0;
     if (tf_doc_unescape(&d->scratch, a, i, ae) != 0) return 0;
     alen = d->scratch.len - mark;
     if (tf_doc_unescape(&d->scratch, b, j, be) != 0) {
@@ -387,7 +453,7 @@ static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const c
     return same;
   }
   if ((ca == '-' || (ca >= '0' && ca <= '9')) && (cb == '-' || (cb >= '0' && cb <= '9'))) {
-    return tf_jsonw_read_number(a + i, (size_t)(ae - i)) == tf_jsonw_read_number(b + j, (size_t)(be - j));
+    return numbers_equal(a + i, (size_t)(ae - i), b + j, (size_t)(be - j));
   }
   if (ca == '[' && cb == '[') {
     uint64_t p = i + 1, q = j + 1;
