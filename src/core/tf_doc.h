@@ -122,7 +122,8 @@ typedef struct tf_doc {
   tf_doc_span *spans;
   size_t nspans, spans_cap;
   tf_doc_span *spans2; /* members of a value inside a node */
-  size_t spans2_cap;
+  size_t spans2_cap, nspans2;
+  uint64_t spans2_of;  /* offset + 1 in the file's text of the object they are of (0: another text) */
   tf_doc_span *spans3; /* members of an object being written out with member edits */
   size_t spans3_cap;
   tf_buf scratch;

@@ -303,8 +303,14 @@ int tf_doc_member(tf_doc *d, const tf_doc_value *v, const char *name, size_t len
     long n;
     const tf_doc_span *s;
     if (v->text[v->off] != '{') return 0;
-    n = tf_doc_members(&d->mem, v->text, v->end, v->off, 0, 0, &d->spans2, &d->spans2_cap, NULL);
-    if (n < 0) return -1;
+    if (v->text == d->text && d->spans2_of == v->off + 1) {
+      n = (long)d->nspans2; /* the object of the file read last: its members are known */
+    } else {
+      n = tf_doc_members(&d->mem, v->text, v->end, v->off, 0, 0, &d->spans2, &d->spans2_cap, NULL);
+      if (n < 0) return -1;
+      d->nspans2 = (size_t)n;
+      d->spans2_of = v->text == d->text ? v->off + 1 : 0;
+    }
     s = tf_doc_find(v->text, d->spans2, (size_t)n, name, len);
     if (s == NULL) return 0;
     out->off = s->val;
