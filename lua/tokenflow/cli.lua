@@ -11,13 +11,16 @@ local cli = {}
 local USAGE = [[
 usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
                               [--input-format tokens-studio|dtcg] [--math on|off]
-                              [--store FILE]
+                              [--store FILE] [--strict]
   PATH    a token file or folder (Tokens Studio or DTCG)
   --math  math, colour functions and numeric strings (default: on for
           Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
   --store a cache file (SQLite) keeping resolved sets between runs, keyed
           by the content of the inputs (default: $TOKENFLOW_STORE; a file
           that cannot be used is reported and passed over)
+  --strict a token that is not well formed (a value of the wrong shape for
+          its type, no value) fails the whole file (exit 2) instead of
+          failing alone
 exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
        tokenflow apply --tokens PATH [--theme NAME] --doc FILE.json [--out FILE.json]
                        [--chunk N|auto] [--quiet] [--json] [--metrics FILE] [--chart FILE.svg]
@@ -60,7 +63,7 @@ local commands = {}
 --- `resolve PATH`: prints the resolved set; failures go to stderr.
 function commands.resolve(args, out, err)
   local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value",
-    store = "value", help = "flag" })
+    store = "value", help = "flag", strict = "flag" })
   if not pos then err:write("tokenflow: ", opts, "\n", USAGE) return 2 end
   if opts.help then out:write(USAGE) return 0 end
   if #pos ~= 1 then err:write(USAGE) return 2 end
@@ -76,7 +79,8 @@ function commands.resolve(args, out, err)
   if math_opt and math_opt ~= "on" and math_opt ~= "off" then
     err:write("tokenflow: --math must be on or off\n") return 2
   end
-  local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil })
+  local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil,
+    strict = opts.strict })
   if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
   local sel = opts.theme and { themes = opts.theme } or {}
   local st <close> = cli_store.open(opts, err, "tokenflow")

@@ -52,8 +52,10 @@ local function check_opts(opts, fname)
   if opts.math ~= nil and type(opts.math) ~= "boolean" then
     error(string.format("bad argument #2 to '%s' (math must be a boolean, got %s)", fname, type(opts.math)), 3)
   end
-  if opts.lazy ~= nil and type(opts.lazy) ~= "boolean" then
-    error(string.format("bad argument #2 to '%s' (lazy must be a boolean, got %s)", fname, type(opts.lazy)), 3)
+  for _, flag in ipairs { "lazy", "strict" } do
+    if opts[flag] ~= nil and type(opts[flag]) ~= "boolean" then
+      error(string.format("bad argument #2 to '%s' (%s must be a boolean, got %s)", fname, flag, type(opts[flag])), 3)
+    end
   end
   if opts.format ~= nil and not detect.valid(opts.format) then
     error(string.format("bad argument #2 to '%s' (format must be 'tokens-studio' or 'dtcg', got '%s')",
@@ -73,6 +75,11 @@ end
 -- read now, each set file when a resolution first needs it (errors in a set
 -- file then come from `resolve` or `prefetch`); `{lazy = false}` reads every
 -- file now, `{lazy = true}` makes any Tokens Studio folder lazy.
+-- A token that is not well formed (a value of the wrong shape for its
+-- type, no value) fails alone: it is listed by `Resolved:failures()` with
+-- its reason and keeps its value as written; `{strict = true}` makes it
+-- fail the whole load instead (the message names the first such token by
+-- name).
 function tokens.load(path, opts)
   if type(path) ~= "string" then
     error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
@@ -91,7 +98,7 @@ function tokens.new(tbl, opts)
     error("bad argument #1 to 'new' (table expected, got " .. type(tbl) .. ")", 2)
   end
   opts = check_opts(opts, "new")
-  local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format })
+  local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format, strict = opts.strict })
   if not source then return nil, err end
   return new_set(source, opts)
 end

@@ -1,0 +1,45 @@
+// Builds the large-set benchmark input from a published DTCG file: COPIES
+// copies of its tokens under distinct top-level groups (copy1, copy2, ...),
+// references rewritten to stay inside their copy. With --source, each token
+// takes the value its publisher wrote in the source (`original.$value`, which
+// Style Dictionary keeps in its built output: aliases, light/dark arrays)
+// instead of the built one.
+//   node replicate-dtcg.mjs IN.json OUT.json [--copies N] [--source]
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const [input, output] = args;
+let copies = 10, source = false;
+for (let i = 2; i < args.length; i++) {
+  if (args[i] === '--copies') copies = Number(args[++i]);
+  else if (args[i] === '--source') source = true;
+}
+const doc = JSON.parse(readFileSync(input, 'utf8'));
+
+const prefixRefs = (v, group) => {
+  if (typeof v === 'string') return v.replace(/\{([^{}]+)\}/g, (_, name) => `{${group}.${name}}`);
+  if (Array.isArray(v)) return v.map((x) => prefixRefs(x, group));
+  if (v && typeof v === 'object') {
+    const out = {};
+    for (const [k, x] of Object.entries(v)) out[k] = prefixRefs(x, group);
+    return out;
+  }
+  return v;
+};
+
+const copyTree = (node, group) => {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return node;
+  if ('$value' in node) {
+    const token = { ...node };
+    if (source && node.original && '$value' in node.original) token.$value = node.original.$value;
+    token.$value = prefixRefs(token.$value, group);
+    return token;
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(node)) out[k] = k.startsWith('$') ? v : copyTree(v, group);
+  return out;
+};
+
+const out = {};
+for (let i = 1; i <= copies; i++) out[`copy${i}`] = copyTree(doc, `copy${i}`);
+writeFileSync(output, JSON.stringify(out, null, 2));
