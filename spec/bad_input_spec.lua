@@ -553,6 +553,85 @@ describe("bad-input matrix", function()
     assert.are.same({}, bad)
   end)
 
+  -- Entry points that walk a table they are given, each with the bad table
+  -- put where the walk goes: a table that contains itself and one nested
+  -- 100,000 levels deep must give a clear error (raised, or nil and a
+  -- message) that names where it sits, never a hang or a stack overflow.
+  local function self_containing()
+    local t = { id = "loop" }
+    t.self, t.children = t, nil
+    t.children = { t }
+    return t
+  end
+  local function deep_chain(depth)
+    local root = { id = "d0" }
+    local t = root
+    for i = 1, depth do
+      local child = { id = "d" .. i }
+      t.next, t.children = child, { child }
+      t = child
+    end
+    return root
+  end
+  local function with_table(place) -- a node whose token map is `place`
+    return { { id = "n1", tokens = place } }
+  end
+  local WALKERS = {
+    { "tf.tokens.new (root)", function(t) return tf.tokens.new(t) end, "%(table%)%.[%a%[]" },
+    { "tf.tokens.new (a set)", function(t) return tf.tokens.new { core = t } end, "%(table%)%.core" },
+    { "tf.tokens.new (a token value)", function(t)
+        return tf.tokens.new { core = { a = { value = t, type = "typography" } } }
+      end, "%(table%)%.core%.a%.value" },
+    { "tf.tokens.new ($themes)", function(t) return tf.tokens.new { ["$themes"] = { t }, core = {} } end, "%$themes" },
+    { "tf.tokens.new (named)", function(t) return tf.tokens.new({ core = t }, { name = "brand.json" }) end, "brand%.json%.core" },
+    { "tf.pack", function(t) return tf.pack { colors = t } end, "value%.colors" },
+    { "store:set", function(t) return store():set("k", { colors = t }) end, "value%.colors" },
+    { "cache:set (store)", function(t) return tf.cache({ capacity = 4, store = store() }):set("k", { colors = t }) end,
+      "value%.colors" },
+    { "cache:fetch (store)", function(t)
+        return tf.cache({ capacity = 4, store = store() }):fetch("not stored yet", function() return { colors = t } end)
+      end, "value%.colors" },
+    { "tf.walk (children field)", function(t) for _ in tf.walk(t, "children") do end end, "at node d?[%w]+" },
+    { "tf.walk (children function)", function(t)
+        for _ in tf.walk(t, function(n) return n.children end) do end
+      end, "at node d?[%w]+" },
+    { "tf.update (walk source)", function(t)
+        return tf.update({ tokens = resolved(), source = tf.walk(t, "children"), write = function() end }):run()
+      end, "at node d?[%w]+" },
+    { "tf.figma.read (token map)", function(t)
+        return tf.figma.read { id = "1:2", sharedPluginData = { tokens = { fill = t } } }
+      end, "node 1:2: sharedPluginData%.tokens%.fill" },
+    { "tf.figma.map (token map)", function(t)
+        local plan, errors = tf.figma.map({ fill = t }, resolved())
+        return plan, errors and tf.figma.describe_errors(errors, "1:2")
+      end, "node 1:2: fill" },
+    { "tf.update (a node's token map)", function(t)
+        local report = tf.update({ tokens = resolved(), source = with_table({ fill = t }), write = function() end }):run()
+        local f = report.failures[1]
+        return nil, f and string.format("node %s: %s: %s", f.node, f.property, f.message)
+      end, "node n1: fill: " },
+    { "counter:labels", function(t)
+        return tf.metrics():counter("c", "h", { "k" }):labels { k = t }
+      end, "label 'k' of metric 'c_total'" },
+  }
+  it("names where a table contains itself or nests 100,000 deep, at every entry point that walks one", function()
+    local problems, cases = {}, 0
+    for _, w in ipairs(WALKERS) do
+      for _, bad in ipairs { { "self-containing", self_containing() }, { "100,000 deep", deep_chain(100000) } } do
+        cases = cases + 1
+        local res = table.pack(pcall(w[2], bad[2]))
+        local msg = res[1] and (res[2] == nil and res[3]) or (not res[1] and res[2])
+        if type(msg) ~= "string" then
+          problems[#problems + 1] = w[1] .. " (" .. bad[1] .. "): no error (" .. tostring(res[2]) .. ")"
+        elseif internal(msg) or not msg:find(w[3]) then
+          problems[#problems + 1] = w[1] .. " (" .. bad[1] .. "): " .. msg:sub(1, 200)
+        end
+      end
+    end
+    print(string.format("self-containing and 100,000-deep tables: %d cases over %d entry points", cases, #WALKERS))
+    assert.are.same({}, problems)
+  end)
+
   it("opens store files only under the names given", function()
     -- tf.store ran with bad paths in TMP: "a\0b" must not have opened "a"
     local names = {}

@@ -12,6 +12,7 @@ local themes = require "tokenflow.tokens.themes"
 local detect = require "tokenflow.tokens.detect"
 local Resolved = require "tokenflow.tokens.resolved"
 local snapshot = require "tokenflow.tokens.snapshot"
+local guard = require "tokenflow.guard"
 
 local tokens = {}
 
@@ -92,12 +93,16 @@ end
 
 --- A TokenSet from a Lua table holding the same structures as a file.
 -- Returns the TokenSet, or nil and a message. `opts` as for `load`, plus
--- `name` (what to call the table in messages).
+-- `name` (what to call the table in messages). A table that contains
+-- itself, or nests deeper than 1000 levels (the JSON reader's limit),
+-- raises an error naming where.
 function tokens.new(tbl, opts)
   if type(tbl) ~= "table" then
     error("bad argument #1 to 'new' (table expected, got " .. type(tbl) .. ")", 2)
   end
   opts = check_opts(opts, "new")
+  local ok, why = guard.check(tbl, type(opts.name) == "string" and opts.name or "(table)")
+  if not ok then error("bad argument #1 to 'new' (" .. why .. ")", 2) end
   local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format, strict = opts.strict })
   if not source then return nil, err end
   return new_set(source, opts)
