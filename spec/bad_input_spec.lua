@@ -72,6 +72,10 @@ end
 local MAKE = {
   STORE_PATH = store_path, STORE = store, PACKED = function() return tf.pack { a = 1, "b" } end,
   STORE_CACHE_OPTS = function() return { capacity = 4, store = store() } end,
+  FIGMA_FILE = function()
+    return { document = { id = "0:0", type = "DOCUMENT", sharedPluginData = { tokens = {
+      values = '{"core": {"a": {"value": "4", "type": "spacing"}}}', themes = "[]" } } } }
+  end,
   OTHER = resolved, JOB_OPTS = job_opts, VP_JOB_OPTS = vp_job_opts, VP_NODES = vp_nodes,
   VP_INDEX_OPTS = function() return { x = 0, y = 0, w = 10, h = 10, zoom = 1, index = vp_index() } end,
 }
@@ -153,6 +157,8 @@ local API = {
     fields = { [2] = { "format", "math", "lazy", "strict" } } },
   { "tf.tokens.new", nil, function(_, ...) return tf.tokens.new(...) end, { { a = { value = "1" } }, {} },
     fields = { [1] = { "a", "$themes", "$metadata" }, [2] = { "format", "math", "name", "lazy", "strict" } } },
+  { "tf.tokens.from_figma", nil, function(_, ...) return tf.tokens.from_figma(...) end, { "FIGMA_FILE", {} },
+    fields = { [2] = { "format", "math", "name", "strict" } } },
   { "tf.figma.map", nil, function(_, ...) return tf.figma.map(...) end, { { fill = "c" }, nil, {} }, nil_second = "table" },
   { "tf.figma.writer", nil, function(_, ...) return tf.figma.writer(...) end, { { base_font_size = 16 } },
     fields = { [1] = { "base_font_size" } } },

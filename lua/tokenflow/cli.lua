@@ -5,14 +5,16 @@
 local tokens = require "tokenflow.tokens"
 local jsonout = require "tokenflow.tokens.jsonout"
 local cli_store = require "tokenflow.cli.store"
+local figma_tokens = require "tokenflow.cli.figma_tokens"
 
 local cli = {}
 
 local USAGE = [[
-usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
+usage: tokenflow resolve PATH|--doc FILE [--theme NAME]... [--format json|flat]
                               [--input-format tokens-studio|dtcg] [--math on|off]
                               [--store FILE] [--strict]
   PATH    a token file or folder (Tokens Studio or DTCG)
+]] .. figma_tokens.HELP .. [[
   --math  math, colour functions and numeric strings (default: on for
           Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
   --store a cache file (SQLite) keeping resolved sets between runs, keyed
@@ -22,10 +24,11 @@ usage: tokenflow resolve PATH [--theme NAME]... [--format json|flat]
           its type, no value) fails the whole file (exit 2) instead of
           failing alone
 exit codes: 0 all tokens resolved, 1 some failed, 2 bad usage or unreadable input
-       tokenflow apply --tokens PATH [--theme NAME] --doc FILE.json [--out FILE.json]
+       tokenflow apply [--tokens PATH] [--theme NAME] --doc FILE.json [--out FILE.json]
                        [--chunk N|auto] [--quiet] [--json] [--metrics FILE] [--chart FILE.svg]
                        [--store FILE]
-  applies the tokens to a Figma file's nodes (tokenflow apply --help for more)
+  applies the tokens (without --tokens: the set the file carries) to a Figma file's
+  nodes (tokenflow apply --help for more)
 ]]
 
 -- Parses "--name value" and "--name=value" options; repeated options
@@ -63,10 +66,11 @@ local commands = {}
 --- `resolve PATH`: prints the resolved set; failures go to stderr.
 function commands.resolve(args, out, err)
   local pos, opts = parse_args(args, { theme = "value", format = "value", ["input-format"] = "value", math = "value",
-    store = "value", help = "flag", strict = "flag" })
+    store = "value", help = "flag", strict = "flag", doc = "value" })
   if not pos then err:write("tokenflow: ", opts, "\n", USAGE) return 2 end
   if opts.help then out:write(USAGE) return 0 end
-  if #pos ~= 1 then err:write(USAGE) return 2 end
+  local doc = opts.doc and opts.doc[#opts.doc]
+  if #pos ~= (doc and 0 or 1) then err:write(USAGE) return 2 end
   local format = opts.format and opts.format[#opts.format] or "json"
   if format ~= "json" and format ~= "flat" then
     err:write("tokenflow: --format must be json or flat\n") return 2
@@ -79,10 +83,16 @@ function commands.resolve(args, out, err)
   if math_opt and math_opt ~= "on" and math_opt ~= "off" then
     err:write("tokenflow: --math must be on or off\n") return 2
   end
-  local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil,
-    strict = opts.strict })
+  local load_opts = { format = input, math = math_opt and math_opt == "on" or nil, strict = opts.strict }
+  local set, lerr, sel
+  if doc then
+    set, lerr = figma_tokens.load(doc, opts.theme, load_opts)
+    sel = lerr
+  else
+    set, lerr = tokens.load(pos[1], load_opts)
+    sel = opts.theme and { themes = opts.theme } or {}
+  end
   if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
-  local sel = opts.theme and { themes = opts.theme } or {}
   local st <close> = cli_store.open(opts, err, "tokenflow")
   -- with a store, the printed output is kept too, under the inputs'
   -- fingerprint and the output format: a warm run only prints it

@@ -10,16 +10,20 @@ local document = require "tokenflow.apply.document"
 local progress = require "tokenflow.cli.progress"
 local summary = require "tokenflow.cli.summary"
 local cli_store = require "tokenflow.cli.store"
+local figma_tokens = require "tokenflow.cli.figma_tokens"
 
 local apply = {}
 
 apply.USAGE = [==[
-usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FILE.json|-]
+usage: tokenflow apply [--tokens PATH] [--theme NAME]... --doc FILE.json [--out FILE.json|-]
                        [--chunk N|auto] [--quiet] [--json]
                        [--metrics FILE.prom|FILE.json] [--chart FILE.svg] [--store FILE]
-                       [--viewport X,Y,W,H[,ZOOM]]
-  --tokens   a token file or folder (Tokens Studio or DTCG)
+                       [--viewport X,Y,W,H[,ZOOM]] [--strict]
+  --tokens   a token file or folder (Tokens Studio or DTCG); without it, the token set
+             the file carries (Tokens Studio's local storage, in the document node's
+             sharedPluginData.tokens), with the file's active theme
   --theme    a theme of the set (one per theme group); without it every set takes part
+             (or, with the file's own set, its active theme)
   --doc      a Figma file as JSON (GET /v1/files/:key); tokens are read from each
              node's sharedPluginData.tokens, as Tokens Studio stores them
   --out      where to write the updated file ("-": standard output, the summary
@@ -31,6 +35,8 @@ usage: tokenflow apply --tokens PATH [--theme NAME]... --doc FILE.json [--out FI
   --chart    an SVG chart of time and memory per chunk
   --viewport write the nodes inside this canvas rectangle first (bounds from each
              node's absoluteBoundingBox), then the rest in document order
+  --strict   a token that is not well formed fails the whole set (exit 2) instead of
+             failing alone
 ]==] .. cli_store.HELP .. [==[
 exit codes: 0 every node applied, 1 some nodes failed, 2 bad usage or unreadable input
 ]==]
@@ -38,6 +44,7 @@ exit codes: 0 every node applied, 1 some nodes failed, 2 bad usage or unreadable
 local OPTIONS = {
   tokens = "value", theme = "value", doc = "value", out = "value", chunk = "value",
   quiet = "flag", json = "flag", metrics = "value", chart = "value", help = "flag", store = "value",
+  strict = "flag",
 }
 OPTIONS.viewport = "value"
 
@@ -55,7 +62,6 @@ local function settings(pos, opts)
     metrics = opts.metrics and opts.metrics[1], chart = opts.chart and opts.chart[1],
     chunk = { size = "auto", budget_ms = 8 },
   }
-  if not s.tokens then return nil, "--tokens PATH is required" end
   if not s.doc then return nil, "--doc FILE.json is required" end
   local chunk = opts.chunk and opts.chunk[1]
   if chunk and chunk ~= "auto" then
@@ -131,13 +137,23 @@ function apply.run(args, out, err, parse_args)
   local t_start = core.now()
 
   -- inputs: every problem here is bad input (exit 2), named
-  local set, lerr = tokens.load(s.tokens)
+  local file, root, set, lerr, sel
+  if s.tokens then
+    set, lerr = tokens.load(s.tokens, { strict = opts.strict })
+    sel = { themes = s.themes }
+  else -- the token set the file carries
+    file, root = document.load(s.doc)
+    if not file then err:write("tokenflow apply: ", root, "\n") return 2 end
+    set, lerr = figma_tokens.load(file, s.themes, { strict = opts.strict, name = s.doc })
+    sel = lerr
+  end
   if not set then err:write("tokenflow apply: ", lerr, "\n") return 2 end
   local st <close> = cli_store.open(opts, err, "tokenflow apply")
-  local resolved, rerr = set:resolve { themes = s.themes, store = st }
-  if not resolved then err:write("tokenflow apply: ", s.tokens, ": ", rerr, "\n") return 2 end
+  sel.store = st
+  local resolved, rerr = set:resolve(sel)
+  if not resolved then err:write("tokenflow apply: ", s.tokens or s.doc, ": ", rerr, "\n") return 2 end
   local t_tokens = core.now()
-  local file, root = document.load(s.doc)
+  if not file then file, root = document.load(s.doc) end
   if not file then err:write("tokenflow apply: ", root, "\n") return 2 end
   local total = document.count(root)
   local t_doc = core.now()

@@ -13,6 +13,7 @@ local detect = require "tokenflow.tokens.detect"
 local Resolved = require "tokenflow.tokens.resolved"
 local snapshot = require "tokenflow.tokens.snapshot"
 local guard = require "tokenflow.guard"
+local figma = require "tokenflow.tokens.figma"
 
 local tokens = {}
 
@@ -106,6 +107,45 @@ function tokens.new(tbl, opts)
   local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format, strict = opts.strict })
   if not source then return nil, err end
   return new_set(source, opts)
+end
+
+--- The token set a Figma file carries (Tokens Studio with local storage
+-- keeps it in the document node's `sharedPluginData.tokens`: the sets in
+-- `values`, `themes`, `activeTheme`, `usedTokenSet`, `version`,
+-- `updatedAt`, `storageType`). Returns the TokenSet and what the file says
+-- about it: `{themes = {active theme ids}, sets = {set -> status} | nil,
+-- selection = the selection the file uses (its active themes, else its
+-- used sets, else nil: every set), version, updated_at, storage}`; or nil
+-- and a message naming the key (a file without token data, a stored form
+-- this version does not read, malformed JSON in a stored field).
+--
+--    local set, file = assert(tf.tokens.from_figma("file.json"))
+--    local r = set:resolve(file.selection)
+-- @param src a file path, a decoded Figma file (with `document`) or a
+-- document node
+-- @tparam[opt] table opts as for `load` (`strict`, `math`), plus `name`
+-- (what to call a table in messages)
+function tokens.from_figma(src, opts)
+  if type(src) ~= "string" and type(src) ~= "table" then
+    error("bad argument #1 to 'from_figma' (file path or table expected, got " .. type(src) .. ")", 2)
+  end
+  opts = check_opts(opts, "from_figma")
+  local doc, info
+  if type(src) == "string" then
+    doc, info = figma.read_file(src)
+  else
+    doc, info = figma.from_file(src, type(opts.name) == "string" and opts.name or nil)
+  end
+  if not doc then return nil, info end
+  -- a host may hand over token data it decoded itself: walked below
+  local ok, why = guard.check(doc, info.where .. ".values")
+  if not ok then error("bad argument #1 to 'from_figma' (" .. why .. ")", 2) end
+  local source, err = load.from_document(doc, { file = info.where .. ".values", format = "tokens-studio",
+    strict = opts.strict })
+  if not source then return nil, err end
+  info.selection = figma.selection(info)
+  info.where = nil
+  return new_set(source, opts), info
 end
 
 --- The format the set was read as: "tokens-studio" or "dtcg".
