@@ -1,9 +1,11 @@
 // Builds the large-set benchmark input from a published DTCG file: COPIES
 // copies of its tokens under distinct top-level groups (copy1, copy2, ...),
 // references rewritten to stay inside their copy. With --source, each token
-// takes the value its publisher wrote in the source (`original.$value`, which
-// Style Dictionary keeps in its built output: aliases, light/dark arrays)
-// instead of the built one.
+// is the one its publisher wrote in the source, which Style Dictionary keeps
+// in its built output as `original` (aliases, light/dark arrays), and the
+// fields Style Dictionary adds when it builds (name, path, attributes,
+// filePath, isSource, original) are left out: read again, they would stand
+// for Style Dictionary's own token metadata.
 //   node replicate-dtcg.mjs IN.json OUT.json [--copies N] [--source]
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -30,8 +32,12 @@ const prefixRefs = (v, group) => {
 const copyTree = (node, group) => {
   if (!node || typeof node !== 'object' || Array.isArray(node)) return node;
   if ('$value' in node) {
-    const token = { ...node };
-    if (source && node.original && '$value' in node.original) token.$value = node.original.$value;
+    let token = { ...node };
+    if (source) {
+      token = { ...(node.original && '$value' in node.original ? node.original : node) };
+      if (token.$type === undefined && node.$type !== undefined) token.$type = node.$type;
+      for (const k of ['name', 'path', 'attributes', 'filePath', 'isSource', 'original']) delete token[k];
+    }
     token.$value = prefixRefs(token.$value, group);
     return token;
   }

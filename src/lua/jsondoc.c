@@ -396,8 +396,8 @@ oom:
 /* stack slots of flatten's working values */
 enum { SLOT_NULL = 5, SLOT_OUT, SLOT_NAMES, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS };
 /* the field names of a definition, in the table at SLOT_KEYS */
-enum { KEY_VALUE = 1, KEY_TYPE, KEY_EXTENSIONS, KEY_MODIFY, KEY_DESCRIPTION };
-static const char *const def_keys[] = {"value", "type", "extensions", "modify", "description"};
+enum { KEY_VALUE = 1, KEY_TYPE, KEY_MODIFY, KEY_DESCRIPTION };
+static const char *const def_keys[] = {"value", "type", "modify", "description"};
 
 typedef struct flat {
   lua_State *L;
@@ -627,7 +627,7 @@ static void add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t
   if (!truthy(j, desc)) desc = f->ts ? tf.desc : 0;
   if (!truthy(j, desc)) desc = 0;
   if (ttype) nfields++;
-  if (tf.ext) nfields += 2;
+  if (tf.ext) nfields++;
   if (desc) nfields++;
   lua_createtable(L, 0, nfields);       /* def */
   if (ttype) {
@@ -637,21 +637,15 @@ static void add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t
   }
   push_value(L, j, value, SLOT_NULL);
   set_key(L, KEY_VALUE);
-  if (tf.ext) {
-    push_value(L, j, tf.ext, SLOT_NULL);
-    if (lua_type(L, -1) == LUA_TTABLE) {
-      if (lua_getfield(L, -1, "studio.tokens") == LUA_TTABLE) {
-        if (lua_getfield(L, -1, "modify") == LUA_TTABLE) {
-          lua_rawgeti(L, SLOT_KEYS, KEY_MODIFY);
-          lua_insert(L, -2);
-          lua_rawset(L, -5);
-        } else {
-          lua_pop(L, 1);
-        }
-      }
-      lua_pop(L, 1);
+  if (tf.ext && tf_json_kind(j, tf.ext) == TF_JSON_OBJECT) {
+    /* only the Tokens Studio modifier is kept (other extensions are the
+     * publisher's metadata, which no token rule reads) */
+    uint32_t studio = member(j, tf.ext, "studio.tokens"), mod;
+    if (studio != 0 && tf_json_kind(j, studio) == TF_JSON_OBJECT && (mod = member(j, studio, "modify")) != 0 &&
+        tf_json_kind(j, mod) == TF_JSON_OBJECT) {
+      push_value(L, j, mod, SLOT_NULL);
+      set_key(L, KEY_MODIFY);
     }
-    set_key(L, KEY_EXTENSIONS);
   }
   if (desc) {
     push_value(L, j, desc, SLOT_NULL);
@@ -710,8 +704,8 @@ static lua_Integer count_tokens(const tf_json *j, uint32_t node, int ts) {
 
 /** doc:flatten(key, tokens_studio, shapes) -> tokens, count, names,
  * suspects: the tokens of the top-level member `key` (nil: the whole
- * document) as flatten.walk builds them (name -> {value, type, extensions,
- * modify, description}), their names in the order written, and the names
+ * document) as flatten.walk builds them (name -> {value, type, modify,
+ * description}), their names in the order written, and the names
  * of the tokens flatten.check must look at (a value that may not fit its
  * type: it needs the reference grammar, or it does not fit; a token
  * without a value); false when flatten.walk must decide (a name that is not
@@ -738,8 +732,8 @@ static int l_flatten(lua_State *L) {
   lua_createtable(L, 0, (int)n); /* SLOT_OUT */
   lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
   lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
-  lua_createtable(L, 5, 0); /* SLOT_KEYS */
-  for (k = 0; k < 5; k++) {
+  lua_createtable(L, 4, 0); /* SLOT_KEYS */
+  for (k = 0; k < 4; k++) {
     lua_pushstring(L, def_keys[k]);
     lua_rawseti(L, SLOT_KEYS, k + 1);
   }

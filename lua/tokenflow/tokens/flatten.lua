@@ -141,7 +141,7 @@ function flatten.check(defs, names, file, strict)
 end
 
 --- Flattens one set (Tokens Studio) or one DTCG document into `out`, a map
--- name -> definition `{value, type, description, modify, extensions}`
+-- name -> definition `{value, type, description, modify}`
 -- (a later definition of a name replaces an earlier one). A token that is
 -- not well formed (a value of the wrong shape for its type, no value, a
 -- name that is not UTF-8) gets `invalid`, the reason (it fails alone when
@@ -179,12 +179,11 @@ function flatten.walk(doc, opts)
             def.invalid = flatten.misfit(ttype, value)
           end
           if def.invalid then any_bad = true end
+          -- of the extensions, only the Tokens Studio modifier is kept (the
+          -- rest is the publisher's metadata, which no token rule reads)
           local ext = v["$extensions"]
-          if ext ~= nil then
-            def.extensions = ext
-            local studio = type(ext) == "table" and ext["studio.tokens"]
-            if type(studio) == "table" and type(studio.modify) == "table" then def.modify = studio.modify end
-          end
+          local studio = type(ext) == "table" and ext["studio.tokens"]
+          if type(studio) == "table" and type(studio.modify) == "table" then def.modify = studio.modify end
           local description = v["$description"] or (ts and v.description) or nil
           if description ~= nil then def.description = description end
           n = n + 1
