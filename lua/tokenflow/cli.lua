@@ -2,10 +2,15 @@
 -- its arguments and the output streams and returns an exit code.
 -- @module tokenflow.cli
 
-local tokens = require "tokenflow.tokens"
-local jsonout = require "tokenflow.tokens.jsonout"
 local cli_store = require "tokenflow.cli.store"
-local figma_tokens = require "tokenflow.cli.figma_tokens"
+-- the token engine loads only when a run has to resolve (a warm run with a
+-- store prints what it kept without it)
+local function engine() return require "tokenflow.tokens", require "tokenflow.tokens.jsonout" end
+local figma_help = [[
+  --doc    a Figma file (GET /v1/files/:key?plugin_data=shared) whose document node
+           carries a Tokens Studio token set (local storage): resolved with the
+           file's active theme unless --theme says otherwise
+]]
 
 local cli = {}
 
@@ -14,7 +19,7 @@ usage: tokenflow resolve PATH|--doc FILE [--theme NAME]... [--format json|flat]
                               [--input-format tokens-studio|dtcg] [--math on|off]
                               [--store FILE] [--strict]
   PATH    a token file or folder (Tokens Studio or DTCG)
-]] .. figma_tokens.HELP .. [[
+]] .. figma_help .. [[
   --math  math, colour functions and numeric strings (default: on for
           Tokens Studio, off for DTCG, as Style Dictionary reads DTCG)
   --store a cache file (SQLite) keeping resolved sets between runs, keyed
@@ -83,7 +88,21 @@ function commands.resolve(args, out, err)
   if math_opt and math_opt ~= "on" and math_opt ~= "off" then
     err:write("tokenflow: --math must be on or off\n") return 2
   end
-  local load_opts = { format = input, math = math_opt and math_opt == "on" or nil, strict = opts.strict }
+  local st <close> = cli_store.open(opts, err, "tokenflow")
+  -- with a store, the printed output of a file is kept under the file's
+  -- bytes and the options: a warm run hashes the file and prints it
+  local out_key, out_digest
+  if st then
+    out_key, out_digest = cli_store.output_key(doc or pos[1], { "resolve", format, input or "", math_opt or "",
+      opts.strict and "strict" or "", doc and "doc" or "", table.concat(opts.theme or {}, "\0") })
+    local code = out_key and cli_store.replay(st, out_key, out, err)
+    if code then return code end
+  end
+  local tokens, jsonout = engine()
+  local figma_tokens = require "tokenflow.cli.figma_tokens"
+  local math_on -- nil: the format's default
+  if math_opt then math_on = math_opt == "on" end
+  local load_opts = { format = input, math = math_on, strict = opts.strict }
   local set, lerr, sel
   if doc then
     set, lerr = figma_tokens.load(doc, opts.theme, load_opts)
@@ -93,19 +112,12 @@ function commands.resolve(args, out, err)
     sel = opts.theme and { themes = opts.theme } or {}
   end
   if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
-  local st <close> = cli_store.open(opts, err, "tokenflow")
   -- with a store, the printed output is kept too, under the inputs'
   -- fingerprint and the output format: a warm run only prints it
   if st then
     local key = set:fingerprint(sel)
-    if key then
-      local done = st:get(key .. "\0cli resolve " .. format)
-      if type(done) == "table" and type(done.out) == "string" and type(done.err) == "string" and math.type(done.code) == "integer" then
-        out:write(done.out)
-        err:write(done.err)
-        return done.code
-      end
-    end
+    local code = key and cli_store.replay(st, key .. "\0cli resolve " .. format, out, err)
+    if code then return code end
   end
   sel.store = st
   local r, rerr = set:resolve(sel)
@@ -135,7 +147,9 @@ function commands.resolve(args, out, err)
   -- under the key of the inputs actually resolved (a file may have changed
   -- since the lookup above)
   local key = r:fingerprint()
-  if key then st:set(key .. "\0cli resolve " .. format, { out = text, err = table.concat(lines), code = code }) end
+  local record = { out = text, err = table.concat(lines), code = code }
+  if key then st:set(key .. "\0cli resolve " .. format, record) end
+  if st then cli_store.keep(st, out_key, doc or pos[1], out_digest, record) end
   return code
 end
 

@@ -24,11 +24,4 @@ function figma_tokens.load(file, themes, opts)
   return set, sel
 end
 
---- The help text's lines for `--doc` as a token source.
-figma_tokens.HELP = [[
-  --doc    a Figma file (GET /v1/files/:key?plugin_data=shared) whose document node
-           carries a Tokens Studio token set (local storage): resolved with the
-           file's active theme unless --theme says otherwise
-]]
-
 return figma_tokens

@@ -7,10 +7,16 @@ local number = require "tokenflow.tokens.number"
 
 local jsonout = {}
 
+local find, sort, concat, tostring, type, pairs, next = string.find, table.sort, table.concat, tostring, type, pairs, next
+local text_of = number.text
+local null = cjson.null
+
 -- lua-cjson 2.1 escapes "/" as "\/"; both are valid JSON, the plain one
 -- reads better. An escaped slash never follows a lone backslash, so this
--- cannot touch other escapes.
+-- cannot touch other escapes. Text with nothing to escape (most of it) is
+-- only quoted.
 local function encode_string(s)
+  if not find(s, '[%z\1-\31"\\/\127]') then return '"' .. s .. '"' end
   return (cjson.encode(s):gsub("\\/", "/"))
 end
 
@@ -22,46 +28,91 @@ local function is_array(t)
   return count == n
 end
 
-local function encode(v, out)
+-- Appends the text of v to out (n items so far); returns the new count.
+-- `quoted` memoises the text of strings and numbers (sets repeat values a
+-- lot; 1 and 1.0 share a key and a text).
+local function encode(v, out, n, quoted)
   local t = type(v)
-  if t == "string" then out[#out + 1] = encode_string(v)
+  if t == "string" then
+    local q = quoted[v]
+    if not q then
+      q = encode_string(v)
+      quoted[v] = q
+    end
+    n = n + 1
+    out[n] = q
   elseif t == "number" then
-    out[#out + 1] = (v ~= v or v == math.huge or v == -math.huge) and "null" or number.text(v)
-  elseif t == "boolean" then out[#out + 1] = tostring(v)
+    local q = v == v and quoted[v] -- (NaN cannot be a key)
+    if not q then
+      q = (v ~= v or v == math.huge or v == -math.huge) and "null" or text_of(v)
+      if v == v then quoted[v] = q end
+    end
+    n = n + 1
+    out[n] = q
+  elseif t == "boolean" then
+    n = n + 1
+    out[n] = tostring(v)
   elseif t == "table" then
-    if v == cjson.null then out[#out + 1] = "null" return end
+    if v == null then
+      n = n + 1
+      out[n] = "null"
+      return n
+    end
     if is_array(v) then
-      out[#out + 1] = "["
-      for i, x in ipairs(v) do
-        if i > 1 then out[#out + 1] = "," end
-        encode(x, out)
+      n = n + 1
+      out[n] = "["
+      for i = 1, #v do
+        if i > 1 then
+          n = n + 1
+          out[n] = ","
+        end
+        n = encode(v[i], out, n, quoted)
       end
-      out[#out + 1] = "]"
+      n = n + 1
+      out[n] = "]"
     else
-      local keys = {}
-      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
-      table.sort(keys)
-      out[#out + 1] = "{"
-      for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = "," end
-        out[#out + 1] = encode_string(k)
-        out[#out + 1] = ":"
+      local keys, nk = {}, 0
+      for k in pairs(v) do
+        nk = nk + 1
+        keys[nk] = tostring(k)
+      end
+      sort(keys)
+      n = n + 1
+      out[n] = "{"
+      for i = 1, nk do
+        local k = keys[i]
+        if i > 1 then
+          n = n + 1
+          out[n] = ","
+        end
+        local qk = quoted[k]
+        if not qk then
+          qk = encode_string(k)
+          quoted[k] = qk
+        end
+        n = n + 1
+        out[n] = qk
+        n = n + 1
+        out[n] = ":"
         local x = v[k]
         if x == nil then x = v[tonumber(k)] end
-        encode(x, out)
+        n = encode(x, out, n, quoted)
       end
-      out[#out + 1] = "}"
+      n = n + 1
+      out[n] = "}"
     end
   else
-    out[#out + 1] = "null"
+    n = n + 1
+    out[n] = "null"
   end
+  return n
 end
 
 --- Encodes a value as JSON text (objects with sorted keys).
 function jsonout.encode(v)
   local out = {}
-  encode(v, out)
-  return table.concat(out)
+  encode(v, out, 0, {})
+  return concat(out)
 end
 
 return jsonout
