@@ -391,7 +391,7 @@ oom:
 
 /* ---- flatten (flatten.lua's walk) ---- */
 
-#define TYPE_CACHE 8 /* type names remembered by flatten (sets use a few) */
+#define TYPE_CACHE 16 /* type names remembered by flatten (sets use a dozen or so) */
 
 /* stack slots of flatten's working values */
 enum { SLOT_NULL = 5, SLOT_OUT, SLOT_NAMES, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS };
