@@ -149,7 +149,16 @@ static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t 
     w[0] = TF_CACHE_KEY_HEADER(len, 1);
     for (i = 1; i <= len; i++) {
       size_t k;
-      lua_rawgeti(L, arg, i);
+      if (lua_rawgeti(L, arg, i) == LUA_TSTRING) {
+        /* the common case inline: a name the ids table knows */
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, ids) == LUA_TNUMBER) {
+          w[n++] = TF_CACHE_KEY_STRING((uint32_t)lua_tointeger(L, -1));
+          lua_pop(L, 2);
+          continue;
+        }
+        lua_pop(L, 1);
+      }
       k = encode_element(L, b, arg, -1, add, i, w + n, ids);
       lua_pop(L, 1);
       if (k == 0) *absent = 1;
