@@ -9,13 +9,31 @@ local h = require "tokens_helper"
 
 local DEMO = "examples/tokens/demo"
 local DARK_ID, LIGHT_ID = "d3e7a90b12c44f6e8b0d5a17", "a6b1f0c2e94d7e3b5c8a1d2f"
-local FIXTURE = "../shared/figma-fixtures/kpozdnikin__from-firma-gtp-to-react__figma.json"
-
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
   local s = f:read("a")
   f:close()
   return s
+end
+
+-- A real Figma file (the shared fixtures, read in place, beside the
+-- checkout or where the machine keeps them); without them, a generated one.
+local FIXTURE
+for _, dir in ipairs { os.getenv("TOKENFLOW_FIGMA_FIXTURES") or false, "../shared/figma-fixtures",
+  "/work/shared/figma-fixtures" } do
+  local path = dir and dir .. "/kpozdnikin__from-firma-gtp-to-react__figma.json"
+  local f = path and io.open(path, "rb")
+  if f then
+    f:close()
+    FIXTURE = path
+    break
+  end
+end
+if not FIXTURE then
+  FIXTURE = os.tmpname()
+  local f = assert(io.open(FIXTURE, "wb"))
+  f:write(cjson.encode(dofile("examples/gen-doc.lua").document { nodes = 300, seed = 3 }))
+  f:close()
 end
 
 -- The demo folder as Tokens Studio stores it in a file: the sets in

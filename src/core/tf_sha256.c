@@ -8,7 +8,11 @@
  * bits, and elsewhere only the portable code is built. */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(TF_SHA256_PORTABLE)
 #define TF_SHA_NI 1
+#include <cpuid.h>
 #include <immintrin.h>
+/* Below this many blocks the portable code runs: asking the processor
+ * (cpuid, which a virtual machine may trap) costs more than it saves. */
+#define TF_SHA_NI_MIN_BLOCKS 16
 #endif
 
 static const uint32_t K[64] = {
@@ -90,9 +94,14 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8
 /* `blocks` whole blocks at p. */
 static void compress_blocks(uint32_t h[8], const unsigned char *p, size_t blocks) {
 #ifdef TF_SHA_NI
-  if (__builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1")) {
-    compress_ni(h, p, blocks);
-    return;
+  if (blocks >= TF_SHA_NI_MIN_BLOCKS) {
+    unsigned a, b, c, d;
+    /* leaf 1: SSSE3 (ecx bit 9), SSE4.1 (ecx bit 19); leaf 7: SHA (ebx bit 29) */
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 9)) && (c & (1u << 19)) &&
+        __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29))) {
+      compress_ni(h, p, blocks);
+      return;
+    }
   }
 #endif
   while (blocks--) {
