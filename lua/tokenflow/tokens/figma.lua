@@ -236,10 +236,8 @@ end
 -- file.
 -- @tparam string path
 function figma.read_file(path)
-  local text, err = json.read_file(path)
-  if not text then return nil, err end
-  local file, derr = json.decode(text, path)
-  if file == nil then return nil, derr end
+  local file, err = json.read(path)
+  if file == nil then return nil, err end
   return figma.from_file(file, path)
 end
 

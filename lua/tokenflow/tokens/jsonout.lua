@@ -20,6 +20,16 @@ local function encode_string(s)
   return (cjson.encode(s):gsub("\\/", "/"))
 end
 
+-- The text of string s, memoised in `quoted`.
+local function quote(s, quoted)
+  local q = quoted[s]
+  if not q then
+    q = encode_string(s)
+    quoted[s] = q
+  end
+  return q
+end
+
 local function is_array(t)
   local n = #t
   if n == 0 then return false end
@@ -34,13 +44,8 @@ end
 local function encode(v, out, n, quoted)
   local t = type(v)
   if t == "string" then
-    local q = quoted[v]
-    if not q then
-      q = encode_string(v)
-      quoted[v] = q
-    end
     n = n + 1
-    out[n] = q
+    out[n] = quote(v, quoted)
   elseif t == "number" then
     local q = v == v and quoted[v] -- (NaN cannot be a key)
     if not q then
@@ -85,13 +90,8 @@ local function encode(v, out, n, quoted)
           n = n + 1
           out[n] = ","
         end
-        local qk = quoted[k]
-        if not qk then
-          qk = encode_string(k)
-          quoted[k] = qk
-        end
         n = n + 1
-        out[n] = qk
+        out[n] = quote(k, quoted)
         n = n + 1
         out[n] = ":"
         local x = v[k]
