@@ -16,7 +16,9 @@ local null = cjson.null
 -- cannot touch other escapes. Text with nothing to escape (most of it) is
 -- only quoted.
 local function encode_string(s)
-  if not find(s, '[%z\1-\31"\\/\127]') then return '"' .. s .. '"' end
+  -- (a class of the common bytes fails fast on each of them; the exact
+  -- class of bytes to escape only runs on text holding others)
+  if not find(s, "[^%w%.%-_#]") or not find(s, '[%c"\\/]') then return '"' .. s .. '"' end
   return (cjson.encode(s):gsub("\\/", "/"))
 end
 
@@ -39,8 +41,9 @@ local function is_array(t)
 end
 
 -- Appends the text of v to out (n items so far); returns the new count.
--- `quoted` memoises the text of strings and numbers (sets repeat values a
--- lot; 1 and 1.0 share a key and a text).
+-- `quoted` memoises the text of strings, numbers and tables (sets repeat
+-- values a lot; 1 and 1.0 share a key and a text; tables are not changed
+-- while they are written).
 local function encode(v, out, n, quoted)
   local t = type(v)
   if t == "string" then
@@ -63,6 +66,15 @@ local function encode(v, out, n, quoted)
       out[n] = "null"
       return n
     end
+    -- a table met again (aliases share their target's value) is written
+    -- from its text
+    local q = quoted[v]
+    if q then
+      n = n + 1
+      out[n] = q
+      return n
+    end
+    local n0 = n
     if is_array(v) then
       n = n + 1
       out[n] = "["
@@ -91,7 +103,8 @@ local function encode(v, out, n, quoted)
           out[n] = ","
         end
         n = n + 1
-        out[n] = quote(k, quoted)
+        -- (short keys repeat from object to object; long ones are names)
+        out[n] = #k <= 40 and quote(k, quoted) or encode_string(k)
         n = n + 1
         out[n] = ":"
         local x = v[k]
@@ -101,6 +114,7 @@ local function encode(v, out, n, quoted)
       n = n + 1
       out[n] = "}"
     end
+    quoted[v] = concat(out, "", n0 + 1, n)
   else
     n = n + 1
     out[n] = "null"
