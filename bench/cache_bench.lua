@@ -1,7 +1,11 @@
---- Token cache benchmark: get-or-set with ~90% hits against a pure-Lua LRU
--- (bench/lru_baseline.lua) and a plain Lua table (no eviction), with single
--- string keys and with 3-name tuple keys (the baselines concatenate the
--- names into one string key, as Lua code would). Then the Lua heap over
+--- Token cache benchmark: get-or-set with ~90% hits against a tight
+-- pure-Lua LRU (bench/lru_baseline.lua, the design of lua-resty-lrucache)
+-- and a plain Lua table (no eviction), with single string keys and with
+-- 3-name tuple keys (the baselines join the names into one string key with
+-- "|", as Lua code would). The hot keys are half the capacity (50,000 at
+-- capacity 100,000); tuples draw their names from 15,000 token names of a
+-- real set's length, so neither the cache's nor the interner's tables fit
+-- in the processor's caches at the large capacity. Then the Lua heap over
 -- 10M hits. One line per result: `bench <name> <ratio> <details>`.
 local tf = require "tokenflow"
 local benchlib = require "benchlib"
@@ -9,11 +13,15 @@ local lru = require "lru_baseline"
 
 local OPS = 1000000
 local HIT_SHARE = 0.9
-local BASE = 60 -- names per tuple position: 60^3 distinct combinations
+local NAMES = 15000 -- token names the tuples draw from
 local VALUE = "resolved"
 
+-- names shaped like a real set's ("copy3.functional.color.fg.muted-1234")
+local GROUPS = { "base.color", "functional.color.fg", "functional.color.bg", "component.button", "base.size" }
 local names = {}
-for i = 1, BASE do names[i] = "colors.palette.token" .. i end
+for i = 1, NAMES do
+  names[i] = string.format("copy%d.%s.token-%d", i % 10 + 1, GROUPS[i % #GROUPS + 1], i)
+end
 
 -- The key population: 90% of the ops draw from `hot` keys (half the
 -- capacity, so they stay cached), the others use a fresh key each.
@@ -38,11 +46,23 @@ local function string_keys(count)
   return keys
 end
 
+-- Distinct tuples of three names each, drawn deterministically.
 local function tuple_keys(count)
-  local keys = {}
-  for i = 1, count do
-    local j = i - 1
-    keys[i] = { names[j % BASE + 1], names[(j // BASE) % BASE + 1], names[(j // (BASE * BASE)) % BASE + 1] }
+  local keys, seen = {}, {}
+  local x = 12345
+  local function draw()
+    x = (x * 1103515245 + 12345) % 2147483648
+    return names[x % NAMES + 1]
+  end
+  local i = 0
+  while i < count do
+    local t = { draw(), draw(), draw() }
+    local joined = t[1] .. "|" .. t[2] .. "|" .. t[3]
+    if not seen[joined] then
+      seen[joined] = true
+      i = i + 1
+      keys[i] = t
+    end
   end
   return keys
 end

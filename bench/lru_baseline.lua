@@ -1,55 +1,61 @@
---- The usual pure-Lua LRU cache (a table from key to node plus a doubly
--- linked list of nodes, most recent at the head), the baseline the token
--- cache is measured against in bench/cache_bench.lua.
+--- A tight pure-Lua LRU cache, the baseline the token cache is measured
+-- against in bench/cache_bench.lua. It is the design of lua-resty-lrucache,
+-- the cache Lua users know: one table from key to node and a doubly linked
+-- list of nodes, most recent first; a full cache reuses its least recent
+-- node for the new key, so a steady stream of misses allocates nothing but
+-- the map's own entries. Written as tightly as Lua allows: closures over
+-- upvalues (no `self` lookups), nodes as small arrays (prev, next, key,
+-- value) in their array part. Tuple keys are joined into one string
+-- (`a .. "|" .. b .. "|" .. c`) by the caller, as Lua code does.
 local lru = {}
-lru.__index = lru
 
---- A new LRU holding at most `capacity` entries.
+local PREV, NEXT, KEY, VALUE = 1, 2, 3, 4
+
+--- A new LRU holding at most `capacity` entries: `{get = fn, set = fn}`,
+-- each called as `get(lru, key)` / `set(lru, key, value)` like methods.
 function lru.new(capacity)
-  local head = {} -- sentinel: head.next is the most recent, head.prev the least
-  head.next, head.prev = head, head
-  return setmetatable({ map = {}, head = head, size = 0, capacity = capacity }, lru)
-end
+  local map = {}
+  local head = {} -- sentinel: head[NEXT] is the most recent, head[PREV] the least
+  head[PREV], head[NEXT] = head, head
+  local size = 0
 
-local function unlink(node)
-  node.prev.next = node.next
-  node.next.prev = node.prev
-end
-
-local function push_front(head, node)
-  node.next = head.next
-  node.prev = head
-  head.next.prev = node
-  head.next = node
-end
-
---- The value under key (now the most recent), or nil.
-function lru:get(key)
-  local node = self.map[key]
-  if node == nil then return nil end
-  unlink(node)
-  push_front(self.head, node)
-  return node.value
-end
-
---- Stores value under key, dropping the least recent entry when full.
-function lru:set(key, value)
-  local map, node = self.map, self.map[key]
-  if node then
-    node.value = value
-    unlink(node)
-  else
-    if self.size >= self.capacity then
-      local last = self.head.prev
-      unlink(last)
-      map[last.key] = nil
-    else
-      self.size = self.size + 1
+  local function get(_, key)
+    local node = map[key]
+    if node == nil then return nil end
+    if head[NEXT] ~= node then
+      local p, n = node[PREV], node[NEXT]
+      p[NEXT], n[PREV] = n, p
+      local first = head[NEXT]
+      node[PREV], node[NEXT] = head, first
+      first[PREV], head[NEXT] = node, node
     end
-    node = { key = key, value = value }
-    map[key] = node
+    return node[VALUE]
   end
-  push_front(self.head, node)
+
+  local function set(_, key, value)
+    local node = map[key]
+    if node ~= nil then
+      node[VALUE] = value
+      get(nil, key)
+      return
+    end
+    if size >= capacity then
+      node = head[PREV] -- the least recent: unlinked and reused
+      local p = node[PREV]
+      p[NEXT], head[PREV] = head, p
+      map[node[KEY]] = nil
+    else
+      size = size + 1
+      node = { false, false, false, false }
+    end
+    node[KEY], node[VALUE] = key, value
+    map[key] = node
+    local first = head[NEXT]
+    node[PREV], node[NEXT] = head, first
+    first[PREV], head[NEXT] = node, node
+  end
+
+  return { get = get, set = set }
 end
 
 return lru

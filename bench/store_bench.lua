@@ -123,6 +123,33 @@ st2:close()
 benchlib.line("store_resolve_hit", median(fresh) / median(hit), string.format(
   "load+resolve fresh_s=%.3f from_store_s=%.3f (in process, no output)", median(fresh), median(hit)))
 
+-- 1c. cold vs warm on one large file: a published DTCG set x10 (as in
+-- tokens_bench), whole processes; a warm run hashes the file and prints the
+-- output the store keeps under its bytes
+local sets_dir = os.getenv("TOKENSETS_DIR") or "/tmp/tokenflow-tokensets"
+local primer = sets_dir .. "/npm/node_modules/dtcg-examples/github-primer.resolver.json"
+if io.open(primer, "rb") then
+  local file, db2 = work .. "/primer10.json", work .. "/primer.db"
+  assert(os.execute("node bench/replicate-dtcg.mjs '" .. primer .. "' '" .. file .. "' --copies 10"))
+  local function run_file(args)
+    local t0 = tf.now()
+    assert(os.execute("bin/tokenflow resolve '" .. file .. "' --format flat " .. args .. " > /dev/null"))
+    return tf.now() - t0
+  end
+  local first = run_file("--store '" .. db2 .. "'")
+  local cold2, warm2 = {}, {}
+  for i = 1, 5 do
+    cold2[i] = run_file("")
+    warm2[i] = run_file("--store '" .. db2 .. "'")
+  end
+  local c2, w2 = median(cold2), median(warm2)
+  benchlib.line("store_warm_start_file", c2 / w2, string.format(
+    "one 4.7 MB DTCG file (GitHub Primer x10, 14.7k tokens) cold_s=%.3f first_with_store_s=%.3f warm_s=%.3f target=10",
+    c2, first, w2))
+else
+  print("skip store_warm_start_file: dtcg-examples not fetched (run bench/fetch-tokensets.sh)")
+end
+
 -- 2. lazy loading: one theme's share of files and time
 local function resolve_theme(theme)
   local set = assert(tf.tokens.load(dir))

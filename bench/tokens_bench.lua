@@ -2,6 +2,12 @@
 -- and, when fetched (bench/fetch-tokensets.sh), the Designsystemet set; each
 -- end to end (load + resolve) against Style Dictionary 5 + sd-transforms on
 -- the same input in the same run (node); and a 1000-alias chain.
+-- A real published DTCG set at scale (GitHub Primer from dtcg-examples,
+-- its light theme merged into one file and replicated 10 times under
+-- distinct top-level groups by bench/replicate-dtcg.mjs: ~14.7k tokens,
+-- 4.7 MB): `tokenflow resolve FILE --format flat` against Style
+-- Dictionary as whole processes (interpreter start-up and output
+-- included), and loading alone in MB/s.
 -- Ratios: Style Dictionary time / ours (higher is better), or target / ours
 -- for the absolute targets. Both sides run cold, each in a fresh process,
 -- timed inside the process (interpreter start-up excluded); medians.
@@ -91,7 +97,38 @@ else
   print("skip tokens_designsystemet: not fetched (run bench/fetch-tokensets.sh)")
 end
 
--- 3. a 1000-alias chain, resolve only
+-- 3. a published DTCG set x10, whole processes, and loading alone
+local primer_resolver = npm_dir .. "/node_modules/dtcg-examples/github-primer.resolver.json"
+if exists(primer_resolver) then
+  os.execute("cp bench/sd-resolve.mjs '" .. npm_dir .. "/' 2>/dev/null")
+  local file = work .. "/primer10.json"
+  assert(os.execute("node bench/replicate-dtcg.mjs '" .. primer_resolver .. "' '" .. file .. "' --copies 10"))
+  local f = assert(io.open(file, "rb"))
+  local mb = #f:read("a") / 1e6
+  f:close()
+  local function whole(cmd)
+    local t0 = tf.now()
+    assert(os.execute(cmd .. " > /dev/null 2>&1"), cmd)
+    return tf.now() - t0
+  end
+  local mine, theirs, loads, count = {}, {}, {}, 0
+  for i = 1, 5 do
+    mine[i] = whole("lua5.4 bin/tokenflow resolve '" .. file .. "' --format flat")
+    theirs[i] = whole("cd '" .. npm_dir .. "' && node sd-resolve.mjs '" .. file .. "' --dtcg --time-only")
+    local _, c, _, l = ours_once(file)
+    loads[i], count = l, c
+  end
+  local t, sd, tl = median(mine), median(theirs), median(loads)
+  benchlib.line("tokens_primer10_vs_sd", sd / t, string.format(
+    "ours=%.0fms sd=%.0fms (whole processes, tokenflow resolve --format flat) tokens=%d size=%.1fMB (target >= 20x)",
+    t * 1000, sd * 1000, count, mb))
+  benchlib.line("tokens_primer10_load", mb / tl / 150, string.format(
+    "load=%.1fms %.0f MB/s in a fresh process, median of 5 (target >= 150 MB/s)", tl * 1000, mb / tl))
+else
+  print("skip tokens_primer10: dtcg-examples not fetched (run bench/fetch-tokensets.sh)")
+end
+
+-- 4. a 1000-alias chain, resolve only
 local chain = { core = { a1 = { value = "4px", type = "spacing" } } }
 for i = 2, 1000 do chain.core["a" .. i] = { value = "{a" .. (i - 1) .. "}", type = "spacing" } end
 local chain_set = assert(tf.tokens.new(chain))

@@ -182,7 +182,7 @@ describe("bin/tokenflow apply", function()
   describe("bad input exits 2 with a message naming it", function()
     local cases = {
       { "no --doc", "apply --tokens " .. TOKENS, "--doc FILE.json is required" },
-      { "no --tokens", "apply --doc x.json", "--tokens PATH is required" },
+      { "no --tokens, a document that is not there", "apply --doc x.json", "x.json" },
       { "unknown option", "apply --tokens " .. TOKENS .. " --doc x.json --colour", "unknown option --colour" },
       { "a positional argument", "apply --tokens " .. TOKENS .. " --doc x.json extra", "unexpected argument 'extra'" },
       { "bad chunk", "apply --tokens " .. TOKENS .. " --doc x.json --chunk lots", "--chunk must be a positive integer or auto, got 'lots'" },

@@ -90,6 +90,10 @@ local MAKE = {
   FIGMA_PATH = figma_path, DOC_OUT = function() return TMP .. "/out.json" end, DOC_JOB_OPTS = doc_job_opts,
   STORE_PATH = store_path, STORE = store, PACKED = function() return tf.pack { a = 1, "b" } end,
   STORE_CACHE_OPTS = function() return { capacity = 4, store = store() } end,
+  FIGMA_FILE = function()
+    return { document = { id = "0:0", type = "DOCUMENT", sharedPluginData = { tokens = {
+      values = '{"core": {"a": {"value": "4", "type": "spacing"}}}', themes = "[]" } } } }
+  end,
   OTHER = resolved, JOB_OPTS = job_opts, VP_JOB_OPTS = vp_job_opts, VP_NODES = vp_nodes,
   VP_INDEX_OPTS = function() return { x = 0, y = 0, w = 10, h = 10, zoom = 1, index = vp_index() } end,
 }
@@ -168,9 +172,11 @@ local API = {
   { "tf.bench", nil, function(_, ...) return tf.bench(...) end, { "b", function() end, { iterations = 1, warmup = 0 } },
     fields = { [3] = { "iterations", "warmup", "target_s", "target_bytes" } }, counts = true },
   { "tf.tokens.load", nil, function(_, ...) return tf.tokens.load(...) end, { "examples/tokens/studio", {} },
-    fields = { [2] = { "format", "math", "lazy" } } },
+    fields = { [2] = { "format", "math", "lazy", "strict" } } },
   { "tf.tokens.new", nil, function(_, ...) return tf.tokens.new(...) end, { { a = { value = "1" } }, {} },
-    fields = { [1] = { "a", "$themes", "$metadata" }, [2] = { "format", "math", "name", "lazy" } } },
+    fields = { [1] = { "a", "$themes", "$metadata" }, [2] = { "format", "math", "name", "lazy", "strict" } } },
+  { "tf.tokens.from_figma", nil, function(_, ...) return tf.tokens.from_figma(...) end, { "FIGMA_FILE", {} },
+    fields = { [2] = { "format", "math", "name", "strict" } } },
   { "tf.figma.map", nil, function(_, ...) return tf.figma.map(...) end, { { fill = "c" }, nil, {} }, nil_second = "table" },
   { "tf.figma.writer", nil, function(_, ...) return tf.figma.writer(...) end, { { base_font_size = 16 } },
     fields = { [1] = { "base_font_size" } } },
@@ -592,6 +598,85 @@ describe("bad-input matrix", function()
     print(string.format("wrong-type receivers: %d cases", cases))
     table.sort(bad)
     assert.are.same({}, bad)
+  end)
+
+  -- Entry points that walk a table they are given, each with the bad table
+  -- put where the walk goes: a table that contains itself and one nested
+  -- 100,000 levels deep must give a clear error (raised, or nil and a
+  -- message) that names where it sits, never a hang or a stack overflow.
+  local function self_containing()
+    local t = { id = "loop" }
+    t.self, t.children = t, nil
+    t.children = { t }
+    return t
+  end
+  local function deep_chain(depth)
+    local root = { id = "d0" }
+    local t = root
+    for i = 1, depth do
+      local child = { id = "d" .. i }
+      t.next, t.children = child, { child }
+      t = child
+    end
+    return root
+  end
+  local function with_table(place) -- a node whose token map is `place`
+    return { { id = "n1", tokens = place } }
+  end
+  local WALKERS = {
+    { "tf.tokens.new (root)", function(t) return tf.tokens.new(t) end, "%(table%)%.[%a%[]" },
+    { "tf.tokens.new (a set)", function(t) return tf.tokens.new { core = t } end, "%(table%)%.core" },
+    { "tf.tokens.new (a token value)", function(t)
+        return tf.tokens.new { core = { a = { value = t, type = "typography" } } }
+      end, "%(table%)%.core%.a%.value" },
+    { "tf.tokens.new ($themes)", function(t) return tf.tokens.new { ["$themes"] = { t }, core = {} } end, "%$themes" },
+    { "tf.tokens.new (named)", function(t) return tf.tokens.new({ core = t }, { name = "brand.json" }) end, "brand%.json%.core" },
+    { "tf.pack", function(t) return tf.pack { colors = t } end, "value%.colors" },
+    { "store:set", function(t) return store():set("k", { colors = t }) end, "value%.colors" },
+    { "cache:set (store)", function(t) return tf.cache({ capacity = 4, store = store() }):set("k", { colors = t }) end,
+      "value%.colors" },
+    { "cache:fetch (store)", function(t)
+        return tf.cache({ capacity = 4, store = store() }):fetch("not stored yet", function() return { colors = t } end)
+      end, "value%.colors" },
+    { "tf.walk (children field)", function(t) for _ in tf.walk(t, "children") do end end, "at node d?[%w]+" },
+    { "tf.walk (children function)", function(t)
+        for _ in tf.walk(t, function(n) return n.children end) do end
+      end, "at node d?[%w]+" },
+    { "tf.update (walk source)", function(t)
+        return tf.update({ tokens = resolved(), source = tf.walk(t, "children"), write = function() end }):run()
+      end, "at node d?[%w]+" },
+    { "tf.figma.read (token map)", function(t)
+        return tf.figma.read { id = "1:2", sharedPluginData = { tokens = { fill = t } } }
+      end, "node 1:2: sharedPluginData%.tokens%.fill" },
+    { "tf.figma.map (token map)", function(t)
+        local plan, errors = tf.figma.map({ fill = t }, resolved())
+        return plan, errors and tf.figma.describe_errors(errors, "1:2")
+      end, "node 1:2: fill" },
+    { "tf.update (a node's token map)", function(t)
+        local report = tf.update({ tokens = resolved(), source = with_table({ fill = t }), write = function() end }):run()
+        local f = report.failures[1]
+        return nil, f and string.format("node %s: %s: %s", f.node, f.property, f.message)
+      end, "node n1: fill: " },
+    { "counter:labels", function(t)
+        return tf.metrics():counter("c", "h", { "k" }):labels { k = t }
+      end, "label 'k' of metric 'c_total'" },
+  }
+  it("names where a table contains itself or nests 100,000 deep, at every entry point that walks one", function()
+    local problems, cases = {}, 0
+    for _, w in ipairs(WALKERS) do
+      for _, bad in ipairs { { "self-containing", self_containing() }, { "100,000 deep", deep_chain(100000) } } do
+        cases = cases + 1
+        local res = table.pack(pcall(w[2], bad[2]))
+        local msg = res[1] and (res[2] == nil and res[3]) or (not res[1] and res[2])
+        if type(msg) ~= "string" then
+          problems[#problems + 1] = w[1] .. " (" .. bad[1] .. "): no error (" .. tostring(res[2]) .. ")"
+        elseif internal(msg) or not msg:find(w[3]) then
+          problems[#problems + 1] = w[1] .. " (" .. bad[1] .. "): " .. msg:sub(1, 200)
+        end
+      end
+    end
+    print(string.format("self-containing and 100,000-deep tables: %d cases over %d entry points", cases, #WALKERS))
+    assert.are.same({}, problems)
   end)
 
   it("opens store files only under the names given", function()

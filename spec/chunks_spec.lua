@@ -204,12 +204,36 @@ describe("tf.chunks", function()
       assert.are.equal(5, n)
     end)
 
-    it("stops a cycle at max_depth without unique", function()
-      local a = {}
-      a.children = { a }
+    it("stops a cycle at max_depth without unique, naming the node that contains itself", function()
+      local a = { id = "1:2" }
+      local b = { id = "1:3", children = { a } }
+      a.children = { { id = "leaf" }, b }
       assert.has_error(function()
         for _ in tf.walk(a, kids, { max_depth = 50 }) do end
-      end, "tf.walk: depth exceeds max_depth (50): a cycle? unique = true finds it")
+      end, "tf.walk: a node that contains itself at node 1:3 (it is its own descendant, 2 levels down;"
+        .. " unique = true reports the second visit at once)")
+      local c = {}
+      c.children = { c }
+      assert.has_error(function()
+        for _ in tf.walk(c, "children") do end
+      end, "tf.walk: a node that contains itself (it is its own descendant, 1 level down;"
+        .. " unique = true reports the second visit at once)")
+    end)
+
+    it("stops a tree nested deeper than max_depth (default 100,000), naming the node", function()
+      local root = { id = "0" }
+      local t = root
+      for i = 1, 100001 do
+        local c = { id = tostring(i) }
+        t.children = { c }
+        t = c
+      end
+      assert.has_error(function()
+        for _ in tf.walk(root, "children") do end
+      end, "tf.walk: nodes nested deeper than max_depth (100000) at node 99999")
+      local n = 0
+      for _ in tf.walk(root, "children", { max_depth = 200000 }) do n = n + 1 end
+      assert.are.equal(100002, n)
     end)
 
     it("reads children from a field when given its name, with the same order and checks", function()

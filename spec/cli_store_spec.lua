@@ -48,6 +48,37 @@ describe("bin/tokenflow resolve --store", function()
     assert.is_nil(flat.marker)
   end)
 
+  it("keeps the output of a single file under the file's bytes: a warm run reads and hashes it, nothing else", function()
+    local file = dir .. "/tokens.json"
+    h.write(file:match("^(.*)/"), "tokens.json", '{"core": {"a": {"value": "4", "type": "spacing"}, "b": {"value": "{a} * 2", "type": "spacing"}}}')
+    local args = "resolve " .. file .. " --format flat --store " .. db
+    local code, out = run("", args)
+    assert.are.equal(0, code)
+    assert.are.same({ a = 4, b = 8 }, cjson.decode(out))
+    -- the kept output is printed as it is: plant a marker under every key
+    -- that holds an output
+    local st = assert(tf.store(db))
+    local planted = 0
+    for _, key in ipairs { (require("tokenflow.cli.store").output_key(file, { "resolve", "flat", "", "", "", "", "" })) } do
+      local kept = assert(st:get(key))
+      assert.are.equal(out, kept.out)
+      kept.out = "marker\n"
+      st:set(key, kept)
+      planted = planted + 1
+    end
+    st:close()
+    assert.are.equal(1, planted)
+    local code2, out2 = run("", args)
+    assert.are.equal(0, code2)
+    assert.are.equal("marker\n", out2)
+    -- other options, or other bytes: another key
+    local _, out3 = run("", args .. " --math off")
+    assert.are.same({ a = "4", b = "4 * 2" }, cjson.decode(out3))
+    h.write(dir, "tokens.json", '{"core": {"a": {"value": "5", "type": "spacing"}, "b": {"value": "{a} * 2", "type": "spacing"}}}')
+    local _, out4 = run("", args)
+    assert.are.same({ a = 5, b = 10 }, cjson.decode(out4))
+  end)
+
   it("takes the store from TOKENFLOW_STORE", function()
     local code = run("TOKENFLOW_STORE='" .. db .. "'", "resolve examples/tokens/studio --theme light --format flat")
     assert.are.equal(0, code)

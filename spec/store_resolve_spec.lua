@@ -13,7 +13,7 @@ local function write_set(dir)
     "blue": {"value": "#0000ff", "type": "color"},
     "space": {"value": "4", "type": "spacing"},
     "shadow": {"value": {"x": "0", "y": "{space}", "blur": "8", "color": "{blue}"}, "type": "boxShadow"},
-    "ext": {"value": "#ff0033", "type": "color",
+    "ext": {"value": "#ff0033", "type": "color", "description": null,
       "$extensions": {"studio.tokens": {"modify": {"type": "alpha", "value": "0.5", "space": "srgb"}}, "other": null}}
   }]])
   h.write(dir, "light.json", [[{
@@ -91,8 +91,8 @@ describe("set:resolve with a store", function()
     assert.are.equal(20, (hit:eval("{space} * 3 + {gap}")))
     local fs, hs = fresh:stats(), hit:stats()
     assert.are.same({ fs.tokens, fs.exported, fs.failed, fs.sets }, { hs.tokens, hs.exported, hs.failed, hs.sets })
-    -- JSON null inside extensions survives
-    assert.are.equal(require("cjson").null, hit._tokens.ext.extensions.other)
+    -- a JSON null description survives
+    assert.are.equal(require("cjson").null, hit._tokens.ext.description)
     assert.are.same(select(2, fresh:get("ext")).modify, select(2, hit:get("ext")).modify)
     assert.are.equal("#ff003380", (hit:get("faded")))
     -- a diff against another theme is the same from either

@@ -50,29 +50,35 @@ describe("bad token input", function()
     assert.are.equal("(table): set 'gone' is listed in $metadata but missing", err)
   end)
 
-  it("reports a token with neither value nor $value", function()
+  it("reports a token with neither value nor $value (strict)", function()
     h.write(dir, "t.json", '{"core": {"colors": {"red": {"type": "color", "description": "no value"}}}}')
-    local set, err = tf.tokens.load(dir .. "/t.json")
+    local set, err = tf.tokens.load(dir .. "/t.json", { strict = true })
     assert.is_nil(set)
     assert.are.equal(dir .. "/t.json: colors.red: token has neither value nor $value", err)
-    local dset, derr = tf.tokens.new({ g = { ["$type"] = "color", t = { ["$type"] = "color" } } }, { format = "dtcg" })
+    local dset, derr = tf.tokens.new({ g = { ["$type"] = "color", t = { ["$type"] = "color" } } }, { format = "dtcg", strict = true })
     assert.is_nil(dset)
     assert.are.equal("(table): g.t: token has neither value nor $value", derr)
+    -- without strict the token fails alone
+    local r = assert(assert(tf.tokens.load(dir .. "/t.json")):resolve())
+    assert.are.same({ { name = "colors.red", reason = "token has neither value nor $value" } }, r:failures())
   end)
 
-  it("reports a value of the wrong shape for its type", function()
+  it("reports a value of the wrong shape for its type (strict), or fails the token alone", function()
     local cases = {
       { { value = 12, type = "typography" }, "value of type 'typography' must be an object of typography properties, got number" },
-      { { value = { 1, 2 }, type = "color" }, "value of type 'color' must be a colour string or a colour object {colorSpace, components}, got an array" },
+      { { value = { 1, 2 }, type = "color" }, "value of type 'color' must be a colour string or a colour object {colorSpace, components}, got number at [1]" },
       { { value = { a = 1 }, type = "spacing" }, "value of type 'spacing' must be a string or a number, got an object" },
       { { value = true, type = "boxShadow" }, "value of type 'boxShadow' must be a shadow object or an array of them, got boolean" },
     }
     for _, c in ipairs(cases) do
-      local set, err = tf.tokens.new { core = { t = c[1] } }
+      local set, err = tf.tokens.new({ core = { t = c[1] } }, { strict = true })
       assert.is_nil(set)
       assert.are.equal("(table): t: " .. c[2], err)
+      local r = assert(assert(tf.tokens.new { core = { t = c[1] } }):resolve())
+      assert.are.same({ { name = "t", reason = c[2] } }, r:failures())
+      assert.are.same(c[1].value, (r:get("t")))
     end
-    local set, err = tf.tokens.new({ size = { ["$type"] = "dimension", md = { ["$value"] = { value = 4 } } } })
+    local set, err = tf.tokens.new({ size = { ["$type"] = "dimension", md = { ["$value"] = { value = 4 } } } }, { strict = true })
     assert.is_nil(set)
     assert.are.equal("(table): size.md: value of type 'dimension' must be a dimension string, a number or {value, unit}, got an object", err)
   end)
@@ -97,10 +103,13 @@ describe("bad token input", function()
     assert.are.equal("division by zero in '10 / 0'", info.reason)
   end)
 
-  it("reports non-UTF-8 names with the bytes escaped", function()
-    local set, err = tf.tokens.new { core = { colors = { ["bad\255name"] = { value = "#fff", type = "color" } } } }
+  it("reports non-UTF-8 names with the bytes escaped (strict), or fails the token alone", function()
+    local doc = { core = { colors = { ["bad\255name"] = { value = "#fff", type = "color" } } } }
+    local set, err = tf.tokens.new(doc, { strict = true })
     assert.is_nil(set)
     assert.are.equal("(table): colors.bad\\xFFname: token name is not valid UTF-8", err)
+    local r = assert(assert(tf.tokens.new(doc)):resolve())
+    assert.are.same({ { name = "colors.bad\255name", reason = "token name is not valid UTF-8" } }, r:failures())
   end)
 
   it("loads a 1 MB token value intact", function()

@@ -95,7 +95,8 @@ describe("token readers", function()
     local t = source.sets.core.tokens
     assert.is_nil(t.colors)
     assert.are.equal("a/bA\u{20ac}", t["colors.d\u{e9}j\u{e0} \"vu\"\n"].value)
-    assert.are.equal(t["colors.red"].extensions["studio.tokens"].modify, t["colors.red"].modify)
+    assert.are.equal("lighten", t["colors.red"].modify.type)
+    assert.is_nil(t["colors.red"].extensions) -- other extensions are not kept
     assert.are.equal(json.null, t.nothing.value)
     assert.is_nil(t.nulled.type) -- null is not a type name
     assert.are.equal(json.null, t.nulled.description)
@@ -140,15 +141,32 @@ describe("token readers", function()
     same_source(dir .. "/dtcg", { format = "tokens-studio" })
   end)
 
+  describe("agree on tokens that are not well formed", function()
+    local cases = {
+      { "a reference where the type wants an object", '{"core": {"c": {"value": "{x}", "type": "composition"}, "x": {"value": {"a": 1}}}}' },
+      { "a value of the wrong shape", '{"core": {"c": {"value": 5, "type": "composition"}, "d": {"value": [1, "{c}"], "type": "spacing"}}}' },
+      { "an array with an element of the wrong shape", '{"core": {"c": {"value": ["#fff", [1]], "type": "color"}}}' },
+      { "a token without a value", '{"core": {"colors": {"red": {"type": "color", "description": "no value"}, "$type": "x"}}}' },
+    }
+    for _, c in ipairs(cases) do
+      it(c[1], function()
+        h.write(dir, "t.json", c[2])
+        same_source(dir .. "/t.json")
+        -- strict: the same message from either reader
+        local _, ferr = load.read_with(dir .. "/t.json", { strict = true }, reader.tape)
+        local _, serr = load.read_with(dir .. "/t.json", { strict = true }, reader.tables)
+        if c[1]:find("^a reference") then assert.is_nil(serr) else assert.is_string(serr) end
+        assert.are.equal(serr, ferr)
+      end)
+    end
+  end)
+
   describe("leave to lua-cjson and the Lua walk", function()
     local cases = {
       { "duplicate keys", '{"core": {"a": {"value": "1"}, "b": {"value": "2"}, "a": {"x": {"value": "3"}}}}' },
       { "a surrogate escape", '{"core": {"\\ud83d\\ude00": {"value": "1", "type": "number"}}}' },
       { "a raw tab in a string", '{"core": {"a": {"value": "1\t2", "type": "text"}}}' },
       { "two paths for one name", '{"core": {"a.b": {"value": "1"}, "a": {"b": {"value": "2"}}}}' },
-      { "a reference where the type wants an object", '{"core": {"c": {"value": "{x}", "type": "composition"}, "x": {"value": {"a": 1}}}}' },
-      { "a value of the wrong shape", '{"core": {"c": {"value": 5, "type": "composition"}}}' },
-      { "a token without a value", '{"core": {"colors": {"red": {"type": "color", "description": "no value"}}}}' },
       { "a non-UTF-8 name", '{"core": {"bad\255name": {"value": "1", "type": "number"}}}' },
       { "malformed JSON", '{\n  "core": {\n    "a": { "value": , "type": "number" }\n  }\n}\n' },
       { "JSON lua-cjson accepts and the strict reader does not", '{"core": {"a": {"value": [0x10, Infinity]}}}' },

@@ -356,6 +356,18 @@ static void test_sha256(tf_test_ctx *t) {
   tf_sha256_final(&s, d);
   hex(d, h);
   CHECK(t, strcmp(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+  /* the same in one piece (many whole blocks at once), and after an odd start */
+  tf_sha256_init(&s);
+  tf_sha256_update(&s, million, sizeof million);
+  tf_sha256_final(&s, d);
+  hex(d, h);
+  CHECK(t, strcmp(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+  tf_sha256_init(&s);
+  tf_sha256_update(&s, million, 3);
+  tf_sha256_update(&s, million + 3, sizeof million - 3);
+  tf_sha256_final(&s, d);
+  hex(d, h);
+  CHECK(t, strcmp(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
 }
 
 int main(void) {

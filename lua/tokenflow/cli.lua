@@ -6,19 +6,25 @@
 -- @module tokenflow.cli
 
 local argparse = require "argparse"
-local tokens = require "tokenflow.tokens"
-local jsonout = require "tokenflow.tokens.jsonout"
 local cli_args = require "tokenflow.cli.args"
 local cli_store = require "tokenflow.cli.store"
 local cli_apply = require "tokenflow.cli.apply"
 
-local option = cli_args.option
+local option, flag = cli_args.option, cli_args.flag
+
+-- the token engine loads only when a run has to resolve (a warm run with a
+-- store prints what it kept without it)
+local function engine() return require "tokenflow.tokens", require "tokenflow.tokens.jsonout" end
 
 local cli = {}
 
 --- Declares `tokenflow resolve`'s argument and options.
 local function resolve_options(cmd)
-  cli_args.argument(cmd, "PATH", "A token file or folder (Tokens Studio or DTCG).")
+  cmd:usage("Usage: tokenflow resolve PATH|--doc FILE [--theme NAME]... [--format json|flat] [options]")
+  cli_args.argument(cmd, "PATH", "A token file or folder (Tokens Studio or DTCG).") :args("?")
+  option(cmd, "--doc", "FILE", "A Figma file (GET /v1/files/:key?plugin_data=shared) whose document node carries "
+    .. "a Tokens Studio token set (local storage): resolved with the file's active theme unless --theme says "
+    .. "otherwise.")
   option(cmd, "--theme", "NAME", "A theme of the set; repeat it for several theme groups.")
   option(cmd, "--format", "json|flat", "json: a tree of {value, type} (the default); flat: name -> value.")
     :choices { "json", "flat" }
@@ -28,6 +34,8 @@ local function resolve_options(cmd)
     .. "off for DTCG, as Style Dictionary reads DTCG).")
     :choices { "on", "off" }
   cli_store.option(cmd)
+  flag(cmd, "--strict", "A token that is not well formed (a value of the wrong shape for its type, no value) "
+    .. "fails the whole file (exit 2) instead of failing alone.")
   cmd:epilog("Exit codes: 0 all tokens resolved, 1 some failed (listed on standard error), "
     .. "2 bad usage or unreadable input.")
 end
@@ -35,27 +43,45 @@ end
 local commands = {}
 
 --- `resolve PATH`: prints the resolved set; failures go to stderr.
-function commands.resolve(pos, opts, out, err)
+function commands.resolve(pos, opts, out, err, usage)
+  local doc = opts.doc and opts.doc[#opts.doc]
+  if (#pos == 0) == (doc == nil) then
+    err:write("tokenflow resolve: ", doc and "PATH and --doc name two inputs" or "a PATH or --doc FILE is required",
+      "\n", usage)
+    return 2
+  end
   local format = opts.format and opts.format[#opts.format] or "json"
   local input = opts["input-format"] and opts["input-format"][1]
   local math_opt = opts.math and opts.math[#opts.math]
-  local set, lerr = tokens.load(pos[1], { format = input, math = math_opt and math_opt == "on" or nil })
-  if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
-  local sel = opts.theme and { themes = opts.theme } or {}
   local st <close> = cli_store.open(opts, err, "tokenflow")
+  -- with a store, the printed output of a file is kept under the file's
+  -- bytes and the options: a warm run hashes the file and prints it
+  local out_key, out_digest
+  if st then
+    out_key, out_digest = cli_store.output_key(doc or pos[1], { "resolve", format, input or "", math_opt or "",
+      opts.strict and "strict" or "", doc and "doc" or "", table.concat(opts.theme or {}, "\0") })
+    local code = out_key and cli_store.replay(st, out_key, out, err)
+    if code then return code end
+  end
+  local tokens, jsonout = engine()
+  local math_on -- nil: the format's default
+  if math_opt then math_on = math_opt == "on" end
+  local load_opts = { format = input, math = math_on, strict = opts.strict }
+  local set, lerr, sel
+  if doc then
+    set, lerr = require("tokenflow.cli.figma_tokens").load(doc, opts.theme, load_opts)
+    sel = lerr
+  else
+    set, lerr = tokens.load(pos[1], load_opts)
+    sel = opts.theme and { themes = opts.theme } or {}
+  end
+  if not set then err:write("tokenflow: ", lerr, "\n") return 2 end
   -- with a store, the printed output is kept too, under the inputs'
   -- fingerprint and the output format: a warm run only prints it
   if st then
     local key = set:fingerprint(sel)
-    if key then
-      local done = st:get(key .. "\0cli resolve " .. format)
-      if type(done) == "table" and type(done.out) == "string" and type(done.err) == "string"
-        and math.type(done.code) == "integer" then
-        out:write(done.out)
-        err:write(done.err)
-        return done.code
-      end
-    end
+    local code = key and cli_store.replay(st, key .. "\0cli resolve " .. format, out, err)
+    if code then return code end
   end
   sel.store = st
   local r, rerr = set:resolve(sel)
@@ -85,7 +111,9 @@ function commands.resolve(pos, opts, out, err)
   -- under the key of the inputs actually resolved (a file may have changed
   -- since the lookup above)
   local key = r:fingerprint()
-  if key then st:set(key .. "\0cli resolve " .. format, { out = text, err = table.concat(lines), code = code }) end
+  local record = { out = text, err = table.concat(lines), code = code }
+  if key and st then st:set(key .. "\0cli resolve " .. format, record) end
+  if st then cli_store.keep(st, out_key, doc or pos[1], out_digest, record) end
   return code
 end
 

@@ -8,6 +8,7 @@ local ENTRIES = {
   { "tf.tokens.load(path[, opts])",
     "load a Tokens Studio or DTCG file or folder -> TokenSet (lazy with $themes.json)" },
   { "tf.tokens.new(table[, opts])", "a TokenSet from a Lua table of the same structures" },
+  { "tf.tokens.from_figma(file|node[, opts])", "the token set a Figma file carries -> TokenSet, {selection=, themes=, ...}" },
   { "TokenSet:resolve{theme=|themes=|sets=, store=}", "resolve a selection -> Resolved (store: snapshot hit or miss)" },
   { "TokenSet:prefetch{theme=}", "read ahead the set files a selection needs" },
   { "TokenSet:files_read() / :stats()", "files read so far / counts (sets, sets_read, definitions...)" },

@@ -27,7 +27,7 @@
 #define TF_CACHE_T "tokenflow.Cache"
 
 /* user values of the box */
-enum { UV_VALUES = 1, UV_NAMES, UV_ON_EVICT, UV_CLOCK, UV_KEYS, UV_STORE, UV_COUNT = UV_STORE };
+enum { UV_VALUES = 1, UV_NAMES, UV_ON_EVICT, UV_CLOCK, UV_KEYS, UV_STORE, UV_IDS, UV_COUNT = UV_IDS };
 
 /* Second tier: keys in the store are this prefix and the packed key. */
 #define L2_PREFIX "tokenflow.cache"
@@ -84,13 +84,21 @@ static double cache_now(lua_State *L, cache_box *b) { return cache_now_at(L, b, 
 /* ---- keys ---- */
 
 /* One element at idx into words: returns the words used, 0 when it is a
- * string never interned (lookup only). Raises on a bad element. */
-static size_t encode_element(lua_State *L, cache_box *b, int arg, int idx, int add, lua_Integer pos, uint64_t *w) {
+ * string never interned (lookup only). Raises on a bad element. `ids` is
+ * the stack index of the interner's ids table (0: the C table alone). */
+static size_t encode_element(lua_State *L, cache_box *b, int arg, int idx, int add, lua_Integer pos, uint64_t *w,
+                             int ids) {
   int t = lua_type(L, idx);
   if (t == LUA_TSTRING) {
     size_t len;
-    const char *s = lua_tolstring(L, idx, &len);
-    uint32_t id = add ? tf_intern_add(b->names->in, s, len) : tf_intern_find(b->names->in, s, len);
+    const char *s;
+    uint32_t id;
+    if (ids != 0) {
+      id = tf_lua_intern_at(L, b->names, ids, idx, add);
+    } else {
+      s = lua_tolstring(L, idx, &len);
+      id = add ? tf_intern_add(b->names->in, s, len) : tf_intern_find(b->names->in, s, len);
+    }
     if (id == 0) {
       if (add) tf_lua_oom(L);
       return 0;
@@ -129,7 +137,11 @@ static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t 
   *absent = 0;
   if (lua_type(L, arg) == LUA_TTABLE) {
     lua_Integer len = (lua_Integer)lua_rawlen(L, arg), i;
-    if (len == 0) encode_element(L, b, arg, arg, add, 0, w); /* raises "empty" */
+    int ids;
+    arg = lua_absindex(L, arg);
+    if (len == 0) encode_element(L, b, arg, arg, add, 0, w, 0); /* raises "empty" */
+    lua_getiuservalue(L, 1, UV_IDS);
+    ids = lua_gettop(L);
     if ((size_t)TF_CACHE_KEY_MAXWORDS(len) > KEY_STACK_WORDS) {
       w = tf_cache_scratch(b->c, TF_CACHE_KEY_MAXWORDS(len));
       if (w == NULL) tf_lua_oom(L);
@@ -137,12 +149,22 @@ static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t 
     w[0] = TF_CACHE_KEY_HEADER(len, 1);
     for (i = 1; i <= len; i++) {
       size_t k;
-      lua_rawgeti(L, arg, i);
-      k = encode_element(L, b, arg, -1, add, i, w + n);
+      if (lua_rawgeti(L, arg, i) == LUA_TSTRING) {
+        /* the common case inline: a name the ids table knows */
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, ids) == LUA_TNUMBER) {
+          w[n++] = TF_CACHE_KEY_STRING((uint32_t)lua_tointeger(L, -1));
+          lua_pop(L, 2);
+          continue;
+        }
+        lua_pop(L, 1);
+      }
+      k = encode_element(L, b, arg, -1, add, i, w + n, ids);
       lua_pop(L, 1);
       if (k == 0) *absent = 1;
       else n += k;
     }
+    lua_pop(L, 1); /* ids */
   } else if (lua_type(L, arg) == LUA_TSTRING) {
     /* a single string is keyed by its bytes, not interned: a stream of
      * distinct string keys then never grows the interner */
@@ -157,7 +179,7 @@ static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t 
     w[n - 1] = 0; /* zero padding, so equal strings give equal words */
     if (len > 0) memcpy(w + 1, s, len);
   } else {
-    n += encode_element(L, b, arg, arg, add, 0, w + 1);
+    n += encode_element(L, b, arg, arg, add, 0, w + 1, 0);
     w[0] = TF_CACHE_KEY_HEADER(1, 0);
   }
   *out = w;
@@ -877,6 +899,8 @@ static int l_new(lua_State *L) {
   lua_setiuservalue(L, 6, UV_KEYS);
   lua_pushvalue(L, 5);
   lua_setiuservalue(L, 6, UV_STORE);
+  tf_lua_interner_ids(L, 2);
+  lua_setiuservalue(L, 6, UV_IDS);
   b->short_len = interned_length(L);
   b->c = tf_cache_new(tf_lua_mem(L), (size_t)capacity, (size_t)max_bytes);
   if (b->c == NULL) tf_lua_oom(L);

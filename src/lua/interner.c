@@ -23,10 +23,12 @@ tf_intern_box *tf_lua_checkinterner(lua_State *L, int idx) {
 static tf_intern_box *new_interner(lua_State *L) {
   /* created closed, armed once the engine exists (a failure in between
    * leaves an object __gc can handle) */
-  tf_intern_box *box = (tf_intern_box *)lua_newuserdatauv(L, sizeof *box, 0);
+  tf_intern_box *box = (tf_intern_box *)lua_newuserdatauv(L, sizeof *box, 1);
   box->in = NULL;
   box->is_default = 0;
   luaL_setmetatable(L, TF_INTERNER);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, TF_INTERN_UV_IDS);
   box->in = tf_intern_new(tf_lua_mem(L));
   if (box->in == NULL) tf_lua_oom(L);
   return box;
@@ -39,6 +41,34 @@ void tf_lua_pushnames(lua_State *L) {
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, TF_NAMES);
   }
+}
+
+void tf_lua_interner_ids(lua_State *L, int idx) {
+  lua_getiuservalue(L, idx, TF_INTERN_UV_IDS);
+}
+
+uint32_t tf_lua_intern_at(lua_State *L, tf_intern_box *box, int ids, int sidx, int add) {
+  size_t len;
+  const char *s;
+  uint32_t id;
+  int isint;
+  lua_Integer known;
+  ids = lua_absindex(L, ids);
+  sidx = lua_absindex(L, sidx);
+  /* the string's own hash finds it, without reading its bytes again */
+  lua_pushvalue(L, sidx);
+  lua_rawget(L, ids);
+  known = lua_tointegerx(L, -1, &isint);
+  lua_pop(L, 1);
+  if (isint) return (uint32_t)known;
+  s = lua_tolstring(L, sidx, &len);
+  id = add ? tf_intern_add(box->in, s, len) : tf_intern_find(box->in, s, len);
+  if (id != 0) { /* remembered: the next lookup of this string is a table hit */
+    lua_pushvalue(L, sidx);
+    lua_pushinteger(L, (lua_Integer)id);
+    lua_rawset(L, ids);
+  }
+  return id;
 }
 
 /** names:intern(s) -> id: the id of s, added when new. */

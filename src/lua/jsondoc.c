@@ -391,13 +391,13 @@ oom:
 
 /* ---- flatten (flatten.lua's walk) ---- */
 
-#define TYPE_CACHE 8 /* type names remembered by flatten (sets use a few) */
+#define TYPE_CACHE 16 /* type names remembered by flatten (sets use a dozen or so) */
 
 /* stack slots of flatten's working values */
-enum { SLOT_NULL = 5, SLOT_OUT, SLOT_NAMES, SLOT_TYPES, SLOT_KEYS };
+enum { SLOT_NULL = 5, SLOT_OUT, SLOT_NAMES, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS };
 /* the field names of a definition, in the table at SLOT_KEYS */
-enum { KEY_VALUE = 1, KEY_TYPE, KEY_EXTENSIONS, KEY_MODIFY, KEY_DESCRIPTION };
-static const char *const def_keys[] = {"value", "type", "extensions", "modify", "description"};
+enum { KEY_VALUE = 1, KEY_TYPE, KEY_MODIFY, KEY_DESCRIPTION };
+static const char *const def_keys[] = {"value", "type", "modify", "description"};
 
 typedef struct flat {
   lua_State *L;
@@ -405,6 +405,7 @@ typedef struct flat {
   int ts;         /* Tokens Studio rules */
   int shapes;     /* stack index of type name -> shape code */
   lua_Integer count;
+  lua_Integer suspects; /* tokens whose value flatten.check must look at */
   struct {        /* type names met so far: bytes, shape code (0: none) */
     const char *s;
     size_t len;
@@ -442,8 +443,8 @@ static int valid_utf8(const unsigned char *s, size_t len) {
 }
 
 /* 1 when the value at v surely fits the shape (flatten.lua's checkers,
- * without is_ref: a value that does not fit is left to the Lua walk). */
-static int fits(const tf_json *j, int shape, uint32_t v) {
+ * without is_ref: a value that does not fit is left to flatten.check). */
+static int fits_one(const tf_json *j, int shape, uint32_t v) {
   unsigned k = tf_json_kind(j, v);
   switch (shape) {
     case SHAPE_COLOR: {
@@ -481,6 +482,18 @@ static int fits(const tf_json *j, int shape, uint32_t v) {
     case SHAPE_SCALAR: return k == TF_JSON_STRING || k == TF_JSON_NUMBER;
     default: return 1;
   }
+}
+
+/* fits_one, or an array whose every element fits (flatten.misfit takes an
+ * array where the type asks for one value element by element). */
+static int fits(const tf_json *j, int shape, uint32_t v) {
+  uint32_t n, m, c;
+  if (fits_one(j, shape, v)) return 1;
+  if (!is_array(j, v)) return 0;
+  n = tf_json_len(j, v);
+  for (m = 0, c = v + 1; m < n; m++, c = tf_json_next(j, c))
+    if (!fits_one(j, shape, c)) return 0;
+  return 1;
 }
 
 /* Room for `need` bytes of token name. */
@@ -574,9 +587,16 @@ static void set_key(lua_State *L, int key) {
   lua_rawset(L, -3);
 }
 
-/* One token: adds out[name] = def and the name to the list. Returns 0, or
- * 1 when the Lua walk must decide. The name is d->path[0, plen). */
-static int add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t head, uint32_t gtype) {
+/* Notes the token named on top of the stack for flatten.check. */
+static void add_suspect(flat *f) {
+  lua_pushvalue(f->L, -2);
+  lua_rawseti(f->L, SLOT_SUSPECTS, ++f->suspects);
+}
+
+/* One token: adds out[name] = def and the name to the list; a value that
+ * may not fit its type (or none, value 0: a token without a value) is
+ * noted for flatten.check. The name is d->path[0, plen). */
+static void add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t head, uint32_t gtype) {
   lua_State *L = f->L;
   const tf_json *j = &f->d->j;
   token_fields tf;
@@ -590,39 +610,42 @@ static int add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t 
   }
   if (ttype == 0 && f->ts) ttype = head;
   if (ttype != 0 && tf_json_kind(j, ttype) != TF_JSON_STRING) ttype = 0;
+  lua_pushlstring(L, f->d->path, plen); /* name */
+  if (value == 0) { /* only the type: flatten.check says why it fails */
+    lua_createtable(L, 0, 2);
+    if (ttype) {
+      push_type(f, ttype);
+      set_key(L, KEY_TYPE);
+    }
+    add_suspect(f);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, SLOT_NAMES, ++f->count);
+    lua_rawset(L, SLOT_OUT);
+    return;
+  }
   desc = tf.ddesc;
   if (!truthy(j, desc)) desc = f->ts ? tf.desc : 0;
   if (!truthy(j, desc)) desc = 0;
   if (ttype) nfields++;
-  if (tf.ext) nfields += 2;
+  if (tf.ext) nfields++;
   if (desc) nfields++;
-  lua_pushlstring(L, f->d->path, plen); /* name */
   lua_createtable(L, 0, nfields);       /* def */
   if (ttype) {
     int shape = push_type(f, ttype);
-    if (shape != 0 && !fits(j, shape, value)) {
-      lua_pop(L, 3);
-      return 1;
-    }
     set_key(L, KEY_TYPE);
+    if (shape != 0 && !fits(j, shape, value)) add_suspect(f);
   }
   push_value(L, j, value, SLOT_NULL);
   set_key(L, KEY_VALUE);
-  if (tf.ext) {
-    push_value(L, j, tf.ext, SLOT_NULL);
-    if (lua_type(L, -1) == LUA_TTABLE) {
-      if (lua_getfield(L, -1, "studio.tokens") == LUA_TTABLE) {
-        if (lua_getfield(L, -1, "modify") == LUA_TTABLE) {
-          lua_rawgeti(L, SLOT_KEYS, KEY_MODIFY);
-          lua_insert(L, -2);
-          lua_rawset(L, -5);
-        } else {
-          lua_pop(L, 1);
-        }
-      }
-      lua_pop(L, 1);
+  if (tf.ext && tf_json_kind(j, tf.ext) == TF_JSON_OBJECT) {
+    /* only the Tokens Studio modifier is kept (other extensions are the
+     * publisher's metadata, which no token rule reads) */
+    uint32_t studio = member(j, tf.ext, "studio.tokens"), mod;
+    if (studio != 0 && tf_json_kind(j, studio) == TF_JSON_OBJECT && (mod = member(j, studio, "modify")) != 0 &&
+        tf_json_kind(j, mod) == TF_JSON_OBJECT) {
+      push_value(L, j, mod, SLOT_NULL);
+      set_key(L, KEY_MODIFY);
     }
-    set_key(L, KEY_EXTENSIONS);
   }
   if (desc) {
     push_value(L, j, desc, SLOT_NULL);
@@ -631,7 +654,6 @@ static int add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t 
   lua_pushvalue(L, -2);
   lua_rawseti(L, SLOT_NAMES, ++f->count);
   lua_rawset(L, SLOT_OUT);
-  return 0;
 }
 
 /* Walks the group at node whose name is d->path[0, plen). Returns 0, or 1
@@ -655,10 +677,8 @@ static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gty
     memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
     value = member(j, v, "$value");
     if (value == 0 && f->ts) value = member(j, v, "value");
-    if (value != 0) {
-      if (add_token(f, v, value, nlen, head ? head : c, gtype)) return 1;
-    } else if (valueless(j, v)) {
-      return 1;
+    if (value != 0 || valueless(j, v)) {
+      add_token(f, v, value, nlen, head ? head : c, gtype);
     } else if (walk(f, v, nlen, head ? head : c, gtype)) {
       return 1;
     }
@@ -676,19 +696,21 @@ static lua_Integer count_tokens(const tf_json *j, uint32_t node, int ts) {
     size_t klen;
     const char *key = tf_json_str(j, c, &klen);
     if (!is_table_node(j, c + 1) || (klen > 0 && key[0] == '$')) continue;
-    if (member(j, c + 1, "$value") != 0 || (ts && member(j, c + 1, "value") != 0)) count++;
+    if (member(j, c + 1, "$value") != 0 || (ts && member(j, c + 1, "value") != 0) || valueless(j, c + 1)) count++;
     else count += count_tokens(j, c + 1, ts);
   }
   return count;
 }
 
-/** doc:flatten(key, tokens_studio, shapes) -> tokens, count, names: the
- * tokens of the top-level member `key` (nil: the whole document) as
- * flatten.walk builds them (name -> {value, type, extensions, modify,
- * description}), and their names in the order written;
- * false when flatten.walk must decide (an error to report, a value whose
- * shape needs the reference grammar, two paths giving one name). `shapes`
- * maps a type name to a shape kind of core.json_shapes. */
+/** doc:flatten(key, tokens_studio, shapes) -> tokens, count, names,
+ * suspects: the tokens of the top-level member `key` (nil: the whole
+ * document) as flatten.walk builds them (name -> {value, type, modify,
+ * description}), their names in the order written, and the names
+ * of the tokens flatten.check must look at (a value that may not fit its
+ * type: it needs the reference grammar, or it does not fit; a token
+ * without a value); false when flatten.walk must decide (a name that is not
+ * UTF-8, two paths giving one name). `shapes` maps a type name to a shape
+ * kind of core.json_shapes. */
 static int l_flatten(lua_State *L) {
   jsondoc *d = check_open(L);
   flat f;
@@ -710,11 +732,12 @@ static int l_flatten(lua_State *L) {
   lua_createtable(L, 0, (int)n); /* SLOT_OUT */
   lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
   lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
-  lua_createtable(L, 5, 0); /* SLOT_KEYS */
-  for (k = 0; k < 5; k++) {
+  lua_createtable(L, 4, 0); /* SLOT_KEYS */
+  for (k = 0; k < 4; k++) {
     lua_pushstring(L, def_keys[k]);
     lua_rawseti(L, SLOT_KEYS, k + 1);
   }
+  lua_newtable(L); /* SLOT_SUSPECTS */
   if (walk(&f, node, 0, 0, 0)) {
     lua_pushboolean(L, 0);
     return 1;
@@ -730,10 +753,11 @@ static int l_flatten(lua_State *L) {
     lua_pushboolean(L, 0);
     return 1;
   }
-  lua_settop(L, SLOT_NAMES);
+  lua_pushvalue(L, SLOT_OUT);
   lua_pushinteger(L, f.count);
-  lua_insert(L, SLOT_NAMES);
-  return 3;
+  lua_pushvalue(L, SLOT_NAMES);
+  lua_pushvalue(L, SLOT_SUSPECTS);
+  return 4;
 }
 
 /** core.json_shapes: shape kind name -> code, for doc:flatten. */

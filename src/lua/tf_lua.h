@@ -54,6 +54,17 @@ typedef struct tf_intern_box {
 
 /* The open interner at idx, or raises. */
 tf_intern_box *tf_lua_checkinterner(lua_State *L, int idx);
+/* An interner keeps a Lua table string -> id (its user value) in front of
+ * its C table: a string's id is then found by the hash Lua already keeps
+ * in the string, without hashing or comparing its bytes again (the C table
+ * stays the reference; names added only there are remembered in the Lua
+ * one the first time they are looked up here). */
+#define TF_INTERN_UV_IDS 1
+/* Pushes the ids table of the interner at idx. */
+void tf_lua_interner_ids(lua_State *L, int idx);
+/* The id of the string at sidx (added when `add`; 0 when absent and not
+ * added, or out of memory when adding), through the ids table at `ids`. */
+uint32_t tf_lua_intern_at(lua_State *L, tf_intern_box *box, int ids, int sidx, int add);
 /* Pushes the module's default interner (tf.names). */
 void tf_lua_pushnames(lua_State *L);
 

@@ -73,6 +73,55 @@ int tf_lua_iswalk(lua_State *L, int idx) { return luaL_testudata(L, idx, TF_WALK
  * call into stack slots; the top frame's position is cached in a C local and
  * written back to frames on every step, so an error raised by a callback
  * leaves the walk consistent. */
+/* Pushes " at node ID" when the node at idx is a table with a string or
+ * number id, else "". */
+static void push_node_name(lua_State *L, int idx) {
+  int t;
+  if (lua_type(L, idx) != LUA_TTABLE) {
+    lua_pushliteral(L, "");
+    return;
+  }
+  lua_pushliteral(L, "id");
+  t = lua_rawget(L, idx);
+  if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+    lua_pushfstring(L, " at node %s", lua_tostring(L, -1));
+  } else {
+    lua_pushliteral(L, "");
+  }
+  lua_remove(L, -2);
+}
+
+/* Raises the error for a node whose children would go past max_depth: a
+ * cycle when the node is one of its own ancestors (the nodes on the stack
+ * are container[position] for array containers), else nesting too deep.
+ * Runs only once the limit is reached, so the walk itself pays nothing. */
+static void depth_error(lua_State *L, walk_box *w, int fi, int node) {
+  lua_Integer d, level = 0;
+  luaL_checkstack(L, 4, "tf.walk");
+  /* frame w->depth holds the node itself; its ancestors are below */
+  for (d = w->depth - 1; d >= 1; d--) {
+    lua_Integer pos;
+    lua_rawgeti(L, fi, 2 * d);
+    pos = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (lua_rawgeti(L, fi, 2 * d - 1) == LUA_TTABLE && pos > 0) {
+      lua_rawgeti(L, -1, pos);
+      if (lua_rawequal(L, -1, node)) {
+        level = w->depth - d;
+        lua_pop(L, 2);
+        break;
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  push_node_name(L, node);
+  if (level > 0)
+    luaL_error(L, "tf.walk: a node that contains itself%s (it is its own descendant, %I level%s down; unique = true "
+               "reports the second visit at once)", lua_tostring(L, -1), level, level == 1 ? "" : "s");
+  luaL_error(L, "tf.walk: nodes nested deeper than max_depth (%I)%s", w->max_depth, lua_tostring(L, -1));
+}
+
 static lua_Integer take(lua_State *L, walk_box *w, int wi, int dest, lua_Integer n) {
   int fi, ci, li, si, ki, has_filter, has_seen, is_table = 0;
   lua_Integer count = 0, cached = 0, pos = 0; /* cached: depth whose container is in ki */
@@ -147,8 +196,7 @@ static lua_Integer take(lua_State *L, walk_box *w, int wi, int dest, lua_Integer
         if (w->field) luaL_error(L, "tf.walk: a node's '%s' field is a %s (table, function or nil expected)", lua_tostring(L, ci), luaL_typename(L, -1));
         luaL_error(L, "tf.walk: children(node) returned a %s (table, function or nil expected)", luaL_typename(L, -1));
       }
-      if (w->depth >= w->max_depth)
-        luaL_error(L, "tf.walk: depth exceeds max_depth (%I): a cycle? unique = true finds it", w->max_depth);
+      if (w->depth >= w->max_depth) depth_error(L, w, fi, lua_absindex(L, -2));
       w->depth++;
       if (w->depth > w->peak) w->peak = w->depth;
       lua_pushinteger(L, 0);

@@ -12,6 +12,7 @@ local progress = require "tokenflow.cli.progress"
 local summary = require "tokenflow.cli.summary"
 local cli_store = require "tokenflow.cli.store"
 local cli_args = require "tokenflow.cli.args"
+local figma_tokens = require "tokenflow.cli.figma_tokens"
 
 local option, flag = cli_args.option, cli_args.flag
 
@@ -20,10 +21,13 @@ local apply = {}
 --- Declares `tokenflow apply`'s options on its argparse command.
 -- @param cmd an argparse command
 function apply.options(cmd)
-  cmd:usage("Usage: tokenflow apply --tokens PATH --doc FILE.json [--theme NAME]... "
+  cmd:usage("Usage: tokenflow apply [--tokens PATH] --doc FILE.json [--theme NAME]... "
     .. "[--out FILE.json|-|--in-place] [options]")
-  option(cmd, "--tokens", "PATH", "A token file or folder (Tokens Studio or DTCG).")
-  option(cmd, "--theme", "NAME", "A theme of the set (one per theme group); without it every set takes part.")
+  option(cmd, "--tokens", "PATH", "A token file or folder (Tokens Studio or DTCG); without it, the token set the "
+    .. "file carries (Tokens Studio's local storage, in the document node's sharedPluginData.tokens), with the "
+    .. "file's active theme.")
+  option(cmd, "--theme", "NAME", "A theme of the set (one per theme group); without it every set takes part (or, "
+    .. "with the file's own set, its active theme).")
   option(cmd, "--doc", "FILE.json", "A Figma file as JSON (GET /v1/files/:key or /v1/files/:key/nodes); tokens are "
     .. "read from each node's sharedPluginData.tokens, as Tokens Studio stores them.")
   option(cmd, "--out", "FILE.json|-", "Where to write the updated file (-: standard output, the summary then goes "
@@ -39,6 +43,7 @@ function apply.options(cmd)
   option(cmd, "--viewport", "X,Y,W,H[,ZOOM]", "Write the nodes inside this canvas rectangle first (bounds from each "
     .. "node's absoluteBoundingBox), then the rest in document order.")
   cli_store.option(cmd)
+  flag(cmd, "--strict", "A token that is not well formed fails the whole set (exit 2) instead of failing alone.")
   cmd:epilog("Exit codes: 0 every node applied, 1 some nodes failed (listed on standard error), "
     .. "2 bad usage or unreadable input.")
 end
@@ -56,7 +61,6 @@ local function settings(opts)
     metrics = opts.metrics and opts.metrics[1], chart = opts.chart and opts.chart[1],
     chunk = { size = "auto", budget_ms = 8 },
   }
-  if not s.tokens then return nil, "--tokens PATH is required" end
   if not s.doc then return nil, "--doc FILE.json is required" end
   if opts["in-place"] then
     if s.out and s.out ~= s.doc then return nil, "--in-place and --out name two outputs" end
@@ -149,18 +153,39 @@ function apply.run(_, opts, out, err, usage)
   local t_start = core.now()
 
   -- inputs: every problem here is bad input (exit 2), named
-  local set, lerr = tokens.load(s.tokens)
-  if not set then err:write("tokenflow apply: ", lerr, "\n") return 2 end
-  local st <close> = cli_store.open(opts, err, "tokenflow apply")
-  local resolved, rerr = set:resolve { themes = s.themes, store = st }
-  if not resolved then err:write("tokenflow apply: ", s.tokens, ": ", rerr, "\n") return 2 end
-  local t_tokens = core.now()
   local terminal = not s.quiet and err == io.stderr and progress.is_terminal(2)
+  local set, lerr, sel, doc, derr
+  if s.tokens then
+    set, lerr = tokens.load(s.tokens, { strict = opts.strict })
+    sel = { themes = s.themes }
+    if not set then err:write("tokenflow apply: ", lerr, "\n") return 2 end
+  end
+  local tokens_s = core.now() - t_start
+  local t_read = core.now()
   local reading = terminal and progress.bar(err, { label = "reading " }) or nil
-  local doc, derr = document.open(s.doc, { on_progress = reading })
+  doc, derr = document.open(s.doc, { on_progress = reading })
   if reading then reading.finish() end
   if not doc then err:write("tokenflow apply: ", derr, "\n") return 2 end
-  local t_doc = core.now()
+  local read_s = core.now() - t_read
+  local t_resolve = core.now()
+  if not s.tokens then -- the token set the file carries
+    set, lerr = figma_tokens.load(doc, s.themes, { strict = opts.strict, name = s.doc })
+    if not set then
+      doc:close()
+      err:write("tokenflow apply: ", lerr, "\n")
+      return 2
+    end
+    sel = lerr
+  end
+  local st <close> = cli_store.open(opts, err, "tokenflow apply")
+  sel.store = st
+  local resolved, rerr = set:resolve(sel)
+  if not resolved then
+    doc:close()
+    err:write("tokenflow apply: ", s.tokens or s.doc, ": ", rerr, "\n")
+    return 2
+  end
+  tokens_s = tokens_s + (core.now() - t_resolve)
   if not s.quiet then
     for _, d in ipairs(doc:duplicates()) do
       err:write(string.format("tokenflow apply: warning: %s:%d:%d: %s holds the key \"%s\" twice; "
@@ -219,7 +244,7 @@ function apply.run(_, opts, out, err, usage)
   if peak and peak > 0 then report.memory.rss_peak_kb = peak // 1024 end
   local sum = summary.from_report(report, {
     tokens = s.tokens, theme = s.themes, doc = s.doc, out = s.out,
-    time = { load_tokens_s = t_tokens - t_start, read_doc_s = t_doc - t_tokens,
+    time = { load_tokens_s = tokens_s, read_doc_s = read_s,
       write_s = s.out and (t_written - t_applied) or nil, total_s = core.now() - t_start },
   })
   if s.json then

@@ -88,13 +88,73 @@ local function fail(file, name, fmt, ...)
   return nil, string.format("%s: %s: " .. fmt, file, name ~= "" and name or "(root)", ...)
 end
 
+local function kind(v)
+  return type(v) == "table" and (is_array(v) and "an array" or "an object") or type(v)
+end
+
+--- Why a value does not fit its type, or nil when it does. A value that is
+-- an array where the type asks for one value is taken element by element
+-- (as Style Dictionary resolves it): each element must fit.
+-- @tparam string ttype the token's type
+-- @param value the value as written
+function flatten.misfit(ttype, value)
+  local shape = shapes[ttype]
+  if not shape or shape[2](value) or is_ref(value) then return nil end
+  if is_array(value) then
+    for i, e in ipairs(value) do
+      if not shape[2](e) and not is_ref(e) then
+        return string.format("value of type '%s' must be %s, got %s at [%d]", ttype, shape[1], kind(e), i)
+      end
+    end
+    return nil
+  end
+  return string.format("value of type '%s' must be %s, got %s", ttype, shape[1], kind(value))
+end
+
+--- The reason a token without a value fails.
+flatten.VALUELESS = "token has neither value nor $value"
+
+-- A token name with its bytes that are not UTF-8 escaped (for messages).
+local function shown_name(name)
+  if utf8.len(name) then return name end
+  return (name:gsub("[\128-\255]", function(c) return string.format("\\x%02X", c:byte()) end))
+end
+
+--- Checks the definitions a reader built: a definition whose value does
+-- not fit its type gets `invalid` (the reason; the resolver marks the token
+-- failed and keeps its value as written). `names` lists the definitions to
+-- check (nil: none; a definition without a value is a token without one).
+-- With `strict`, returns nil and "file: name: reason" for
+-- the first bad token by name (whatever the reader's order), else `defs`.
+function flatten.check(defs, names, file, strict)
+  local bad
+  if names then
+    for _, name in ipairs(names) do
+      local d = defs[name]
+      if d and not d.invalid then
+        if d.value == nil then d.invalid = flatten.VALUELESS else d.invalid = flatten.misfit(d.type, d.value) end
+      end
+    end
+  end
+  if not strict then return defs end
+  for name, d in pairs(defs) do
+    if d.invalid and (bad == nil or name < bad) then bad = name end
+  end
+  if bad then return fail(file, shown_name(bad), "%s", defs[bad].invalid) end
+  return defs
+end
+
 --- Flattens one set (Tokens Studio) or one DTCG document into `out`, a map
--- name -> definition `{value, type, description, modify, extensions}`
--- (a later definition of a name replaces an earlier one). Returns out and the
--- number of tokens read, or nil and a message naming the file and token path.
+-- name -> definition `{value, type, description, modify}`
+-- (a later definition of a name replaces an earlier one). A token that is
+-- not well formed (a value of the wrong shape for its type, no value, a
+-- name that is not UTF-8) gets `invalid`, the reason (it fails alone when
+-- resolved). Returns out and the number of tokens read, or nil and a
+-- message naming the file and token path (`opts.strict`: the first bad
+-- token by name).
 function flatten.walk(doc, opts)
   local file, ts, out = opts.file, opts.format == "tokens-studio", opts.out or {}
-  local n = 0
+  local n, any_bad = 0, false
   if type(doc) ~= "table" then return fail(file, "", "expected an object of tokens, got %s", type(doc)) end
   -- explicit stack: {table, dotted path, first segment, inherited type}
   local stack = { { doc, "", nil, nil } }
@@ -107,42 +167,46 @@ function flatten.walk(doc, opts)
       if type(k) == "string" and type(v) == "table" and k:byte(1) ~= 36 then -- 36: "$"
         local name = path == "" and k or path .. "." .. k
         local head = first or k
-        if k:find("[\128-\255]") and not utf8.len(k) then
-          local shown = name:gsub("[\128-\255]", function(c) return string.format("\\x%02X", c:byte()) end)
-          return fail(file, shown, "token name is not valid UTF-8")
-        end
+        local bad_name = k:find("[\128-\255]") and not utf8.len(k)
         local value = v["$value"]
         if value == nil and ts then value = v.value end
-        if value ~= nil then
+        if value ~= nil or bad_name then
           local ttype = v["$type"] or (ts and type(v.type) == "string" and v.type) or gtype
           if ttype == nil and ts then ttype = head end
           if type(ttype) ~= "string" then ttype = nil end
-          local shape = shapes[ttype]
-          if shape and not shape[2](value) and not is_ref(value) then
-            local expected = shape[1]
-            return fail(file, name, "value of type '%s' must be %s, got %s", ttype, expected,
-              type(value) == "table" and (is_array(value) and "an array" or "an object") or type(value))
-          end
           -- small tables: only the fields a token has (a constructor with
           -- every field would reserve room for all of them)
           local def = { value = value, type = ttype }
-          local ext = v["$extensions"]
-          if ext ~= nil then
-            def.extensions = ext
-            local studio = type(ext) == "table" and ext["studio.tokens"]
-            if type(studio) == "table" and type(studio.modify) == "table" then def.modify = studio.modify end
+          if bad_name then
+            def.invalid = "token name is not valid UTF-8"
+          elseif value ~= nil then
+            def.invalid = flatten.misfit(ttype, value)
           end
+          if def.invalid then any_bad = true end
+          -- of the extensions, only the Tokens Studio modifier is kept (the
+          -- rest is the publisher's metadata, which no token rule reads)
+          local ext = v["$extensions"]
+          local studio = type(ext) == "table" and ext["studio.tokens"]
+          if type(studio) == "table" and type(studio.modify) == "table" then def.modify = studio.modify end
           local description = v["$description"] or (ts and v.description) or nil
           if description ~= nil then def.description = description end
           n = n + 1
           out[name] = def
         elseif valueless_token(v) then
-          return fail(file, name, "token has neither value nor $value")
+          local ttype = v["$type"] or (ts and type(v.type) == "string" and v.type) or gtype
+          if ttype == nil and ts then ttype = head end
+          n = n + 1
+          out[name] = { type = type(ttype) == "string" and ttype or nil, invalid = flatten.VALUELESS }
+          any_bad = true
         else
           stack[#stack + 1] = { v, name, head, gtype }
         end
       end
     end
+  end
+  if any_bad and opts.strict then
+    local ok, err = flatten.check(out, nil, file, true)
+    if not ok then return nil, err end
   end
   return out, n
 end

@@ -12,6 +12,8 @@ local themes = require "tokenflow.tokens.themes"
 local detect = require "tokenflow.tokens.detect"
 local Resolved = require "tokenflow.tokens.resolved"
 local snapshot = require "tokenflow.tokens.snapshot"
+local guard = require "tokenflow.guard"
+local figma = require "tokenflow.tokens.figma"
 
 local tokens = {}
 
@@ -52,8 +54,10 @@ local function check_opts(opts, fname)
   if opts.math ~= nil and type(opts.math) ~= "boolean" then
     error(string.format("bad argument #2 to '%s' (math must be a boolean, got %s)", fname, type(opts.math)), 3)
   end
-  if opts.lazy ~= nil and type(opts.lazy) ~= "boolean" then
-    error(string.format("bad argument #2 to '%s' (lazy must be a boolean, got %s)", fname, type(opts.lazy)), 3)
+  for _, flag in ipairs { "lazy", "strict" } do
+    if opts[flag] ~= nil and type(opts[flag]) ~= "boolean" then
+      error(string.format("bad argument #2 to '%s' (%s must be a boolean, got %s)", fname, flag, type(opts[flag])), 3)
+    end
   end
   if opts.format ~= nil and not detect.valid(opts.format) then
     error(string.format("bad argument #2 to '%s' (format must be 'tokens-studio' or 'dtcg', got '%s')",
@@ -73,27 +77,81 @@ end
 -- read now, each set file when a resolution first needs it (errors in a set
 -- file then come from `resolve` or `prefetch`); `{lazy = false}` reads every
 -- file now, `{lazy = true}` makes any Tokens Studio folder lazy.
+-- A token that is not well formed (a value of the wrong shape for its
+-- type, no value) fails alone: it is listed by `Resolved:failures()` with
+-- its reason and keeps its value as written; `{strict = true}` makes it
+-- fail the whole load instead (the message names the first such token by
+-- name).
 function tokens.load(path, opts)
   if type(path) ~= "string" then
     error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
   end
   opts = check_opts(opts, "load")
-  local source, err = load.path(path, opts)
+  -- what a load builds stays alive: the collector would only walk it again
+  -- and again while it grows (about a tenth of the time of a large set)
+  local collecting = collectgarbage("isrunning")
+  if collecting then collectgarbage("stop") end
+  local ok, source, err = pcall(load.path, path, opts)
+  if collecting then collectgarbage("restart") end
+  if not ok then error(source, 0) end
   if not source then return nil, err end
   return new_set(source, opts)
 end
 
 --- A TokenSet from a Lua table holding the same structures as a file.
 -- Returns the TokenSet, or nil and a message. `opts` as for `load`, plus
--- `name` (what to call the table in messages).
+-- `name` (what to call the table in messages). A table that contains
+-- itself, or nests deeper than 1000 levels (the JSON reader's limit),
+-- raises an error naming where.
 function tokens.new(tbl, opts)
   if type(tbl) ~= "table" then
     error("bad argument #1 to 'new' (table expected, got " .. type(tbl) .. ")", 2)
   end
   opts = check_opts(opts, "new")
-  local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format })
+  local ok, why = guard.check(tbl, type(opts.name) == "string" and opts.name or "(table)")
+  if not ok then error("bad argument #1 to 'new' (" .. why .. ")", 2) end
+  local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format, strict = opts.strict })
   if not source then return nil, err end
   return new_set(source, opts)
+end
+
+--- The token set a Figma file carries (Tokens Studio with local storage
+-- keeps it in the document node's `sharedPluginData.tokens`: the sets in
+-- `values`, `themes`, `activeTheme`, `usedTokenSet`, `version`,
+-- `updatedAt`, `storageType`). Returns the TokenSet and what the file says
+-- about it: `{themes = {active theme ids}, sets = {set -> status} | nil,
+-- selection = the selection the file uses (its active themes, else its
+-- used sets, else nil: every set), version, updated_at, storage}`; or nil
+-- and a message naming the key (a file without token data, a stored form
+-- this version does not read, malformed JSON in a stored field).
+--
+--    local set, file = assert(tf.tokens.from_figma("file.json"))
+--    local r = set:resolve(file.selection)
+-- @param src a file path, a decoded Figma file (with `document`) or a
+-- document node
+-- @tparam[opt] table opts as for `load` (`strict`, `math`), plus `name`
+-- (what to call a table in messages)
+function tokens.from_figma(src, opts)
+  if type(src) ~= "string" and type(src) ~= "table" then
+    error("bad argument #1 to 'from_figma' (file path or table expected, got " .. type(src) .. ")", 2)
+  end
+  opts = check_opts(opts, "from_figma")
+  local doc, info
+  if type(src) == "string" then
+    doc, info = figma.read_file(src)
+  else
+    doc, info = figma.from_file(src, type(opts.name) == "string" and opts.name or nil)
+  end
+  if not doc then return nil, info end
+  -- a host may hand over token data it decoded itself: walked below
+  local ok, why = guard.check(doc, info.where .. ".values")
+  if not ok then error("bad argument #1 to 'from_figma' (" .. why .. ")", 2) end
+  local source, err = load.from_document(doc, { file = info.where .. ".values", format = "tokens-studio",
+    strict = opts.strict })
+  if not source then return nil, err end
+  info.selection = figma.selection(info)
+  info.where = nil
+  return new_set(source, opts), info
 end
 
 --- The format the set was read as: "tokens-studio" or "dtcg".

@@ -7,11 +7,29 @@ local number = require "tokenflow.tokens.number"
 
 local jsonout = {}
 
+local find, sort, concat, tostring, type, pairs, next = string.find, table.sort, table.concat, tostring, type, pairs, next
+local text_of = number.text
+local null = cjson.null
+
 -- lua-cjson 2.1 escapes "/" as "\/"; both are valid JSON, the plain one
 -- reads better. An escaped slash never follows a lone backslash, so this
--- cannot touch other escapes.
+-- cannot touch other escapes. Text with nothing to escape (most of it) is
+-- only quoted.
 local function encode_string(s)
+  -- (a class of the common bytes fails fast on each of them; the exact
+  -- class of bytes to escape only runs on text holding others)
+  if not find(s, "[^%w%.%-_#]") or not find(s, '[%c"\\/]') then return '"' .. s .. '"' end
   return (cjson.encode(s):gsub("\\/", "/"))
+end
+
+-- The text of string s, memoised in `quoted`.
+local function quote(s, quoted)
+  local q = quoted[s]
+  if not q then
+    q = encode_string(s)
+    quoted[s] = q
+  end
+  return q
 end
 
 local function is_array(t)
@@ -22,46 +40,93 @@ local function is_array(t)
   return count == n
 end
 
-local function encode(v, out)
+-- Appends the text of v to out (n items so far); returns the new count.
+-- `quoted` memoises the text of strings, numbers and tables (sets repeat
+-- values a lot; 1 and 1.0 share a key and a text; tables are not changed
+-- while they are written).
+local function encode(v, out, n, quoted)
   local t = type(v)
-  if t == "string" then out[#out + 1] = encode_string(v)
+  if t == "string" then
+    n = n + 1
+    out[n] = quote(v, quoted)
   elseif t == "number" then
-    out[#out + 1] = (v ~= v or v == math.huge or v == -math.huge) and "null" or number.text(v)
-  elseif t == "boolean" then out[#out + 1] = tostring(v)
+    local q = v == v and quoted[v] -- (NaN cannot be a key)
+    if not q then
+      q = (v ~= v or v == math.huge or v == -math.huge) and "null" or text_of(v)
+      if v == v then quoted[v] = q end
+    end
+    n = n + 1
+    out[n] = q
+  elseif t == "boolean" then
+    n = n + 1
+    out[n] = tostring(v)
   elseif t == "table" then
-    if v == cjson.null then out[#out + 1] = "null" return end
+    if v == null then
+      n = n + 1
+      out[n] = "null"
+      return n
+    end
+    -- a table met again (aliases share their target's value) is written
+    -- from its text
+    local q = quoted[v]
+    if q then
+      n = n + 1
+      out[n] = q
+      return n
+    end
+    local n0 = n
     if is_array(v) then
-      out[#out + 1] = "["
-      for i, x in ipairs(v) do
-        if i > 1 then out[#out + 1] = "," end
-        encode(x, out)
+      n = n + 1
+      out[n] = "["
+      for i = 1, #v do
+        if i > 1 then
+          n = n + 1
+          out[n] = ","
+        end
+        n = encode(v[i], out, n, quoted)
       end
-      out[#out + 1] = "]"
+      n = n + 1
+      out[n] = "]"
     else
-      local keys = {}
-      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
-      table.sort(keys)
-      out[#out + 1] = "{"
-      for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = "," end
-        out[#out + 1] = encode_string(k)
-        out[#out + 1] = ":"
+      local keys, nk = {}, 0
+      for k in pairs(v) do
+        nk = nk + 1
+        keys[nk] = tostring(k)
+      end
+      sort(keys)
+      n = n + 1
+      out[n] = "{"
+      for i = 1, nk do
+        local k = keys[i]
+        if i > 1 then
+          n = n + 1
+          out[n] = ","
+        end
+        n = n + 1
+        -- (short keys repeat from object to object; long ones are names)
+        out[n] = #k <= 40 and quote(k, quoted) or encode_string(k)
+        n = n + 1
+        out[n] = ":"
         local x = v[k]
         if x == nil then x = v[tonumber(k)] end
-        encode(x, out)
+        n = encode(x, out, n, quoted)
       end
-      out[#out + 1] = "}"
+      n = n + 1
+      out[n] = "}"
     end
+    quoted[v] = concat(out, "", n0 + 1, n)
   else
-    out[#out + 1] = "null"
+    n = n + 1
+    out[n] = "null"
   end
+  return n
 end
 
 --- Encodes a value as JSON text (objects with sorted keys).
 function jsonout.encode(v)
   local out = {}
-  encode(v, out)
-  return table.concat(out)
+  encode(v, out, 0, {})
+  return concat(out)
 end
 
 return jsonout

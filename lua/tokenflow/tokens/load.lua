@@ -119,7 +119,8 @@ local function add_set(source, name, file, rd, doc, key)
     source.sets[name] = set
     source.order[#source.order + 1] = name
   end
-  local defs, count, names = rd.flatten(doc, key, { file = file, format = source.format, out = set.tokens })
+  local defs, count, names = rd.flatten(doc, key, { file = file, format = source.format, out = set.tokens,
+    strict = source.strict })
   if not defs then return nil, count end
   if defs ~= set.tokens then
     -- a reader that built a new map (names in it are distinct)
@@ -155,7 +156,7 @@ local function from_document(doc, opts, rd)
     format, why = rd.detect(doc)
     if not format then return nil, why end
   end
-  local source = { format = format, sets = {}, order = {}, themes = {} }
+  local source = { format = format, sets = {}, order = {}, themes = {}, strict = opts.strict }
   if format == "dtcg" then
     local ok, err = add_set(source, "default", file, rd, doc)
     if not ok then return nil, err end
@@ -205,6 +206,8 @@ end
 -- top-level keys in written order (JSON files), or is a function returning
 -- that list (it scans the whole text, so it runs only when sets are not all
 -- listed in `$metadata`); `file` names the document in messages.
+-- `strict`: a token that is not well formed fails the whole document
+-- (else it is kept with `invalid`, its reason, and fails alone).
 function load.from_document(doc, opts)
   return from_document(doc, opts or {}, reader.tables)
 end
@@ -274,9 +277,10 @@ end
 
 -- A Tokens Studio folder read lazily: only $metadata.json and $themes.json
 -- now; each set file when a resolution first needs it (load.ensure).
-local function read_dir_lazy(dir, files, has_meta, has_themes)
+local function read_dir_lazy(dir, files, has_meta, has_themes, strict)
   local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
-  local source = { format = "tokens-studio", sets = {}, order = {}, themes = {}, lazy = true, files_read = {} }
+  local source = { format = "tokens-studio", sets = {}, order = {}, themes = {}, lazy = true, files_read = {},
+    strict = strict }
   local ok, meta = read_folder_meta(source, themes_file, meta_file, has_themes, has_meta)
   if not ok then return nil, meta end
   local names, nerr = set_names(dir, files, meta, meta_file)
@@ -300,7 +304,7 @@ local function read_dir(dir, opts, rd)
   local lazy = opts.lazy
   if lazy == nil then lazy = has_themes end
   if lazy and format ~= "dtcg" and (has_meta or has_themes or format == "tokens-studio") then
-    return read_dir_lazy(dir, files, has_meta, has_themes)
+    return read_dir_lazy(dir, files, has_meta, has_themes, opts.strict)
   end
   local docs, digests, read = {}, {}, {}
   for i, rel in ipairs(files) do
@@ -326,7 +330,7 @@ local function read_dir(dir, opts, rd)
       end
     end
   end
-  local source = { format = format, sets = {}, order = {}, themes = {}, files_read = read }
+  local source = { format = format, sets = {}, order = {}, themes = {}, files_read = read, strict = opts.strict }
   if format == "dtcg" then
     local parts = {}
     for i, rel in ipairs(files) do
@@ -369,7 +373,7 @@ end
 local function read_file(path, opts, rd)
   local doc, text = rd.read(path)
   if doc == nil then return nil, text end
-  local source, err = from_document(doc, { file = path, format = opts.format,
+  local source, err = from_document(doc, { file = path, format = opts.format, strict = opts.strict,
     key_order = function() return json.key_order(rd.text(doc, text)) end }, rd)
   if source and digest then
     -- the exact text the reader parsed, one digest per set
@@ -454,7 +458,9 @@ end
 -- errors then surface from that resolution. `source.files_read` lists the
 -- files read so far, in order.
 -- @tparam string path file or folder
--- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg", lazy = boolean}`
+-- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg", lazy = boolean,
+-- strict = boolean}` (strict: a token that is not well formed fails the
+-- whole load, naming the first such token by name)
 function load.path(path, opts)
   opts = opts or {}
   if reader.tape then

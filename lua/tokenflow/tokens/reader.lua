@@ -19,7 +19,9 @@
 -- the top level; `text(doc, text)`; `digest(doc, text)` (the SHA-256 of
 -- that text, as `tokenflow.core.digest` gives it); `detect(doc)` and `detect_files(docs)`
 -- -> format | nil, message; `flatten(doc, key, opts)` -> definitions,
--- count | nil, message (key nil: the whole document; opts as flatten.walk);
+-- count | nil, message (key nil: the whole document; opts as flatten.walk:
+-- a token that is not well formed gets `invalid`, or with `opts.strict`
+-- the first such token by name is the error);
 -- `close(doc)`. The tape reader's flatten also gives the names in the order
 -- written (the resolver takes tokens in that order).
 -- @module tokenflow.tokens.reader
@@ -112,8 +114,11 @@ function tape.detect_files(docs)
   return "tokens-studio"
 end
 function tape.flatten(doc, key, opts)
-  local defs, count, names = doc:flatten(key, opts.format == "tokens-studio", flatten.shape_kinds(core.json_shapes))
+  local defs, count, names, suspects = doc:flatten(key, opts.format == "tokens-studio", flatten.shape_kinds(core.json_shapes))
   if not defs then return nil, UNDECIDED end
+  -- the few values the C checks could not settle, with the Lua ones
+  local ok, err = flatten.check(defs, suspects[1] and suspects, opts.file, opts.strict)
+  if not ok then return nil, err end
   return defs, count, names
 end
 function tape.close(doc) doc:close() end

@@ -115,14 +115,15 @@ function resolve.engine(tokens, opts)
     list[#list + 1] = name
   end
 
-  -- Looks a name up: "ok", value | "need", name | "cycle" | "failed" | "missing".
+  -- Looks a name up: "ok", value | "need", name | "cycle" | "failed", value
+  -- | "missing".
   local function lookup(name, ctx)
     local def = tokens[name]
     if def then
       local st = state[name]
       if st == DONE then
         note_ref(ctx, name)
-        if failed[name] then return "failed" end
+        if failed[name] then return "failed", values[name] end
         if not ctx.type then ctx.type = types[name] or def.type end
         return "ok", values[name]
       elseif st == IN or st == EXPANDED then
@@ -138,6 +139,7 @@ function resolve.engine(tokens, opts)
       local prefix = concat(segs, ".", 1, i)
       if tokens[prefix] then
         local st, v = lookup(prefix, ctx)
+        if st == "failed" then return st end
         if st ~= "ok" then return st, v end
         local prop = walk_property(v, segs, i + 1)
         if prop == nil then return "missing" end
@@ -182,7 +184,11 @@ function resolve.engine(tokens, opts)
       if name ~= p1.parts[1] then goto general end
       if st == "missing" then fail(ctx, "reference " .. p1.src .. " not found")
       elseif st == "cycle" then fail(ctx, "circular reference " .. p1.src)
-      else fail(ctx, "reference " .. p1.src .. " failed") end
+      else
+        -- a failed token stands as its own text (Tokens Studio)
+        fail(ctx, "reference " .. p1.src .. " failed")
+        if v ~= nil then return v end
+      end
       return p1.src
     end
     ::general::
@@ -211,7 +217,11 @@ function resolve.engine(tokens, opts)
           elseif st == "failed" then fail(ctx, "reference " .. p.src .. " failed")
           else fail(ctx, "reference " .. p.src .. " has a broken nested name") end
           if as_name then return nil end
-          out[#out + 1] = p.src
+          -- a failed token stands as its own text (Tokens Studio:
+          -- "{foo} * {boo}" with boo = "{baz}" missing gives "3 * {baz}")
+          local text = st == "failed" and v ~= nil and to_text(v)
+          if st == "failed" and v ~= nil and not text and #t == 1 then return v end
+          out[#out + 1] = text or p.src
         end
       end
     end
@@ -327,8 +337,20 @@ function resolve.engine(tokens, opts)
     local v, dep = process_value(def.value, def.type, ctx)
     if v == NEED then return NEED, dep end
     if def.modify and not ctx.reason then
-      v, dep = apply_modifier(v, def.modify, ctx)
-      if v == NEED then return NEED, dep end
+      if type(v) == "table" and v[1] ~= nil then
+        -- an array of colours: each one modified
+        local out = {}
+        for i = 1, #v do
+          local m
+          m, dep = apply_modifier(v[i], def.modify, ctx)
+          if m == NEED then return NEED, dep end
+          out[i] = m
+        end
+        v = out
+      else
+        v, dep = apply_modifier(v, def.modify, ctx)
+        if v == NEED then return NEED, dep end
+      end
     end
     values[name] = v
     if ctx.reason then failed[name] = ctx.reason end
@@ -387,6 +409,11 @@ function resolve.engine(tokens, opts)
   -- not yet visited token the alias needs first.
   local function quick(name, def)
     local v = def.value
+    if def.invalid then
+      -- not well formed (flatten.check): fails alone, kept as written
+      values[name], failed[name], state[name] = v, def.invalid, DONE
+      return true
+    end
     if type(v) ~= "string" or def.modify then return false end
     -- (as few calls into C as can be: they cost more than what they do here)
     local dep = match(v, "^{([^{}$]+)}$")
