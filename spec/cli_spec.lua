@@ -60,7 +60,7 @@ describe("bin/tokenflow", function()
       { "", "tokenflow: a command is required", "tokenflow" },
       { "frobnicate", "tokenflow: unknown command 'frobnicate'", "tokenflow" },
       { "help frobnicate", "tokenflow help: argument 'COMMAND' must be one of 'resolve', 'apply'", "tokenflow help" },
-      { "resolve", "tokenflow resolve: missing argument 'PATH'", "tokenflow resolve" },
+      { "resolve", "tokenflow resolve: a PATH or --doc FILE is required", "tokenflow resolve" },
       { "resolve a b", "tokenflow resolve: unexpected argument 'b'", "tokenflow resolve" },
       { "resolve a --math maybe", "tokenflow resolve: argument for option --math must be one of 'on', 'off'",
         "tokenflow resolve" },

@@ -1,7 +1,7 @@
---- The command line's `--doc FILE` as a token source: the token set a Figma
--- file carries (see tokenflow.tokens.figma), resolved with the file's own
--- selection (its active themes, else its used sets) unless `--theme` says
--- otherwise.
+--- A Figma file as the command line's token source (its doc option): the
+-- token set the file carries (see tokenflow.tokens.figma), resolved with
+-- the file's own selection (its active themes, else its used sets) unless a
+-- theme option says otherwise.
 -- @module tokenflow.cli.figma_tokens
 
 local tokens = require "tokenflow.tokens"
@@ -12,7 +12,7 @@ local figma_tokens = {}
 -- path or an already decoded Figma file; `themes` the `--theme` values (nil:
 -- the file's own selection). Returns set, selection (a new table), or nil
 -- and a message naming the file and the key.
--- @param file string|table
+-- @tparam string|table file a path or a decoded file
 -- @tparam[opt] table themes
 -- @tparam[opt] table opts as for `tf.tokens.load`
 function figma_tokens.load(file, themes, opts)

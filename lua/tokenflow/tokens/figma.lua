@@ -93,7 +93,8 @@ local function active_themes(data, where)
   local groups = {}
   for group, id in pairs(value) do
     if type(id) ~= "string" then
-      return nil, string.format("%s.activeTheme: theme group '%s' names a %s, not a theme id", where, tostring(group), type(id))
+      return nil, string.format("%s.activeTheme: theme group '%s' names a %s, not a theme id", where,
+        tostring(group), type(id))
     end
     groups[#groups + 1] = tostring(group)
   end

@@ -110,7 +110,8 @@ function tokens.new(tbl, opts)
   opts = check_opts(opts, "new")
   local ok, why = guard.check(tbl, type(opts.name) == "string" and opts.name or "(table)")
   if not ok then error("bad argument #1 to 'new' (" .. why .. ")", 2) end
-  local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format, strict = opts.strict })
+  local source, err = load.from_document(tbl, { file = opts.name or "(table)", format = opts.format,
+    strict = opts.strict })
   if not source then return nil, err end
   return new_set(source, opts)
 end

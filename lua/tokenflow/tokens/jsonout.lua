@@ -7,7 +7,7 @@ local number = require "tokenflow.tokens.number"
 
 local jsonout = {}
 
-local find, sort, concat, tostring, type, pairs, next = string.find, table.sort, table.concat, tostring, type, pairs, next
+local find, sort, concat, tostring, type, pairs = string.find, table.sort, table.concat, tostring, type, pairs
 local text_of = number.text
 local null = cjson.null
 

@@ -114,11 +114,12 @@ function tape.detect_files(docs)
   return "tokens-studio"
 end
 function tape.flatten(doc, key, opts)
-  local defs, count, names, suspects = doc:flatten(key, opts.format == "tokens-studio", flatten.shape_kinds(core.json_shapes))
+  local defs, count, names, suspects = doc:flatten(key, opts.format == "tokens-studio",
+    flatten.shape_kinds(core.json_shapes))
   if not defs then return nil, UNDECIDED end
   -- the few values the C checks could not settle, with the Lua ones
-  local ok, err = flatten.check(defs, suspects[1] and suspects, opts.file, opts.strict)
-  if not ok then return nil, err end
+  local checked, err = flatten.check(defs, suspects[1] and suspects, opts.file, opts.strict)
+  if not checked then return nil, err end
   return defs, count, names
 end
 function tape.close(doc) doc:close() end
