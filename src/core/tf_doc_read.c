@@ -332,10 +332,12 @@ static int check_keys(tf_doc *d, const tf_doc_frame *f) {
 
 static int is_ws(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-uint64_t tf_doc_ws(const char *text, size_t len, uint64_t off) {
+static inline uint64_t ws(const char *text, size_t len, uint64_t off) {
   while (off < len && is_ws((unsigned char)text[off])) off++;
   return off;
 }
+
+uint64_t tf_doc_ws(const char *text, size_t len, uint64_t off) { return ws(text, len, off); }
 
 static int hexval(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -698,7 +700,7 @@ static int take_key(tf_doc *d, uint64_t off, uint64_t end) {
       memcpy(d->indent, d->text + off - ind, ind);
       d->indent_len = ind;
     }
-    i = tf_doc_ws(d->text, d->len, end);
+    i = ws(d->text, d->len, end);
     d->colon_space = i < d->len && d->text[i] == ':' && i + 1 < d->len && d->text[i + 1] == ' ';
   }
   d->pos = end;
@@ -731,7 +733,7 @@ int tf_doc_read(tf_doc *d, size_t budget) {
   if (d->pos == 0 && d->len >= 3 && memcmp(d->text, "\xef\xbb\xbf", 3) == 0) d->pos = 3; /* a UTF-8 byte order mark */
   stop = budget > d->len - d->pos ? d->len : d->pos + budget;
   while (d->pos < stop) {
-    uint64_t off = tf_doc_ws(d->text, d->len, d->pos), end;
+    uint64_t off = ws(d->text, d->len, d->pos), end;
     tf_doc_frame *f;
     char c;
     int st = TF_DOC_OK;

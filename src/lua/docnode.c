@@ -160,15 +160,10 @@ static void *grow_array(lua_State *L, tf_doc_box *b, void *p, size_t *cap, size_
   return q;
 }
 
-/* Records a read of node i at path (depth levels deep) as the writer's,
- * when a run is being recorded. */
-static void record(lua_State *L, tf_doc_box *b, uint32_t i, int path, int mode) {
+/* Records read a (its who set from node i) as the writer's, with what it
+ * sees now, unless the run wrote what it reads itself. */
+static void record_access(lua_State *L, tf_doc_box *b, uint32_t i, tf_doc_access a) {
   tf_doc *d = &b->doc;
-  tf_doc_access a;
-  lua_Integer depth;
-  size_t len;
-  const char *s;
-  if (!b->rec || !b->rec_keep) return;
   if (i == b->rec_node) {
     a.who = 0;
   } else if (d->nodes[b->rec_node].parent == i + 1) {
@@ -176,23 +171,6 @@ static void record(lua_State *L, tf_doc_box *b, uint32_t i, int path, int mode) 
   } else {
     b->rec_keep = 0; /* another node: not a function of this one */
     return;
-  }
-  depth = (lua_Integer)lua_rawlen(L, path);
-  lua_rawgeti(L, path, 1);
-  s = lua_tolstring(L, -1, &len);
-  a.field = name_id(L, d, s, len);
-  lua_pop(L, 1);
-  a.member = 0;
-  a.mode = (uint8_t)mode;
-  if (depth >= 2) {
-    if (lua_rawgeti(L, path, 2) == LUA_TSTRING) {
-      s = lua_tolstring(L, -1, &len);
-      a.member = name_id(L, d, s, len);
-    } else {
-      a.member = (uint32_t)(lua_tointeger(L, -1) - 1) | TF_DOC_INDEX;
-    }
-    lua_pop(L, 1);
-    if (depth > 2) a.mode = TF_DOC_SEE_WHOLE; /* deeper: the whole member it is in */
   }
   if (a.who == 0) {
     /* what this run wrote itself follows from its earlier reads */
@@ -207,6 +185,47 @@ static void record(lua_State *L, tf_doc_box *b, uint32_t i, int path, int mode) 
   b->reads[b->nreads] = a;
   if (tf_doc_observe(d, b->rec_node, &a, &b->obs) != 0) tf_lua_oom(L);
   b->at[++b->nreads] = b->obs.len;
+}
+
+/* Records a read of node i's field `name` (as a Lua access). */
+static void record_field(lua_State *L, tf_doc_box *b, uint32_t i, const char *name, size_t len) {
+  tf_doc_access a;
+  if (!b->rec || !b->rec_keep) return;
+  a.who = 0;
+  a.mode = TF_DOC_SEE_GET;
+  a.field = name_id(L, &b->doc, name, len);
+  a.member = 0;
+  record_access(L, b, i, a);
+}
+
+/* Records a read of node i at path (depth levels deep) as the writer's,
+ * when a run is being recorded. */
+static void record(lua_State *L, tf_doc_box *b, uint32_t i, int path, int mode) {
+  tf_doc *d = &b->doc;
+  tf_doc_access a;
+  lua_Integer depth;
+  size_t len;
+  const char *s;
+  if (!b->rec || !b->rec_keep) return;
+  depth = (lua_Integer)lua_rawlen(L, path);
+  lua_rawgeti(L, path, 1);
+  s = lua_tolstring(L, -1, &len);
+  a.field = name_id(L, d, s, len);
+  lua_pop(L, 1);
+  a.who = 0;
+  a.member = 0;
+  a.mode = (uint8_t)mode;
+  if (depth >= 2) {
+    if (lua_rawgeti(L, path, 2) == LUA_TSTRING) {
+      s = lua_tolstring(L, -1, &len);
+      a.member = name_id(L, d, s, len);
+    } else {
+      a.member = (uint32_t)(lua_tointeger(L, -1) - 1) | TF_DOC_INDEX;
+    }
+    lua_pop(L, 1);
+    if (depth > 2) a.mode = TF_DOC_SEE_WHOLE; /* deeper: the whole member it is in */
+  }
+  record_access(L, b, i, a);
 }
 
 /* ---- reading values ---- */
@@ -841,9 +860,25 @@ static void assign(lua_State *L, tf_doc_box *b, uint32_t i, int path, int key, i
 static int node_index(lua_State *L) {
   tf_doc_box *b = live_doc(L);
   uint32_t i = node_of(L, 1);
+  size_t len;
+  const char *k;
+  tf_doc_value v;
+  int type;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
-  push_longer_path(L, 0, 2);
-  push_at(L, b, i, lua_gettop(L));
+  k = lua_tolstring(L, 2, &len);
+  if (tf_doc_field(&b->doc, i, k, len, &v) != 0) tf_lua_oom(L);
+  type = tf_doc_value_type(&v);
+  if (type == 'o' || type == 'a') { /* a value handle, which keeps its path */
+    push_longer_path(L, 0, 2);
+    push_at(L, b, i, lua_gettop(L));
+    return 1;
+  }
+  if (b->rec) {
+    record_field(L, b, i, k, len);
+    if (type != 0 && tf_doc_field(&b->doc, i, k, len, &v) != 0) tf_lua_oom(L); /* texts may have moved */
+  }
+  if (type == 0) lua_pushnil(L);
+  else push_scalar(L, &b->doc, &v, type);
   return 1;
 }
 
