@@ -309,6 +309,84 @@ static void test_oom(tf_test_ctx *t) {
   CHECK(t, n < 400);
 }
 
+/* Random JSON for the skipping test: strings full of brackets, quotes and
+ * backslashes (escapes cut by the 64-byte blocks anywhere), nesting. */
+static uint32_t next_rand(uint32_t *state) {
+  *state = *state * 1664525u + 1013904223u;
+  return *state >> 8;
+}
+
+static void random_value(tf_buf *b, uint32_t *r, int depth) {
+  static const char *const pieces[] = {"{", "}", "[", "]", "\\\"", "\\\\", "\\n", "\\u005d", "a", ",", ":", " "};
+  uint32_t kind = next_rand(r) % (depth > 4 ? 3u : 5u), n, k;
+  switch (kind) {
+    case 0: /* a string */
+      tf_buf_byte(b, '"');
+      n = next_rand(r) % 40;
+      for (k = 0; k < n; k++) {
+        const char *p = pieces[next_rand(r) % (sizeof pieces / sizeof pieces[0])];
+        tf_buf_put(b, p, strlen(p));
+      }
+      tf_buf_byte(b, '"');
+      break;
+    case 1:
+      tf_buf_put(b, "-12.5e3", 7);
+      break;
+    case 2:
+      tf_buf_put(b, "true", 4);
+      break;
+    case 3: /* an array */
+      tf_buf_byte(b, '[');
+      n = next_rand(r) % 6;
+      for (k = 0; k < n; k++) {
+        if (k) tf_buf_byte(b, ',');
+        random_value(b, r, depth + 1);
+      }
+      tf_buf_byte(b, ']');
+      break;
+    default: /* an object */
+      tf_buf_byte(b, '{');
+      n = next_rand(r) % 6;
+      for (k = 0; k < n; k++) {
+        if (k) tf_buf_byte(b, ',');
+        tf_buf_put(b, "\"k\\\"}\":", 7);
+        random_value(b, r, depth + 1);
+      }
+      tf_buf_byte(b, '}');
+  }
+}
+
+/* Members found 64 bytes a step (the text's end known) are the members
+ * found byte by byte. */
+static void test_skip_blocks(tf_test_ctx *t) {
+  uint32_t r = 12345;
+  int round, bad = 0;
+  for (round = 0; round < 3000; round++) {
+    tf_buf b;
+    tf_mem mem = tf_mem_default();
+    tf_doc_span *fast = NULL, *slow = NULL;
+    size_t fcap = 0, scap = 0, pad = next_rand(&r) % 64, k;
+    long nf, ns;
+    tf_buf_init(&b, mem);
+    for (k = 0; k < pad; k++) tf_buf_byte(&b, ' '); /* the object starts anywhere in a block */
+    tf_buf_byte(&b, '{');
+    for (k = 0; k < 1 + next_rand(&r) % 8; k++) {
+      if (k) tf_buf_byte(&b, ',');
+      tf_buf_put(&b, "\"m\":", 4);
+      random_value(&b, &r, 0);
+    }
+    tf_buf_byte(&b, '}');
+    nf = tf_doc_members(&mem, (const char *)b.data, b.len, pad, 0, 0, &fast, &fcap, NULL);
+    tf_buf_byte(&b, 0);
+    ns = tf_doc_members(&mem, (const char *)b.data, 0, pad, 0, 0, &slow, &scap, NULL);
+    if (nf != ns || nf < 0 || memcmp(fast, slow, (size_t)nf * sizeof *fast) != 0) bad++;
+    tf_mem_free(&mem, fast, fcap * sizeof *fast);
+    tf_mem_free(&mem, slow, scap * sizeof *slow);
+    tf_buf_free(&b);
+  }
+  CHECK(t, bad == 0);
+}
+
 int main(void) {
   tf_test_ctx t = {0, 0};
   test_index(&t);
@@ -319,5 +397,6 @@ int main(void) {
   test_pretty(&t);
   test_memo(&t);
   test_oom(&t);
+  test_skip_blocks(&t);
   return tf_test_report("test_doc", &t);
 }

@@ -28,16 +28,9 @@ int tf_buf_reserve(tf_buf *b, size_t n) {
   return 0;
 }
 
-int tf_buf_put(tf_buf *b, const void *p, size_t n) {
-  if (n == 0) return 0;
+int tf_buf_put_slow(tf_buf *b, const void *p, size_t n) {
   if (tf_buf_reserve(b, n) != 0) return -1;
   memcpy(b->data + b->len, p, n);
   b->len += n;
-  return 0;
-}
-
-int tf_buf_byte(tf_buf *b, unsigned char c) {
-  if (b->len == b->cap && tf_buf_reserve(b, 1) != 0) return -1;
-  b->data[b->len++] = c;
   return 0;
 }

@@ -76,6 +76,8 @@ typedef struct tf_doc_keylog tf_doc_keylog;
 typedef struct tf_doc_edit tf_doc_edit;
 typedef struct tf_doc_memo tf_doc_memo;
 
+#define TF_DOC_EQ_LEVELS 8
+
 typedef struct tf_doc {
   tf_mem mem;
   const char *text; /* not owned */
@@ -126,6 +128,10 @@ typedef struct tf_doc {
   uint64_t spans2_of;  /* offset + 1 in the file's text of the object they are of (0: another text) */
   tf_doc_span *spans3; /* members of an object being written out with member edits */
   size_t spans3_cap;
+  /* members of the objects compared for equality, two per level of the
+   * first TF_DOC_EQ_LEVELS levels (deeper ones get their own) */
+  tf_doc_span *eq_spans[2 * TF_DOC_EQ_LEVELS];
+  size_t eq_caps[2 * TF_DOC_EQ_LEVELS];
   tf_buf scratch;
   tf_doc_memo *memo;
 } tf_doc;
@@ -169,8 +175,11 @@ int tf_doc_key_is(const char *text, const tf_doc_span *s, const char *name, size
 /* 1 when the key at s names `name` (a quick look at its length first). */
 static inline int tf_doc_key_eq(const char *text, const tf_doc_span *s, const char *name, size_t len) {
   size_t klen = (size_t)(s->key_end - s->key - 2);
-  if (klen == len) return memcmp(text + s->key + 1, name, len) == 0;
-  return klen > len && tf_doc_key_is(text, s, name, len);
+  const char *k = text + s->key + 1;
+  if (klen == len) return memcmp(k, name, len) == 0;
+  /* a longer key spells name only through an escape: its first character
+   * is name's, or an escape */
+  return klen > len && (k[0] == '\\' || (len > 0 && k[0] == name[0])) && tf_doc_key_is(text, s, name, len);
 }
 
 /* The last member of spans named `name`, or NULL. */

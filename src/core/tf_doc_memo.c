@@ -8,15 +8,25 @@
 #define HAS_SPEC 1u
 #define HAS_RESULT 2u
 
+/* Answers up to this long are kept in their edge (most are a type tag and
+ * a short value): a lookup then touches one cache line. */
+#define INLINE_ANSWER 20
+
+/* A node's first child is kept in the node: most of a trie is chains (one
+ * run per plan and node shape), walked in the order they were made, so a
+ * lookup mostly reads nodes one after another instead of probing the
+ * edge table. */
 typedef struct memo_node {
   tf_doc_access spec; /* the read this node makes next (HAS_SPEC) */
   uint32_t flags;
   tf_doc_result res; /* HAS_RESULT: a leaf */
+  uint32_t first;    /* the first child (0: none), reached on answer first_answer */
+  uint32_t first_len;
+  union {
+    uint32_t off;
+    unsigned char bytes[INLINE_ANSWER];
+  } first_answer;
 } memo_node;
-
-/* Answers up to this long are kept in their edge (most are a type tag and
- * a short value): a lookup then touches one cache line. */
-#define INLINE_ANSWER 20
 
 /* An edge: from node `from` (0: the roots) on an answer (its hash and
  * bytes, in the edge or in the arena) to node `to`. */
@@ -166,12 +176,47 @@ static uint32_t new_node(tf_doc *d, tf_doc_memo *m) {
   return m->nnodes++;
 }
 
+static const unsigned char *answer_bytes(const tf_doc_memo *m, const unsigned char *inl, uint32_t off, size_t n) {
+  return n <= INLINE_ANSWER ? inl : m->arena.data + off;
+}
+
+/* Keeps answer p[0, n) in an edge's or a node's answer field. */
+static int keep_answer(tf_doc_memo *m, unsigned char *inl, uint32_t *off, const void *p, size_t n) {
+  if (n <= INLINE_ANSWER) {
+    memcpy(inl, p, n);
+    return 0;
+  }
+  if (m->arena.len + n >= UINT32_MAX) return -1;
+  *off = (uint32_t)m->arena.len;
+  return tf_buf_put(&m->arena, p, n);
+}
+
 /* The node reached from `from` on answer p[0, n): made when new (create),
  * else 0 when there is none. UINT32_MAX when out of memory. */
 static uint32_t step(tf_doc *d, tf_doc_memo *m, uint32_t from, const void *p, size_t n, int create) {
-  uint64_t h = edge_hash(from, p, n);
+  uint64_t h;
   memo_edge *e;
   uint32_t to;
+  if (from != 0) {
+    memo_node *f = &m->nodes[from];
+    if (f->first != 0 && f->first_len == n &&
+        memcmp(answer_bytes(m, f->first_answer.bytes, f->first_answer.off, n), p, n) == 0)
+      return f->first;
+    if (f->first == 0) { /* no child yet: the first is kept in the node */
+      if (!create) return 0;
+      to = new_node(d, m);
+      if (to == 0) return UINT32_MAX;
+      f = &m->nodes[from]; /* new_node may have moved the nodes */
+      if (keep_answer(m, f->first_answer.bytes, &f->first_answer.off, p, n) != 0) {
+        m->nnodes--;
+        return UINT32_MAX;
+      }
+      f->first = to;
+      f->first_len = (uint32_t)n;
+      return to;
+    }
+  }
+  h = edge_hash(from, p, n);
   if (m->edges_cap == 0) {
     if (!create) return 0;
     if (grow_edges(d, m) != 0) return UINT32_MAX;
@@ -182,17 +227,11 @@ static uint32_t step(tf_doc *d, tf_doc_memo *m, uint32_t from, const void *p, si
     if (grow_edges(d, m) != 0) return UINT32_MAX;
     e = find_edge(m, from, p, n, h);
   }
-  if (m->arena.len + n >= UINT32_MAX) return UINT32_MAX;
   to = new_node(d, m);
   if (to == 0) return UINT32_MAX;
-  if (n <= INLINE_ANSWER) {
-    memcpy(e->answer.bytes, p, n);
-  } else {
-    e->answer.off = (uint32_t)m->arena.len;
-    if (tf_buf_put(&m->arena, p, n) != 0) {
-      m->nnodes--;
-      return UINT32_MAX;
-    }
+  if (keep_answer(m, e->answer.bytes, &e->answer.off, p, n) != 0) {
+    m->nnodes--;
+    return UINT32_MAX;
   }
   e->hash = h;
   e->from = from;

@@ -476,8 +476,9 @@ static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const c
   }
   if (ca == '{' && cb == '{') {
     /* the same keys, each with an equal value (the last of a repeated key counts) */
-    tf_doc_span *as = NULL, *bs = NULL;
-    size_t acap = 0, bcap = 0, k, m;
+    int pooled = depth < TF_DOC_EQ_LEVELS; /* members into the document's arrays for this level */
+    tf_doc_span *as = pooled ? d->eq_spans[2 * depth] : NULL, *bs = pooled ? d->eq_spans[2 * depth + 1] : NULL;
+    size_t acap = pooled ? d->eq_caps[2 * depth] : 0, bcap = pooled ? d->eq_caps[2 * depth + 1] : 0, k, m;
     long na = tf_doc_members(&d->mem, a, ae, i, 0, 0, &as, &acap, NULL);
     long nb = na < 0 ? -1 : tf_doc_members(&d->mem, b, be, j, 0, 0, &bs, &bcap, NULL);
     int same = na >= 0 && nb >= 0 && na <= EQUAL_MAX_MEMBERS && nb <= EQUAL_MAX_MEMBERS;
@@ -504,8 +505,15 @@ static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const c
       else if (tf_doc_find(a, as, (size_t)na, (const char *)d->scratch.data + mark, d->scratch.len - mark) == NULL) same = 0;
       d->scratch.len = mark;
     }
-    tf_mem_free(&d->mem, as, acap * sizeof *as);
-    tf_mem_free(&d->mem, bs, bcap * sizeof *bs);
+    if (pooled) {
+      d->eq_spans[2 * depth] = as;
+      d->eq_caps[2 * depth] = acap;
+      d->eq_spans[2 * depth + 1] = bs;
+      d->eq_caps[2 * depth + 1] = bcap;
+    } else {
+      tf_mem_free(&d->mem, as, acap * sizeof *as);
+      tf_mem_free(&d->mem, bs, bcap * sizeof *bs);
+    }
     return same;
   }
   return 0; /* true, false and null are equal only as the same text */
@@ -608,6 +616,27 @@ static long override_of(const tf_doc_value *v, const char *text, const tf_doc_sp
   return -1;
 }
 
+/* Bytes of one text waiting to be written: consecutive pieces join. */
+typedef struct text_run {
+  const char *text;
+  uint64_t from, to;
+} text_run;
+
+static int flush_run(text_run *r, const tf_doc_sink *s) {
+  int st = put(s, r->text + r->from, (size_t)(r->to - r->from));
+  r->from = r->to;
+  return st;
+}
+
+static int pend(text_run *r, const tf_doc_sink *s, uint64_t from, uint64_t to) {
+  if (from != r->to) {
+    if (flush_run(r, s) != 0) return -1;
+    r->from = from;
+  }
+  r->to = to;
+  return 0;
+}
+
 int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, const char *line, size_t line_len) {
   const char *text = v->text;
   tf_doc_span *spans = NULL;
@@ -621,6 +650,7 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
   size_t sep_len = 1, colon_len;
   tf_buf own; /* a members' indentation made here */
   char used[TF_DOC_MAX_OVER];
+  text_run run;
   const char *onames[TF_DOC_MAX_OVER];
   size_t olens[TF_DOC_MAX_OVER];
   if (v->nover == 0) {
@@ -629,6 +659,8 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     return tf_doc_put_json(s, text, v->off, v->end, line, line_len);
   }
   memset(used, 0, sizeof used);
+  run.text = text;
+  run.from = run.to = 0;
   for (j = 0; j < v->nover; j++) {
     onames[j] = tf_intern_name(d->names, d->edits[v->over[j]].member, &olens[j]);
     if (onames[j] == NULL) return -1;
@@ -670,7 +702,10 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     mind = (const char *)own.data;
     mind_len = own.len;
   }
-  if (put(s, "{", 1) != 0) st = -1;
+  /* the object's own bytes go out in runs: a kept member and what
+   * surrounds it join the run before it */
+  if (original) pend(&run, s, v->off, v->off + 1);
+  else if (put(s, "{", 1) != 0) st = -1;
   for (j = 0; st == 0 && j < (size_t)n; j++) {
     /* an original member: kept, replaced or removed */
     long k = override_of(v, text, &spans[j], onames, olens, used);
@@ -682,23 +717,23 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     if (original) {
       /* the bytes before it: the object's opening, or the separator after the member before it */
       uint64_t from = nout == 0 ? v->off + 1 : spans[j - 1].val_end, to = nout == 0 ? spans[0].key : spans[j].key;
-      st = put(s, text + from, (size_t)(to - from));
-    } else {
-      if (nout > 0) st = put(s, ",", 1);
-      if (st == 0 && multi) st = newline(s, mind, mind_len, 0);
-    }
-    nout++;
-    if (st != 0) break;
-    if (e == NULL && original) {
-      st = put(s, text + spans[j].key, (size_t)(spans[j].val_end - spans[j].key));
+      st = pend(&run, s, from, to);
+      nout++;
+      /* its key and colon, and its value unless replaced */
+      if (st == 0) st = pend(&run, s, spans[j].key, e == NULL ? spans[j].val_end : spans[j].val);
+      if (st == 0 && e != NULL) st = flush_run(&run, s);
+      if (st == 0 && e != NULL) st = tf_doc_put_json(s, tf_doc_edit_text(d, e), 0, e->len, mind, mind_len);
       continue;
     }
+    if (nout > 0) st = put(s, ",", 1);
+    if (st == 0 && multi) st = newline(s, mind, mind_len, 0);
+    nout++;
+    if (st != 0) break;
     if (put(s, text + spans[j].key, (size_t)(spans[j].key_end - spans[j].key)) != 0) {
       st = -1;
       break;
     }
-    if (original) st = put(s, text + spans[j].key_end, (size_t)(spans[j].val - spans[j].key_end));
-    else st = put(s, multi && s->colon_space ? ": " : ":", multi && s->colon_space ? 2 : 1);
+    st = put(s, multi && s->colon_space ? ": " : ":", multi && s->colon_space ? 2 : 1);
     if (st != 0) break;
     if (e == NULL) st = tf_doc_put_json(s, text, spans[j].val, spans[j].val_end, mind, mind_len);
     else st = tf_doc_put_json(s, tf_doc_edit_text(d, e), 0, e->len, mind, mind_len);
@@ -712,11 +747,13 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     mname = onames[j - 1];
     mlen = olens[j - 1];
     if (nout > 0) {
-      st = put(s, sep, sep_len);
+      st = flush_run(&run, s);
+      if (st == 0) st = put(s, sep, sep_len);
       if (st == 0 && multi && !original) st = newline(s, mind, mind_len, 0);
       if (st == 0 && multi && original && n < 2) st = newline(s, mind, mind_len, 0);
     } else if (original) {
-      st = put(s, text + v->off + 1, (size_t)(spans[0].key - v->off - 1));
+      st = pend(&run, s, v->off + 1, spans[0].key);
+      if (st == 0) st = flush_run(&run, s);
     } else if (multi) {
       st = newline(s, mind, mind_len, 0);
     }
@@ -733,7 +770,8 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
   if (st == 0) {
     if (original) {
       /* the original closing: what follows the last member up to '}' */
-      st = put(s, text + spans[n - 1].val_end, (size_t)(close - spans[n - 1].val_end + 1));
+      st = pend(&run, s, spans[n - 1].val_end, close + 1);
+      if (st == 0) st = flush_run(&run, s);
     } else if (multi && nout > 0) {
       st = newline(s, line, line_len, 0);
       if (st == 0) st = put(s, "}", 1);

@@ -178,6 +178,14 @@ void tf_doc_free(tf_doc *d) {
   tf_mem_free(&d->mem, d->spans2, d->spans2_cap * sizeof *d->spans2);
   tf_mem_free(&d->mem, d->spans3, d->spans3_cap * sizeof *d->spans3);
   d->spans2 = d->spans3 = NULL;
+  {
+    int k;
+    for (k = 0; k < 2 * TF_DOC_EQ_LEVELS; k++) {
+      tf_mem_free(&d->mem, d->eq_spans[k], d->eq_caps[k] * sizeof *d->eq_spans[k]);
+      d->eq_spans[k] = NULL;
+      d->eq_caps[k] = 0;
+    }
+  }
   d->spans2_cap = d->spans3_cap = 0;
   d->nodes = NULL;
   d->dups = NULL;
@@ -812,6 +820,10 @@ int tf_doc_read(tf_doc *d, size_t budget) {
 
 /* ---- scanning a checked text ---- */
 
+/* The bytes a number or a literal ends at (NUL: the end of a text). */
+static const unsigned char ends_scalar[256] = {
+    [0] = 1, [' '] = 1, ['\n'] = 1, ['\r'] = 1, ['\t'] = 1, [','] = 1, ['}'] = 1, [']'] = 1};
+
 /* The offset after the closing quote of the string whose opening quote is
  * at off. */
 static uint64_t skip_string(const char *text, uint64_t off) {
@@ -851,7 +863,7 @@ uint64_t tf_doc_skip(const char *text, uint64_t off) {
   }
   {
     uint64_t i = off;
-    while (text[i] && text[i] != ',' && text[i] != '}' && text[i] != ']' && !is_ws((unsigned char)text[i])) i++;
+    while (!ends_scalar[(unsigned char)text[i]]) i++;
     return i;
   }
 }
@@ -920,25 +932,118 @@ static uint64_t skip_string_n(const char *t, uint64_t len, uint64_t off) {
   }
 }
 
+#ifdef TF_DOC_SIMD
+/* The bytes of the 64 at p that are a quote, a backslash, an opening and
+ * a closing bracket, as bit masks (bit k: byte k). '[' and '{' differ only
+ * in bit 0x20, as do ']' and '}'. */
+static inline void block_masks(const unsigned char *p, uint64_t *quote, uint64_t *bslash, uint64_t *open,
+                               uint64_t *close) {
+  const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), op = _mm_set1_epi8('{'), cl = _mm_set1_epi8('}'),
+                low = _mm_set1_epi8(0x20);
+  int k;
+  *quote = *bslash = *open = *close = 0;
+  for (k = 0; k < 4; k++) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k)), f = _mm_or_si128(v, low);
+    *quote |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dq)) << (16 * k);
+    *bslash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bs)) << (16 * k);
+    *open |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(f, op)) << (16 * k);
+    *close |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(f, cl)) << (16 * k);
+  }
+}
+
+/* Bit k set when an odd number of bits 0..k of x are: with x the quotes,
+ * the bytes inside strings (an opening quote counts as inside, a closing
+ * one does not). */
+static inline uint64_t prefix_xor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+/* The end of the object or array at off of a checked text of len bytes,
+ * 64 bytes a step: strings masked out, brackets counted. A block holding
+ * a backslash (rare outside plugin data) is walked byte by byte. */
+static uint64_t skip_container(const char *t, uint64_t len, uint64_t off) {
+  const unsigned char *s = (const unsigned char *)t;
+  uint64_t i = off, inside = 0; /* all ones while a string is open at the block's start */
+  long depth = 0;
+  int esc = 0; /* the block starts with an escaped byte */
+  while (i + 64 <= len) {
+    uint64_t q, b, op, cl, in;
+    block_masks(s + i, &q, &b, &op, &cl);
+    if (b == 0 && !esc) {
+      in = prefix_xor(q) ^ inside;
+      inside = (uint64_t)0 - (in >> 63);
+      op &= ~in;
+      cl &= ~in;
+      if (cl == 0) {
+        depth += __builtin_popcountll(op);
+      } else {
+        uint64_t br = op | cl;
+        while (br) {
+          uint64_t bit = br & (0 - br);
+          if (op & bit) {
+            depth++;
+          } else if (--depth == 0) {
+            return i + (uint64_t)__builtin_ctzll(bit) + 1;
+          }
+          br ^= bit;
+        }
+      }
+    } else {
+      uint64_t k;
+      for (k = 0; k < 64; k++) {
+        unsigned char c = s[i + k];
+        if (esc) {
+          esc = 0;
+        } else if (inside) {
+          if (c == '\\') esc = 1;
+          else if (c == '"') inside = 0;
+        } else if (c == '"') {
+          inside = ~(uint64_t)0;
+        } else if (c == '{' || c == '[') {
+          depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+          return i + k + 1;
+        }
+      }
+    }
+    i += 64;
+  }
+  /* the last bytes, one by one */
+  for (;; i++) {
+    unsigned char c = s[i];
+    if (esc) {
+      esc = 0;
+    } else if (inside) {
+      if (c == '\\') esc = 1;
+      else if (c == '"') inside = 0;
+    } else if (c == '"') {
+      inside = ~(uint64_t)0;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return i + 1;
+    }
+  }
+}
+#endif
+
 static uint64_t skip_n(const char *t, uint64_t len, uint64_t off) {
   char c = t[off];
   if (c == '"') return skip_string_n(t, len, off);
   if (c == '{' || c == '[') {
+#ifdef TF_DOC_SIMD
+    return skip_container(t, len, off);
+#else
     uint64_t i = off + 1;
     int depth = 1;
     for (;;) {
-      char ch;
-#ifdef TF_DOC_SIMD
-      while (i + 16 <= len) { /* to the next quote or bracket */
-        unsigned m = structure_stops((const unsigned char *)t + i);
-        if (m) {
-          i += lowest_bit(m);
-          break;
-        }
-        i += 16;
-      }
-#endif
-      ch = t[i];
+      char ch = t[i];
       if (ch == '"') {
         i = skip_string_n(t, len, i);
         continue;
@@ -950,6 +1055,7 @@ static uint64_t skip_n(const char *t, uint64_t len, uint64_t off) {
       }
       i++;
     }
+#endif
   }
   return tf_doc_skip(t, off);
 }
