@@ -46,9 +46,18 @@ void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void
   o->sink.indent = d->indent;
   o->sink.indent_len = d->indent_len;
   o->sink.colon_space = d->colon_space;
+  /* the memos are worth having, not needing: without memory, none */
+  o->splices = (struct splice_memo *)tf_mem_alloc(&d->mem, TF_DOC_SPLICE_MEMO * sizeof *o->splices);
+  if (o->splices) memset(o->splices, 0, TF_DOC_SPLICE_MEMO * sizeof *o->splices);
+  o->same = (struct same_memo *)tf_mem_alloc(&d->mem, TF_DOC_SAME_MEMO * sizeof *o->same);
+  if (o->same) memset(o->same, 0, TF_DOC_SAME_MEMO * sizeof *o->same);
 }
 
 void tf_doc_out_free(tf_doc_out *o) {
+  tf_mem_free(&o->d->mem, o->splices, o->splices ? TF_DOC_SPLICE_MEMO * sizeof *o->splices : 0);
+  tf_mem_free(&o->d->mem, o->same, o->same ? TF_DOC_SAME_MEMO * sizeof *o->same : 0);
+  o->splices = NULL;
+  o->same = NULL;
   tf_mem_free(&o->d->mem, o->heap, o->heap_cap * sizeof *o->heap);
   tf_mem_free(&o->d->mem, o->fields, o->fields_cap * sizeof *o->fields);
   tf_mem_free(&o->d->mem, o->fates, o->fields_cap);
@@ -282,8 +291,11 @@ static const char *indent_of(const char *text, uint64_t from, uint64_t at, size_
 static int same_value(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *v) {
   tf_doc *d = o->d;
   size_t len = (size_t)(e->end - e->start);
-  uint64_t h = tf_hash_bytes(d->text + e->start, len, (uint64_t)(uintptr_t)v->text);
-  struct same_memo *m = &o->same[h & (TF_DOC_SAME_MEMO - 1)];
+  uint64_t h;
+  struct same_memo *m;
+  if (o->same == NULL) return tf_doc_json_equal(d, d->text, e->start, e->end, v->text, v->off, v->end);
+  h = tf_hash_bytes(d->text + e->start, len, (uint64_t)(uintptr_t)v->text);
+  m = &o->same[h & (TF_DOC_SAME_MEMO - 1)];
   if (m->text == v->text && m->len == len && memcmp(d->text + m->off, d->text + e->start, len) == 0) return m->same;
   m->text = v->text;
   m->off = e->start;
@@ -304,9 +316,12 @@ static int to_gen(void *ud, const char *p, size_t n) {
 static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *v, const char *line, size_t line_len) {
   tf_doc *d = o->d;
   size_t len = (size_t)(e->end - e->start), k;
-  uint64_t h = tf_hash_bytes(d->text + e->start, len, tf_hash_bytes(v->over, v->nover * sizeof v->over[0], line_len));
-  struct splice_memo *m = &o->splices[h & (TF_DOC_SPLICE_MEMO - 1)];
+  uint64_t h;
+  struct splice_memo *m;
   tf_doc_sink s = o->sink;
+  if (o->splices == NULL) return tf_doc_put_value(d, &o->sink, v, line, line_len);
+  h = tf_hash_bytes(d->text + e->start, len, tf_hash_bytes(v->over, v->nover * sizeof v->over[0], line_len));
+  m = &o->splices[h & (TF_DOC_SPLICE_MEMO - 1)];
   if (m->hash == h && m->len == len && m->nover == v->nover && v->nover <= TF_DOC_SPLICE_OVER &&
       memcmp(m->over, v->over, v->nover * sizeof v->over[0]) == 0 && memcmp(d->text + m->off, d->text + e->start, len) == 0 &&
       (line_len == 0 || memcmp(o->gen_lines.data + m->line, line, line_len) == 0))

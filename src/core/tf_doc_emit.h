@@ -11,10 +11,10 @@
 typedef struct tf_doc_out_edit tf_doc_out_edit;
 
 /* Slots of the memo of equal values (a power of two). */
-#define TF_DOC_SAME_MEMO 1024
+#define TF_DOC_SAME_MEMO 16384
 /* The memo of objects written with member edits: slots (a power of two),
  * most edits over one object, bytes of text kept. */
-#define TF_DOC_SPLICE_MEMO 1024
+#define TF_DOC_SPLICE_MEMO 4096
 #define TF_DOC_SPLICE_OVER 16
 #define TF_DOC_SPLICE_BYTES (8u << 20)
 
@@ -40,14 +40,14 @@ typedef struct tf_doc_out {
     uint64_t hash, off;
     size_t len, nover, text, text_len, line;
     uint32_t over[TF_DOC_SPLICE_OVER];
-  } splices[TF_DOC_SPLICE_MEMO];
+  } *splices;       /* TF_DOC_SPLICE_MEMO slots; NULL: not kept (no memory for it) */
   tf_buf gen, gen_lines; /* the splice memo's texts and indentations */
   struct same_memo { /* an edit's text (by address) against original bytes: equal or not */
     const char *text;
     uint64_t off;
     size_t len;
     int same;
-  } same[TF_DOC_SAME_MEMO];
+  } *same;          /* TF_DOC_SAME_MEMO slots, or NULL */
 } tf_doc_out;
 
 /* Starts writing d to write(ud, ...). */
