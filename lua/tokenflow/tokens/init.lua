@@ -55,6 +55,17 @@ local function check_opts(opts, fname)
   if opts.lazy ~= nil and type(opts.lazy) ~= "boolean" then
     error(string.format("bad argument #2 to '%s' (lazy must be a boolean, got %s)", fname, type(opts.lazy)), 3)
   end
+  if opts.files ~= nil then
+    if type(opts.files) ~= "table" then
+      error(string.format("bad argument #2 to '%s' (files must be a table, got %s)", fname, type(opts.files)), 3)
+    end
+    for path, text in pairs(opts.files) do
+      if type(path) ~= "string" or type(text) ~= "string" then
+        error(string.format("bad argument #2 to '%s' (files must map paths to texts, got %s -> %s)",
+          fname, type(path), type(text)), 3)
+      end
+    end
+  end
   if opts.format ~= nil and not detect.valid(opts.format) then
     error(string.format("bad argument #2 to '%s' (format must be 'tokens-studio' or 'dtcg', got '%s')",
       fname, tostring(opts.format)), 3)
@@ -73,6 +84,10 @@ end
 -- read now, each set file when a resolution first needs it (errors in a set
 -- file then come from `resolve` or `prefetch`); `{lazy = false}` reads every
 -- file now, `{lazy = true}` makes any Tokens Studio folder lazy.
+-- `{files = {[path] = text}}` reads these JSON texts instead of the disk
+-- (paths relative, "/"-separated; `path` is then one of them, or a folder
+-- among them, `""` for all): for hosts without a file system. The table
+-- must not change while the set is in use.
 function tokens.load(path, opts)
   if type(path) ~= "string" then
     error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
