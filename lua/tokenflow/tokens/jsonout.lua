@@ -22,19 +22,20 @@ local function is_array(t)
   return count == n
 end
 
-local function encode(v, out)
+local function encode(v, out, opts, open)
   local t = type(v)
   if t == "string" then out[#out + 1] = encode_string(v)
   elseif t == "number" then
     out[#out + 1] = (v ~= v or v == math.huge or v == -math.huge) and "null" or number.text(v)
   elseif t == "boolean" then out[#out + 1] = tostring(v)
   elseif t == "table" then
-    if v == cjson.null then out[#out + 1] = "null" return end
-    if is_array(v) then
+    if open[v] then error("cannot encode a table that contains itself", 0) end
+    open[v] = true
+    if is_array(v) or (opts.empty_array and next(v) == nil) then
       out[#out + 1] = "["
       for i, x in ipairs(v) do
         if i > 1 then out[#out + 1] = "," end
-        encode(x, out)
+        encode(x, out, opts, open)
       end
       out[#out + 1] = "]"
     else
@@ -48,19 +49,29 @@ local function encode(v, out)
         out[#out + 1] = ":"
         local x = v[k]
         if x == nil then x = v[tonumber(k)] end
-        encode(x, out)
+        encode(x, out, opts, open)
       end
       out[#out + 1] = "}"
     end
+    open[v] = nil
+  elseif opts.other and v ~= nil and v ~= cjson.null then
+    out[#out + 1] = encode_string(opts.other(v))
   else
     out[#out + 1] = "null"
   end
 end
 
---- Encodes a value as JSON text (objects with sorted keys).
-function jsonout.encode(v)
+local NO_OPTS = {}
+
+--- Encodes a value as JSON text (objects with sorted keys). Raises on a
+-- table that contains itself.
+-- @param v the value
+-- @tparam[opt] table opts `empty_array` (true: an empty table is `[]`, not
+-- `{}`), `other(v)` (the text for a function, userdata or thread; default
+-- `null`)
+function jsonout.encode(v, opts)
   local out = {}
-  encode(v, out)
+  encode(v, out, opts or NO_OPTS, {})
   return table.concat(out)
 end
 
