@@ -21,6 +21,15 @@ else
   fail "npm packages and token sets (scripts/wasm-deps.sh)"; tail -20 "$tmp/deps.log"
 fi
 
+# the TypeScript declarations, with the TypeScript compiler from npm
+tsc=build-wasm/npm/node_modules/.bin/tsc
+if "$tsc" --strict --noEmit --skipLibCheck --target es2022 --module nodenext --moduleResolution nodenext \
+    --lib es2022,dom wasm/test/types.mts > "$tmp/tsc.out" 2>&1; then
+  ok "tokenflow.d.ts: a program using the API type-checks (tsc --strict), its misuses do not"
+else
+  fail "tokenflow.d.ts: tsc --strict on wasm/test/types.mts"; cat "$tmp/tsc.out"
+fi
+
 # TAP from node: top-level "ok N - name" / "not ok N - name" lines
 node --expose-gc --test --test-reporter=tap wasm/test/ > "$tmp/node.out" 2>&1
 while IFS= read -r line; do
