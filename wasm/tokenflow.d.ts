@@ -120,7 +120,8 @@ export interface Tokenflow {
    * tostring). */
   lua(code: string, ...args: unknown[]): unknown[];
   memory(): Memory;
-  /** Frees the instance and all its memory; later calls throw. */
+  /** Frees the instance and all its memory; later calls throw. (It throws
+   * itself if the C side did not give back every byte: a bug to report.) */
   close(): void;
 }
 

@@ -195,6 +195,15 @@ test('memory: a released set gives its memory back; resolving again does not gro
   assert.ok(tf.memory().bytes < released + 100000);
 });
 
+test('close() frees every byte the Lua state and the C engines held', async () => {
+  const t = await createTokenflow();
+  t.load(studio).resolve({ theme: 'dark' }); // not released: close() takes it too
+  t.plans([{ fill: 'color.bg' }], studio, { theme: 'light' });
+  t.lua('keep = { tf.cache{capacity = 8}, tf.metrics(), tf.interner(), tf.pool{}, tf.pack({1, {2}}) } keep[1]:set("k", {1})');
+  assert.ok(t.memory().engineBytes > 0);
+  assert.doesNotThrow(() => t.close()); // it throws when the allocator still counts bytes
+});
+
 test('close() gives the WebAssembly memory back to the JavaScript heap', { skip: !global.gc && 'needs node --expose-gc' }, async () => {
   // V8 counts WebAssembly memories as external memory
   const external = async () => {
