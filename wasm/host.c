@@ -11,13 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <emscripten/emscripten.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 
 #include "bundle.h"
+#include "host.h"
 #include "tokenflow.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#else
+#define EMSCRIPTEN_KEEPALIVE /* the native build of the test */
+#endif
 
 int luaopen_lpeg(lua_State *L);
 int luaopen_cjson(lua_State *L);
@@ -25,13 +31,13 @@ int luaopen_cjson_safe(lua_State *L);
 
 #define JSAPI_KEY "tokenflow.jsapi.host"
 
-typedef struct tfw_host {
+struct tfw_host {
   lua_State *L;
   size_t bytes; /* held through the allocator below */
   size_t limit; /* 0: no limit */
   const char *result;
   size_t result_len;
-} tfw_host;
+};
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   tfw_host *h = (tfw_host *)ud;
@@ -109,8 +115,8 @@ static int open_host(lua_State *L) {
   return 0;
 }
 
-/* A new host, or NULL when there is not memory enough for it. limit: bytes
- * the state may hold (0: no limit). */
+/* The host struct holds the allocator's count, so it cannot come from that
+ * allocator: it is the one block taken with malloc directly. */
 EMSCRIPTEN_KEEPALIVE tfw_host *tfw_open(size_t limit) {
   tfw_host *h = (tfw_host *)malloc(sizeof *h);
   if (h == NULL) return NULL;
@@ -132,8 +138,6 @@ EMSCRIPTEN_KEEPALIVE tfw_host *tfw_open(size_t limit) {
   return h;
 }
 
-/* Releases everything the host holds. Returns the bytes the allocator still
- * counted after closing the state: 0 unless something leaked. */
 EMSCRIPTEN_KEEPALIVE size_t tfw_close(tfw_host *h) {
   size_t left;
   if (h == NULL) return 0;
@@ -173,10 +177,7 @@ static int call_jsapi(lua_State *L) {
   return 1;
 }
 
-/* Calls a function of tokenflow.jsapi: args holds argc strings one after the
- * other (the function's name first), lens their lengths. Returns 0 when the
- * call succeeded; tfw_result then gives the result, else the message. The
- * result stays valid until the next call. */
+/* The result (or message) stays on the stack until the next call. */
 EMSCRIPTEN_KEEPALIVE int tfw_call(tfw_host *h, const char *args, const size_t *lens, int argc) {
   lua_State *L = h->L;
   int status;
@@ -198,12 +199,10 @@ EMSCRIPTEN_KEEPALIVE int tfw_call(tfw_host *h, const char *args, const size_t *l
 EMSCRIPTEN_KEEPALIVE const char *tfw_result(tfw_host *h) { return h->result; }
 EMSCRIPTEN_KEEPALIVE size_t tfw_result_len(tfw_host *h) { return h->result_len; }
 
-/* Bytes the state holds after a full collection (the Lua heap and
- * tokenflow's C engines, which allocate through the same allocator). */
+/* The C engines allocate through the state's allocator: one count for both. */
 EMSCRIPTEN_KEEPALIVE size_t tfw_bytes(tfw_host *h) {
   lua_gc(h->L, LUA_GCCOLLECT);
   return h->bytes;
 }
 
-/* Of those, the bytes held by tokenflow's C engines. */
 EMSCRIPTEN_KEEPALIVE size_t tfw_engine_bytes(tfw_host *h) { return tokenflow_engine_bytes(h->L); }
