@@ -292,8 +292,12 @@ export async function createTokenflow(options = {}) {
     print: options.print ?? ((text) => console.log(text)),
     printErr: options.printErr ?? ((text) => console.error(text)),
   })]);
-  const host = module._tfw_open(limit);
-  if (!host) throw new Error('not enough memory');
+  const err = module._malloc(512);
+  if (!err) throw new Error('not enough memory');
+  const host = module._tfw_open(limit, err, 512);
+  const why = decoder.decode(module.HEAPU8.subarray(err, module.HEAPU8.indexOf(0, err)));
+  module._free(err);
+  if (!host) throw new Error(why);
   return new Tokenflow(module, host);
 }
 

@@ -115,10 +115,21 @@ static int open_host(lua_State *L) {
   return 0;
 }
 
+/* Copies a message into err (errlen bytes, NUL-terminated). */
+static void set_error(char *err, size_t errlen, const char *msg) {
+  size_t n;
+  if (err == NULL || errlen == 0) return;
+  n = strlen(msg);
+  if (n >= errlen) n = errlen - 1;
+  memcpy(err, msg, n);
+  err[n] = '\0';
+}
+
 /* The host struct holds the allocator's count, so it cannot come from that
  * allocator: it is the one block taken with malloc directly. */
-EMSCRIPTEN_KEEPALIVE tfw_host *tfw_open(size_t limit) {
+EMSCRIPTEN_KEEPALIVE tfw_host *tfw_open(size_t limit, char *err, size_t errlen) {
   tfw_host *h = (tfw_host *)malloc(sizeof *h);
+  set_error(err, errlen, "not enough memory");
   if (h == NULL) return NULL;
   h->bytes = 0;
   h->limit = limit;
@@ -131,10 +142,13 @@ EMSCRIPTEN_KEEPALIVE tfw_host *tfw_open(size_t limit) {
   }
   lua_pushcfunction(h->L, open_host);
   if (lua_pcall(h->L, 0, 0, 0) != LUA_OK) {
+    const char *msg = lua_tostring(h->L, -1);
+    set_error(err, errlen, msg != NULL ? msg : "(error object is not a string)");
     lua_close(h->L);
     free(h);
     return NULL;
   }
+  set_error(err, errlen, "");
   return h;
 }
 

@@ -9,9 +9,10 @@
 typedef struct tfw_host tfw_host;
 
 /* A new host (a Lua state with the libraries, tokenflow and
- * tokenflow.jsapi loaded), or NULL when there is not memory enough. limit:
- * bytes the state may hold, 0 for no limit. */
-tfw_host *tfw_open(size_t limit);
+ * tokenflow.jsapi loaded), or NULL and the reason in err (errlen bytes,
+ * NUL-terminated: "not enough memory", or the error opening raised).
+ * limit: bytes the state may hold, 0 for no limit. */
+tfw_host *tfw_open(size_t limit, char *err, size_t errlen);
 
 /* Closes the state and frees the host. Returns the bytes the allocator
  * still counted after closing the state: 0 unless something leaked. */
