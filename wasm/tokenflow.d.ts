@@ -130,7 +130,7 @@ export interface CreateOptions {
   wasmModule?: WebAssembly.Module;
   /** The bytes of tokenflow.wasm. */
   wasmBinary?: BufferSource;
-  /** Where tokenflow.wasm is; default: next to tokenflow.mjs. */
+  /** Where tokenflow.wasm is (relative to tokenflow.mjs); default: next to it. */
   wasmUrl?: string | URL;
   /** Bytes the Lua state may hold (0, default: no limit); past it calls throw "not enough memory". */
   memoryLimit?: number;
