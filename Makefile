@@ -64,7 +64,19 @@ rock: deps
 	@scripts/check-rock.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz build-tsan
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz build-tsan build-wasm
+
+# The WebAssembly build (docs/wasm.md): build-wasm/tokenflow.mjs, its .wasm
+# and tokenflow.d.ts, with Debian's emscripten.
+.PHONY: wasm wasm-deps
+wasm: deps
+	@scripts/wasm-build.sh
+
+# What the WebAssembly checks and benchmarks take from npm (the registry
+# only, once, into build-wasm/): playwright-core for headless Chromium, and
+# the Designsystemet token set with Style Dictionary (bench/fetch-tokensets.sh).
+wasm-deps:
+	@scripts/wasm-deps.sh
 
 # docs/metrics-chart.png: a measured chunked run charted by reg:svg, rendered by headless Chromium.
 .PHONY: chart

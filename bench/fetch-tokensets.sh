@@ -11,6 +11,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:-${TOKENSETS_DIR:-/tmp/tokenflow-tokensets}}
 mkdir -p "$dir/npm"
+dir=$(cd "$dir" && pwd)
 cd "$dir/npm"
 [ -f package.json ] || npm init -y >/dev/null
 npm install --no-audit --no-fund --loglevel=error \

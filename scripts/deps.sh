@@ -11,11 +11,13 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok install
 for pkg in lua5.4 liblua5.4-dev lua-busted lua-cjson lua-lpeg cmake make gcc \
            libsqlite3-dev luarocks valgrind lua-filesystem \
            lua-argparse lua-ldoc lua-markdown lua-check \
-           clang libclang-rt-14-dev prometheus chromium time; do
+           clang libclang-rt-14-dev prometheus chromium time emscripten dpkg-dev; do
   have_pkg "$pkg" || need="$need $pkg"
 done
-# Node.js: specs check that written files parse with JSON.parse
+# Node and npm (specs check written files with JSON.parse; the WebAssembly
+# build's tests and benchmarks): any install will do, Debian's when there is none.
 have_cmd node || need="$need nodejs"
+have_cmd npm || need="$need npm"
 
 if [ -z "$need" ]; then
   exit 0

@@ -21,6 +21,19 @@ describe("bin/tokenflow resolve", function()
     assert.are.same({ value = "#ad1b26", type = "color" }, tree.color.danger)
   end)
 
+  it("prints as the nested form Resolved:tree gives, and the flat form Resolved:flat gives", function()
+    local tf = require "tokenflow"
+    local jsonout = require "tokenflow.tokens.jsonout"
+    local r = assert(assert(tf.tokens.load("examples/tokens/demo")):resolve { theme = "dark" })
+    local code, out = run("resolve examples/tokens/demo --theme dark")
+    assert.are.equal(0, code)
+    assert.are.equal(jsonout.encode(r:tree()) .. "\n", out)
+    assert.are.same({ value = r:get("card.bg"), type = "color" }, r:tree().card.bg)
+    code, out = run("resolve examples/tokens/demo --theme dark --format flat")
+    assert.are.equal(0, code)
+    assert.are.equal(jsonout.encode(r:flat()) .. "\n", out)
+  end)
+
   it("keeps DTCG value objects as objects", function()
     local code, out = run("resolve examples/tokens/dtcg --format flat")
     assert.are.equal(0, code)
@@ -100,5 +113,28 @@ describe("bin/tokenflow resolve", function()
     local _, _, c2 = os.execute("cd / && '" .. here .. "/bin/tokenflow' resolve '" .. here .. "/examples/tokens/dtcg' > /dev/null")
     assert.are.equal(0, c2)
     assert.is_not_nil(cjson.decode(out))
+  end)
+end)
+
+describe("tokenflow.tokens.jsonout", function()
+  local jsonout = require "tokenflow.tokens.jsonout"
+
+  it("sorts keys, prints an empty table as an object unless asked for arrays", function()
+    assert.are.equal('{"a":[1,2],"b":{},"c":"x/y"}', jsonout.encode { b = {}, a = { 1, 2 }, c = "x/y" })
+    assert.are.equal('{"a":[],"b":[1]}', jsonout.encode({ a = {}, b = { 1 } }, { empty_array = true }))
+  end)
+
+  it("prints other values through opts.other, or as null", function()
+    local f = function() end
+    assert.are.equal("[null,true]", jsonout.encode { f, true })
+    assert.are.equal('["fn",true]', jsonout.encode({ f, true }, { other = function() return "fn" end }))
+  end)
+
+  it("raises on a table that contains itself, not on one shared twice", function()
+    local shared = { 1 }
+    assert.are.equal('{"a":[1],"b":[1]}', jsonout.encode { a = shared, b = shared })
+    local t = {}
+    t.self = t
+    assert.has_error(function() jsonout.encode(t) end, "cannot encode a table that contains itself")
   end)
 end)

@@ -2,7 +2,57 @@
  * tier (src/core/tf_store.c). Keys are strings; values go through the
  * binary format of src/lua/pack.c. SQLite failures while the store is open
  * (disk full, a file damaged later, a lock held too long) are expected
- * failures: methods return nil and a message naming the file. */
+ * failures: methods return nil and a message naming the file.
+ *
+ * Built with TOKENFLOW_NO_STORE (no SQLite, as in the WebAssembly build),
+ * tf.store(path) returns nil and a message saying so, like any store that
+ * cannot be opened, and no Store can exist: a cache given one as its second
+ * tier raises the usual argument error. */
+#ifdef TOKENFLOW_NO_STORE
+
+#include "tf_lua.h"
+
+tf_store_box *tf_lua_checkstore(lua_State *L, int idx) {
+  luaL_checkudata(L, idx, TF_STORE_T); /* raises: no Store exists */
+  return NULL;
+}
+
+/* Unreachable without a Store: each reports a failure. */
+int tf_lua_store_get(lua_State *L, int idx, const void *key, size_t klen) {
+  (void)L, (void)idx, (void)key, (void)klen;
+  return -1;
+}
+
+int tf_lua_store_put(lua_State *L, int idx, const void *key, size_t klen, const void *value, size_t vlen, double ttl,
+                     const char *const *tags, const size_t *taglens, size_t ntags) {
+  (void)L, (void)idx, (void)key, (void)klen, (void)value, (void)vlen, (void)ttl, (void)tags, (void)taglens, (void)ntags;
+  return -1;
+}
+
+int tf_lua_store_delete(lua_State *L, int idx, const void *key, size_t klen) {
+  (void)L, (void)idx, (void)key, (void)klen;
+  return -1;
+}
+
+lua_Integer tf_lua_store_invalidate(lua_State *L, int idx, const char *tag, size_t len) {
+  (void)L, (void)idx, (void)tag, (void)len;
+  return -1;
+}
+
+/** tf.store(path[, opts]) -> nil and a message: this build has no SQLite. */
+static int l_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s: tf.store is not available in this build of tokenflow (built without SQLite)", path);
+  return 2;
+}
+
+void tf_open_store(lua_State *L) {
+  lua_pushcfunction(L, l_open);
+  lua_setfield(L, -2, "store");
+}
+
+#else /* the SQLite-backed store */
 #include <stdio.h>
 #include <string.h>
 
@@ -369,3 +419,5 @@ void tf_open_store(lua_State *L) {
   lua_pushcfunction(L, l_open);
   lua_setfield(L, -2, "store");
 }
+
+#endif

@@ -59,6 +59,17 @@ local function check_opts(opts, fname)
       error(string.format("bad argument #2 to '%s' (%s must be a boolean, got %s)", fname, flag, type(opts[flag])), 3)
     end
   end
+  if opts.files ~= nil then
+    if type(opts.files) ~= "table" then
+      error(string.format("bad argument #2 to '%s' (files must be a table, got %s)", fname, type(opts.files)), 3)
+    end
+    for path, text in pairs(opts.files) do
+      if type(path) ~= "string" or type(text) ~= "string" then
+        error(string.format("bad argument #2 to '%s' (files must map paths to texts, got %s -> %s)",
+          fname, type(path), type(text)), 3)
+      end
+    end
+  end
   if opts.format ~= nil and not detect.valid(opts.format) then
     error(string.format("bad argument #2 to '%s' (format must be 'tokens-studio' or 'dtcg', got '%s')",
       fname, tostring(opts.format)), 3)
@@ -82,6 +93,10 @@ end
 -- its reason and keeps its value as written; `{strict = true}` makes it
 -- fail the whole load instead (the message names the first such token by
 -- name).
+-- `{files = {[path] = text}}` reads these JSON texts instead of the disk
+-- (paths relative, "/"-separated; `path` is then one of them, or a folder
+-- among them, `""` for all): for hosts without a file system. The table
+-- must not change while the set is in use.
 function tokens.load(path, opts)
   if type(path) ~= "string" then
     error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)

@@ -38,11 +38,22 @@ local function position(text, offset)
   return line, offset - last
 end
 
+-- lua-cjson's safe mode raises running out of memory as an error of its
+-- own ("Memory allocation error in CJSON protected call"); hosts know it as
+-- "not enough memory", as every other allocation failure in tokenflow.
+local function decode_raw(text)
+  local ok, value, err = pcall(decoder.decode, text)
+  if ok then return value, err end
+  if type(value) == "string" and value:find("Memory allocation error", 1, true) then error("not enough memory", 0) end
+  error(value, 0)
+end
+
 --- Decodes JSON text. Returns the value, or nil and "name: message".
+-- Raises "not enough memory" when memory runs out.
 -- @tparam string text JSON text
 -- @tparam string name what to call the input in messages (file name)
 function json.decode(text, name)
-  local value, err = decoder.decode(text)
+  local value, err = decode_raw(text)
   if value == nil and err then
     local at = tonumber(err:match("at character (%d+)"))
     if at then

@@ -43,8 +43,9 @@ end
 -- Appends the text of v to out (n items so far); returns the new count.
 -- `quoted` memoises the text of strings, numbers and tables (sets repeat
 -- values a lot; 1 and 1.0 share a key and a text; tables are not changed
--- while they are written).
-local function encode(v, out, n, quoted)
+-- while they are written); `open` holds the tables being written (a table
+-- inside itself cannot be written).
+local function encode(v, out, n, quoted, opts, open)
   local t = type(v)
   if t == "string" then
     n = n + 1
@@ -74,8 +75,10 @@ local function encode(v, out, n, quoted)
       out[n] = q
       return n
     end
+    if open[v] then error("cannot encode a table that contains itself", 0) end
+    open[v] = true
     local n0 = n
-    if is_array(v) then
+    if is_array(v) or (opts.empty_array and next(v) == nil) then
       n = n + 1
       out[n] = "["
       for i = 1, #v do
@@ -83,7 +86,7 @@ local function encode(v, out, n, quoted)
           n = n + 1
           out[n] = ","
         end
-        n = encode(v[i], out, n, quoted)
+        n = encode(v[i], out, n, quoted, opts, open)
       end
       n = n + 1
       out[n] = "]"
@@ -109,12 +112,16 @@ local function encode(v, out, n, quoted)
         out[n] = ":"
         local x = v[k]
         if x == nil then x = v[tonumber(k)] end
-        n = encode(x, out, n, quoted)
+        n = encode(x, out, n, quoted, opts, open)
       end
       n = n + 1
       out[n] = "}"
     end
+    open[v] = nil
     quoted[v] = concat(out, "", n0 + 1, n)
+  elseif opts.other and v ~= nil and v ~= null then
+    n = n + 1
+    out[n] = encode_string(opts.other(v))
   else
     n = n + 1
     out[n] = "null"
@@ -122,11 +129,18 @@ local function encode(v, out, n, quoted)
   return n
 end
 
---- Encodes a value as JSON text (objects with sorted keys).
-function jsonout.encode(v)
+local NO_OPTS = {}
+
+--- Encodes a value as JSON text (objects with sorted keys). Raises on a
+-- table that contains itself.
+-- @param v the value
+-- @tparam[opt] table opts `empty_array` (true: an empty table is `[]`, not
+-- `{}`), `other(v)` (the text for a function, userdata or thread; default
+-- `null`)
+function jsonout.encode(v, opts)
   local out = {}
-  encode(v, out, 0, {})
-  return concat(out)
+  local n = encode(v, out, 0, {}, opts or NO_OPTS, {})
+  return concat(out, "", 1, n)
 end
 
 return jsonout

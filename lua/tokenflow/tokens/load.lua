@@ -10,55 +10,18 @@
 -- Files are read by the C tape reader when it can decide everything, else
 -- (and for every error) by lua-cjson and the Lua walk; see reader.lua. The
 -- sets of a lazily read folder are parsed the same way when first needed.
+-- Files come from the disk or, with `opts.files`, from texts in memory (see
+-- tokenflow.tokens.files); a lazily read source keeps its file source as
+-- `source.fs`.
 -- @module tokenflow.tokens.load
 
 local json = require "tokenflow.tokens.json"
 local reader = require "tokenflow.tokens.reader"
+local files = require "tokenflow.tokens.files"
 
 local load = {}
 
-local has_lfs, lfs = pcall(require, "lfs")
-
-local function is_dir(path)
-  if has_lfs then return lfs.attributes(path, "mode") == "directory" end
-  local ok = os.rename(path .. "/", path .. "/")
-  return ok and true or false
-end
-
-local function exists(path)
-  if has_lfs then return lfs.attributes(path, "mode") ~= nil end
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
-
--- Every *.json file under dir (relative paths, sorted), skipping `$` files.
-local function json_files(dir)
-  local out = {}
-  if has_lfs then
-    local stack = { "" }
-    while #stack > 0 do
-      local rel = table.remove(stack)
-      for entry in lfs.dir(dir .. (rel == "" and "" or "/" .. rel)) do
-        if entry ~= "." and entry ~= ".." and entry:sub(1, 1) ~= "." then
-          local r = rel == "" and entry or rel .. "/" .. entry
-          local mode = lfs.attributes(dir .. "/" .. r, "mode")
-          if mode == "directory" then stack[#stack + 1] = r
-          elseif entry:match("%.json$") and entry:sub(1, 1) ~= "$" then out[#out + 1] = r end
-        end
-      end
-    end
-  else
-    local p = io.popen("cd '" .. dir:gsub("'", "'\\''") .. "' && find . -name '*.json' -type f")
-    for line in p:lines() do
-      local r = line:gsub("^%./", "")
-      if not r:match("^%$") and not r:match("/%$") then out[#out + 1] = r end
-    end
-    p:close()
-  end
-  table.sort(out)
-  return out
-end
+local join = files.join
 
 -- A set name from tokenSetOrder must name a file inside the folder.
 local function safe_set_path(name)
@@ -227,11 +190,11 @@ end
 load.note_read = note_read
 
 -- Reads the names of a Tokens Studio folder's sets in order: those of
--- tokenSetOrder, then the other files by name. `files` is the folder
+-- tokenSetOrder, then the other files by name. `list` is the folder
 -- listing; `meta` the decoded $metadata.json or nil.
-local function set_names(dir, files, meta, meta_file)
+local function set_names(dir, list, meta, meta_file)
   local present = {}
-  for _, rel in ipairs(files) do present[(rel:gsub("%.json$", ""))] = true end
+  for _, rel in ipairs(list) do present[(rel:gsub("%.json$", ""))] = true end
   local names = {}
   if meta ~= nil then
     local order, oerr = read_order(meta, meta_file)
@@ -241,15 +204,15 @@ local function set_names(dir, files, meta, meta_file)
         return nil, string.format("%s: set path '%s' is outside the token folder", meta_file, tostring(n))
       end
       if not present[n] then
-        return nil, string.format("%s: set '%s' is listed in $metadata.json but %s/%s.json is missing",
-          meta_file, n, dir, n)
+        return nil, string.format("%s: set '%s' is listed in $metadata.json but %s is missing",
+          meta_file, n, join(dir, n .. ".json"))
       end
       names[#names + 1] = n
     end
   end
   local listed = {}
   for _, n in ipairs(names) do listed[n] = true end
-  for _, rel in ipairs(files) do
+  for _, rel in ipairs(list) do
     local n = rel:gsub("%.json$", "")
     if not listed[n] then names[#names + 1] = n end
   end
@@ -259,9 +222,15 @@ end
 -- Reads a Tokens Studio folder's $themes.json into source.themes and
 -- decodes its $metadata.json, each when present, noting them as read.
 -- Returns true and the metadata (nil without one), or nil and a message.
-local function read_folder_meta(source, themes_file, meta_file, has_themes, has_meta)
+local function read_json(fs, path)
+  local text, err = fs.read(path)
+  if not text then return nil, err end
+  return json.decode(text, path)
+end
+
+local function read_folder_meta(fs, source, themes_file, meta_file, has_themes, has_meta)
   if has_themes then
-    local list, err = json.read(themes_file)
+    local list, err = read_json(fs, themes_file)
     note_read(source, themes_file)
     if list == nil then return nil, err end
     local themes, terr = read_themes(list, themes_file)
@@ -269,7 +238,7 @@ local function read_folder_meta(source, themes_file, meta_file, has_themes, has_
     source.themes = themes
   end
   if not has_meta then return true, nil end
-  local meta, err = json.read(meta_file)
+  local meta, err = read_json(fs, meta_file)
   note_read(source, meta_file)
   if meta == nil then return nil, err end
   return true, meta
@@ -277,16 +246,17 @@ end
 
 -- A Tokens Studio folder read lazily: only $metadata.json and $themes.json
 -- now; each set file when a resolution first needs it (load.ensure).
-local function read_dir_lazy(dir, files, has_meta, has_themes, strict)
-  local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
+local function read_dir_lazy(fs, dir, list, has_meta, has_themes, strict)
+  local meta_file, themes_file = join(dir, "$metadata.json"), join(dir, "$themes.json")
   local source = { format = "tokens-studio", sets = {}, order = {}, themes = {}, lazy = true, files_read = {},
     strict = strict }
-  local ok, meta = read_folder_meta(source, themes_file, meta_file, has_themes, has_meta)
+  if fs ~= files.disk then source.fs = fs end
+  local ok, meta = read_folder_meta(fs, source, themes_file, meta_file, has_themes, has_meta)
   if not ok then return nil, meta end
-  local names, nerr = set_names(dir, files, meta, meta_file)
+  local names, nerr = set_names(dir, list, meta, meta_file)
   if not names then return nil, nerr end
   for i, n in ipairs(names) do
-    source.sets[n] = { name = n, file = dir .. "/" .. n .. ".json", count = 0, loaded = false }
+    source.sets[n] = { name = n, file = join(dir, n .. ".json"), count = 0, loaded = false }
     source.order[i] = n
   end
   return source
@@ -296,20 +266,20 @@ local function close_all(rd, docs)
   for _, doc in ipairs(docs) do rd.close(doc) end
 end
 
-local function read_dir(dir, opts, rd)
-  local meta_file, themes_file = dir .. "/$metadata.json", dir .. "/$themes.json"
-  local has_meta, has_themes = exists(meta_file), exists(themes_file)
+local function read_dir(fs, dir, opts, rd)
+  local meta_file, themes_file = join(dir, "$metadata.json"), join(dir, "$themes.json")
+  local has_meta, has_themes = fs.exists(meta_file), fs.exists(themes_file)
   local format = opts.format
-  local files = json_files(dir)
+  local list = fs.json_files(dir)
   local lazy = opts.lazy
   if lazy == nil then lazy = has_themes end
   if lazy and format ~= "dtcg" and (has_meta or has_themes or format == "tokens-studio") then
-    return read_dir_lazy(dir, files, has_meta, has_themes, opts.strict)
+    return read_dir_lazy(fs, dir, list, has_meta, has_themes, opts.strict)
   end
   local docs, digests, read = {}, {}, {}
-  for i, rel in ipairs(files) do
-    read[#read + 1] = dir .. "/" .. rel
-    local doc, text = rd.read(dir .. "/" .. rel)
+  for i, rel in ipairs(list) do
+    read[#read + 1] = join(dir, rel)
+    local doc, text = fs.parse(rd, join(dir, rel))
     if doc == nil then
       close_all(rd, docs)
       return nil, text
@@ -333,8 +303,8 @@ local function read_dir(dir, opts, rd)
   local source = { format = format, sets = {}, order = {}, themes = {}, files_read = read, strict = opts.strict }
   if format == "dtcg" then
     local parts = {}
-    for i, rel in ipairs(files) do
-      local ok, err = add_set(source, "default", dir .. "/" .. rel, rd, docs[i])
+    for i, rel in ipairs(list) do
+      local ok, err = add_set(source, "default", join(dir, rel), rd, docs[i])
       if not ok then
         close_all(rd, docs)
         return nil, err
@@ -346,9 +316,9 @@ local function read_dir(dir, opts, rd)
     if source.sets.default and digest then source.sets.default.digest = digest(table.unpack(parts)) end
     return source
   end
-  -- the set files are parsed: their text is no longer needed here
+  -- the set list are parsed: their text is no longer needed here
   local by_name, digest_of = {}, {}
-  for i, rel in ipairs(files) do
+  for i, rel in ipairs(list) do
     local n = rel:gsub("%.json$", "")
     by_name[n] = docs[i]
     digest_of[n] = digests[i]
@@ -357,12 +327,12 @@ local function read_dir(dir, opts, rd)
     close_all(rd, docs)
     return ...
   end
-  local ok, meta = read_folder_meta(source, themes_file, meta_file, has_themes, has_meta)
+  local ok, meta = read_folder_meta(fs, source, themes_file, meta_file, has_themes, has_meta)
   if not ok then return fail(nil, meta) end
-  local names, nerr = set_names(dir, files, meta, meta_file)
+  local names, nerr = set_names(dir, list, meta, meta_file)
   if not names then return fail(nil, nerr) end
   for _, n in ipairs(names) do
-    local added, err = add_set(source, n, dir .. "/" .. n .. ".json", rd, by_name[n])
+    local added, err = add_set(source, n, join(dir, n .. ".json"), rd, by_name[n])
     if not added then return fail(nil, err) end
     source.sets[n].digest = digest_of[n]
   end
@@ -370,8 +340,8 @@ local function read_dir(dir, opts, rd)
   return source
 end
 
-local function read_file(path, opts, rd)
-  local doc, text = rd.read(path)
+local function read_file(fs, path, opts, rd)
+  local doc, text = fs.parse(rd, path)
   if doc == nil then return nil, text end
   local source, err = from_document(doc, { file = path, format = opts.format, strict = opts.strict,
     key_order = function() return json.key_order(rd.text(doc, text)) end }, rd)
@@ -423,7 +393,15 @@ end
 function load.text(source, name)
   local set = source.sets[name]
   note_read(source, set.file)
-  return json.read_file(set.file)
+  return (source.fs or files.disk).read(set.file)
+end
+
+--- The SHA-256 (hex) of a set file not read yet, without parsing it (the
+-- file is counted as read); nil when it cannot be read.
+function load.digest_unread(source, name)
+  local set = source.sets[name]
+  note_read(source, set.file)
+  return (source.fs or files.disk).digest(set.file)
 end
 
 --- Makes sure the sets named in `names` are read (lazy sources). Returns
@@ -447,7 +425,9 @@ end
 -- (`reader.UNDECIDED` when the tape reader leaves it to the table reader).
 -- For comparing the readers; `load.path` is what callers want.
 function load.read_with(path, opts, rd)
-  return (is_dir(path) and read_dir or read_file)(path, opts or {}, rd)
+  opts = opts or {}
+  local fs = files.source(opts)
+  return (fs.is_dir(path) and read_dir or read_file)(fs, path, opts, rd)
 end
 
 --- Reads a file or folder into a source. Returns the source or nil, message.
@@ -457,10 +437,11 @@ end
 -- set file when a resolution first needs it (`load.ensure`); a set file's
 -- errors then surface from that resolution. `source.files_read` lists the
 -- files read so far, in order.
--- @tparam string path file or folder
+-- @tparam string path file or folder (`""`: the root of `opts.files`)
 -- @tparam[opt] table opts `{format = "tokens-studio" | "dtcg", lazy = boolean,
--- strict = boolean}` (strict: a token that is not well formed fails the
--- whole load, naming the first such token by name)
+-- strict = boolean, files = {path -> text}}` (strict: a token that is not
+-- well formed fails the whole load, naming the first such token by name;
+-- files: read these texts, not the disk)
 function load.path(path, opts)
   opts = opts or {}
   if reader.tape then

@@ -210,6 +210,24 @@ function Resolved:flat()
   return out
 end
 
+--- The exported tokens as nested tables, one level per segment of the
+-- name, each token a leaf `{value =, type =}` (the shape of `tokenflow
+-- resolve --format json`).
+function Resolved:tree()
+  check(self, "tree")
+  local tree = {}
+  for name, value, info in self:each() do
+    local node, segs = tree, {}
+    for s in name:gmatch("[^.]+") do segs[#segs + 1] = s end
+    for i = 1, #segs - 1 do
+      node[segs[i]] = node[segs[i]] or {}
+      node = node[segs[i]]
+    end
+    node[segs[#segs]] = { value = value, type = info.type }
+  end
+  return tree
+end
+
 --- Failed tokens (exported or not) as an array of `{name, reason}`, by name.
 function Resolved:failures()
   check(self, "failures")

@@ -28,8 +28,7 @@ local function set_digest(source, name, pending, c)
   local set = source.sets[name]
   if set.digest then return set.digest end
   if source.lazy and not set.loaded then
-    load.note_read(source, set.file)
-    local d = c.digest_file(set.file)
+    local d = load.digest_unread(source, name)
     if not d then return load.text(source, name) end -- nil and the usual message
     pending[name] = d
     return d

@@ -1,0 +1,169 @@
+// Benchmarks of the WebAssembly build (make wasm; make wasm-deps for the
+// Designsystemet set, Style Dictionary and the Chromium driver). One line
+// each, `bench <name> <ratio> <details>`, ratios >= 1 when the target is met
+// (except vs_native: native time / ours, the target being >= 0.5, within 2x):
+//   wasm_bundle_size       500 KB / (.wasm + .mjs, gzipped); stretch: 500 KB uncompressed
+//   wasm_init_node         100 ms / cold start to the first resolve done, fresh Node processes (median of 5)
+//   wasm_init_chromium     100 ms / the same in a fresh Chromium profile, module and .wasm
+//                          preloaded by the page (bench/wasm-init.html; median of 3)
+//   wasm_resolve_vs_native tf.resolve of Designsystemet, native (lua5.4, same Lua code) / ours, warm
+//   wasm_resolve_vs_sd     Style Dictionary / ours, Designsystemet, both warm in this Node process
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = resolve(fileURLToPath(import.meta.url), '../..');
+const buildWasm = resolve(root, process.env.BUILD_WASM ?? 'build-wasm');
+const modulePath = join(buildWasm, 'tokenflow.mjs');
+const tokensets = process.env.TOKENSETS_DIR ?? join(buildWasm, 'tokensets');
+const ds = join(tokensets, 'designsystemet');
+const DS_THEMES = ['medium', 'brand', 'Primary', 'Light', 'Semantic', 'accent', 'brand2'];
+
+const line = (name, ratio, details) => console.log(`bench ${name} ${ratio.toFixed(2)} ${details}`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+const kb = (n) => `${(n / 1024).toFixed(1)}KB`;
+
+if (!existsSync(modulePath)) {
+  console.log('skip wasm: not built (make wasm)');
+  process.exit(0);
+}
+
+function readTree(dir) {
+  const out = {};
+  const walk = (d) => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p); else out[relative(dir, p)] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+// 1. bundle size
+{
+  const wasm = readFileSync(join(buildWasm, 'tokenflow.wasm'));
+  const js = readFileSync(modulePath);
+  const gz = gzipSync(wasm, { level: 9 }).length + gzipSync(js, { level: 9 }).length;
+  const raw = wasm.length + js.length;
+  line('wasm_bundle_size', 500 * 1024 / gz,
+    `gzip=${kb(gz)} raw=${kb(raw)} (wasm=${kb(wasm.length)} js=${kb(js.length)}) (target <= 500KB gzipped; stretch <= 500KB raw: ${raw <= 500 * 1024 ? 'met' : 'not met'})`);
+}
+
+// 2. start-up in fresh Node processes
+{
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    const r = spawnSync(process.execPath, [join(root, 'bench/wasm_init.mjs'), modulePath], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    runs.push(JSON.parse(r.stdout));
+  }
+  const total = median(runs.map((r) => r.total));
+  const part = (k) => median(runs.map((r) => r[k])).toFixed(1);
+  line('wasm_init_node', 100 / total,
+    `total=${total.toFixed(1)}ms (import=${part('import')}ms create=${part('create')}ms first_resolve=${part('firstResolve')}ms) (target < 100ms, stretch < 50ms)`);
+}
+
+// 3. start-up in a fresh Chromium profile (driver from make wasm-deps)
+await (async () => {
+  const driver = join(buildWasm, 'npm/package.json');
+  if (!existsSync(join(buildWasm, 'npm/node_modules/playwright-core'))) {
+    console.log('skip wasm_init_chromium: playwright-core not installed (make wasm-deps)');
+    return;
+  }
+  const { chromium } = createRequire(driver)('playwright-core');
+  const server = spawn(process.execPath, [join(root, 'examples/web/serve.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((res) => server.stdout.on('data', (d) => {
+    const m = /serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(d));
+    if (m) res(m[1]);
+  }));
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  const cold = [];
+  let warm;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const profile = mkdtempSync(join(tmpdir(), 'tokenflow-bench-'));
+      const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: flags });
+      try {
+        const page = context.pages()[0] ?? await context.newPage();
+        await page.goto(`${base}bench/wasm-init.html`);
+        const r = await page.waitForFunction(() => window.result, null, { timeout: 30000 }).then((h) => h.jsonValue());
+        if (r.error) throw new Error(r.error);
+        cold.push(r);
+        if (i === 0) {
+          await page.reload();
+          warm = await page.waitForFunction(() => window.result, null, { timeout: 30000 }).then((h) => h.jsonValue());
+        }
+      } finally {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    server.kill();
+  }
+  const total = median(cold.map((r) => r.total));
+  const part = (k) => median(cold.map((r) => r[k])).toFixed(1);
+  line('wasm_init_chromium', 100 / total,
+    `total=${total.toFixed(1)}ms (import=${part('import')}ms create=${part('create')}ms first_resolve=${part('firstResolve')}ms; page ready after ${part('page')}ms; reload=${warm.total.toFixed(1)}ms) (target < 100ms, stretch < 50ms)`);
+})();
+
+// 4. and 5. resolve of Designsystemet: native and Style Dictionary
+if (!existsSync(join(ds, '$metadata.json'))) {
+  console.log('skip wasm_resolve_vs_native, wasm_resolve_vs_sd: Designsystemet not generated (make wasm-deps)');
+  process.exit(0);
+}
+const { createTokenflow } = await import(pathToFileURL(modulePath).href);
+const tf = await createTokenflow();
+const files = readTree(ds);
+const ours = () => tf.resolve(files, { theme: DS_THEMES });
+const count = Object.keys(ours().tokens).length;
+// warm: 2 s of calls first, so V8 has tiered the hot code up
+for (const t0 = performance.now(); performance.now() - t0 < 2000;) ours();
+// CPU milliseconds of one call, median of batches of 10 (the machine may be shared)
+const cpuMs = async (fn, batches) => {
+  const t = [];
+  for (let i = 0; i < batches; i++) {
+    const c = process.cpuUsage();
+    for (let k = 0; k < 10; k++) await fn();
+    const d = process.cpuUsage(c);
+    t.push((d.user + d.system) / 1000 / 10);
+  }
+  return median(t);
+};
+{
+  // three rounds, ours and native in turn; the median ratio
+  const ratios = [], oursRuns = [], nativeRuns = [];
+  for (let round = 0; round < 3; round++) {
+    const o = await cpuMs(ours, 9);
+    const r = spawnSync('lua5.4', [join(root, 'bench/wasm_native.lua'), ds, '9', ...DS_THEMES], {
+      encoding: 'utf8',
+      env: { ...process.env, LUA_PATH: `${root}/lua/?.lua;${root}/lua/?/init.lua;;`, LUA_CPATH: `${root}/${process.env.BUILD ?? 'build'}/?.so;;` },
+    });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const n = Number(r.stdout);
+    ratios.push(n / o);
+    oursRuns.push(o);
+    nativeRuns.push(n);
+  }
+  line('wasm_resolve_vs_native', median(ratios),
+    `wasm=${median(oursRuns).toFixed(2)}ms native=${median(nativeRuns).toFixed(2)}ms tokens=${count} (load + resolve + output, warm, CPU time; target >= 0.50: within 2x)`);
+}
+{
+  const npm = join(tokensets, 'npm');
+  if (!existsSync(join(npm, 'node_modules/style-dictionary/package.json'))) {
+    console.log('skip wasm_resolve_vs_sd: Style Dictionary not installed (make wasm-deps)');
+  } else {
+    const { sdResolve } = await import(pathToFileURL(join(npm, 'sd-resolve.mjs')).href);
+    const sdMs = await cpuMs(() => sdResolve(ds, { themes: DS_THEMES }), 3);
+    const oursAgain = await cpuMs(ours, 5);
+    line('wasm_resolve_vs_sd', sdMs / oursAgain,
+      `wasm=${oursAgain.toFixed(2)}ms sd=${sdMs.toFixed(1)}ms tokens=${count} (same Node process, warm, CPU time; target >= 10x)`);
+  }
+}
+tf.close();
