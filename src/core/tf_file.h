@@ -8,6 +8,7 @@
 #define TF_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tf_mem.h"
 
@@ -37,6 +38,7 @@ typedef struct tf_file_out {
   int fd;       /* -1 when closed */
   int err;      /* errno of the first failure */
   const char *failed; /* what failed: "create", "write", "flush", "rename" */
+  uint64_t written, synced; /* bytes written; those the disk was asked to start on */
   tf_file_io io;
   tf_mem mem;
 } tf_file_out;
