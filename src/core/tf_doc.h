@@ -78,6 +78,24 @@ typedef struct tf_doc_memo tf_doc_memo;
 
 #define TF_DOC_EQ_LEVELS 8
 
+/* The scratch space of one user of a document: what it scans and compares
+ * goes here, so a writer with its own can run beside the document's other
+ * users (the patches, the index and the text are only read). */
+typedef struct tf_doc_work {
+  tf_mem *mem; /* where these grow */
+  /* the members of one node, scanned once for several reads */
+  uint32_t scanned; /* node number + 1 whose members are in `spans` */
+  tf_doc_span *spans;
+  size_t nspans, spans_cap;
+  tf_doc_span *spans3; /* members of an object being written out with member edits */
+  size_t spans3_cap;
+  /* members of the objects compared for equality, two per level of the
+   * first TF_DOC_EQ_LEVELS levels (deeper ones get their own) */
+  tf_doc_span *eq_spans[2 * TF_DOC_EQ_LEVELS];
+  size_t eq_caps[2 * TF_DOC_EQ_LEVELS];
+  tf_buf scratch;
+} tf_doc_work;
+
 typedef struct tf_doc {
   tf_mem mem;
   const char *text; /* not owned */
@@ -119,20 +137,10 @@ typedef struct tf_doc {
   uint32_t patched; /* nodes with at least one set */
   uint32_t open_set, open_node; /* the set being built (0: none) and its node */
   size_t open_text; /* d->texts.len when it began */
-  /* the members of one node, scanned once for several reads */
-  uint32_t scanned; /* node number + 1 whose members are in `spans` */
-  tf_doc_span *spans;
-  size_t nspans, spans_cap;
   tf_doc_span *spans2; /* members of a value inside a node */
   size_t spans2_cap, nspans2;
   uint64_t spans2_of;  /* offset + 1 in the file's text of the object they are of (0: another text) */
-  tf_doc_span *spans3; /* members of an object being written out with member edits */
-  size_t spans3_cap;
-  /* members of the objects compared for equality, two per level of the
-   * first TF_DOC_EQ_LEVELS levels (deeper ones get their own) */
-  tf_doc_span *eq_spans[2 * TF_DOC_EQ_LEVELS];
-  size_t eq_caps[2 * TF_DOC_EQ_LEVELS];
-  tf_buf scratch;
+  tf_doc_work work;    /* scratch of reads and of writers without their own */
   tf_doc_memo *memo;
 } tf_doc;
 
@@ -170,6 +178,11 @@ long tf_doc_members(tf_mem *mem, const char *text, uint64_t end, uint64_t obj, u
 /* The members of node i (cached until another node is scanned), or -1 when
  * out of memory. */
 long tf_doc_node_members(tf_doc *d, uint32_t i, const tf_doc_span **spans);
+/* The same in the scratch space w. */
+long tf_doc_node_members_in(tf_doc *d, tf_doc_work *w, uint32_t i, const tf_doc_span **spans);
+/* Starts a scratch space growing through mem (which must outlive it). */
+void tf_doc_work_init(tf_doc_work *w, tf_mem *mem);
+void tf_doc_work_free(tf_doc_work *w);
 /* 1 when the key at span (with its quotes) names `name`, escapes decoded. */
 int tf_doc_key_is(const char *text, const tf_doc_span *s, const char *name, size_t len);
 /* 1 when the key at s names `name` (a quick look at its length first). */

@@ -30,16 +30,20 @@ static int put_buf(void *ud, const char *p, size_t n) {
   return 0;
 }
 
-void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void *p, size_t n), void *ud) {
+void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void *ud, const void *p, size_t n), void *ud) {
   memset(o, 0, sizeof *o);
   o->d = d;
+  o->mem = mem;
+  o->stop = d->len;
+  o->stop_node = d->count;
+  tf_doc_work_init(&o->work, mem);
   o->write = write;
   o->ud = ud;
   o->state = TF_DOC_MORE;
-  tf_buf_init(&o->buf, d->mem);
-  tf_buf_init(&o->flags, d->mem);
-  tf_buf_init(&o->gen, d->mem);
-  tf_buf_init(&o->gen_lines, d->mem);
+  tf_buf_init(&o->buf, *mem);
+  tf_buf_init(&o->flags, *mem);
+  tf_buf_init(&o->gen, *mem);
+  tf_buf_init(&o->gen_lines, *mem);
   o->sink.put = put_buf;
   o->sink.ud = o;
   o->sink.pretty = d->pretty;
@@ -47,22 +51,27 @@ void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void
   o->sink.indent_len = d->indent_len;
   o->sink.colon_space = d->colon_space;
   /* the memos are worth having, not needing: without memory, none */
-  o->splices = (struct splice_memo *)tf_mem_alloc(&d->mem, TF_DOC_SPLICE_MEMO * sizeof *o->splices);
+  o->splices = (struct splice_memo *)tf_mem_alloc(mem, TF_DOC_SPLICE_MEMO * sizeof *o->splices);
   if (o->splices) memset(o->splices, 0, TF_DOC_SPLICE_MEMO * sizeof *o->splices);
-  o->same = (struct same_memo *)tf_mem_alloc(&d->mem, TF_DOC_SAME_MEMO * sizeof *o->same);
+  o->same = (struct same_memo *)tf_mem_alloc(mem, TF_DOC_SAME_MEMO * sizeof *o->same);
   if (o->same) memset(o->same, 0, TF_DOC_SAME_MEMO * sizeof *o->same);
 }
 
+void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void *p, size_t n), void *ud) {
+  tf_doc_out_init_in(o, d, &d->mem, write, ud);
+}
+
 void tf_doc_out_free(tf_doc_out *o) {
-  tf_mem_free(&o->d->mem, o->splices, o->splices ? TF_DOC_SPLICE_MEMO * sizeof *o->splices : 0);
-  tf_mem_free(&o->d->mem, o->same, o->same ? TF_DOC_SAME_MEMO * sizeof *o->same : 0);
+  tf_doc_work_free(&o->work);
+  tf_mem_free(o->mem, o->splices, o->splices ? TF_DOC_SPLICE_MEMO * sizeof *o->splices : 0);
+  tf_mem_free(o->mem, o->same, o->same ? TF_DOC_SAME_MEMO * sizeof *o->same : 0);
   o->splices = NULL;
   o->same = NULL;
-  tf_mem_free(&o->d->mem, o->heap, o->heap_cap * sizeof *o->heap);
-  tf_mem_free(&o->d->mem, o->fields, o->fields_cap * sizeof *o->fields);
-  tf_mem_free(&o->d->mem, o->fates, o->fields_cap);
+  tf_mem_free(o->mem, o->heap, o->heap_cap * sizeof *o->heap);
+  tf_mem_free(o->mem, o->fields, o->fields_cap * sizeof *o->fields);
+  tf_mem_free(o->mem, o->fates, o->fields_cap);
   o->fates = NULL;
-  tf_mem_free(&o->d->mem, o->ins, o->ins_cap * sizeof *o->ins);
+  tf_mem_free(o->mem, o->ins, o->ins_cap * sizeof *o->ins);
   o->ins = NULL;
   o->ins_cap = o->nins = 0;
   tf_buf_free(&o->buf);
@@ -87,7 +96,7 @@ static int push(tf_doc_out *o, const tf_doc_out_edit *e) {
   if (o->nheap == o->heap_cap) {
     size_t cap = o->heap_cap ? o->heap_cap * 2 : 64;
     tf_doc_out_edit *q =
-        (tf_doc_out_edit *)tf_mem_realloc(&o->d->mem, o->heap, o->heap_cap * sizeof *q, tf_mem_mul(cap, sizeof *q));
+        (tf_doc_out_edit *)tf_mem_realloc(o->mem, o->heap, o->heap_cap * sizeof *q, tf_mem_mul(cap, sizeof *q));
     if (q == NULL) return -1;
     o->heap = q;
     o->heap_cap = cap;
@@ -134,11 +143,11 @@ static int touched_fields(tf_doc_out *o, uint32_t i) {
       if (j < o->nfields) continue;
       if (o->nfields == o->fields_cap) {
         size_t cap = o->fields_cap ? o->fields_cap * 2 : 16;
-        uint32_t *q = (uint32_t *)tf_mem_realloc(&d->mem, o->fields, o->fields_cap * sizeof *q, cap * sizeof *q);
+        uint32_t *q = (uint32_t *)tf_mem_realloc(o->mem, o->fields, o->fields_cap * sizeof *q, cap * sizeof *q);
         char *r;
         if (q == NULL) return -1;
         o->fields = q;
-        r = (char *)tf_mem_realloc(&d->mem, o->fates, o->fields_cap, cap);
+        r = (char *)tf_mem_realloc(o->mem, o->fates, o->fields_cap, cap);
         if (r == NULL) return -1;
         o->fates = r;
         o->fields_cap = cap;
@@ -166,7 +175,7 @@ static int touched_fields(tf_doc_out *o, uint32_t i) {
 static int add_ins(tf_doc_out *o, uint32_t f) {
   if (o->nins == o->ins_cap) {
     size_t cap = o->ins_cap ? o->ins_cap * 2 : 64;
-    uint32_t *q = (uint32_t *)tf_mem_realloc(&o->d->mem, o->ins, o->ins_cap * sizeof *q, cap * sizeof *q);
+    uint32_t *q = (uint32_t *)tf_mem_realloc(o->mem, o->ins, o->ins_cap * sizeof *q, cap * sizeof *q);
     if (q == NULL) return -1;
     o->ins = q;
     o->ins_cap = cap;
@@ -185,7 +194,7 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
   uint64_t indent_key = 0;
   uint32_t ins_first = (uint32_t)o->nins;
   if (touched_fields(o, i) != 0) return -1;
-  n = tf_doc_node_members(d, i, &spans);
+  n = tf_doc_node_members_in(d, &o->work, i, &spans);
   if (n < 0) return -1;
   /* one byte a member: removed or not */
   o->flags.len = 0;
@@ -293,14 +302,14 @@ static int same_value(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_valu
   size_t len = (size_t)(e->end - e->start);
   uint64_t h;
   struct same_memo *m;
-  if (o->same == NULL) return tf_doc_json_equal(d, d->text, e->start, e->end, v->text, v->off, v->end);
+  if (o->same == NULL) return tf_doc_json_equal(&o->work, d->text, e->start, e->end, v->text, v->off, v->end);
   h = tf_hash_bytes(d->text + e->start, len, (uint64_t)(uintptr_t)v->text);
   m = &o->same[h & (TF_DOC_SAME_MEMO - 1)];
   if (m->text == v->text && m->len == len && memcmp(d->text + m->off, d->text + e->start, len) == 0) return m->same;
   m->text = v->text;
   m->off = e->start;
   m->len = len;
-  m->same = tf_doc_json_equal(d, d->text, e->start, e->end, v->text, v->off, v->end);
+  m->same = tf_doc_json_equal(&o->work, d->text, e->start, e->end, v->text, v->off, v->end);
   return m->same;
 }
 
@@ -319,7 +328,7 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
   uint64_t h;
   struct splice_memo *m;
   tf_doc_sink s = o->sink;
-  if (o->splices == NULL) return tf_doc_put_value(d, &o->sink, v, line, line_len);
+  if (o->splices == NULL) return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
   h = tf_hash_bytes(d->text + e->start, len, tf_hash_bytes(v->over, v->nover * sizeof v->over[0], line_len));
   m = &o->splices[h & (TF_DOC_SPLICE_MEMO - 1)];
   if (m->hash == h && m->len == len && m->nover == v->nover && v->nover <= TF_DOC_SPLICE_OVER &&
@@ -328,13 +337,13 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
     return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);
   /* made into the memo's text buffer, then copied out */
   if (o->gen.len > TF_DOC_SPLICE_BYTES || v->nover > TF_DOC_SPLICE_OVER) {
-    return tf_doc_put_value(d, &o->sink, v, line, line_len);
+    return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
   }
   m->text = o->gen.len;
   m->line = o->gen_lines.len;
   s.put = to_gen;
   s.ud = o;
-  if (tf_doc_put_value(d, &s, v, line, line_len) != 0 || tf_buf_put(&o->gen_lines, line, line_len) != 0) {
+  if (tf_doc_put_value(d, &o->work, &s, v, line, line_len) != 0 || tf_buf_put(&o->gen_lines, line, line_len) != 0) {
     m->hash = 0;
     return -1;
   }
@@ -370,7 +379,7 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
       return put_buf(o, d->text + e->start, (size_t)(e->end - e->start));
     }
     if (st == 0) return spliced(o, e, &v, line ? line : "", line_len);
-    return tf_doc_put_value(d, &o->sink, &v, line ? line : "", line_len);
+    return tf_doc_put_value(d, &o->work, &o->sink, &v, line ? line : "", line_len);
   }
   /* OUT_INSERT: the fields node e->node gains, after its last member */
   {
@@ -385,11 +394,11 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
       if (tf_doc_chain(d, e->node, fid, &v) < 0) return -1;
       if ((e->comma || f > 0) && put_buf(o, ",", 1) != 0) return -1;
       if (s.pretty && (put_buf(o, "\n", 1) != 0 || put_buf(o, line, line_len) != 0)) return -1;
-      d->scratch.len = 0;
-      if (tf_jsonw_string(&d->scratch, name, len, NULL) != 0) return -1;
-      if (put_buf(o, (const char *)d->scratch.data, d->scratch.len) != 0) return -1;
+      o->work.scratch.len = 0;
+      if (tf_jsonw_string(&o->work.scratch, name, len, NULL) != 0) return -1;
+      if (put_buf(o, (const char *)o->work.scratch.data, o->work.scratch.len) != 0) return -1;
       if (put_buf(o, s.colon_space && s.pretty ? ": " : ":", s.colon_space && s.pretty ? 2 : 1) != 0) return -1;
-      if (tf_doc_put_value(d, &s, &v, line ? line : "", line_len) != 0) return -1;
+      if (tf_doc_put_value(d, &o->work, &s, &v, line ? line : "", line_len) != 0) return -1;
     }
   }
   return 0;

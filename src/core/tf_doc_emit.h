@@ -20,6 +20,10 @@ typedef struct tf_doc_out_edit tf_doc_out_edit;
 
 typedef struct tf_doc_out {
   tf_doc *d;
+  tf_mem *mem;      /* where the writer's own memory grows */
+  tf_doc_work work; /* its scratch space */
+  uint64_t stop;    /* it writes the input's bytes up to here (the end, or a part's end) */
+  uint32_t stop_node; /* and the nodes before this one */
   int (*write)(void *ud, const void *p, size_t n); /* 0, or -1 to stop (the step fails) */
   void *ud;
   uint64_t cursor;  /* the input is written up to here */
@@ -52,6 +56,11 @@ typedef struct tf_doc_out {
 
 /* Starts writing d to write(ud, ...). */
 void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void *p, size_t n), void *ud);
+/* The same with the writer's memory from mem (which must outlive it): a
+ * writer with its own memory and scratch space only reads d, so it can
+ * run in another thread while d's patches do not change. */
+void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void *ud, const void *p, size_t n),
+                        void *ud);
 /* Writes about budget more bytes: TF_DOC_MORE, TF_DOC_OK (all written and
  * flushed), TF_DOC_ERROR (write refused) or TF_DOC_NOMEM. */
 int tf_doc_out_step(tf_doc_out *o, size_t budget);

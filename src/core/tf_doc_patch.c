@@ -351,7 +351,7 @@ int tf_doc_value_json(tf_doc *d, const tf_doc_value *v, tf_buf *b) {
   memset(&s, 0, sizeof s);
   s.put = buf_put;
   s.ud = b;
-  return tf_doc_put_value(d, &s, v, "", 0);
+  return tf_doc_put_value(d, &d->work, &s, v, "", 0);
 }
 
 /* ---- equal values ---- */
@@ -429,7 +429,7 @@ static int numbers_equal(const char *a, size_t alen, const char *b, size_t blen)
 
 /* a[i, ae) and b[j, be): two values (ends 0: found by skipping, inside a
  * container, where a delimiter always follows) */
-static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const char *b, uint64_t j, uint64_t be,
+static int json_equal(tf_doc_work *w, const char *a, uint64_t i, uint64_t ae, const char *b, uint64_t j, uint64_t be,
                       int depth) {
   char ca, cb;
   i = ws(a, i);
@@ -443,19 +443,19 @@ static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const c
   while (be > j && (b[be - 1] == ' ' || b[be - 1] == '\n' || b[be - 1] == '\r' || b[be - 1] == '\t')) be--;
   if (ae - i == be - j && memcmp(a + i, b + j, (size_t)(ae - i)) == 0) return 1;
   if (ca == '"' && cb == '"') {
-    size_t mark = d->scratch.len, alen;
+    size_t mark = w->scratch.len, alen;
     int same;
     /* other bytes and no escapes: other characters */
     if (memchr(a + i, '\\', (size_t)(ae - i)) == NULL && memchr(b + j, '\\', (size_t)(be - j)) == NULL) return 0;
-    if (tf_doc_unescape(&d->scratch, a, i, ae) != 0) return 0;
-    alen = d->scratch.len - mark;
-    if (tf_doc_unescape(&d->scratch, b, j, be) != 0) {
-      d->scratch.len = mark;
+    if (tf_doc_unescape(&w->scratch, a, i, ae) != 0) return 0;
+    alen = w->scratch.len - mark;
+    if (tf_doc_unescape(&w->scratch, b, j, be) != 0) {
+      w->scratch.len = mark;
       return 0;
     }
-    same = d->scratch.len - mark - alen == alen &&
-           memcmp(d->scratch.data + mark, d->scratch.data + mark + alen, alen) == 0;
-    d->scratch.len = mark;
+    same = w->scratch.len - mark - alen == alen &&
+           memcmp(w->scratch.data + mark, w->scratch.data + mark + alen, alen) == 0;
+    w->scratch.len = mark;
     return same;
   }
   if ((ca == '-' || (ca >= '0' && ca <= '9')) && (cb == '-' || (cb >= '0' && cb <= '9'))) {
@@ -469,7 +469,7 @@ static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const c
       if (a[p] == ',') p = ws(a, p + 1);
       if (b[q] == ',') q = ws(b, q + 1);
       if (a[p] == ']' || b[q] == ']') return a[p] == ']' && b[q] == ']';
-      if (!json_equal(d, a, p, 0, b, q, 0, depth + 1)) return 0;
+      if (!json_equal(w, a, p, 0, b, q, 0, depth + 1)) return 0;
       p = tf_doc_skip(a, p);
       q = tf_doc_skip(b, q);
     }
@@ -477,51 +477,51 @@ static int json_equal(tf_doc *d, const char *a, uint64_t i, uint64_t ae, const c
   if (ca == '{' && cb == '{') {
     /* the same keys, each with an equal value (the last of a repeated key counts) */
     int pooled = depth < TF_DOC_EQ_LEVELS; /* members into the document's arrays for this level */
-    tf_doc_span *as = pooled ? d->eq_spans[2 * depth] : NULL, *bs = pooled ? d->eq_spans[2 * depth + 1] : NULL;
-    size_t acap = pooled ? d->eq_caps[2 * depth] : 0, bcap = pooled ? d->eq_caps[2 * depth + 1] : 0, k, m;
-    long na = tf_doc_members(&d->mem, a, ae, i, 0, 0, &as, &acap, NULL);
-    long nb = na < 0 ? -1 : tf_doc_members(&d->mem, b, be, j, 0, 0, &bs, &bcap, NULL);
+    tf_doc_span *as = pooled ? w->eq_spans[2 * depth] : NULL, *bs = pooled ? w->eq_spans[2 * depth + 1] : NULL;
+    size_t acap = pooled ? w->eq_caps[2 * depth] : 0, bcap = pooled ? w->eq_caps[2 * depth + 1] : 0, k, m;
+    long na = tf_doc_members(w->mem, a, ae, i, 0, 0, &as, &acap, NULL);
+    long nb = na < 0 ? -1 : tf_doc_members(w->mem, b, be, j, 0, 0, &bs, &bcap, NULL);
     int same = na >= 0 && nb >= 0 && na <= EQUAL_MAX_MEMBERS && nb <= EQUAL_MAX_MEMBERS;
     for (k = 0; same && k < (size_t)na; k++) { /* every key of a is in b, equal */
-      size_t mark = d->scratch.len;
+      size_t mark = w->scratch.len;
       const tf_doc_span *x;
-      if (tf_doc_unescape(&d->scratch, a, as[k].key, as[k].key_end) != 0) {
+      if (tf_doc_unescape(&w->scratch, a, as[k].key, as[k].key_end) != 0) {
         same = 0;
         break;
       }
-      x = tf_doc_find(b, bs, (size_t)nb, (const char *)d->scratch.data + mark, d->scratch.len - mark);
-      if (x == NULL || tf_doc_find(a, as, (size_t)na, (const char *)d->scratch.data + mark, d->scratch.len - mark) != &as[k]) {
+      x = tf_doc_find(b, bs, (size_t)nb, (const char *)w->scratch.data + mark, w->scratch.len - mark);
+      if (x == NULL || tf_doc_find(a, as, (size_t)na, (const char *)w->scratch.data + mark, w->scratch.len - mark) != &as[k]) {
         /* absent in b, or not the last of its key in a: only the last is compared */
         if (x == NULL) same = 0;
-        d->scratch.len = mark;
+        w->scratch.len = mark;
         continue;
       }
-      d->scratch.len = mark;
-      same = json_equal(d, a, as[k].val, as[k].val_end, b, x->val, x->val_end, depth + 1);
+      w->scratch.len = mark;
+      same = json_equal(w, a, as[k].val, as[k].val_end, b, x->val, x->val_end, depth + 1);
     }
     for (m = 0; same && m < (size_t)nb; m++) { /* and b has no other key */
-      size_t mark = d->scratch.len;
-      if (tf_doc_unescape(&d->scratch, b, bs[m].key, bs[m].key_end) != 0) same = 0;
-      else if (tf_doc_find(a, as, (size_t)na, (const char *)d->scratch.data + mark, d->scratch.len - mark) == NULL) same = 0;
-      d->scratch.len = mark;
+      size_t mark = w->scratch.len;
+      if (tf_doc_unescape(&w->scratch, b, bs[m].key, bs[m].key_end) != 0) same = 0;
+      else if (tf_doc_find(a, as, (size_t)na, (const char *)w->scratch.data + mark, w->scratch.len - mark) == NULL) same = 0;
+      w->scratch.len = mark;
     }
     if (pooled) {
-      d->eq_spans[2 * depth] = as;
-      d->eq_caps[2 * depth] = acap;
-      d->eq_spans[2 * depth + 1] = bs;
-      d->eq_caps[2 * depth + 1] = bcap;
+      w->eq_spans[2 * depth] = as;
+      w->eq_caps[2 * depth] = acap;
+      w->eq_spans[2 * depth + 1] = bs;
+      w->eq_caps[2 * depth + 1] = bcap;
     } else {
-      tf_mem_free(&d->mem, as, acap * sizeof *as);
-      tf_mem_free(&d->mem, bs, bcap * sizeof *bs);
+      tf_mem_free(w->mem, as, acap * sizeof *as);
+      tf_mem_free(w->mem, bs, bcap * sizeof *bs);
     }
     return same;
   }
   return 0; /* true, false and null are equal only as the same text */
 }
 
-int tf_doc_json_equal(tf_doc *d, const char *a, uint64_t aoff, uint64_t aend, const char *b, uint64_t boff,
+int tf_doc_json_equal(tf_doc_work *w, const char *a, uint64_t aoff, uint64_t aend, const char *b, uint64_t boff,
                       uint64_t bend) {
-  return json_equal(d, a, aoff, aend, b, boff, bend, 0);
+  return json_equal(w, a, aoff, aend, b, boff, bend, 0);
 }
 
 /* ---- writing in the document's layout ---- */
@@ -637,7 +637,8 @@ static int pend(text_run *r, const tf_doc_sink *s, uint64_t from, uint64_t to) {
   return 0;
 }
 
-int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, const char *line, size_t line_len) {
+int tf_doc_put_value(tf_doc *d, tf_doc_work *w, const tf_doc_sink *s, const tf_doc_value *v, const char *line,
+                     size_t line_len) {
   const char *text = v->text;
   tf_doc_span *spans = NULL;
   size_t nout = 0, j;
@@ -667,9 +668,9 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
   }
   tf_buf_init(&own, d->mem);
   if (v->kind != TF_DOC_ABSENT && text[v->off] == '{') {
-    n = tf_doc_members(&d->mem, text, v->end, v->off, 0, 0, &d->spans3, &d->spans3_cap, &close);
+    n = tf_doc_members(w->mem, text, v->end, v->off, 0, 0, &w->spans3, &w->spans3_cap, &close);
     if (n < 0) return -1;
-    spans = d->spans3;
+    spans = w->spans3;
     close--; /* the '}' */
   }
   /* an object of the file with members keeps its own separators and layout */
@@ -711,7 +712,7 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     long k = override_of(v, text, &spans[j], onames, olens, used);
     const tf_doc_edit *e = k >= 0 ? &d->edits[v->over[k]] : NULL;
     if (e != NULL && e->len == TF_DOC_REMOVED) continue;
-    if (e != NULL && original && tf_doc_json_equal(d, text, spans[j].val, spans[j].val_end, tf_doc_edit_text(d, e), 0, e->len)) {
+    if (e != NULL && original && tf_doc_json_equal(w, text, spans[j].val, spans[j].val_end, tf_doc_edit_text(d, e), 0, e->len)) {
       e = NULL; /* written with the value it had: its bytes stay */
     }
     if (original) {
@@ -759,10 +760,10 @@ int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, con
     }
     nout++;
     if (st == 0) {
-      size_t mark = d->scratch.len;
-      if (tf_jsonw_string(&d->scratch, mname, mlen, NULL) != 0) st = -1;
-      else st = put(s, (const char *)d->scratch.data + mark, d->scratch.len - mark);
-      d->scratch.len = mark;
+      size_t mark = w->scratch.len;
+      if (tf_jsonw_string(&w->scratch, mname, mlen, NULL) != 0) st = -1;
+      else st = put(s, (const char *)w->scratch.data + mark, w->scratch.len - mark);
+      w->scratch.len = mark;
     }
     if (st == 0) st = put(s, original ? colon : (multi && s->colon_space ? ": " : ":"), original ? colon_len : (multi && s->colon_space ? 2u : 1u));
     if (st == 0) st = tf_doc_put_json(s, tf_doc_edit_text(d, e), 0, e->len, mind, mind_len);

@@ -102,13 +102,14 @@ int tf_doc_put_json(const tf_doc_sink *s, const char *text, uint64_t off, uint64
 /* Writes the value v as it is now: an object with member edits gets them
  * spliced into its own bytes (layout kept, new members in its members'
  * indentation). 0 or -1. */
-int tf_doc_put_value(tf_doc *d, const tf_doc_sink *s, const tf_doc_value *v, const char *line, size_t line_len);
+int tf_doc_put_value(tf_doc *d, tf_doc_work *w, const tf_doc_sink *s, const tf_doc_value *v, const char *line,
+                     size_t line_len);
 
 /* 1 when the JSON values a[aoff, aend) and b[boff, bend) (checked texts)
  * are equal as JSON.parse reads them: numbers as doubles, strings by
  * their characters, objects whatever their members' order; 0 when not (or
  * too large to tell: then they count as different). */
-int tf_doc_json_equal(tf_doc *d, const char *a, uint64_t aoff, uint64_t aend, const char *b, uint64_t boff,
+int tf_doc_json_equal(tf_doc_work *w, const char *a, uint64_t aoff, uint64_t aend, const char *b, uint64_t boff,
                       uint64_t bend);
 
 /* Node i has edits. */

@@ -144,7 +144,7 @@ void tf_doc_init(tf_doc *d, tf_mem mem, const char *text, size_t len) {
     d->state = TF_DOC_ERROR;
     snprintf(d->error, sizeof d->error, "the file is larger than 4 GiB, the most a document can be");
     tf_buf_init(&d->texts, mem);
-    tf_buf_init(&d->scratch, mem);
+    tf_doc_work_init(&d->work, &d->mem);
     return;
   }
   d->mem = mem;
@@ -156,7 +156,23 @@ void tf_doc_init(tf_doc *d, tf_mem mem, const char *text, size_t len) {
   memcpy(d->indent, "  ", 2);
   d->indent_len = 2;
   tf_buf_init(&d->texts, mem);
-  tf_buf_init(&d->scratch, mem);
+  tf_doc_work_init(&d->work, &d->mem); /* (d must not move from here on) */
+}
+
+void tf_doc_work_init(tf_doc_work *w, tf_mem *mem) {
+  memset(w, 0, sizeof *w);
+  w->mem = mem;
+  tf_buf_init(&w->scratch, *mem);
+}
+
+void tf_doc_work_free(tf_doc_work *w) {
+  int k;
+  if (w->mem == NULL) return;
+  tf_mem_free(w->mem, w->spans, w->spans_cap * sizeof *w->spans);
+  tf_mem_free(w->mem, w->spans3, w->spans3_cap * sizeof *w->spans3);
+  for (k = 0; k < 2 * TF_DOC_EQ_LEVELS; k++) tf_mem_free(w->mem, w->eq_spans[k], w->eq_caps[k] * sizeof *w->eq_spans[k]);
+  tf_buf_free(&w->scratch);
+  memset(w, 0, sizeof *w);
 }
 
 static void free_reading(tf_doc *d) {
@@ -174,28 +190,19 @@ void tf_doc_free(tf_doc *d) {
   free_reading(d);
   tf_mem_free(&d->mem, d->nodes, (size_t)d->cap * sizeof *d->nodes);
   tf_mem_free(&d->mem, d->dups, d->dups_cap * sizeof *d->dups);
-  tf_mem_free(&d->mem, d->spans, d->spans_cap * sizeof *d->spans);
   tf_mem_free(&d->mem, d->spans2, d->spans2_cap * sizeof *d->spans2);
-  tf_mem_free(&d->mem, d->spans3, d->spans3_cap * sizeof *d->spans3);
-  d->spans2 = d->spans3 = NULL;
-  {
-    int k;
-    for (k = 0; k < 2 * TF_DOC_EQ_LEVELS; k++) {
-      tf_mem_free(&d->mem, d->eq_spans[k], d->eq_caps[k] * sizeof *d->eq_spans[k]);
-      d->eq_spans[k] = NULL;
-      d->eq_caps[k] = 0;
-    }
-  }
-  d->spans2_cap = d->spans3_cap = 0;
+  d->spans2 = NULL;
+  d->spans2_cap = 0;
   d->nodes = NULL;
   d->dups = NULL;
-  d->spans = NULL;
   d->count = d->cap = 0;
   d->ndups = d->dups_cap = 0;
-  d->spans_cap = d->nspans = 0;
-  d->scanned = 0;
   tf_doc_patch_free(d);
-  tf_buf_free(&d->scratch);
+  {
+    tf_mem *m = d->work.mem;
+    tf_doc_work_free(&d->work);
+    if (m) tf_doc_work_init(&d->work, m); /* usable again, empty */
+  }
 }
 
 size_t tf_doc_bytes(const tf_doc *d) { return d->mem.bytes + (d->names ? tf_intern_held_bytes(d->names) : 0); }
@@ -252,9 +259,9 @@ static int key_hash(tf_doc *d, uint64_t off, uint64_t end, uint64_t *h, int esca
     *h = tf_hash_bytes(s, n, 0x6b6579);
     return 0;
   }
-  d->scratch.len = 0;
-  if (tf_doc_unescape(&d->scratch, d->text, off, end) != 0) return -1;
-  *h = tf_hash_bytes(d->scratch.data, d->scratch.len, 0x6b6579);
+  d->work.scratch.len = 0;
+  if (tf_doc_unescape(&d->work.scratch, d->text, off, end) != 0) return -1;
+  *h = tf_hash_bytes(d->work.scratch.data, d->work.scratch.len, 0x6b6579);
   return 0;
 }
 
@@ -265,9 +272,9 @@ static int same_key(tf_doc *d, const tf_doc_keylog *a, const tf_doc_keylog *b) {
   /* same hash, other bytes: escapes may spell the same characters */
   sa.key = a->off;
   sa.key_end = a->off + a->len;
-  d->scratch.len = 0;
-  if (tf_doc_unescape(&d->scratch, d->text, b->off, b->off + b->len) != 0) return 0;
-  return tf_doc_key_is(d->text, &sa, (const char *)d->scratch.data, d->scratch.len);
+  d->work.scratch.len = 0;
+  if (tf_doc_unescape(&d->work.scratch, d->text, b->off, b->off + b->len) != 0) return 0;
+  return tf_doc_key_is(d->text, &sa, (const char *)d->work.scratch.data, d->work.scratch.len);
 }
 
 static int add_dup(tf_doc *d, uint32_t node, const tf_doc_keylog *k) {
@@ -310,7 +317,7 @@ static int check_keys(tf_doc *d, const tf_doc_frame *f) {
   } else {
     qsort(k, n, sizeof *k, cmp_keys);
   }
-  d->scratch.len = 0;
+  d->work.scratch.len = 0;
   for (i = 1; i < n; i++) {
     uint32_t range[2];
     if (!same_key(d, &k[i - 1], &k[i])) continue;
@@ -318,12 +325,12 @@ static int check_keys(tf_doc *d, const tf_doc_frame *f) {
     if (f->role != R_NODES_MAP || k[i - 1].last == k[i - 1].first) continue;
     range[0] = k[i - 1].first;
     range[1] = k[i - 1].last;
-    if (tf_buf_put(&d->scratch, range, sizeof range) != 0) return -1;
+    if (tf_buf_put(&d->work.scratch, range, sizeof range) != 0) return -1;
     ndrop++;
   }
   /* the replaced entries' nodes, from the last range back so the earlier
    * ranges stay where they are */
-  drops = (uint32_t *)d->scratch.data;
+  drops = (uint32_t *)d->work.scratch.data;
   for (i = ndrop; i > 0; i--) {
     size_t a, best = 0;
     for (a = 1; a < i; a++)
@@ -1061,7 +1068,7 @@ static uint64_t skip_n(const char *t, uint64_t len, uint64_t off) {
 }
 
 /* The members of node i's own object, its children skipped. */
-static long node_members(tf_doc *d, const tf_doc_node *nd) {
+static long node_members(tf_doc *d, tf_doc_work *w, const tf_doc_node *nd) {
   const char *t = d->text;
   size_t n = 0;
   uint64_t i = nd->start + 1;
@@ -1069,14 +1076,14 @@ static long node_members(tf_doc *d, const tf_doc_node *nd) {
     tf_doc_span *s;
     while (is_ws((unsigned char)t[i]) || t[i] == ',') i++;
     if (t[i] == '}') break;
-    if (n == d->spans_cap) {
-      size_t nc = d->spans_cap ? d->spans_cap * 2 : 32;
-      tf_doc_span *q = (tf_doc_span *)tf_mem_realloc(&d->mem, d->spans, d->spans_cap * sizeof *q, tf_mem_mul(nc, sizeof *q));
+    if (n == w->spans_cap) {
+      size_t nc = w->spans_cap ? w->spans_cap * 2 : 32;
+      tf_doc_span *q = (tf_doc_span *)tf_mem_realloc(w->mem, w->spans, w->spans_cap * sizeof *q, tf_mem_mul(nc, sizeof *q));
       if (q == NULL) return -1;
-      d->spans = q;
-      d->spans_cap = nc;
+      w->spans = q;
+      w->spans_cap = nc;
     }
-    s = &d->spans[n++];
+    s = &w->spans[n++];
     s->key = i;
     s->key_end = skip_string_n(t, d->len, i);
     i = s->key_end;
@@ -1091,18 +1098,22 @@ static long node_members(tf_doc *d, const tf_doc_node *nd) {
   return (long)n;
 }
 
-long tf_doc_node_members(tf_doc *d, uint32_t i, const tf_doc_span **spans) {
-  if (d->scanned != i + 1) {
-    long n = node_members(d, &d->nodes[i]);
+long tf_doc_node_members_in(tf_doc *d, tf_doc_work *w, uint32_t i, const tf_doc_span **spans) {
+  if (w->scanned != i + 1) {
+    long n = node_members(d, w, &d->nodes[i]);
     if (n < 0) {
-      d->scanned = 0;
+      w->scanned = 0;
       return -1;
     }
-    d->nspans = (size_t)n;
-    d->scanned = i + 1;
+    w->nspans = (size_t)n;
+    w->scanned = i + 1;
   }
-  *spans = d->spans;
-  return (long)d->nspans;
+  *spans = w->spans;
+  return (long)w->nspans;
+}
+
+long tf_doc_node_members(tf_doc *d, uint32_t i, const tf_doc_span **spans) {
+  return tf_doc_node_members_in(d, &d->work, i, spans);
 }
 
 /* Decodes the escape at s (a backslash; the text is checked): its code

@@ -235,9 +235,9 @@ static void push_scalar(lua_State *L, tf_doc *d, const tf_doc_value *v, int type
   size_t n = (size_t)(v->end - v->off);
   switch (type) {
     case 's':
-      d->scratch.len = 0;
-      if (tf_doc_unescape(&d->scratch, v->text, v->off, v->end) != 0) tf_lua_oom(L);
-      lua_pushlstring(L, (const char *)d->scratch.data, d->scratch.len);
+      d->work.scratch.len = 0;
+      if (tf_doc_unescape(&d->work.scratch, v->text, v->off, v->end) != 0) tf_lua_oom(L);
+      lua_pushlstring(L, (const char *)d->work.scratch.data, d->work.scratch.len);
       return;
     case 'b':
       lua_pushboolean(L, t[0] == 't');
@@ -298,9 +298,9 @@ static uint64_t decode(lua_State *L, tf_doc *d, const char *text, uint64_t off, 
       if (text[p] == '}' || text[p] == ']') return p + 1;
       if (c == '{') {
         uint64_t kend = tf_doc_skip(text, p);
-        d->scratch.len = 0;
-        if (tf_doc_unescape(&d->scratch, text, p, kend) != 0) tf_lua_oom(L);
-        lua_pushlstring(L, (const char *)d->scratch.data, d->scratch.len);
+        d->work.scratch.len = 0;
+        if (tf_doc_unescape(&d->work.scratch, text, p, kend) != 0) tf_lua_oom(L);
+        lua_pushlstring(L, (const char *)d->work.scratch.data, d->work.scratch.len);
         p = kend;
         while (text[p] != ':') p++;
         p = decode(L, d, text, p + 1, depth + 1);
@@ -902,14 +902,14 @@ static void push_field_names(lua_State *L, tf_doc_box *b, uint32_t i) {
   lua_createtable(L, 0, (int)n);
   seen = lua_gettop(L);
   for (k = 0; k < n; k++) {
-    d->scratch.len = 0;
-    if (tf_doc_unescape(&d->scratch, d->text, spans[k].key, spans[k].key_end) != 0) tf_lua_oom(L);
-    lua_pushlstring(L, (const char *)d->scratch.data, d->scratch.len);
+    d->work.scratch.len = 0;
+    if (tf_doc_unescape(&d->work.scratch, d->text, spans[k].key, spans[k].key_end) != 0) tf_lua_oom(L);
+    lua_pushlstring(L, (const char *)d->work.scratch.data, d->work.scratch.len);
     if (lua_rawget(L, seen) == LUA_TNIL) {
-      lua_pushlstring(L, (const char *)d->scratch.data, d->scratch.len);
+      lua_pushlstring(L, (const char *)d->work.scratch.data, d->work.scratch.len);
       lua_pushinteger(L, ++count);
       lua_rawset(L, seen);
-      lua_pushlstring(L, (const char *)d->scratch.data, d->scratch.len);
+      lua_pushlstring(L, (const char *)d->work.scratch.data, d->work.scratch.len);
       lua_rawseti(L, names, count);
     }
     lua_pop(L, 1);
@@ -1065,12 +1065,12 @@ static void push_member_names(lua_State *L, tf_doc_box *b, uint32_t i, int path)
     long n = tf_doc_members(&d->mem, v.text, v.end, v.off, 0, 0, &spans, &cap, NULL), j;
     if (n < 0) tf_lua_oom(L);
     for (j = 0; j < n; j++) {
-      d->scratch.len = 0;
-      if (tf_doc_unescape(&d->scratch, v.text, spans[j].key, spans[j].key_end) != 0) {
+      d->work.scratch.len = 0;
+      if (tf_doc_unescape(&d->work.scratch, v.text, spans[j].key, spans[j].key_end) != 0) {
         tf_mem_free(&d->mem, spans, cap * sizeof *spans);
         tf_lua_oom(L);
       }
-      lua_pushlstring(L, (const char *)d->scratch.data, d->scratch.len);
+      lua_pushlstring(L, (const char *)d->work.scratch.data, d->work.scratch.len);
       lua_rawseti(L, -2, ++count);
     }
     tf_mem_free(&d->mem, spans, cap * sizeof *spans);

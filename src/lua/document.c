@@ -182,7 +182,7 @@ static int l_duplicates(lua_State *L) {
   for (k = 0; k < d->ndups; k++) {
     const tf_doc_dup *x = &d->dups[k];
     size_t line, col;
-    tf_buf *s = &d->scratch;
+    tf_buf *s = &d->work.scratch;
     lua_createtable(L, 0, 5);
     if (x->node != UINT32_MAX && x->node < d->count) {
       tf_lua_doc_push_id(L, 1, x->node);
