@@ -184,7 +184,10 @@ static int add_ins(tf_doc_out *o, uint32_t f) {
   return 0;
 }
 
-/* Pushes the edits of node i. */
+/* An edit starting at byte `at` is this writer's (see tf_doc_out_part). */
+static int in_part(const tf_doc_out *o, uint64_t at) { return at >= o->from && at < o->stop; }
+
+/* Pushes the edits of node i (those in the writer's part). */
 static int node_edits(tf_doc_out *o, uint32_t i) {
   tf_doc *d = o->d;
   const tf_doc_span *spans;
@@ -214,6 +217,7 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
     if (what == 'r') {
       if (last >= 0) {
         tf_doc_out_edit e;
+        if (!in_part(o, spans[last].val)) continue;
         e.start = spans[last].val;
         e.end = spans[last].val_end;
         e.key = spans[last].key;
@@ -258,7 +262,7 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
       e.count = 0;
       e.kind = OUT_REMOVE;
       e.comma = 0;
-      if (push(o, &e) != 0) return -1;
+      if (in_part(o, e.start) && push(o, &e) != 0) return -1;
       a = b;
     }
   }
@@ -270,6 +274,10 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
       if (indent_key == 0) indent_key = spans[k].key;
     }
     e.start = e.end = n > 0 ? spans[n - 1].val_end : d->nodes[i].start + 1;
+    if (!in_part(o, e.start)) { /* the other part's */
+      o->nins = ins_first;
+      return 0;
+    }
     e.key = indent_key;
     e.node = i;
     e.field = ins_first;
@@ -449,9 +457,9 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
   while (budget > 0) {
     uint64_t limit;
     uint32_t i = o->next;
-    while (i < d->count && !tf_doc_patched(d, i)) i++;
+    while (i < o->stop_node && !tf_doc_patched(d, i)) i++;
     o->next = i;
-    limit = i < d->count ? d->nodes[i].start : d->len;
+    limit = i < o->stop_node ? d->nodes[i].start : o->stop;
     /* the edits before the next patched node (or the end) */
     while (o->nheap > 0 && o->heap[0].start <= limit) {
       tf_doc_out_edit e = o->heap[0];
@@ -466,7 +474,7 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
       if (flush(o, 0) != 0) return o->state;
       if (budget == 0) return TF_DOC_MORE;
     }
-    if (i < d->count) {
+    if (i < o->stop_node) {
       if (node_edits(o, i) != 0) {
         if (o->state == TF_DOC_MORE) o->state = TF_DOC_NOMEM;
         return o->state;
@@ -474,10 +482,29 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
       o->next = i + 1;
       continue;
     }
-    if (!copy_to(o, d->len, &budget)) return o->state == TF_DOC_MORE ? TF_DOC_MORE : o->state;
+    if (!copy_to(o, o->stop, &budget)) return o->state == TF_DOC_MORE ? TF_DOC_MORE : o->state;
     if (flush(o, 1) != 0) return o->state;
     o->state = TF_DOC_OK;
     return TF_DOC_OK;
   }
   return TF_DOC_MORE;
+}
+
+int tf_doc_out_part(tf_doc_out *o, uint32_t first, uint32_t last) {
+  tf_doc *d = o->d;
+  uint32_t a;
+  /* (first 0 is the text's beginning, so [0, 0) is no part) */
+  if (first > last || last > d->count || (last == 0 && d->count > 0)) return -1;
+  o->from = first == 0 ? 0 : first == d->count ? d->len : d->nodes[first].start;
+  o->stop = last == d->count ? d->len : d->nodes[last].start;
+  o->stop_node = last;
+  o->cursor = o->from;
+  o->next = first;
+  /* the enclosing nodes' edits that fall in this part: their fields after
+   * their children, and what they gain at their end */
+  if (first > 0 && first < d->count) {
+    for (a = d->nodes[first].parent; a != 0; a = d->nodes[a - 1].parent)
+      if (tf_doc_patched(d, a - 1) && node_edits(o, a - 1) != 0) return -1;
+  }
+  return 0;
 }
