@@ -270,6 +270,82 @@ describe("tf.figma document nodes", function()
   end)
 end)
 
+-- A Figma file over 16 MB (written in two halves, by two threads):
+-- pages of rectangles, each page with a field after its children.
+local function large_file()
+  local parts = { '{"name":"big","document":{"id":"0:0","type":"DOCUMENT","children":[' }
+  for page = 1, 4 do
+    parts[#parts + 1] = (page > 1 and "," or "") .. '{"id":"' .. page .. ':0","type":"CANVAS","children":['
+    for i = 1, 24000 do
+      parts[#parts + 1] = (i > 1 and "," or "") .. '{"id":"' .. page .. ":" .. i .. '","type":"RECTANGLE",'
+        .. '"fills":[{"type":"SOLID","color":{"r":0.5,"g":0.25,"b":' .. (i % 7) / 8 .. ',"a":1}}],'
+        .. '"absoluteBoundingBox":{"x":' .. i .. ',"y":' .. page .. ',"width":10,"height":20},"opacity":1,"name":"r"}'
+    end
+    parts[#parts + 1] = '],"backgroundColor":{"r":1,"g":1,"b":1,"a":1}}'
+  end
+  parts[#parts + 1] = "]}}"
+  local text = table.concat(parts)
+  assert(#text > 16 * 1024 * 1024)
+  return text
+end
+
+describe("tf.figma large documents", function()
+  local text = large_file()
+
+  local function entries(dir)
+    local left = {}
+    for f in require("lfs").dir(dir) do
+      if f ~= "." and f ~= ".." then left[#left + 1] = f end
+    end
+    table.sort(left)
+    return left
+  end
+
+  it("are written in two halves side by side: the same bytes as in one piece, progress to the end", function()
+    local dir = h.tmpdir()
+    local doc = assert(tf.figma.parse(text, "big.json"))
+    for node in doc:nodes() do
+      if node.type == "CANVAS" then node.backgroundColor = { r = 0, g = 0, b = 0, a = 1 } end
+      if node.id:sub(-2) == "77" then
+        node.absoluteBoundingBox.width = 12
+        node.cornerRadius = 4
+        node.opacity = nil
+      end
+    end
+    local last
+    assert.is_true(doc:save(dir .. "/out.json", { on_progress = function(p) last = p end }))
+    local whole = doc:text()
+    assert.are.equal(whole, fx.slurp(dir .. "/out.json"))
+    assert.are.equal(#whole, last.done)
+    assert.truthy(whole:find('"backgroundColor":{"a":1,"b":0,"g":0,"r":0}', 1, true))
+    assert.are.same({ "out.json" }, entries(dir))
+    doc:close()
+    h.rmdir(dir)
+  end)
+
+  it("while one is written its patches cannot change; closing it stops the writing, nothing is left", function()
+    local dir = h.tmpdir()
+    local doc = assert(tf.figma.parse(text, "big.json"))
+    local node = doc:node(5)
+    local refused
+    assert.is_true(doc:save(dir .. "/out.json", { on_progress = function()
+      if refused == nil then
+        local ok, err = pcall(function() node.opacity = 0.5 end)
+        refused = not ok and err
+      end
+    end }))
+    assert.truthy(refused and refused:find("being written out", 1, true), tostring(refused))
+    node.opacity = 0.5 -- once saved, the document takes patches again
+    assert.are.equal(0.5, node.opacity)
+    local ok, err = pcall(doc.save, doc, dir .. "/second.json", { on_progress = function() doc:close() end })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("closed", 1, true), tostring(err))
+    collectgarbage()
+    assert.are.same({ "out.json" }, entries(dir))
+    h.rmdir(dir)
+  end)
+end)
+
 describe("tf.figma.open bad input", function()
   local dir
   setup(function() dir = h.tmpdir() end)

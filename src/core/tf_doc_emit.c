@@ -36,6 +36,7 @@ void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void
   o->mem = mem;
   o->stop = d->len;
   o->stop_node = d->count;
+  o->gen_limit = TF_DOC_SPLICE_BYTES;
   tf_doc_work_init(&o->work, mem);
   o->write = write;
   o->ud = ud;
@@ -344,7 +345,7 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
       (line_len == 0 || memcmp(o->gen_lines.data + m->line, line, line_len) == 0))
     return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);
   /* made into the memo's text buffer, then copied out */
-  if (o->gen.len > TF_DOC_SPLICE_BYTES || v->nover > TF_DOC_SPLICE_OVER) {
+  if (o->gen.len >= o->gen_limit || v->nover > TF_DOC_SPLICE_OVER) {
     return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
   }
   m->text = o->gen.len;
@@ -352,8 +353,12 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
   s.put = to_gen;
   s.ud = o;
   if (tf_doc_put_value(d, &o->work, &s, v, line, line_len) != 0 || tf_buf_put(&o->gen_lines, line, line_len) != 0) {
+    /* no room for the memo's text: it keeps what it has, this one is written out directly */
     m->hash = 0;
-    return -1;
+    o->gen.len = m->text;
+    o->gen_lines.len = m->line;
+    o->gen_limit = 0;
+    return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
   }
   m->text_len = o->gen.len - m->text;
   m->hash = h;

@@ -46,6 +46,7 @@ typedef struct tf_doc_out {
     uint32_t over[TF_DOC_SPLICE_OVER];
   } *splices;       /* TF_DOC_SPLICE_MEMO slots; NULL: not kept (no memory for it) */
   tf_buf gen, gen_lines; /* the splice memo's texts and indentations */
+  size_t gen_limit;      /* the memo stops taking texts beyond this (TF_DOC_SPLICE_BYTES) */
   struct same_memo { /* an edit's text (by address) against original bytes: equal or not */
     const char *text;
     uint64_t off;
