@@ -235,56 +235,6 @@ static void test_pretty(tf_test_ctx *t) {
   tf_doc_free(&d);
 }
 
-/* The output of parts [0, k) and [k, count) made by two writers, put
- * together, is the whole output, for every k: edits of enclosing nodes
- * after their children (replaced, removed, added at their end) fall in
- * the part holding their bytes. */
-static void test_parts(tf_test_ctx *t) {
-  const char *texts[2];
-  int which;
-  texts[0] = FILE1;
-  texts[1] = PRETTY;
-  for (which = 0; which < 2; which++) {
-    tf_doc d;
-    tf_buf whole;
-    uint32_t k;
-    CHECK(t, read_all(&d, texts[which], 1 << 20) == TF_DOC_OK);
-    /* every node: a field replaced, one added; the first with children loses one after them */
-    for (k = 0; k < d.count; k++) {
-      CHECK(t, tf_doc_begin(&d, k) != 0);
-      edit(&d, "opacity", NULL, "0.25");
-      edit(&d, "fills", NULL, "[]");
-      if (k == 0) edit(&d, "id", NULL, NULL);
-      CHECK(t, tf_doc_commit(&d) != 0);
-    }
-    CHECK(t, write_all(&d, &whole, 1 << 20) == TF_DOC_OK);
-    for (k = 1; k <= d.count; k++) {
-      tf_buf part;
-      tf_doc_out o;
-      int st, ok = 1;
-      tf_buf_init(&part, tf_mem_default());
-      tf_doc_out_init(&o, &d, to_buf, &part);
-      ok = tf_doc_out_part(&o, 0, k) == 0;
-      do st = tf_doc_out_step(&o, 5);
-      while (ok && st == TF_DOC_MORE);
-      tf_doc_out_free(&o);
-      tf_doc_out_init(&o, &d, to_buf, &part);
-      ok = ok && st == TF_DOC_OK && tf_doc_out_part(&o, k, d.count) == 0;
-      do st = tf_doc_out_step(&o, 5);
-      while (ok && st == TF_DOC_MORE);
-      tf_doc_out_free(&o);
-      tf_buf_byte(&part, 0);
-      CHECK(t, ok && st == TF_DOC_OK && part.len == whole.len && memcmp(part.data, whole.data, whole.len) == 0);
-      if (!(ok && part.len == whole.len && memcmp(part.data, whole.data, whole.len) == 0))
-        fprintf(stderr, "  split at node %u:\n  got  %s\n  want %s\n", k, (const char *)part.data, (const char *)whole.data);
-      tf_buf_free(&part);
-    }
-    CHECK(t, tf_doc_out_part(&(tf_doc_out){.d = &d}, 2, 1) == -1 && tf_doc_out_part(&(tf_doc_out){.d = &d}, 0, 0) == -1);
-    tf_buf_free(&whole);
-    tf_doc_free(&d);
-  }
-}
-
 static void test_memo(tf_test_ctx *t) {
   tf_doc d;
   tf_doc_access reads[2];
@@ -445,7 +395,6 @@ int main(void) {
   test_unchanged(&t);
   test_patches(&t);
   test_pretty(&t);
-  test_parts(&t);
   test_memo(&t);
   test_oom(&t);
   test_skip_blocks(&t);

@@ -180,89 +180,12 @@ static void test_atomic(tf_test_ctx *t) {
   unlink(target);
 }
 
-/* Two halves of a patched document, each into its own temporary file, the
- * second appended to the first (in the kernel without hooks, through
- * memory with them): the whole output; a write that fails while appending
- * leaves the target as it was once both files are dropped. */
-static int save_halves(const char *target, const tf_file_io *io) {
-  static const char *text = "{\"document\":{\"id\":\"0:0\",\"children\":[{\"id\":\"1:1\",\"opacity\":1},"
-                            "{\"id\":\"1:2\",\"opacity\":1}],\"name\":\"n\"}}";
-  tf_doc d;
-  tf_doc_out o;
-  tf_file_out f, g;
-  int st, ok;
-  uint32_t k;
-  tf_doc_init(&d, tf_mem_default(), text, strlen(text));
-  while ((st = tf_doc_read(&d, 1 << 20)) == TF_DOC_MORE) {
-  }
-  if (st != TF_DOC_OK) return -1;
-  for (k = 0; k < 3; k++) {
-    tf_doc_begin(&d, k);
-    tf_doc_edit_add(&d, tf_doc_name(&d, "opacity", 7), 0, "0.5", 3);
-    tf_doc_commit(&d);
-  }
-  if (tf_file_begin(&f, tf_mem_default(), target, io) != 0) {
-    tf_doc_free(&d);
-    return -1;
-  }
-  if (tf_file_begin(&g, tf_mem_default(), target, NULL) != 0) {
-    tf_file_abort(&f);
-    tf_doc_free(&d);
-    return -1;
-  }
-  ok = 1;
-  for (k = 0; k < 2; k++) {
-    tf_doc_out_init(&o, &d, to_file, k == 0 ? &f : &g);
-    ok = ok && tf_doc_out_part(&o, k == 0 ? 0 : 2, k == 0 ? 2 : d.count) == 0;
-    while (ok && (st = tf_doc_out_step(&o, 8)) == TF_DOC_MORE) {
-    }
-    ok = ok && st == TF_DOC_OK;
-    tf_doc_out_free(&o);
-  }
-  tf_doc_free(&d);
-  ok = ok && tf_file_append(&f, &g) == 0;
-  tf_file_abort(&g);
-  if (!ok) {
-    tf_file_abort(&f);
-    return -1;
-  }
-  return tf_file_commit(&f);
-}
-
-static void test_append(tf_test_ctx *t) {
-  char target[300];
-  tf_file_io io;
-  faults f;
-  long cut;
-  const char *want = "{\"document\":{\"id\":\"0:0\",\"children\":[{\"id\":\"1:1\",\"opacity\":0.5},"
-                     "{\"id\":\"1:2\",\"opacity\":0.5}],\"name\":\"n\",\"opacity\":0.5}}";
-  snprintf(target, sizeof target, "%s/halves.json", dir);
-  put_file(target, "original");
-  memset(&io, 0, sizeof io);
-  io.write = f_write;
-  io.ud = &f;
-  for (cut = 0; cut < (long)strlen(want); cut += 3) {
-    memset(&f, 0, sizeof f);
-    f.write_ok = cut;
-    CHECK(t, save_halves(target, &io) != 0);
-    CHECK(t, file_is(target, "original"));
-    CHECK(t, entries() == 1);
-  }
-  memset(&f, 0, sizeof f);
-  f.write_ok = -1;
-  CHECK(t, save_halves(target, &io) == 0 && file_is(target, want) && entries() == 1);
-  put_file(target, "original");
-  CHECK(t, save_halves(target, NULL) == 0 && file_is(target, want) && entries() == 1);
-  unlink(target);
-}
-
 int main(void) {
   tf_test_ctx t = {0, 0};
   snprintf(dir, sizeof dir, "/tmp/tf-test-file-XXXXXX");
   if (mkdtemp(dir) == NULL) return 1;
   test_read(&t);
   test_atomic(&t);
-  test_append(&t);
   CHECK(&t, rmdir(dir) == 0);
   return tf_test_report("test_file", &t);
 }

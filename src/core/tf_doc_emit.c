@@ -36,7 +36,6 @@ void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void
   o->mem = mem;
   o->stop = d->len;
   o->stop_node = d->count;
-  o->gen_limit = TF_DOC_SPLICE_BYTES;
   tf_doc_work_init(&o->work, mem);
   o->write = write;
   o->ud = ud;
@@ -185,10 +184,7 @@ static int add_ins(tf_doc_out *o, uint32_t f) {
   return 0;
 }
 
-/* An edit starting at byte `at` is this writer's (see tf_doc_out_part). */
-static int in_part(const tf_doc_out *o, uint64_t at) { return at >= o->from && at < o->stop; }
-
-/* Pushes the edits of node i (those in the writer's part). */
+/* Pushes the edits of node i. */
 static int node_edits(tf_doc_out *o, uint32_t i) {
   tf_doc *d = o->d;
   const tf_doc_span *spans;
@@ -218,7 +214,6 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
     if (what == 'r') {
       if (last >= 0) {
         tf_doc_out_edit e;
-        if (!in_part(o, spans[last].val)) continue;
         e.start = spans[last].val;
         e.end = spans[last].val_end;
         e.key = spans[last].key;
@@ -263,7 +258,7 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
       e.count = 0;
       e.kind = OUT_REMOVE;
       e.comma = 0;
-      if (in_part(o, e.start) && push(o, &e) != 0) return -1;
+      if (push(o, &e) != 0) return -1;
       a = b;
     }
   }
@@ -275,10 +270,6 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
       if (indent_key == 0) indent_key = spans[k].key;
     }
     e.start = e.end = n > 0 ? spans[n - 1].val_end : d->nodes[i].start + 1;
-    if (!in_part(o, e.start)) { /* the other part's */
-      o->nins = ins_first;
-      return 0;
-    }
     e.key = indent_key;
     e.node = i;
     e.field = ins_first;
@@ -345,7 +336,7 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
       (line_len == 0 || memcmp(o->gen_lines.data + m->line, line, line_len) == 0))
     return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);
   /* made into the memo's text buffer, then copied out */
-  if (o->gen.len >= o->gen_limit || v->nover > TF_DOC_SPLICE_OVER) {
+  if (o->gen.len > TF_DOC_SPLICE_BYTES || v->nover > TF_DOC_SPLICE_OVER) {
     return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
   }
   m->text = o->gen.len;
@@ -353,12 +344,8 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
   s.put = to_gen;
   s.ud = o;
   if (tf_doc_put_value(d, &o->work, &s, v, line, line_len) != 0 || tf_buf_put(&o->gen_lines, line, line_len) != 0) {
-    /* no room for the memo's text: it keeps what it has, this one is written out directly */
     m->hash = 0;
-    o->gen.len = m->text;
-    o->gen_lines.len = m->line;
-    o->gen_limit = 0;
-    return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
+    return -1;
   }
   m->text_len = o->gen.len - m->text;
   m->hash = h;
@@ -462,9 +449,9 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
   while (budget > 0) {
     uint64_t limit;
     uint32_t i = o->next;
-    while (i < o->stop_node && !tf_doc_patched(d, i)) i++;
+    while (i < d->count && !tf_doc_patched(d, i)) i++;
     o->next = i;
-    limit = i < o->stop_node ? d->nodes[i].start : o->stop;
+    limit = i < d->count ? d->nodes[i].start : d->len;
     /* the edits before the next patched node (or the end) */
     while (o->nheap > 0 && o->heap[0].start <= limit) {
       tf_doc_out_edit e = o->heap[0];
@@ -479,7 +466,7 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
       if (flush(o, 0) != 0) return o->state;
       if (budget == 0) return TF_DOC_MORE;
     }
-    if (i < o->stop_node) {
+    if (i < d->count) {
       if (node_edits(o, i) != 0) {
         if (o->state == TF_DOC_MORE) o->state = TF_DOC_NOMEM;
         return o->state;
@@ -487,29 +474,10 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
       o->next = i + 1;
       continue;
     }
-    if (!copy_to(o, o->stop, &budget)) return o->state == TF_DOC_MORE ? TF_DOC_MORE : o->state;
+    if (!copy_to(o, d->len, &budget)) return o->state == TF_DOC_MORE ? TF_DOC_MORE : o->state;
     if (flush(o, 1) != 0) return o->state;
     o->state = TF_DOC_OK;
     return TF_DOC_OK;
   }
   return TF_DOC_MORE;
-}
-
-int tf_doc_out_part(tf_doc_out *o, uint32_t first, uint32_t last) {
-  tf_doc *d = o->d;
-  uint32_t a;
-  /* (first 0 is the text's beginning, so [0, 0) is no part) */
-  if (first > last || last > d->count || (last == 0 && d->count > 0)) return -1;
-  o->from = first == 0 ? 0 : first == d->count ? d->len : d->nodes[first].start;
-  o->stop = last == d->count ? d->len : d->nodes[last].start;
-  o->stop_node = last;
-  o->cursor = o->from;
-  o->next = first;
-  /* the enclosing nodes' edits that fall in this part: their fields after
-   * their children, and what they gain at their end */
-  if (first > 0 && first < d->count) {
-    for (a = d->nodes[first].parent; a != 0; a = d->nodes[a - 1].parent)
-      if (tf_doc_patched(d, a - 1) && node_edits(o, a - 1) != 0) return -1;
-  }
-  return 0;
 }

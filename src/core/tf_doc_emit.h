@@ -22,7 +22,7 @@ typedef struct tf_doc_out {
   tf_doc *d;
   tf_mem *mem;      /* where the writer's own memory grows */
   tf_doc_work work; /* its scratch space */
-  uint64_t from, stop; /* it writes the input's bytes [from, stop) (all, or a part) */
+  uint64_t stop;    /* it writes the input's bytes up to here (the end, or a part's end) */
   uint32_t stop_node; /* and the nodes before this one */
   int (*write)(void *ud, const void *p, size_t n); /* 0, or -1 to stop (the step fails) */
   void *ud;
@@ -46,7 +46,6 @@ typedef struct tf_doc_out {
     uint32_t over[TF_DOC_SPLICE_OVER];
   } *splices;       /* TF_DOC_SPLICE_MEMO slots; NULL: not kept (no memory for it) */
   tf_buf gen, gen_lines; /* the splice memo's texts and indentations */
-  size_t gen_limit;      /* the memo stops taking texts beyond this (TF_DOC_SPLICE_BYTES) */
   struct same_memo { /* an edit's text (by address) against original bytes: equal or not */
     const char *text;
     uint64_t off;
@@ -65,12 +64,6 @@ void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void
 /* Writes about budget more bytes: TF_DOC_MORE, TF_DOC_OK (all written and
  * flushed), TF_DOC_ERROR (write refused) or TF_DOC_NOMEM. */
 int tf_doc_out_step(tf_doc_out *o, size_t budget);
-/* Before the first step: makes o write only the part of the document from
- * node `first` (0: the text's beginning) to node `last` (d->count: the
- * end), exclusive: for 0 < k <= count, the outputs of the parts [0, k) and
- * [k, count) put together are the whole output, so two writers can make
- * them side by side. 0, or -1 (out of memory, or not a part). */
-int tf_doc_out_part(tf_doc_out *o, uint32_t first, uint32_t last);
 void tf_doc_out_free(tf_doc_out *o);
 
 #endif

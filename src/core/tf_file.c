@@ -197,49 +197,6 @@ int tf_file_write(tf_file_out *o, const void *p, size_t n) {
   return 0;
 }
 
-int tf_file_append(tf_file_out *o, tf_file_out *part) {
-  uint64_t off = 0, n = part->written;
-  if (o->fd < 0 || part->fd < 0) return -1;
-#ifdef __linux__
-  /* within the kernel, where the system can (not through a test's hooks) */
-  if (o->io.write == sys_write) {
-    while (off < n) {
-      loff_t from = (loff_t)off;
-      ssize_t c = copy_file_range(part->fd, &from, o->fd, NULL, (size_t)(n - off), 0);
-      if (c < 0 && errno == EINTR) continue;
-      if (c <= 0) break; /* not supported here (or failed): the bytes go through memory below */
-      off += (uint64_t)c;
-      o->written += (uint64_t)c;
-    }
-  }
-#endif
-  if (off < n) {
-    size_t cap = 256u * 1024u;
-    char *buf = (char *)tf_mem_alloc(&o->mem, cap);
-    if (buf == NULL) {
-      errno = ENOMEM;
-      return failed(o, "write");
-    }
-    while (off < n) {
-      size_t want = n - off < cap ? (size_t)(n - off) : cap;
-      ssize_t r = pread(part->fd, buf, want, (off_t)off);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        if (r == 0) errno = EIO;
-        tf_mem_free(&o->mem, buf, cap);
-        return failed(o, "write");
-      }
-      if (tf_file_write(o, buf, (size_t)r) != 0) {
-        tf_mem_free(&o->mem, buf, cap);
-        return -1;
-      }
-      off += (uint64_t)r;
-    }
-    tf_mem_free(&o->mem, buf, cap);
-  }
-  return 0;
-}
-
 int tf_file_commit(tf_file_out *o) {
   size_t tlen;
   if (o->fd < 0 || o->tmp == NULL) return -1;

@@ -48,9 +48,6 @@ typedef struct tf_file_out {
 int tf_file_begin(tf_file_out *o, tf_mem mem, const char *target, const tf_file_io *io);
 /* Writes all n bytes: 0, or -1 (o->err set). */
 int tf_file_write(tf_file_out *o, const void *p, size_t n);
-/* Appends what was written to part (another temporary file, left as it
- * is) to o. 0, or -1 (o->err set). */
-int tf_file_append(tf_file_out *o, tf_file_out *part);
 /* Flushes the temporary file to disk, closes it and renames it over the
  * target (then flushes the directory). 0, or -1: the temporary file is
  * removed and the target untouched. */

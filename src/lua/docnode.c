@@ -708,7 +708,6 @@ static void write_at(lua_State *L, tf_doc_box *b, uint32_t i, int path, int val)
   tf_doc_value cur;
   tf_buf *t;
   int hint;
-  tf_lua_doc_check_unchanging(L, b);
   lua_rawgeti(L, path, 1);
   fname = lua_tolstring(L, -1, &len);
   field = name_id(L, d, fname, len);
@@ -1366,7 +1365,6 @@ int tf_lua_doc_write(lua_State *L, int idx, uint32_t i, int wi, int pi, int memo
   uint32_t root = 0, parent = d->nodes[i].parent, head;
   int inside = (d->nodes[i].flags & TF_DOC_INSIDE_INSTANCE) != 0, status;
   tf_doc_result res;
-  tf_lua_doc_check_unchanging(L, b);
   idx = lua_absindex(L, idx);
   wi = lua_absindex(L, wi);
   pi = lua_absindex(L, pi);

@@ -31,7 +31,6 @@ typedef struct tf_doc_box {
   uint64_t *wrote;    /* (field << 32 | member) written in this run */
   size_t nwrote, wrote_cap;
   int handles_seen;   /* the value being encoded holds a node's values (its text can change) */
-  void *writing;      /* a writer whose thread reads the document (docwriter.c): its patches must not change */
 } tf_doc_box;
 
 /* user values of a document */
@@ -42,16 +41,6 @@ tf_doc_box *tf_lua_doc_check(lua_State *L, int idx);
 /* The document behind a doc:nodes() source at idx (pushed on the stack),
  * or NULL (nothing pushed) when idx holds something else. */
 tf_doc_box *tf_lua_doc_source(lua_State *L, int idx);
-
-/* Raises when the document's patches cannot change now (a writer's
- * thread is reading them). */
-void tf_lua_doc_check_unchanging(lua_State *L, tf_doc_box *b);
-
-/* The writer (docwriter.c): doc:writer([path]), its class, and stopping
- * the thread of a writer reading b (before b is released). */
-int tf_lua_doc_writer(lua_State *L);
-void tf_lua_doc_open_writer(lua_State *L);
-void tf_lua_doc_stop_writing(tf_doc_box *b);
 
 /* Node handles (docnode.c); idx holds the document. */
 void tf_lua_doc_open_handles(lua_State *L, int idx); /* makes the handle metatables */
