@@ -424,6 +424,22 @@ static int numbers_equal(const char *a, size_t alen, const char *b, size_t blen)
   }
 }
 
+/* The characters of the key at s: its own bytes when it holds no escape,
+ * else decoded into w->scratch (the caller takes the scratch back). */
+static int key_chars(tf_doc_work *w, const char *text, const tf_doc_span *s, const char **name, size_t *len) {
+  const char *k = text + s->key + 1;
+  size_t n = (size_t)(s->key_end - s->key - 2), mark = w->scratch.len;
+  if (memchr(k, '\\', n) == NULL) {
+    *name = k;
+    *len = n;
+    return 0;
+  }
+  if (tf_doc_unescape(&w->scratch, text, s->key, s->key_end) != 0) return -1;
+  *name = (const char *)w->scratch.data + mark;
+  *len = w->scratch.len - mark;
+  return 0;
+}
+
 /* Objects with more members than this are not compared member by member. */
 #define EQUAL_MAX_MEMBERS 256
 
@@ -483,14 +499,15 @@ static int json_equal(tf_doc_work *w, const char *a, uint64_t i, uint64_t ae, co
     long nb = na < 0 ? -1 : tf_doc_members(w->mem, b, be, j, 0, 0, &bs, &bcap, NULL);
     int same = na >= 0 && nb >= 0 && na <= EQUAL_MAX_MEMBERS && nb <= EQUAL_MAX_MEMBERS;
     for (k = 0; same && k < (size_t)na; k++) { /* every key of a is in b, equal */
-      size_t mark = w->scratch.len;
+      size_t mark = w->scratch.len, nlen;
       const tf_doc_span *x;
-      if (tf_doc_unescape(&w->scratch, a, as[k].key, as[k].key_end) != 0) {
+      const char *name;
+      if (key_chars(w, a, &as[k], &name, &nlen) != 0) {
         same = 0;
         break;
       }
-      x = tf_doc_find(b, bs, (size_t)nb, (const char *)w->scratch.data + mark, w->scratch.len - mark);
-      if (x == NULL || tf_doc_find(a, as, (size_t)na, (const char *)w->scratch.data + mark, w->scratch.len - mark) != &as[k]) {
+      x = tf_doc_find(b, bs, (size_t)nb, name, nlen);
+      if (x == NULL || tf_doc_find(a, as, (size_t)na, name, nlen) != &as[k]) {
         /* absent in b, or not the last of its key in a: only the last is compared */
         if (x == NULL) same = 0;
         w->scratch.len = mark;
@@ -500,9 +517,10 @@ static int json_equal(tf_doc_work *w, const char *a, uint64_t i, uint64_t ae, co
       same = json_equal(w, a, as[k].val, as[k].val_end, b, x->val, x->val_end, depth + 1);
     }
     for (m = 0; same && m < (size_t)nb; m++) { /* and b has no other key */
-      size_t mark = w->scratch.len;
-      if (tf_doc_unescape(&w->scratch, b, bs[m].key, bs[m].key_end) != 0) same = 0;
-      else if (tf_doc_find(a, as, (size_t)na, (const char *)w->scratch.data + mark, w->scratch.len - mark) == NULL) same = 0;
+      size_t mark = w->scratch.len, nlen;
+      const char *name;
+      if (key_chars(w, b, &bs[m], &name, &nlen) != 0) same = 0;
+      else if (tf_doc_find(a, as, (size_t)na, name, nlen) == NULL) same = 0;
       w->scratch.len = mark;
     }
     if (pooled) {
