@@ -94,6 +94,10 @@ typedef struct tf_doc_work {
   tf_doc_span *eq_spans[2 * TF_DOC_EQ_LEVELS];
   size_t eq_caps[2 * TF_DOC_EQ_LEVELS];
   tf_buf scratch;
+  /* names of edits as JSON strings, by name id: (offset + 1, length) in qtext */
+  uint32_t *qname;
+  size_t qname_cap;
+  tf_buf qtext;
 } tf_doc_work;
 
 typedef struct tf_doc {

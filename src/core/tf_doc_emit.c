@@ -16,6 +16,7 @@ struct tf_doc_out_edit {
                           shows the members' indentation, 0: none */
   uint32_t node;
   uint32_t field;      /* REPLACE: the field's name id; INSERT: the first of its fields in o->ins */
+  uint32_t edit;       /* REPLACE: 1 + the edit that sets the whole field (its value), 0: see the chain */
   uint32_t count;      /* INSERT: how many fields */
   uint8_t kind;
   uint8_t comma;       /* INSERT: members stay before it */
@@ -70,8 +71,10 @@ void tf_doc_out_free(tf_doc_out *o) {
   tf_mem_free(o->mem, o->heap, o->heap_cap * sizeof *o->heap);
   tf_mem_free(o->mem, o->fields, o->fields_cap * sizeof *o->fields);
   tf_mem_free(o->mem, o->fates, o->fields_cap);
+  tf_mem_free(o->mem, o->fedits, o->fields_cap * sizeof *o->fedits);
+  o->fedits = NULL;
   o->fates = NULL;
-  tf_mem_free(o->mem, o->ins, o->ins_cap * sizeof *o->ins);
+  tf_mem_free(o->mem, o->ins, o->ins_cap * 2 * sizeof *o->ins);
   o->ins = NULL;
   o->ins_cap = o->nins = 0;
   tf_buf_free(&o->buf);
@@ -147,40 +150,50 @@ static int touched_fields(tf_doc_out *o, uint32_t i) {
         char *r;
         if (q == NULL) return -1;
         o->fields = q;
+        q = (uint32_t *)tf_mem_realloc(o->mem, o->fedits, o->fields_cap * sizeof *q, cap * sizeof *q);
+        if (q == NULL) return -1;
+        o->fedits = q;
         r = (char *)tf_mem_realloc(o->mem, o->fates, o->fields_cap, cap);
         if (r == NULL) return -1;
         o->fates = r;
         o->fields_cap = cap;
       }
       o->fates[o->nfields] = (char)((x->member == 0 && x->len == TF_DOC_REMOVED) ? 'd' : 'r');
+      /* the newest edit of the field sets all of it: that is its value */
+      o->fedits[o->nfields] = x->member == 0 && x->len != TF_DOC_REMOVED ? (uint32_t)(x - d->edits) + 1 : 0;
       o->fields[o->nfields++] = x->field;
     }
   }
   /* a stable order for the fields a node gains: by name id (first use) */
   for (l = 1; l < o->nfields; l++) {
-    uint32_t v = o->fields[l];
+    uint32_t v = o->fields[l], ev = o->fedits[l];
     char fv = o->fates[l];
     size_t k = l;
     while (k > 0 && o->fields[k - 1] > v) {
       o->fields[k] = o->fields[k - 1];
+      o->fedits[k] = o->fedits[k - 1];
       o->fates[k] = o->fates[k - 1];
       k--;
     }
     o->fields[k] = v;
+    o->fedits[k] = ev;
     o->fates[k] = fv;
   }
   return 0;
 }
 
-static int add_ins(tf_doc_out *o, uint32_t f) {
+/* Adds field f (whose value is set by edit - 1, or 0: see the chain) to the insertions ahead. */
+static int add_ins(tf_doc_out *o, uint32_t f, uint32_t edit) {
   if (o->nins == o->ins_cap) {
     size_t cap = o->ins_cap ? o->ins_cap * 2 : 64;
-    uint32_t *q = (uint32_t *)tf_mem_realloc(o->mem, o->ins, o->ins_cap * sizeof *q, cap * sizeof *q);
+    uint32_t *q = (uint32_t *)tf_mem_realloc(o->mem, o->ins, o->ins_cap * 2 * sizeof *q, tf_mem_mul(cap, 2 * sizeof *q));
     if (q == NULL) return -1;
     o->ins = q;
     o->ins_cap = cap;
   }
-  o->ins[o->nins++] = f;
+  o->ins[2 * o->nins] = f;
+  o->ins[2 * o->nins + 1] = edit;
+  o->nins++;
   return 0;
 }
 
@@ -219,11 +232,12 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
         e.key = spans[last].key;
         e.node = i;
         e.field = o->fields[f];
+        e.edit = o->fedits[f];
         e.count = 0;
         e.kind = OUT_REPLACE;
         e.comma = 0;
         if (push(o, &e) != 0) return -1;
-      } else if (add_ins(o, o->fields[f]) != 0) {
+      } else if (add_ins(o, o->fields[f], o->fedits[f]) != 0) {
         return -1;
       }
     }
@@ -257,6 +271,7 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
       e.field = 0;
       e.count = 0;
       e.kind = OUT_REMOVE;
+      e.edit = 0;
       e.comma = 0;
       if (push(o, &e) != 0) return -1;
       a = b;
@@ -275,6 +290,7 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
     e.field = ins_first;
     e.count = (uint32_t)o->nins - ins_first;
     e.kind = OUT_INSERT;
+    e.edit = 0;
     e.comma = (uint8_t)any_kept;
     if (push(o, &e) != 0) return -1;
   }
@@ -356,6 +372,19 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
   return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);
 }
 
+/* The value of node i's field fid as its edits leave it (tf_doc_chain),
+ * known without looking when edit (1 + the index of the newest edit of
+ * the field) sets all of it. */
+static int edit_value(tf_doc *d, uint32_t i, uint32_t fid, uint32_t edit, tf_doc_value *v) {
+  if (edit == 0) return tf_doc_chain(d, i, fid, v);
+  v->kind = TF_DOC_EDITED;
+  v->text = tf_doc_edit_text(d, &d->edits[edit - 1]);
+  v->off = 0;
+  v->end = d->edits[edit - 1].len;
+  v->nover = 0;
+  return 1;
+}
+
 /* Writes an edit (its input bytes are skipped by the caller). */
 static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
   tf_doc *d = o->d;
@@ -367,7 +396,7 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
   if (e->kind == OUT_REPLACE) {
     /* the field as the edits leave it, over the original value at e */
     tf_doc_value v;
-    int st = tf_doc_chain(d, e->node, e->field, &v);
+    int st = edit_value(d, e->node, e->field, e->edit, &v);
     if (st < 0) return -1;
     if (st == 0) {
       v.kind = TF_DOC_ORIGINAL;
@@ -387,16 +416,15 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
     tf_doc_sink s = o->sink;
     if (line == NULL) s.pretty = 0; /* members on one line: new ones too */
     for (f = 0; f < e->count; f++) {
-      uint32_t fid = o->ins[e->field + f];
-      size_t len;
-      const char *name = tf_intern_name(d->names, fid, &len);
+      uint32_t fid = o->ins[2 * (e->field + f)];
+      size_t qlen;
+      const char *q;
       tf_doc_value v;
-      if (tf_doc_chain(d, e->node, fid, &v) < 0) return -1;
+      if (edit_value(d, e->node, fid, o->ins[2 * (e->field + f) + 1], &v) < 0) return -1;
       if ((e->comma || f > 0) && put_buf(o, ",", 1) != 0) return -1;
       if (s.pretty && (put_buf(o, "\n", 1) != 0 || put_buf(o, line, line_len) != 0)) return -1;
-      o->work.scratch.len = 0;
-      if (tf_jsonw_string(&o->work.scratch, name, len, NULL) != 0) return -1;
-      if (put_buf(o, (const char *)o->work.scratch.data, o->work.scratch.len) != 0) return -1;
+      q = tf_doc_quoted_name(d, &o->work, fid, &qlen);
+      if (q == NULL || put_buf(o, q, qlen) != 0) return -1;
       if (put_buf(o, s.colon_space && s.pretty ? ": " : ":", s.colon_space && s.pretty ? 2 : 1) != 0) return -1;
       if (tf_doc_put_value(d, &o->work, &s, &v, line ? line : "", line_len) != 0) return -1;
     }

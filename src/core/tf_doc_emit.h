@@ -32,8 +32,9 @@ typedef struct tf_doc_out {
   size_t nheap, heap_cap;
   uint32_t *fields; /* scratch: the fields one node's edits touch */
   char *fates;      /* and what becomes of each */
+  uint32_t *fedits; /* and 1 + the edit that sets all of it (0: see the chain) */
   size_t nfields, fields_cap;
-  uint32_t *ins;    /* fields added by the insertions ahead */
+  uint32_t *ins;    /* fields added by the insertions ahead: (name id, 1 + its edit or 0) */
   size_t nins, ins_cap;
   tf_buf buf;       /* output not yet written */
   tf_buf flags;     /* scratch: per member of a node, removed or not */

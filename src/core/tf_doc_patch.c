@@ -219,6 +219,38 @@ const tf_doc_edit *tf_doc_set_edits(const tf_doc *d, uint32_t set, size_t *n) {
   return d->edits + d->sets[2 * set];
 }
 
+const char *tf_doc_quoted_name(tf_doc *d, tf_doc_work *w, uint32_t id, size_t *len) {
+  size_t nlen;
+  const char *name;
+  if (id < w->qname_cap && w->qname[2 * id] != 0) {
+    *len = w->qname[2 * id + 1];
+    return (const char *)w->qtext.data + w->qname[2 * id] - 1;
+  }
+  name = tf_intern_name(d->names, id, &nlen);
+  if (name == NULL) return NULL;
+  if (id >= w->qname_cap) {
+    size_t cap = w->qname_cap ? w->qname_cap : 64;
+    uint32_t *q;
+    while (cap <= id) cap *= 2;
+    q = (uint32_t *)tf_mem_realloc(w->mem, w->qname, w->qname_cap * 2 * sizeof *q, tf_mem_mul(cap, 2 * sizeof *q));
+    if (q == NULL) return NULL;
+    memset(q + 2 * w->qname_cap, 0, (cap - w->qname_cap) * 2 * sizeof *q);
+    w->qname = q;
+    w->qname_cap = cap;
+  }
+  {
+    size_t at = w->qtext.len;
+    if (at + 2 * nlen + 8 >= UINT32_MAX || tf_jsonw_string(&w->qtext, name, nlen, NULL) != 0) {
+      w->qtext.len = at;
+      return NULL;
+    }
+    w->qname[2 * id] = (uint32_t)at + 1;
+    w->qname[2 * id + 1] = (uint32_t)(w->qtext.len - at);
+    *len = w->qtext.len - at;
+    return (const char *)w->qtext.data + at;
+  }
+}
+
 /* ---- reading through the chain ---- */
 
 int tf_doc_chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v) {
@@ -760,11 +792,7 @@ int tf_doc_put_value(tf_doc *d, tf_doc_work *w, const tf_doc_sink *s, const tf_d
   /* members the object did not have, oldest edit first */
   for (j = v->nover; st == 0 && j > 0; j--) {
     const tf_doc_edit *e = &d->edits[v->over[j - 1]];
-    const char *mname;
-    size_t mlen;
     if (used[j - 1] || e->len == TF_DOC_REMOVED) continue;
-    mname = onames[j - 1];
-    mlen = olens[j - 1];
     if (nout > 0) {
       st = flush_run(&run, s);
       if (st == 0) st = put(s, sep, sep_len);
@@ -778,10 +806,9 @@ int tf_doc_put_value(tf_doc *d, tf_doc_work *w, const tf_doc_sink *s, const tf_d
     }
     nout++;
     if (st == 0) {
-      size_t mark = w->scratch.len;
-      if (tf_jsonw_string(&w->scratch, mname, mlen, NULL) != 0) st = -1;
-      else st = put(s, (const char *)w->scratch.data + mark, w->scratch.len - mark);
-      w->scratch.len = mark;
+      size_t qlen;
+      const char *q = tf_doc_quoted_name(d, w, e->member, &qlen);
+      st = q == NULL ? -1 : put(s, q, qlen);
     }
     if (st == 0) st = put(s, original ? colon : (multi && s->colon_space ? ": " : ":"), original ? colon_len : (multi && s->colon_space ? 2u : 1u));
     if (st == 0) st = tf_doc_put_json(s, tf_doc_edit_text(d, e), 0, e->len, mind, mind_len);

@@ -64,6 +64,10 @@ static inline const char *tf_doc_edit_text(const tf_doc *d, const tf_doc_edit *e
   return (const char *)d->texts.data + e->text;
 }
 
+/* The JSON text of name id (an edit's field or member name), kept in w:
+ * NULL when out of memory. Valid until the next call. */
+const char *tf_doc_quoted_name(tf_doc *d, tf_doc_work *w, uint32_t id, size_t *len);
+
 /* Node i's field `name` as it is now. 0; -1 when out of memory or when
  * more than TF_DOC_MAX_OVER of its members were edited one by one. */
 int tf_doc_field(tf_doc *d, uint32_t i, const char *name, size_t len, tf_doc_value *v);

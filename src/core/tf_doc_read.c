@@ -163,6 +163,7 @@ void tf_doc_work_init(tf_doc_work *w, tf_mem *mem) {
   memset(w, 0, sizeof *w);
   w->mem = mem;
   tf_buf_init(&w->scratch, *mem);
+  tf_buf_init(&w->qtext, *mem);
 }
 
 void tf_doc_work_free(tf_doc_work *w) {
@@ -172,6 +173,8 @@ void tf_doc_work_free(tf_doc_work *w) {
   tf_mem_free(w->mem, w->spans3, w->spans3_cap * sizeof *w->spans3);
   for (k = 0; k < 2 * TF_DOC_EQ_LEVELS; k++) tf_mem_free(w->mem, w->eq_spans[k], w->eq_caps[k] * sizeof *w->eq_spans[k]);
   tf_buf_free(&w->scratch);
+  tf_mem_free(w->mem, w->qname, w->qname_cap * 2 * sizeof *w->qname);
+  tf_buf_free(&w->qtext);
   memset(w, 0, sizeof *w);
 }
 
