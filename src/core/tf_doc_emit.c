@@ -45,6 +45,7 @@ void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void
   tf_buf_init(&o->flags, *mem);
   tf_buf_init(&o->gen, *mem);
   tf_buf_init(&o->gen_lines, *mem);
+  tf_buf_init(&o->kept, *mem);
   o->sink.put = put_buf;
   o->sink.ud = o;
   o->sink.pretty = d->pretty;
@@ -81,6 +82,7 @@ void tf_doc_out_free(tf_doc_out *o) {
   tf_buf_free(&o->flags);
   tf_buf_free(&o->gen);
   tf_buf_free(&o->gen_lines);
+  tf_buf_free(&o->kept);
   o->heap = NULL;
   o->fields = NULL;
   o->heap_cap = o->nheap = o->fields_cap = o->nfields = 0;
@@ -321,12 +323,20 @@ static int same_value(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_valu
   if (o->same == NULL) return tf_doc_json_equal(&o->work, d->text, e->start, e->end, v->text, v->off, v->end);
   h = tf_hash_bytes(d->text + e->start, len, (uint64_t)(uintptr_t)v->text);
   m = &o->same[h & (TF_DOC_SAME_MEMO - 1)];
-  if (m->text == v->text && m->len == len && memcmp(d->text + m->off, d->text + e->start, len) == 0) return m->same;
-  m->text = v->text;
-  m->off = e->start;
-  m->len = len;
-  m->same = tf_doc_json_equal(&o->work, d->text, e->start, e->end, v->text, v->off, v->end);
-  return m->same;
+  /* (the bytes are compared with the memo's copy of them, near at hand,
+   * not with the file where they were first met) */
+  if (m->text == v->text && m->len == len && memcmp(o->kept.data + m->copy, d->text + e->start, len) == 0) return m->same;
+  if (o->kept.len + len > TF_DOC_SAME_BYTES) { /* full: the memo starts over */
+    memset(o->same, 0, TF_DOC_SAME_MEMO * sizeof *o->same);
+    o->kept.len = 0;
+  }
+  m->text = NULL;
+  if (len <= TF_DOC_SAME_BYTES && tf_buf_put(&o->kept, d->text + e->start, len) == 0) {
+    m->text = v->text;
+    m->copy = o->kept.len - len;
+    m->len = len;
+  }
+  return m->same = tf_doc_json_equal(&o->work, d->text, e->start, e->end, v->text, v->off, v->end);
 }
 
 static int to_gen(void *ud, const char *p, size_t n) {
@@ -348,25 +358,25 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
   h = tf_hash_bytes(d->text + e->start, len, tf_hash_bytes(v->over, v->nover * sizeof v->over[0], line_len));
   m = &o->splices[h & (TF_DOC_SPLICE_MEMO - 1)];
   if (m->hash == h && m->len == len && m->nover == v->nover && v->nover <= TF_DOC_SPLICE_OVER &&
-      memcmp(m->over, v->over, v->nover * sizeof v->over[0]) == 0 && memcmp(d->text + m->off, d->text + e->start, len) == 0 &&
+      memcmp(m->over, v->over, v->nover * sizeof v->over[0]) == 0 && memcmp(o->gen.data + m->orig, d->text + e->start, len) == 0 &&
       (line_len == 0 || memcmp(o->gen_lines.data + m->line, line, line_len) == 0))
     return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);
   /* made into the memo's text buffer, then copied out */
   if (o->gen.len > TF_DOC_SPLICE_BYTES || v->nover > TF_DOC_SPLICE_OVER) {
     return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
   }
+  /* the original bytes, then the text made of them */
+  m->hash = 0;
+  m->orig = o->gen.len;
+  if (tf_buf_put(&o->gen, d->text + e->start, len) != 0) return -1;
   m->text = o->gen.len;
   m->line = o->gen_lines.len;
   s.put = to_gen;
   s.ud = o;
-  if (tf_doc_put_value(d, &o->work, &s, v, line, line_len) != 0 || tf_buf_put(&o->gen_lines, line, line_len) != 0) {
-    m->hash = 0;
-    return -1;
-  }
+  if (tf_doc_put_value(d, &o->work, &s, v, line, line_len) != 0 || tf_buf_put(&o->gen_lines, line, line_len) != 0) return -1;
   m->text_len = o->gen.len - m->text;
   m->hash = h;
   m->len = len;
-  m->off = e->start;
   m->nover = v->nover;
   for (k = 0; k < v->nover; k++) m->over[k] = v->over[k];
   return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);

@@ -12,6 +12,8 @@ typedef struct tf_doc_out_edit tf_doc_out_edit;
 
 /* Slots of the memo of equal values (a power of two). */
 #define TF_DOC_SAME_MEMO 16384
+/* Bytes of original values the memo of equal values keeps a copy of. */
+#define TF_DOC_SAME_BYTES (2u << 20)
 /* The memo of objects written with member edits: slots (a power of two),
  * most edits over one object, bytes of text kept. */
 #define TF_DOC_SPLICE_MEMO 4096
@@ -41,18 +43,18 @@ typedef struct tf_doc_out {
   uint64_t written; /* bytes handed to write so far */
   int state;        /* TF_DOC_MORE until done, then TF_DOC_OK; TF_DOC_ERROR (write failed), TF_DOC_NOMEM */
   tf_doc_sink sink;
-  struct splice_memo { /* original bytes with member edits -> the text written (in gen) */
-    uint64_t hash, off;
-    size_t len, nover, text, text_len, line;
+  struct splice_memo { /* original bytes (a copy in gen) with member edits -> the text written (in gen) */
+    uint64_t hash;
+    size_t orig, len, nover, text, text_len, line;
     uint32_t over[TF_DOC_SPLICE_OVER];
   } *splices;       /* TF_DOC_SPLICE_MEMO slots; NULL: not kept (no memory for it) */
   tf_buf gen, gen_lines; /* the splice memo's texts and indentations */
-  struct same_memo { /* an edit's text (by address) against original bytes: equal or not */
-    const char *text;
-    uint64_t off;
-    size_t len;
+  struct same_memo { /* an edit's text (by address) against original bytes (a copy in kept): equal or not */
+    const char *text; /* NULL: an empty slot */
+    size_t copy, len;
     int same;
   } *same;          /* TF_DOC_SAME_MEMO slots, or NULL */
+  tf_buf kept;      /* the same memo's copies of original bytes */
 } tf_doc_out;
 
 /* Starts writing d to write(ud, ...). */
