@@ -71,11 +71,12 @@ typedef struct job_box {
   size_t spans_cap;
   /* a document's token maps by their bytes: most nodes repeat one of a few
    * thousand texts, read once (open addressing; len 0: empty) */
-  struct tokmap { uint64_t hash, off; uint32_t len, words, nwords; } *tm;
+  struct tokmap { uint64_t hash, off; uint32_t len, words, nwords, copy; } *tm;
   size_t tm_cap, tm_n;
   uint64_t *tm_keys;       /* the key words of every entry */
   size_t tm_keys_len, tm_keys_cap;
   tf_buf text;             /* scratch: a name decoded from a document */
+  tf_buf tm_bytes;         /* copies of the token maps' bytes (tokmap.copy - 1), up to TOKMAP_BYTES */
   int use_index, index_ok; /* index wanted; index complete for the nodes seen */
   int keep_refs;           /* UV_NODES holds every indexed node by position */
   lua_Integer max_refs;    /* most node references kept (index_nodes) */
@@ -419,6 +420,9 @@ static long doc_pairs(lua_State *L, job_box *j, uint32_t i) {
 
 /* Most token maps a document holds per distinct text. */
 #define TOKMAP_MAX 65536
+/* Bytes of token maps kept as copies: a node's map is compared with a copy
+ * near at hand, not with the file where the map was first met. */
+#define TOKMAP_BYTES (4u << 20)
 
 /* The key of document node i's token map into j->key, as build_key: a map
  * the file holds in the same bytes as an earlier node's gets that node's
@@ -442,7 +446,8 @@ static long doc_key(lua_State *L, job_box *j, uint32_t i) {
     mask = j->tm_cap - 1;
     for (k = (size_t)h & mask; j->tm[k].len != 0; k = (k + 1) & mask) {
       const struct tokmap *e = &j->tm[k];
-      if (e->hash == h && e->len == end - tok && memcmp(d->text + e->off, d->text + tok, e->len) == 0) {
+      if (e->hash == h && e->len == end - tok &&
+          memcmp(e->copy ? (const char *)j->tm_bytes.data + e->copy - 1 : d->text + e->off, d->text + tok, e->len) == 0) {
         if (e->nwords == 0) return 0;
         j->key = (uint64_t *)grow(L, j, j->key, &j->key_cap, e->nwords, sizeof *j->key);
         memcpy(j->key, j->tm_keys + e->words, e->nwords * sizeof *j->key);
@@ -475,6 +480,9 @@ static long doc_key(lua_State *L, job_box *j, uint32_t i) {
   }
   j->tm[k].hash = h;
   j->tm[k].off = tok;
+  j->tm[k].copy = 0;
+  if (j->tm_bytes.len + (end - tok) <= TOKMAP_BYTES && tf_buf_put(&j->tm_bytes, d->text + tok, (size_t)(end - tok)) == 0)
+    j->tm[k].copy = (uint32_t)(j->tm_bytes.len - (end - tok)) + 1;
   j->tm[k].len = (uint32_t)(end - tok);
   j->tm[k].words = (uint32_t)j->tm_keys_len;
   j->tm[k].nwords = (uint32_t)(got > 0 ? got : 0);
@@ -1346,6 +1354,7 @@ static int l_close(lua_State *L) {
     j->tm_keys = NULL;
     j->tm_cap = j->tm_n = j->tm_keys_cap = j->tm_keys_len = 0;
     tf_buf_free(&j->text);
+    tf_buf_free(&j->tm_bytes);
     j->spans = NULL;
     j->spans_cap = 0;
     j->pairs = j->key = NULL;
@@ -1399,6 +1408,7 @@ static int l_new(lua_State *L) {
   luaL_setmetatable(L, TF_JOB);
   j->mem = tf_lua_mem(L);
   tf_buf_init(&j->text, j->mem);
+  tf_buf_init(&j->tm_bytes, j->mem);
   j->names = names;
   j->in = names->in;
   j->kind = kind;
