@@ -32,7 +32,7 @@ local function size_of(path)
   return n
 end
 
--- Runs cmd under GNU time: ok, seconds, peak RSS in bytes, the output's tail.
+-- Runs cmd under GNU time: ok, seconds, peak RSS in bytes, its output.
 local function measure(cmd)
   local out = os.tmpname()
   local ok = sh(string.format("/usr/bin/time -f 'TIME %%e %%M' %s > %s 2>&1", cmd, out))
@@ -41,7 +41,7 @@ local function measure(cmd)
   f:close()
   os.remove(out)
   local s, kb = text:match("TIME ([%d.]+) (%d+)")
-  return ok, tonumber(s), kb and tonumber(kb) * 1024, text:gsub("TIME [%d.]+ %d+%s*$", ""):sub(-300)
+  return ok, tonumber(s), kb and tonumber(kb) * 1024, (text:gsub("TIME [%d.]+ %d+%s*$", ""))
 end
 
 local function median(xs)
@@ -63,7 +63,7 @@ for _, n in ipairs(SIZES) do
     -- alternated, so both meet the same moments of a shared machine
     local ok, s, rss, tail = measure(string.format(
       "lua5.4 bin/tokenflow apply --quiet --tokens examples/tokens/demo --theme light --doc %s --out %s", doc, out_tf))
-    assert(ok, "tokenflow apply failed: " .. tostring(tail))
+    assert(ok, "tokenflow apply failed: " .. tail:sub(-300))
     tf_s[#tf_s + 1], tf_rss[#tf_rss + 1] = s, rss
     ok, s, rss, tail = measure(string.format("node bench/figma-roundtrip.mjs %s %s", doc, out_node))
     if ok then
