@@ -171,6 +171,7 @@ static void free_reading(tf_doc *d) {
 }
 
 void tf_doc_free(tf_doc *d) {
+  tf_doc_patch_free(d); /* first: its node chains are as long as d->count */
   free_reading(d);
   tf_mem_free(&d->mem, d->nodes, (size_t)d->cap * sizeof *d->nodes);
   tf_mem_free(&d->mem, d->dups, d->dups_cap * sizeof *d->dups);
@@ -194,7 +195,6 @@ void tf_doc_free(tf_doc *d) {
   d->ndups = d->dups_cap = 0;
   d->spans_cap = d->nspans = 0;
   d->scanned = 0;
-  tf_doc_patch_free(d);
   tf_buf_free(&d->scratch);
 }
 
