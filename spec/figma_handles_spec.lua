@@ -105,7 +105,7 @@ describe("tf.figma document nodes", function()
     local frame = doc:node(3)
     local cyclic = {}
     cyclic.self = cyclic
-    for _, c in ipairs {
+    local cases = {
       { function() frame.opacity = 0 / 0 end, "cannot write opacity: .*no JSON text" },
       { function() frame.opacity = math.huge end, "cannot write opacity" },
       { function() frame.name = "\xff" end, "cannot write name: a string that is not UTF%-8" },
@@ -115,11 +115,19 @@ describe("tf.figma document nodes", function()
       { function() frame.fills = cyclic end, "contains itself" },
       { function() frame.children = {} end, "children cannot be written" },
       { function() frame[1] = 2 end, "field names are strings" },
-    } do
-      local ok, err = pcall(c[1])
-      assert.is_false(ok)
-      assert.truthy(tostring(err):find(c[2]), tostring(err))
+    }
+    local function refused()
+      for _, c in ipairs(cases) do
+        local ok, err = pcall(c[1])
+        assert.is_false(ok)
+        assert.truthy(tostring(err):find(c[2]), tostring(err))
+      end
+      collectgarbage()
+      collectgarbage()
+      return require("tokenflow.core").engine_bytes()
     end
+    -- the second time round nothing is held any more: what a refused write encoded is freed
+    assert.are.equal(refused(), refused())
     assert.are.equal(0, doc:stats().patched)
     assert.are.equal(FILE, doc:text())
   end)
