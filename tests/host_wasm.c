@@ -11,6 +11,9 @@
  *    each host either does not open (NULL, and a message ending in "not
  *    enough memory") or answers every call, with "not enough memory" as
  *    the only error, and closes with nothing left.
+ * 5. An apply (a job over a Figma document, stepped): the file written, its
+ *    report, a file that does not parse, a cancelled apply; then limits
+ *    from where a resolve fits up until an apply fits, as in 4.
  *
  * argv[1]: the lua/ folder of the source tree (the token files are read
  * from the examples/ folder beside it). */
@@ -189,6 +192,79 @@ static void test_limits(void) {
   CHECK(done && failed > 0);
 }
 
+static const char figma_doc[] =
+    "{\"document\":{\"id\":\"0:0\",\"type\":\"DOCUMENT\",\"children\":[{\"id\":\"1:2\",\"type\":"
+    "\"RECTANGLE\",\"sharedPluginData\":{\"tokens\":{\"fill\":\"\\\"color.bg\\\"\",\"borderRadius\":"
+    "\"\\\"button.radius\\\"\"}}},{\"id\":\"1:3\",\"type\":\"TEXT\"}]}}";
+
+/* jsapi.apply_start, steps until done, apply_text: 0, or the status of the
+ * call that failed. */
+static int apply_once(tfw_host *h, const char *job) {
+  int status = call(h, "apply_start", "1", "{\"themes\":[\"dark\"]}", figma_doc, "{}", NULL);
+  if (status != 0) return status;
+  do {
+    status = call(h, "apply_step", job, NULL);
+  } while (status == 0 && result_has(h, "\"more\":true"));
+  if (status == 0) status = call(h, "apply_text", job, NULL);
+  return status;
+}
+
+static void test_apply(void) {
+  tfw_host *h = tfw_open(0, NULL, 0);
+  size_t before;
+  CHECK(h != NULL);
+  if (h == NULL) return;
+  CHECK(load_studio(h) == 0);
+  CHECK(call(h, "resolve", "1", "{\"themes\":[\"dark\"]}", "flat", NULL) == 0);
+  CHECK(apply_once(h, "1") == 0);
+  CHECK(result_has(h, "\"cornerRadius\":6,\"fills\":[{") && result_has(h, "{\"id\":\"1:3\",\"type\":\"TEXT\"}]}}"));
+  CHECK(call(h, "apply_step", "1", NULL) == 0 && result_has(h, "\"done\":3,") && result_has(h, "\"more\":false"));
+  CHECK(call(h, "apply_report", "1", NULL) == 0);
+  CHECK(result_has(h, "\"written\":1,") && result_has(h, "\"failures\":[]") && result_has(h, "\"state\":\"done\""));
+  CHECK(call(h, "apply_release", "1", NULL) == 0);
+  CHECK(call(h, "apply_step", "1", NULL) != 0 && result_is(h, "attempt to use a released apply"));
+  before = tfw_bytes(h); /* the modules an apply uses are loaded now */
+  CHECK(call(h, "apply_start", "1", "{\"themes\":[\"dark\"]}", "{\"document\": [}", "{\"name\":\"f.json\"}", NULL) != 0);
+  CHECK(result_is(h, "f.json:1:14: \"document\" must be an object (the root node), got an array (byte 13)"));
+  CHECK(call(h, "apply_start", "1", "{\"themes\":[\"dark\"]}", figma_doc, "{}", NULL) == 0);
+  CHECK(result_is(h, "{\"job\":2,\"total\":3}"));
+  CHECK(call(h, "apply_cancel", "2", NULL) == 0 && call(h, "apply_step", "2", NULL) == 0);
+  CHECK(result_has(h, "\"done\":0,") && result_has(h, "\"more\":false"));
+  CHECK(call(h, "apply_release", "2", NULL) == 0);
+  CHECK(tfw_bytes(h) <= before);
+  CHECK(tfw_close(h) == 0);
+}
+
+/* Limits from where a resolve fits, in steps of 2 KB, until an apply fits. */
+static void test_apply_limits(void) {
+  size_t limit, base = 0;
+  int failed = 0, done = 0;
+  tfw_host *h = tfw_open(0, NULL, 0);
+  CHECK(h != NULL);
+  if (h == NULL) return;
+  if (load_studio(h) == 0 && call(h, "resolve", "1", "{\"themes\":[\"dark\"]}", "flat", NULL) == 0) base = tfw_bytes(h);
+  CHECK(tfw_close(h) == 0);
+  CHECK(base > 0);
+  for (limit = base; !done && base > 0 && limit < ((size_t)64 << 20); limit += 2 * 1024) {
+    int status, ok;
+    h = tfw_open(limit, NULL, 0);
+    if (h == NULL) continue;
+    if (load_studio(h) != 0 || call(h, "resolve", "1", "{\"themes\":[\"dark\"]}", "flat", NULL) != 0) {
+      ok = result_is(h, "not enough memory");
+    } else {
+      status = apply_once(h, "1");
+      done = status == 0 && result_has(h, "\"cornerRadius\":6");
+      ok = done || result_is(h, "not enough memory");
+      if (!done) failed++;
+    }
+    if (!ok) fprintf(stderr, "limit %lu: %.*s\n", (unsigned long)limit, (int)tfw_result_len(h), tfw_result(h));
+    CHECK(ok);
+    CHECK(tfw_close(h) == 0);
+  }
+  printf("host_wasm: applies under %d limits ran out of memory, the next one applied\n", failed);
+  CHECK(done && failed > 0);
+}
+
 int main(int argc, char **argv) {
   char path[4096];
   int i;
@@ -206,6 +282,8 @@ int main(int argc, char **argv) {
   }
   test_protocol();
   test_limits();
+  test_apply();
+  test_apply_limits();
   for (i = 0; studio[i] != NULL; i++) free(studio_text[i]);
   if (failures) fprintf(stderr, "host_wasm: %d checks failed\n", failures);
   return failures ? 1 : 0;

@@ -6,12 +6,17 @@
 --
 -- Token sets stay loaded under integer handles until released, each with
 -- the selections resolved so far: a set is parsed once, and a theme
--- resolved once, across calls.
+-- resolved once, across calls. An apply is a job over a document, kept
+-- under its own handle between the calls that step it, so that JavaScript
+-- can give the event loop a turn between chunks.
 -- @module tokenflow.jsapi
 
+local core = require "tokenflow.core"
 local tokens = require "tokenflow.tokens"
 local json = require "tokenflow.tokens.json"
 local jsonout = require "tokenflow.tokens.jsonout"
+local document = require "tokenflow.apply.document"
+local summary = require "tokenflow.cli.summary"
 
 local jsapi = {}
 
@@ -107,6 +112,96 @@ function jsapi.plans(handle, selection, maps, options)
     out[i] = plan and { ops = plan } or { errors = errors }
   end
   return jsonout.encode(out, EMPTY_ARRAYS)
+end
+
+local applies = {} -- job handle -> {doc, job, steps (its iterator), last (progress), name, themes, t0, time}
+local last_job = 0
+
+local function running(handle)
+  local a = applies[math.tointeger(tonumber(handle))]
+  if not a then fail("attempt to use a released apply") end
+  return a
+end
+
+--- Starts applying a selection of a loaded set to a Figma file:
+-- `apply_start(handle, selection, figma_text, options)`. The file is read
+-- into a document (`tf.figma.parse`; a file that cannot be read raises the
+-- message naming it, its line, column and byte), and a streaming update
+-- job over its nodes writes with `tf.figma.writer`, a chunk per
+-- `apply_step`. `options`: JSON `{name =, viewport = {x, y, w, h[, zoom]},
+-- baseFontSize =, chunkMs =}` (name: the file's name in messages, default
+-- "(string)"; chunkMs: the time budget of a chunk, default 8). Returns
+-- `{job, total}`.
+function jsapi.apply_start(handle, selection, figma_text, options)
+  local t0 = core.now()
+  local opts = decode(options, "options")
+  local r = resolved(entry(handle), selection)
+  local t1 = core.now()
+  local doc, err = document.parse(figma_text, opts.name)
+  if not doc then fail(err) end
+  local t2 = core.now()
+  local figma = require("tokenflow.apply.figma")
+  local ok, job = pcall(require("tokenflow.job").update, {
+    tokens = r, source = doc:nodes(), write = figma.writer { base_font_size = opts.baseFontSize },
+    mode = "streaming", chunk = { size = "auto", budget_ms = opts.chunkMs or 8 }, viewport = opts.viewport,
+  })
+  if not ok then
+    doc:close()
+    error(job, 0)
+  end
+  last_job = last_job + 1
+  local sel = decode(selection, "selection")
+  applies[last_job] = {
+    doc = doc, job = job, steps = job:steps(), name = opts.name, themes = sel.themes, t0 = t0,
+    time = { load_tokens_s = t1 - t0, read_doc_s = t2 - t1 },
+  }
+  return string.format('{"job":%d,"total":%d}', last_job, doc:count())
+end
+
+--- Runs one chunk of an apply: `{done, total, rate, eta_s, more}` (more:
+-- work remains).
+function jsapi.apply_step(handle)
+  local a = running(handle)
+  local p = a.steps() or a.last -- finished before: its last progress again
+  a.last = p
+  return jsonout.encode { done = p.done, total = p.total, rate = p.rate, eta_s = p.eta_s, more = not p.final }
+end
+
+--- Stops an apply: nothing more is written.
+function jsapi.apply_cancel(handle)
+  running(handle).job:cancel()
+  return "null"
+end
+
+--- The Figma file with the apply's writes, as text (not JSON-encoded: the
+-- file's own bytes with the written values replaced).
+function jsapi.apply_text(handle)
+  local a = running(handle)
+  local t = core.now()
+  local text = a.doc:text()
+  a.time.write_s = core.now() - t
+  return text
+end
+
+--- The apply's report as JSON: the figures of `tokenflow apply --json`.
+function jsapi.apply_report(handle)
+  local a = running(handle)
+  local report = a.job:report()
+  report.memory.document_bytes = a.doc:stats().index_bytes
+  a.time.total_s = core.now() - a.t0
+  return summary.json(summary.from_report(report, { theme = a.themes, doc = a.name, time = a.time }))
+end
+
+--- Releases an apply: its job and its document.
+function jsapi.apply_release(handle)
+  local id = math.tointeger(tonumber(handle))
+  local a = applies[id]
+  if a then
+    applies[id] = nil
+    a.job:close()
+    a.doc:close()
+  end
+  return "null"
 end
 
 -- What `lua` chunks see: the globals, and `tf` (require "tokenflow", loaded
