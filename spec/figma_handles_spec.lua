@@ -68,6 +68,31 @@ describe("tf.figma document nodes", function()
     assert.are.equal(1, doc:stats().patched)
   end)
 
+  it("pieces: the text of text() in pieces, with how far into the file's bytes each got", function()
+    local frames = {}
+    for i = 1, 20000 do frames[i] = string.format('{"id":"1:%d","type":"FRAME","opacity":1}', i) end
+    local doc = parse('{"document":{"id":"0:0","type":"DOCUMENT","children":[' .. table.concat(frames, ",") .. "]}}")
+    doc:node(3).opacity = 0.25
+    doc:node(15000).name = "changed"
+    local parts, last = {}, 0
+    for piece, at in doc:pieces(4096) do
+      assert.is_true(#piece > 0)
+      assert.is_true(at >= last and at <= doc:stats().bytes)
+      parts[#parts + 1], last = piece, at
+    end
+    assert.is_true(#parts >= 3) -- handed on 256 KB at a time
+    assert.are.equal(doc:stats().bytes, last)
+    assert.are.equal(doc:text(), table.concat(parts))
+    local pieces = doc:pieces()
+    assert.are.equal(doc:text(), pieces())
+    assert.is_nil(pieces())
+    assert.has_error(function() doc:pieces(0) end, "bad argument #1 to 'pieces' (a positive integer expected)")
+    local unfinished = doc:pieces(16)
+    unfinished()
+    doc:close()
+    assert.has_error(function() unfinished() end, "attempt to use a closed tokenflow.Document")
+  end)
+
   it("copy(value): an overlay whose changed members alone are patched", function()
     local fields = require "tokenflow.apply.fields"
     local doc = parse()

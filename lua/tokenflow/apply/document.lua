@@ -192,6 +192,32 @@ function Document:text()
   return w:commit()
 end
 
+--- The same text as `text`, in pieces, for a host that hands it on as it
+-- comes (the whole text is never held): an iterator giving each piece
+-- (never empty) and how many of the file's own bytes it has got through
+-- (`doc:stats().bytes` at the end).
+-- @tparam[opt] integer bytes about how many bytes a piece holds (default 8 MB)
+-- @usage for piece in doc:pieces(1 << 20) do out:write(piece) end
+function Document:pieces(bytes)
+  local c = check(self, "pieces")
+  if bytes ~= nil and (math.type(bytes) ~= "integer" or bytes < 1) then
+    error("bad argument #1 to 'pieces' (a positive integer expected)", 2)
+  end
+  local w = c:writer()
+  return function()
+    while w do
+      local st = w:step(bytes or STEP_BYTES)
+      local piece, at = w:take()
+      if st == "done" then
+        w:commit()
+        w = nil
+      end
+      if #piece > 0 then return piece, at end
+    end
+    return nil
+  end
+end
+
 --- Releases the index and the file now (also `__close` and `__gc`).
 -- Idempotent; other methods then raise.
 function Document:close()
