@@ -114,8 +114,12 @@ function jsapi.plans(handle, selection, maps, options)
   return jsonout.encode(out, EMPTY_ARRAYS)
 end
 
-local applies = {} -- job handle -> {doc, job, steps (its iterator), last (progress), name, themes, t0, time}
+local applies = {} -- job handle -> an apply (see apply_start)
 local last_job = 0
+
+-- Bytes of output the writer hands on at a time (its own buffer flushes
+-- every 256 KB): a write step takes pieces until its time is up.
+local PIECE_BYTES = 256 * 1024
 
 local function running(handle)
   local a = applies[math.tointeger(tonumber(handle))]
@@ -123,69 +127,137 @@ local function running(handle)
   return a
 end
 
+local function progress(phase, done, total, rate, eta_s)
+  return { phase = phase, done = done, total = total, rate = rate, eta_s = eta_s }
+end
+
+-- Reads the next 8 MB of the Figma file (tf.figma.parse, driven from its
+-- progress callback); once it is read, the job over its nodes starts.
+local function read_step(a)
+  local t = core.now()
+  local ok, p, err = coroutine.resume(a.reading)
+  if ok and type(p) == "table" and p.final then ok, p, err = coroutine.resume(a.reading) end -- then the document
+  a.time.read_doc_s = a.time.read_doc_s + (core.now() - t)
+  if not ok then
+    a.reading = nil
+    error(p, 0)
+  end
+  if coroutine.status(a.reading) ~= "dead" then return progress("read", p.done, p.total, p.rate, p.eta_s) end
+  a.reading = nil
+  if not p then fail(err) end
+  local doc, opts = p, a.opts
+  local figma = require "tokenflow.apply.figma"
+  local started, job = pcall(require("tokenflow.job").update, {
+    tokens = a.resolved, source = doc:nodes(), write = figma.writer { base_font_size = opts.baseFontSize },
+    mode = "streaming", chunk = { size = "auto", budget_ms = a.budget_s * 1000 }, viewport = opts.viewport,
+  })
+  if not started then
+    doc:close()
+    error(job, 0)
+  end
+  a.doc, a.job, a.steps = doc, job, job:steps()
+  local size = doc:stats().bytes
+  return progress("read", size, size, nil, 0)
+end
+
+-- The next chunk of the job; once it is done, the writing starts.
+local function apply_chunk(a)
+  local p = a.steps()
+  if p.final then
+    a.steps = nil
+    if a.job:report().state == "done" then a.pieces, a.written = a.doc:pieces(PIECE_BYTES), 0 end
+  end
+  return progress("apply", p.done, p.total, p.rate, p.eta_s)
+end
+
+-- The next pieces of the output text, for about the time budget of a chunk.
+local function write_step(a)
+  local t0, parts, at = core.now(), {}, a.written
+  repeat
+    local piece, got = a.pieces()
+    if not piece then
+      a.pieces = nil
+      break
+    end
+    parts[#parts + 1], at = piece, got
+  until core.now() - t0 >= a.budget_s
+  a.text, a.written = table.concat(parts), at
+  a.time.write_s = a.time.write_s + (core.now() - t0)
+  local total = a.doc:stats().bytes
+  local rate = a.time.write_s > 0 and at / a.time.write_s or nil
+  return progress("write", at, total, rate, rate and (total - at) / rate or nil)
+end
+
 --- Starts applying a selection of a loaded set to a Figma file:
--- `apply_start(handle, selection, figma_text, options)`. The file is read
--- into a document (`tf.figma.parse`; a file that cannot be read raises the
--- message naming it, its line, column and byte), and a streaming update
--- job over its nodes writes with `tf.figma.writer`, a chunk per
--- `apply_step`. `options`: JSON `{name =, viewport = {x, y, w, h[, zoom]},
--- baseFontSize =, chunkMs =}` (name: the file's name in messages, default
--- "(string)"; chunkMs: the time budget of a chunk, default 8). Returns
--- `{job, total}`.
+-- `apply_start(handle, selection, figma_text, options)`. Each `apply_step`
+-- then does about a chunk's time of work, in three phases: reading the
+-- file into a document (`tf.figma.parse`), a streaming update job over its
+-- nodes writing with `tf.figma.writer`, and writing the result, which
+-- `apply_text` hands on piece by piece. A file that cannot be read raises
+-- the message naming it, its line, column and byte (here, for a fault in
+-- its first 8 MB). `options`: JSON `{name =, viewport = {x, y, w, h[,
+-- zoom]}, baseFontSize =, chunkMs =}` (name: the file's name in messages,
+-- default "(string)"; chunkMs: the time of a chunk, default 8). Returns
+-- `{job}`.
 function jsapi.apply_start(handle, selection, figma_text, options)
   local t0 = core.now()
   local opts = decode(options, "options")
   local r = resolved(entry(handle), selection)
-  local t1 = core.now()
-  local doc, err = document.parse(figma_text, opts.name)
-  if not doc then fail(err) end
-  local t2 = core.now()
-  local figma = require("tokenflow.apply.figma")
-  local ok, job = pcall(require("tokenflow.job").update, {
-    tokens = r, source = doc:nodes(), write = figma.writer { base_font_size = opts.baseFontSize },
-    mode = "streaming", chunk = { size = "auto", budget_ms = opts.chunkMs or 8 }, viewport = opts.viewport,
-  })
-  if not ok then
-    doc:close()
-    error(job, 0)
-  end
-  last_job = last_job + 1
-  local sel = decode(selection, "selection")
-  applies[last_job] = {
-    doc = doc, job = job, steps = job:steps(), name = opts.name, themes = sel.themes, t0 = t0,
-    time = { load_tokens_s = t1 - t0, read_doc_s = t2 - t1 },
+  local a = {
+    resolved = r, opts = opts, name = opts.name, themes = decode(selection, "selection").themes, t0 = t0,
+    budget_s = (opts.chunkMs or 8) / 1000, time = { load_tokens_s = core.now() - t0, read_doc_s = 0, write_s = 0 },
+    reading = coroutine.create(function()
+      return document.parse(figma_text, opts.name, { on_progress = coroutine.yield })
+    end),
   }
-  return string.format('{"job":%d,"total":%d}', last_job, doc:count())
+  a.at = read_step(a)
+  a.fresh = true -- the first apply_step gives this step's progress
+  last_job = last_job + 1
+  applies[last_job] = a
+  return string.format('{"job":%d}', last_job)
 end
 
---- Runs one chunk of an apply: `{done, total, rate, eta_s, more}` (more:
--- work remains).
+--- Does the next step of an apply: `{phase, done, total, rate, eta_s,
+-- more}`: phase "read" (done and total in bytes of the file), "apply"
+-- (nodes) or "write" (bytes of the file written through); more: work
+-- remains. After a "write" step, `apply_text` gives what it wrote.
 function jsapi.apply_step(handle)
   local a = running(handle)
-  local p = a.steps() or a.last -- finished before: its last progress again
-  a.last = p
-  return jsonout.encode { done = p.done, total = p.total, rate = p.rate, eta_s = p.eta_s, more = not p.final }
+  if a.fresh then
+    a.fresh = nil
+  elseif a.reading then
+    a.at = read_step(a)
+  elseif a.steps then
+    a.at = apply_chunk(a)
+  elseif a.pieces then
+    a.at = write_step(a)
+  end
+  a.at.more = a.reading ~= nil or a.steps ~= nil or a.pieces ~= nil
+  return jsonout.encode(a.at)
 end
 
---- Stops an apply: nothing more is written.
+--- Stops an apply: nothing more is read, written to the document or
+-- output.
 function jsapi.apply_cancel(handle)
-  running(handle).job:cancel()
+  local a = running(handle)
+  if a.job then a.job:cancel() end
+  a.reading, a.steps, a.pieces = nil, nil, nil
   return "null"
 end
 
---- The Figma file with the apply's writes, as text (not JSON-encoded: the
--- file's own bytes with the written values replaced).
+--- The text the last "write" step wrote (a piece of the Figma file with
+-- the apply's writes, as it is: not JSON-encoded), once.
 function jsapi.apply_text(handle)
   local a = running(handle)
-  local t = core.now()
-  local text = a.doc:text()
-  a.time.write_s = core.now() - t
+  local text = a.text or ""
+  a.text = nil
   return text
 end
 
 --- The apply's report as JSON: the figures of `tokenflow apply --json`.
 function jsapi.apply_report(handle)
   local a = running(handle)
+  if not a.job then fail("the apply was cancelled before its job started") end
   local report = a.job:report()
   report.memory.document_bytes = a.doc:stats().index_bytes
   a.time.total_s = core.now() - a.t0
@@ -198,8 +270,9 @@ function jsapi.apply_release(handle)
   local a = applies[id]
   if a then
     applies[id] = nil
-    a.job:close()
-    a.doc:close()
+    if a.reading then coroutine.close(a.reading) end
+    if a.job then a.job:close() end
+    if a.doc then a.doc:close() end
   end
   return "null"
 end
