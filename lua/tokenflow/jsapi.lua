@@ -117,9 +117,9 @@ end
 local applies = {} -- job handle -> an apply (see apply_start)
 local last_job = 0
 
--- Bytes of output the writer hands on at a time (its own buffer flushes
--- every 256 KB): a write step takes pieces until its time is up.
-local PIECE_BYTES = 256 * 1024
+-- Bytes of output the first write step writes; the next ones are sized to
+-- the time budget by the speed so far, within these bounds.
+local PIECE_BYTES, PIECE_MIN, PIECE_MAX = 1 << 20, 256 * 1024, 64 << 20
 
 local function running(handle)
   local a = applies[math.tointeger(tonumber(handle))]
@@ -165,25 +165,27 @@ local function apply_chunk(a)
   local p = a.steps()
   if p.final then
     a.steps = nil
-    if a.job:report().state == "done" then a.pieces, a.written = a.doc:pieces(PIECE_BYTES), 0 end
+    if a.job:report().state == "done" then a.pieces, a.written, a.piece_bytes = a.doc:pieces(), 0, PIECE_BYTES end
   end
   return progress("apply", p.done, p.total, p.rate, p.eta_s)
 end
 
--- The next pieces of the output text, for about the time budget of a chunk.
+-- The next piece of the output text, of about the time budget of a chunk.
+-- The piece before it is garbage by now, as large as this one: collected
+-- at once, so the garbage of a write never piles up to the file's size.
 local function write_step(a)
-  local t0, parts, at = core.now(), {}, a.written
-  repeat
-    local piece, got = a.pieces()
-    if not piece then
-      a.pieces = nil
-      break
-    end
-    parts[#parts + 1], at = piece, got
-  until core.now() - t0 >= a.budget_s
-  a.text, a.written = table.concat(parts), at
-  a.time.write_s = a.time.write_s + (core.now() - t0)
+  local t0 = core.now()
+  local piece, at = a.pieces(a.piece_bytes)
   local total = a.doc:stats().bytes
+  if not piece then a.pieces = nil end -- all written (the step before had the last piece)
+  piece, at = piece or "", at or a.written
+  local dt = core.now() - t0
+  if dt > 0 then
+    a.piece_bytes = math.max(PIECE_MIN, math.min(PIECE_MAX, math.floor(#piece * a.budget_s / dt)))
+  end
+  a.text, a.written = piece, at
+  collectgarbage()
+  a.time.write_s = a.time.write_s + (core.now() - t0)
   local rate = a.time.write_s > 0 and at / a.time.write_s or nil
   return progress("write", at, total, rate, rate and (total - at) / rate or nil)
 end
@@ -264,7 +266,9 @@ function jsapi.apply_report(handle)
   return summary.json(summary.from_report(report, { theme = a.themes, doc = a.name, time = a.time }))
 end
 
---- Releases an apply: its job and its document.
+--- Releases an apply: its job, its document and the file's text, now
+-- (a full collection: the text is as large as the file, and the next
+-- apply's would otherwise come before the collector got to it).
 function jsapi.apply_release(handle)
   local id = math.tointeger(tonumber(handle))
   local a = applies[id]
@@ -273,6 +277,7 @@ function jsapi.apply_release(handle)
     if a.reading then coroutine.close(a.reading) end
     if a.job then a.job:close() end
     if a.doc then a.doc:close() end
+    collectgarbage()
   end
   return "null"
 end

@@ -192,21 +192,28 @@ function Document:text()
   return w:commit()
 end
 
+local function check_bytes(bytes, fname)
+  if bytes ~= nil and (math.type(bytes) ~= "integer" or bytes < 1) then
+    error(string.format("bad argument #1 to '%s' (a positive integer expected)", fname), 3)
+  end
+end
+
 --- The same text as `text`, in pieces, for a host that hands it on as it
 -- comes (the whole text is never held): an iterator giving each piece
 -- (never empty) and how many of the file's own bytes it has got through
--- (`doc:stats().bytes` at the end).
--- @tparam[opt] integer bytes about how many bytes a piece holds (default 8 MB)
+-- (`doc:stats().bytes` at the end). Called directly, the iterator takes
+-- the size of the next piece (a host that fits pieces to a time budget).
+-- @tparam[opt] integer bytes about how many bytes a piece holds (default 8
+-- MB; the writer hands on at least 256 KB at a time)
 -- @usage for piece in doc:pieces(1 << 20) do out:write(piece) end
 function Document:pieces(bytes)
   local c = check(self, "pieces")
-  if bytes ~= nil and (math.type(bytes) ~= "integer" or bytes < 1) then
-    error("bad argument #1 to 'pieces' (a positive integer expected)", 2)
-  end
+  check_bytes(bytes, "pieces")
   local w = c:writer()
-  return function()
+  return function(next_bytes)
+    check_bytes(next_bytes, "pieces iterator")
     while w do
-      local st = w:step(bytes or STEP_BYTES)
+      local st = w:step(next_bytes or bytes or STEP_BYTES)
       local piece, at = w:take()
       if st == "done" then
         w:commit()
