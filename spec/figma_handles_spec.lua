@@ -74,12 +74,17 @@ describe("tf.figma document nodes", function()
     local doc = parse('{"document":{"id":"0:0","type":"DOCUMENT","children":[' .. table.concat(frames, ",") .. "]}}")
     doc:node(3).opacity = 0.25
     doc:node(15000).name = "changed"
-    local parts, last = {}, 0
-    for piece, at in doc:pieces(4096) do
+    local parts, last, ended = {}, 0, 0
+    local next_piece = doc:pieces(4096)
+    while true do
+      local piece, at, is_last = next_piece()
+      if not piece then break end
       assert.is_true(#piece > 0)
       assert.is_true(at >= last and at <= doc:stats().bytes)
+      if is_last then ended = ended + 1 end
       parts[#parts + 1], last = piece, at
     end
+    assert.are.equal(1, ended) -- the last piece says so
     assert.is_true(#parts >= 3) -- handed on 256 KB at a time
     assert.are.equal(doc:stats().bytes, last)
     assert.are.equal(doc:text(), table.concat(parts))

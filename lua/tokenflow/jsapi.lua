@@ -175,9 +175,9 @@ end
 -- at once, so the garbage of a write never piles up to the file's size.
 local function write_step(a)
   local t0 = core.now()
-  local piece, at = a.pieces(a.piece_bytes)
+  local piece, at, last = a.pieces(a.piece_bytes)
   local total = a.doc:stats().bytes
-  if not piece then a.pieces = nil end -- all written (the step before had the last piece)
+  if last or not piece then a.pieces = nil end
   piece, at = piece or "", at or a.written
   local dt = core.now() - t0
   if dt > 0 then

@@ -200,9 +200,10 @@ end
 
 --- The same text as `text`, in pieces, for a host that hands it on as it
 -- comes (the whole text is never held): an iterator giving each piece
--- (never empty) and how many of the file's own bytes it has got through
--- (`doc:stats().bytes` at the end). Called directly, the iterator takes
--- the size of the next piece (a host that fits pieces to a time budget).
+-- (never empty), how many of the file's own bytes it has got through
+-- (`doc:stats().bytes` at the end) and whether it is the last. Called
+-- directly, the iterator takes the size of the next piece (a host that fits
+-- pieces to a time budget).
 -- @tparam[opt] integer bytes about how many bytes a piece holds (default 8
 -- MB; the writer hands on at least 256 KB at a time)
 -- @usage for piece in doc:pieces(1 << 20) do out:write(piece) end
@@ -219,7 +220,7 @@ function Document:pieces(bytes)
         w:commit()
         w = nil
       end
-      if #piece > 0 then return piece, at end
+      if #piece > 0 then return piece, at, w == nil end
     end
     return nil
   end
