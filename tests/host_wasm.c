@@ -258,7 +258,7 @@ static void test_apply(void) {
   CHECK(tfw_close(h) == 0);
 }
 
-/* Limits from where a resolve fits, in steps of 2 KB, until an apply fits. */
+/* Limits from where a resolve fits, in steps of 4 KB, until an apply fits. */
 static void test_apply_limits(void) {
   size_t limit, base = 0;
   int failed = 0, done = 0;
@@ -268,7 +268,7 @@ static void test_apply_limits(void) {
   if (load_studio(h) == 0 && call(h, "resolve", "1", "{\"themes\":[\"dark\"]}", "flat", NULL) == 0) base = tfw_bytes(h);
   CHECK(tfw_close(h) == 0);
   CHECK(base > 0);
-  for (limit = base; !done && base > 0 && limit < ((size_t)64 << 20); limit += 2 * 1024) {
+  for (limit = base; !done && base > 0 && limit < ((size_t)64 << 20); limit += 4 * 1024) {
     int status, ok;
     h = tfw_open(limit, NULL, 0);
     if (h == NULL) continue;
