@@ -382,15 +382,6 @@ static inline unsigned string_stops(const unsigned char *p, int strict) {
   if (strict) m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(' ')));
   return (unsigned)_mm_movemask_epi8(m);
 }
-/* Bits of the bytes of the 16 at p that matter when skipping a container. */
-static inline unsigned structure_stops(const unsigned char *p) {
-  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-  __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('{')));
-  m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('}')));
-  m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('[')));
-  m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(']')));
-  return (unsigned)_mm_movemask_epi8(m);
-}
 static inline unsigned lowest_bit(unsigned m) {
   return (unsigned)__builtin_ctz(m);
 }
