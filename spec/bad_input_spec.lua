@@ -203,6 +203,7 @@ local API = {
   { "document:duplicates", document, "duplicates", {} },
   { "document:name", document, "name", {} },
   { "document:text", document, "text", {} },
+  { "document:pieces", document, "pieces", { 4096 } },
   { "document:save", document, "save", { "DOC_OUT", { on_progress = function() end } },
     fields = { [2] = { "on_progress" } }, in_tmp = true },
   { "document:close", document, "close", {} },

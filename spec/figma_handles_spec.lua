@@ -68,6 +68,42 @@ describe("tf.figma document nodes", function()
     assert.are.equal(1, doc:stats().patched)
   end)
 
+  it("pieces: the text of text() in pieces, with how far into the file's bytes each got", function()
+    local frames = {}
+    for i = 1, 20000 do frames[i] = string.format('{"id":"1:%d","type":"FRAME","opacity":1}', i) end
+    local doc = parse('{"document":{"id":"0:0","type":"DOCUMENT","children":[' .. table.concat(frames, ",") .. "]}}")
+    doc:node(3).opacity = 0.25
+    doc:node(15000).name = "changed"
+    local parts, last, ended = {}, 0, 0
+    local next_piece = doc:pieces(4096)
+    while true do
+      local piece, at, is_last = next_piece()
+      if not piece then break end
+      assert.is_true(#piece > 0)
+      assert.is_true(at >= last and at <= doc:stats().bytes)
+      if is_last then ended = ended + 1 end
+      parts[#parts + 1], last = piece, at
+    end
+    assert.are.equal(1, ended) -- the last piece says so
+    assert.is_true(#parts >= 3) -- handed on 256 KB at a time
+    assert.are.equal(doc:stats().bytes, last)
+    assert.are.equal(doc:text(), table.concat(parts))
+    local pieces = doc:pieces()
+    assert.are.equal(doc:text(), pieces())
+    assert.is_nil(pieces())
+    -- called directly, the iterator takes the size of the next piece
+    local sized = doc:pieces(1)
+    local first, second = sized(300 * 1024), sized(1 << 30)
+    assert.is_true(#first >= 256 * 1024 and #first < #doc:text())
+    assert.are.equal(doc:text(), first .. second)
+    assert.has_error(function() doc:pieces()(-1) end, "bad argument #1 to 'pieces iterator' (a positive integer expected)")
+    assert.has_error(function() doc:pieces(0) end, "bad argument #1 to 'pieces' (a positive integer expected)")
+    local unfinished = doc:pieces(16)
+    unfinished()
+    doc:close()
+    assert.has_error(function() unfinished() end, "attempt to use a closed tokenflow.Document")
+  end)
+
   it("copy(value): an overlay whose changed members alone are patched", function()
     local fields = require "tokenflow.apply.fields"
     local doc = parse()
@@ -105,7 +141,7 @@ describe("tf.figma document nodes", function()
     local frame = doc:node(3)
     local cyclic = {}
     cyclic.self = cyclic
-    for _, c in ipairs {
+    local cases = {
       { function() frame.opacity = 0 / 0 end, "cannot write opacity: .*no JSON text" },
       { function() frame.opacity = math.huge end, "cannot write opacity" },
       { function() frame.name = "\xff" end, "cannot write name: a string that is not UTF%-8" },
@@ -115,11 +151,19 @@ describe("tf.figma document nodes", function()
       { function() frame.fills = cyclic end, "contains itself" },
       { function() frame.children = {} end, "children cannot be written" },
       { function() frame[1] = 2 end, "field names are strings" },
-    } do
-      local ok, err = pcall(c[1])
-      assert.is_false(ok)
-      assert.truthy(tostring(err):find(c[2]), tostring(err))
+    }
+    local function refused()
+      for _, c in ipairs(cases) do
+        local ok, err = pcall(c[1])
+        assert.is_false(ok)
+        assert.truthy(tostring(err):find(c[2]), tostring(err))
+      end
+      collectgarbage()
+      collectgarbage()
+      return require("tokenflow.core").engine_bytes()
     end
+    -- the second time round nothing is held any more: what a refused write encoded is freed
+    assert.are.equal(refused(), refused())
     assert.are.equal(0, doc:stats().patched)
     assert.are.equal(FILE, doc:text())
   end)

@@ -11,6 +11,9 @@
  *    each host either does not open (NULL, and a message ending in "not
  *    enough memory") or answers every call, with "not enough memory" as
  *    the only error, and closes with nothing left.
+ * 5. An apply (a job over a Figma document, stepped): the file written, its
+ *    report, a file that does not parse, a cancelled apply; then limits
+ *    from where a resolve fits up until an apply fits, as in 4.
  *
  * argv[1]: the lua/ folder of the source tree (the token files are read
  * from the examples/ folder beside it). */
@@ -189,6 +192,102 @@ static void test_limits(void) {
   CHECK(done && failed > 0);
 }
 
+static const char figma_doc[] =
+    "{\"document\":{\"id\":\"0:0\",\"type\":\"DOCUMENT\",\"children\":[{\"id\":\"1:2\",\"type\":"
+    "\"RECTANGLE\",\"sharedPluginData\":{\"tokens\":{\"fill\":\"\\\"color.bg\\\"\",\"borderRadius\":"
+    "\"\\\"button.radius\\\"\"}}},{\"id\":\"1:3\",\"type\":\"TEXT\"}]}}";
+
+static char output[4096]; /* what apply_once wrote */
+static size_t output_len;
+
+static int output_has(const char *text) {
+  size_t n = strlen(text), i;
+  for (i = 0; i + n <= output_len; i++)
+    if (memcmp(output + i, text, n) == 0) return 1;
+  return 0;
+}
+
+/* jsapi.apply_start, then steps until done, the text of each write step
+ * into output: 0, or the status of the call that failed. */
+static int apply_once(tfw_host *h, const char *job) {
+  int status = call(h, "apply_start", "1", "{\"themes\":[\"dark\"]}", figma_doc, "{}", NULL), more = 1;
+  output_len = 0;
+  while (status == 0 && more) {
+    int writing;
+    status = call(h, "apply_step", job, NULL);
+    if (status != 0) break;
+    more = result_has(h, "\"more\":true");
+    writing = result_has(h, "\"phase\":\"write\"");
+    if (writing && (status = call(h, "apply_text", job, NULL)) == 0) {
+      if (output_len + tfw_result_len(h) > sizeof output) abort();
+      memcpy(output + output_len, tfw_result(h), tfw_result_len(h));
+      output_len += tfw_result_len(h);
+    }
+  }
+  return status;
+}
+
+static void test_apply(void) {
+  tfw_host *h = tfw_open(0, NULL, 0);
+  size_t before;
+  CHECK(h != NULL);
+  if (h == NULL) return;
+  CHECK(load_studio(h) == 0);
+  CHECK(call(h, "resolve", "1", "{\"themes\":[\"dark\"]}", "flat", NULL) == 0);
+  CHECK(apply_once(h, "1") == 0);
+  CHECK(output_has("\"cornerRadius\":6,\"fills\":[{") && output_has("{\"id\":\"1:3\",\"type\":\"TEXT\"}]}}"));
+  CHECK(output_len > sizeof figma_doc && memcmp(output, figma_doc, 40) == 0);
+  CHECK(call(h, "apply_step", "1", NULL) == 0 && result_has(h, "\"phase\":\"write\""));
+  CHECK(result_has(h, "\"more\":false"));
+  CHECK(call(h, "apply_text", "1", NULL) == 0 && result_is(h, ""));
+  CHECK(call(h, "apply_report", "1", NULL) == 0);
+  CHECK(result_has(h, "\"written\":1,") && result_has(h, "\"failures\":[]") && result_has(h, "\"state\":\"done\""));
+  CHECK(call(h, "apply_release", "1", NULL) == 0);
+  CHECK(call(h, "apply_step", "1", NULL) != 0 && result_is(h, "attempt to use a released apply"));
+  before = tfw_bytes(h); /* the modules an apply uses are loaded now */
+  CHECK(call(h, "apply_start", "1", "{\"themes\":[\"dark\"]}", "{\"document\": [}", "{\"name\":\"f.json\"}", NULL) != 0);
+  CHECK(result_is(h, "f.json:1:14: \"document\" must be an object (the root node), got an array (byte 13)"));
+  CHECK(call(h, "apply_start", "1", "{\"themes\":[\"dark\"]}", figma_doc, "{}", NULL) == 0 && result_is(h, "{\"job\":2}"));
+  CHECK(call(h, "apply_step", "2", NULL) == 0 && result_has(h, "\"phase\":\"read\"") && result_has(h, "\"more\":true"));
+  CHECK(call(h, "apply_cancel", "2", NULL) == 0 && call(h, "apply_step", "2", NULL) == 0);
+  CHECK(result_has(h, "\"more\":false"));
+  CHECK(call(h, "apply_report", "2", NULL) == 0 && result_has(h, "\"state\":\"cancelled\""));
+  CHECK(result_has(h, "\"not_written\":3,"));
+  CHECK(call(h, "apply_release", "2", NULL) == 0);
+  CHECK(tfw_bytes(h) <= before + 4096); /* a document alone holds 90 KB; the table of applies moves a little */
+  CHECK(tfw_close(h) == 0);
+}
+
+/* Limits from where a resolve fits, in steps of 4 KB, until an apply fits. */
+static void test_apply_limits(void) {
+  size_t limit, base = 0;
+  int failed = 0, done = 0;
+  tfw_host *h = tfw_open(0, NULL, 0);
+  CHECK(h != NULL);
+  if (h == NULL) return;
+  if (load_studio(h) == 0 && call(h, "resolve", "1", "{\"themes\":[\"dark\"]}", "flat", NULL) == 0) base = tfw_bytes(h);
+  CHECK(tfw_close(h) == 0);
+  CHECK(base > 0);
+  for (limit = base; !done && base > 0 && limit < ((size_t)64 << 20); limit += 4 * 1024) {
+    int status, ok;
+    h = tfw_open(limit, NULL, 0);
+    if (h == NULL) continue;
+    if (load_studio(h) != 0 || call(h, "resolve", "1", "{\"themes\":[\"dark\"]}", "flat", NULL) != 0) {
+      ok = result_is(h, "not enough memory");
+    } else {
+      status = apply_once(h, "1");
+      done = status == 0 && output_has("\"cornerRadius\":6");
+      ok = done || result_is(h, "not enough memory");
+      if (!done) failed++;
+    }
+    if (!ok) fprintf(stderr, "limit %lu: %.*s\n", (unsigned long)limit, (int)tfw_result_len(h), tfw_result(h));
+    CHECK(ok);
+    CHECK(tfw_close(h) == 0);
+  }
+  printf("host_wasm: applies under %d limits ran out of memory, the next one applied\n", failed);
+  CHECK(done && failed > 0);
+}
+
 int main(int argc, char **argv) {
   char path[4096];
   int i;
@@ -206,6 +305,8 @@ int main(int argc, char **argv) {
   }
   test_protocol();
   test_limits();
+  test_apply();
+  test_apply_limits();
   for (i = 0; studio[i] != NULL; i++) free(studio_text[i]);
   if (failures) fprintf(stderr, "host_wasm: %d checks failed\n", failures);
   return failures ? 1 : 0;

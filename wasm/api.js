@@ -88,6 +88,65 @@ function selection({ theme, sets } = {}) {
   return JSON.stringify(out);
 }
 
+// A long string goes in as its UTF-8 bytes: room for 3 bytes a UTF-16 unit
+// (what a short one gets) would be three times the memory of a large file.
+const SHORT_STRING = 1 << 16;
+function utf8Sized(v) {
+  return typeof v === 'string' && v.length > SHORT_STRING ? encoder.encode(v) : v;
+}
+
+// A Figma file: its text, or its UTF-8 bytes (as a file picker or fetch gives them).
+function figmaBytes(file) {
+  if (typeof file === 'string') return file;
+  if (file instanceof Uint8Array) return file;
+  if (file instanceof ArrayBuffer) return new Uint8Array(file);
+  if (ArrayBuffer.isView(file)) return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
+  throw new TypeError('the Figma file must be its JSON text or its bytes (a Uint8Array or an ArrayBuffer)');
+}
+
+function applyOptions({ viewport, baseFontSize, chunkMs, name, onProgress, signal } = {}) {
+  if (viewport !== undefined) {
+    if (!isPlainObject(viewport) || !['x', 'y', 'w', 'h'].every((k) => typeof viewport[k] === 'number')
+      || (viewport.zoom !== undefined && typeof viewport.zoom !== 'number')) {
+      throw new TypeError('viewport must be {x, y, w, h[, zoom]} (numbers: the canvas rectangle written first)');
+    }
+  }
+  if (baseFontSize !== undefined && typeof baseFontSize !== 'number' && typeof baseFontSize !== 'string') {
+    throw new TypeError('baseFontSize must be a number or a text such as "14px"');
+  }
+  if (chunkMs !== undefined && !(typeof chunkMs === 'number' && chunkMs > 0 && Number.isFinite(chunkMs))) {
+    throw new TypeError('chunkMs must be a positive number of milliseconds');
+  }
+  if (name !== undefined && typeof name !== 'string') throw new TypeError('name must be a string');
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function');
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
+    throw new TypeError('signal must be an AbortSignal');
+  }
+  const vp = viewport && { x: viewport.x, y: viewport.y, w: viewport.w, h: viewport.h, zoom: viewport.zoom };
+  return JSON.stringify({ viewport: vp, baseFontSize, chunkMs, name });
+}
+
+// A turn of the event loop between chunks: timers, input and rendering run.
+// scheduler.yield where there is one; else a task that is not clamped as
+// nested setTimeout(0) calls are (to 4 ms in browsers): setImmediate in
+// Node, a MessageChannel message in a page.
+let turns; // {channel, waiting}: the MessageChannel and who waits on it
+function nextTurn() {
+  if (typeof globalThis.scheduler?.yield === 'function') return globalThis.scheduler.yield();
+  if (typeof globalThis.setImmediate === 'function') return new Promise((resolve) => globalThis.setImmediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    if (!turns) {
+      turns = { channel: new MessageChannel(), waiting: [] };
+      turns.channel.port1.onmessage = () => turns.waiting.shift()();
+    }
+    return new Promise((resolve) => {
+      turns.waiting.push(resolve);
+      turns.channel.port2.postMessage(0);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 const handles = new WeakMap(); // TokenSet -> {tokenflow, handle}
 let release; // (tokenflow, {handle}) -> undefined: Tokenflow's own, for TokenSet.close
 
@@ -103,6 +162,8 @@ class TokenSet {
   resolve(options) { return handles.get(this).tokenflow.resolve(this, options); }
 
   plans(tokenMaps, options) { return handles.get(this).tokenflow.plans(tokenMaps, this, options); }
+
+  apply(figmaFile, options) { return handles.get(this).tokenflow.apply(figmaFile, this, options); }
 
   close() {
     const h = handles.get(this);
@@ -134,25 +195,29 @@ class Tokenflow {
   }
 
   // tokenflow.jsapi[name](...args) -> the JSON text it returns; a Lua error
-  // becomes an Error with its message.
+  // becomes an Error with its message. Arguments are strings, or bytes
+  // (a Uint8Array of UTF-8) passed as they are.
   #call(name, args) {
     this.#check();
     const m = this.#module;
-    const strings = [name, ...args];
+    const values = [name, ...args].map(utf8Sized);
     let bound = 0;
-    for (const s of strings) bound += s.length * 3;
-    const lens = m._malloc(strings.length * 4 + bound);
+    for (const v of values) bound += v.length * (typeof v === 'string' ? 3 : 1);
+    const lens = m._malloc(values.length * 4 + bound);
     if (!lens) throw new Error('not enough memory');
     let status, text;
     try {
-      const base = lens + strings.length * 4;
+      const base = lens + values.length * 4;
       let at = base;
-      for (let i = 0; i < strings.length; i++) {
-        const { written } = encoder.encodeInto(strings[i], m.HEAPU8.subarray(at, at + strings[i].length * 3));
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        let written = v.length;
+        if (typeof v === 'string') ({ written } = encoder.encodeInto(v, m.HEAPU8.subarray(at, at + v.length * 3)));
+        else m.HEAPU8.set(v, at);
         m.HEAPU32[(lens >> 2) + i] = written;
         at += written;
       }
-      status = m._tfw_call(this.#host, base, lens, strings.length);
+      status = m._tfw_call(this.#host, base, lens, values.length);
       const p = m._tfw_result(this.#host);
       text = decoder.decode(m.HEAPU8.subarray(p, p + (m._tfw_result_len(this.#host) >>> 0)));
     } catch (e) {
@@ -256,9 +321,39 @@ class Tokenflow {
     };
   }
 
-  // apply(figmaFileText, files, options), the document engine's update with
-  // progress, cancellation and yields between chunks, goes here once the
-  // engine exists (see docs/wasm.md).
+  // The document engine's update of a Figma file, in steps of about chunkMs
+  // (reading the file, the job over its nodes, writing the result) with a
+  // turn of the event loop between steps and progress after each; an
+  // aborted signal or close() stops it between two steps, and nothing is
+  // returned. The result comes out piece by piece (the instance never
+  // holds it whole). The job and its document are released however it ends.
+  async apply(figmaFile, source, options = {}) {
+    const { signal, onProgress } = options;
+    signal?.throwIfAborted();
+    const bytes = figmaBytes(figmaFile);
+    const opts = applyOptions(options);
+    const sel = selection(options);
+    const { job } = this.#withSet(source, options, (handle) =>
+      JSON.parse(this.#call('apply_start', [handle, sel, bytes, opts])));
+    const id = String(job);
+    try {
+      let text = '';
+      for (;;) {
+        const { more, ...progress } = JSON.parse(this.#call('apply_step', [id]));
+        if (progress.phase === 'write') text += this.#call('apply_text', [id]);
+        onProgress?.(progress);
+        if (!more) break;
+        await nextTurn();
+        if (signal?.aborted) {
+          this.#call('apply_cancel', [id]);
+          throw signal.reason;
+        }
+      }
+      return { text, report: JSON.parse(this.#call('apply_report', [id])) };
+    } finally {
+      if (this.#host) this.#call('apply_release', [id]);
+    }
+  }
 
   close() {
     if (!this.#host) return;

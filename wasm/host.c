@@ -213,8 +213,11 @@ EMSCRIPTEN_KEEPALIVE int tfw_call(tfw_host *h, const char *args, const size_t *l
 EMSCRIPTEN_KEEPALIVE const char *tfw_result(tfw_host *h) { return h->result; }
 EMSCRIPTEN_KEEPALIVE size_t tfw_result_len(tfw_host *h) { return h->result_len; }
 
-/* The C engines allocate through the state's allocator: one count for both. */
+/* The C engines allocate through the state's allocator: one count for both.
+ * Two collections: an object with a finalizer (a document, a job) is only
+ * freed by the one after the one that finalized it. */
 EMSCRIPTEN_KEEPALIVE size_t tfw_bytes(tfw_host *h) {
+  lua_gc(h->L, LUA_GCCOLLECT);
   lua_gc(h->L, LUA_GCCOLLECT);
   return h->bytes;
 }

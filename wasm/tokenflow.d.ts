@@ -79,6 +79,87 @@ export interface PlanOptions extends Selection, LoadOptions {
   baseFontSize?: number | string;
 }
 
+/** A Figma file: the JSON of `GET /v1/files/:key` (or `/nodes`) as text, or
+ * its UTF-8 bytes (what a file picker or fetch gives). */
+export type FigmaFile = string | Uint8Array | ArrayBuffer;
+
+/** A rectangle of the canvas (absoluteBoundingBox units): the nodes inside are written first. */
+export interface Viewport {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** Screen pixels per canvas unit (default 1). */
+  zoom?: number;
+}
+
+/** After each step of an apply. Phases come in this order, and in each
+ * phase `done` only grows: "read" and "write" count bytes of the Figma
+ * file read and written through, "apply" counts nodes. */
+export interface Progress {
+  phase: 'read' | 'apply' | 'write';
+  done: number;
+  total: number;
+  /** Bytes or nodes per second, when measured. */
+  rate?: number;
+  /** Seconds left in the phase, estimated. */
+  eta_s?: number;
+}
+
+export interface ApplyOptions extends Selection, LoadOptions {
+  /** Font size that rem values scale from (number or text such as "14px"); default 16. */
+  baseFontSize?: number | string;
+  /** Write the nodes in this rectangle first (as `tokenflow apply --viewport`). */
+  viewport?: Viewport;
+  /** The file's name in messages (default "(string)"). */
+  name?: string;
+  /** About how long a step runs before the event loop gets a turn; default 8 ms. */
+  chunkMs?: number;
+  onProgress?: (progress: Progress) => void;
+  /** Aborting stops the apply between two steps: it rejects with `signal.reason`, nothing written. */
+  signal?: AbortSignal;
+}
+
+/** A node that could not be written. */
+export interface ApplyFailure {
+  /** The node's id. */
+  node: string | number;
+  property?: string;
+  token?: string;
+  message: string;
+}
+
+/** What `tokenflow apply --json` reports (the same names and figures). */
+export interface ApplyReport {
+  state: 'done' | 'cancelled' | 'stopped';
+  mode: string;
+  nodes: number;
+  total: number;
+  written: number;
+  skipped: number;
+  failed: number;
+  /** The first 1000 failures. */
+  failures: ApplyFailure[];
+  chunks: number;
+  /** Distinct token maps met. */
+  combinations: number;
+  /** Nodes per second. */
+  rate?: number;
+  cache: { hits: number; misses: number; hit_rate: number; entries: number };
+  memory: { lua_kb_peak: number; engine_bytes: number; document_bytes: number; rss_peak_kb?: number };
+  time: { apply_s: number; load_tokens_s: number; read_doc_s: number; write_s: number; total_s: number };
+  /** With a viewport: the nodes inside it, and when they were all written. */
+  visible?: { count: number; first_visible_s?: number; scan_s: number };
+  theme?: string[];
+  doc?: string;
+}
+
+export interface ApplyResult {
+  /** The Figma file with the writes: its own bytes, only the written values replaced. */
+  text: string;
+  report: ApplyReport;
+}
+
 /** A token set read once; each selection is resolved once and kept. */
 export interface TokenSet {
   readonly format: 'tokens-studio' | 'dtcg';
@@ -92,6 +173,8 @@ export interface TokenSet {
   }>;
   resolve(options?: ResolveOptions): Resolved;
   plans(tokenMaps: TokenMap[], options?: PlanOptions): Plans;
+  /** Applies a selection of the set to a Figma file (see Tokenflow.apply). */
+  apply(figmaFile: FigmaFile, options?: ApplyOptions): Promise<ApplyResult>;
   /** Releases the set (also done when it is garbage collected). */
   close(): void;
 }
@@ -115,6 +198,13 @@ export interface Tokenflow {
   resolve(source: TokenFiles | TokenSet, options?: ResolveOptions): Resolved;
   /** The Figma writes for each node's token map, one plan per distinct map. */
   plans(tokenMaps: TokenMap[], source: TokenFiles | TokenSet, options?: PlanOptions): Plans;
+  /** Applies tokens to a Figma file, as `tokenflow apply` does (the same
+   * output bytes): each node's token map (`sharedPluginData.tokens`) is
+   * written with the Figma writer, in steps of about `chunkMs` with a turn
+   * of the event loop between them. Rejects with the Lua API's message for
+   * a file that cannot be read, with `signal.reason` when aborted, and with
+   * "attempt to use a closed tokenflow" when `close()` comes first. */
+  apply(figmaFile: FigmaFile, source: TokenFiles | TokenSet, options?: ApplyOptions): Promise<ApplyResult>;
   /** Runs Lua code (`tf` is require "tokenflow"; `...` are the arguments,
    * passed as JSON); returns its results (functions and userdata as their
    * tostring). */

@@ -1,13 +1,20 @@
 // The web example: loads a token set (a bundled example, or files the user
 // picks), shows its themes, and redraws a small page from tf.plans on each
-// theme switch. Long work (reading files, the first parse and resolve) runs
-// in steps with a progress bar, yielding to the page between them.
+// theme switch; with a Figma file (the bundled card, or one the user picks)
+// it also applies the theme to the file with tf.apply and draws the result
+// as SVG. Long work (reading files, the first parse and resolve, an apply)
+// runs in steps with a progress bar, yielding to the page between them.
 import { createTokenflow } from '../../build-wasm/tokenflow.mjs';
 import { cssOf } from './render.js';
 import { pages, swatchPage, nodesOf } from './pages.js';
+import { figmaSvg } from './svg.js';
 
 const $ = (selector) => document.querySelector(selector);
-const state = { tf: null, set: null, page: null, elements: new Map(), choice: new Map() };
+const state = {
+  tf: null, set: null, page: null, elements: new Map(), choice: new Map(),
+  figma: null, // {name, bytes}: the Figma file to apply the theme to
+  applying: null, // the AbortController of the apply running
+};
 
 // Lets the page paint (a frame, or 50 ms where frames are paused).
 const yieldToPage = () => new Promise((resolve) => {
@@ -140,6 +147,64 @@ function show() {
     document.body.dataset.theme = theme.join(' ');
     document.body.dataset.state = 'ready';
     showError(null);
+    applyFigma();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+const PHASES = { read: 'reading the Figma file', apply: 'applying', write: 'writing the result' };
+
+// Applies the selected themes to the Figma file and draws the result; a
+// newer switch aborts the apply still running.
+async function applyFigma() {
+  if (!state.figma || !state.set) return;
+  state.applying?.abort();
+  const controller = new AbortController();
+  state.applying = controller;
+  const { name, bytes } = state.figma;
+  const theme = selectedThemes();
+  const body = document.body.dataset;
+  body.figma = 'applying';
+  let steps = 0;
+  try {
+    const t0 = performance.now();
+    const { text, report } = await state.set.apply(bytes, {
+      ...(theme.length ? { theme } : {}), name, signal: controller.signal,
+      onProgress: (p) => {
+        steps++;
+        $('#progress').value = p.total ? p.done / p.total : 0;
+        $('#progress-label').textContent = `${name}: ${PHASES[p.phase]} ${p.done} / ${p.total}${p.phase === 'apply' ? ' nodes' : ' bytes'}`;
+      },
+    });
+    const ms = performance.now() - t0;
+    const { svg, drawn, nodes } = figmaSvg(JSON.parse(text));
+    $('#figma').innerHTML = svg;
+    const link = $('#figma-download');
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+    link.download = name.replace(/(\.json)?$/, `.${theme.join('-').replaceAll('/', '-') || 'themed'}.json`);
+    link.hidden = false;
+    $('#figma-status').textContent = `${name}: ${report.written} of ${report.nodes} nodes written, ${report.failed} failed, `
+      + `in ${steps} steps, ${ms.toFixed(0)} ms${drawn < nodes ? `; the first ${drawn} of ${nodes} nodes drawn` : ''}`;
+    $('#progress-label').textContent = '';
+    body.figmaTheme = theme.join(' ');
+    body.figmaSteps = String(steps);
+    body.figma = 'ready';
+  } catch (e) {
+    if (controller.signal.aborted) return; // a newer apply took over
+    showError(e);
+    body.figma = 'error';
+  } finally {
+    if (state.applying === controller) state.applying = null;
+  }
+}
+
+async function loadFigma(name, read) {
+  showError(null);
+  try {
+    state.figma = { name, bytes: new Uint8Array(await read()) };
+    await applyFigma();
   } catch (e) {
     showError(e);
   }
@@ -199,5 +264,20 @@ for (const button of document.querySelectorAll('[data-example]')) {
 }
 $('#pick-folder').addEventListener('change', (e) => load('your folder', picked(e.target.files, true)));
 $('#pick-files').addEventListener('change', (e) => load('your files', picked(e.target.files, false)));
+$('[data-figma-example="card"]').addEventListener('click', () => loadFigma('card.figma.json', fetchBytes('card.figma.json')));
+$('#pick-figma').addEventListener('change', (e) => {
+  const [file] = e.target.files;
+  if (file) loadFigma(file.name, () => file.arrayBuffer());
+});
 
-loadExample(new URLSearchParams(location.search).get('set') ?? 'demo');
+function fetchBytes(url) {
+  return async () => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response.arrayBuffer();
+  };
+}
+
+const params = new URLSearchParams(location.search);
+await loadExample(params.get('set') ?? 'demo');
+if (params.get('figma') !== 'none') await loadFigma('card.figma.json', fetchBytes('card.figma.json'));

@@ -86,23 +86,7 @@ function commands.resolve(pos, opts, out, err, usage)
   sel.store = st
   local r, rerr = set:resolve(sel)
   if not r then err:write("tokenflow: ", rerr, "\n") return 2 end
-  local text
-  if format == "flat" then
-    text = jsonout.encode(r:flat()) .. "\n"
-  else
-    local tree = {}
-    for name, value, info in r:each() do
-      local node = tree
-      local segs = {}
-      for s in name:gmatch("[^.]+") do segs[#segs + 1] = s end
-      for i = 1, #segs - 1 do
-        node[segs[i]] = node[segs[i]] or {}
-        node = node[segs[i]]
-      end
-      node[segs[#segs]] = { value = value, type = info.type }
-    end
-    text = jsonout.encode(tree) .. "\n"
-  end
+  local text = jsonout.encode(format == "flat" and r:flat() or r:tree()) .. "\n"
   local failures, lines = r:failures(), {}
   for i, f in ipairs(failures) do lines[i] = "tokenflow: failed: " .. f.name .. ": " .. f.reason .. "\n" end
   local code = #failures > 0 and 1 or 0

@@ -3,7 +3,10 @@
 // loads the bundled demo set and switches themes; the colours in the DOM
 // must be the native command line's resolved values for each theme, the
 // preview must not be blank, and a folder picked through the file input
-// must load and switch too. Prints "ok/not ok" lines and "N passed, N failed".
+// must load and switch too. Each switch also applies the theme to a Figma
+// file (the bundled card, then a generated file picked through the input)
+// with tf.apply: the SVG drawn from the result must show the fills that
+// `tokenflow apply` writes. Prints "ok/not ok" lines and "N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +33,33 @@ function nativeTokens(dir, theme) {
     { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`native resolve ${dir} ${theme}: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+// `tokenflow apply --tokens DIR --theme T --doc DOC --out -` of the native build, parsed.
+function nativeApplied(dir, theme, doc) {
+  const r = spawnSync('lua5.4', [join(root, 'bin/tokenflow'), 'apply', '--quiet', '--tokens', join(root, dir), '--theme', theme,
+    '--doc', doc, '--out', '-'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`native apply ${doc} ${theme}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+// Node id -> the colour of its top visible solid fill as Chromium computes
+// it, for the nodes of the first page that have bounds (those drawn).
+function fillsOf(file) {
+  const out = new Map();
+  const walk = (node) => {
+    if (node.visible === false) return;
+    const top = (node.fills ?? []).filter((p) => p.visible !== false).at(-1);
+    if (node.absoluteBoundingBox && top?.type === 'SOLID') {
+      const c = (x) => Math.round(Math.min(1, Math.max(0, x)) * 255);
+      const a = Number(((top.color.a ?? 1) * (top.opacity ?? 1)).toFixed(3));
+      const rgb = `${c(top.color.r)}, ${c(top.color.g)}, ${c(top.color.b)}`;
+      out.set(node.id, a === 1 ? `rgb(${rgb})` : `rgba(${rgb}, ${a})`);
+    }
+    (node.children ?? []).forEach(walk);
+  };
+  file.document.children.find((c) => c.type === 'CANVAS').children.forEach(walk);
+  return out;
 }
 
 // "#rrggbb[aa]" as Chromium reports a computed colour.
@@ -98,6 +128,8 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const profile = mkdtempSync(join(tmpdir(), 'tokenflow-chromium-'));
+const generated = join(profile, 'generated.figma.json'); // a picked Figma file
+spawnSync('lua5.4', [join(root, 'examples/gen-doc.lua'), '--nodes', '2000', '--seed', '4', '--out', generated], { stdio: 'ignore' });
 const { server, url } = await startServer();
 let context;
 try {
@@ -124,6 +156,21 @@ try {
   check('light: the primary button with button.primary.bg',
     await background('primary') === cssRgb(light['button.primary.bg']), await background('primary'));
   const lightShot = await page.locator('#preview').screenshot();
+  const card = join(root, 'examples/web/card.figma.json');
+  // the SVG's fills against those `tokenflow apply` writes: matched, and what differs
+  const figmaFills = async (expected) => {
+    const drawn = new Map(await page.$$eval('#figma svg [data-node]', (els) => els.map((e) => [e.dataset.node, getComputedStyle(e).fill])));
+    const wrong = [...expected].filter(([id, fill]) => drawn.get(id) !== fill).map(([id, fill]) => `${id}: ${drawn.get(id)} vs ${fill}`);
+    return { matched: expected.size - wrong.length, wrong };
+  };
+  const figmaReady = (theme) => page.waitForSelector(`body[data-figma="ready"][data-figma-theme="${theme}"]`, { timeout: 30000 })
+    .then(() => true, (e) => e.message);
+  let ok = await figmaReady('color-scheme/light');
+  check('the bundled Figma file is applied (light) and drawn as SVG', ok === true, String(ok));
+  const cardLight = await figmaFills(fillsOf(nativeApplied('examples/tokens/demo', 'light', card)));
+  check('light: the SVG shows the fills tokenflow apply writes into the card', cardLight.matched >= 10 && cardLight.wrong.length === 0,
+    JSON.stringify(cardLight));
+  const figmaLightShot = await page.locator('#figma').screenshot();
   await page.click('#themes button[data-theme="dark"]');
   await page.waitForSelector('body[data-theme="color-scheme/dark"][data-state="ready"]', { timeout: 10000 }).catch(() => {});
   check('dark: the card switches to the dark card.bg',
@@ -139,6 +186,29 @@ try {
   check('the light and dark screenshots differ', !lightShot.equals(darkShot));
   const status = await page.textContent('#status');
   check('the status line counts tokens and plans', /\d+ tokens, 0 failed; \d+ plans for \d+ nodes/.test(status), status);
+  ok = await figmaReady('color-scheme/dark');
+  check('the theme switch applies dark to the Figma file', ok === true, String(ok));
+  const cardDark = await figmaFills(fillsOf(nativeApplied('examples/tokens/demo', 'dark', card)));
+  check('dark: the SVG shows the fills tokenflow apply writes into the card', cardDark.matched >= 10 && cardDark.wrong.length === 0,
+    JSON.stringify(cardDark));
+  const figmaDarkShot = await page.locator('#figma').screenshot();
+  const figmaStats = pngStats(figmaDarkShot);
+  check('the Figma SVG screenshot is not blank', figmaStats.width > 200 && figmaStats.colours >= 16 && figmaStats.inkShare > 0.5,
+    JSON.stringify(figmaStats));
+  check('the Figma SVG differs between light and dark', !figmaLightShot.equals(figmaDarkShot));
+  const figmaStatus = await page.textContent('#figma-status');
+  check('the apply reports its nodes, with progress steps', /^card\.figma\.json: 13 of 15 nodes written, 0 failed, in [1-9]\d* steps/.test(figmaStatus)
+    && Number(await page.getAttribute('body', 'data-figma-steps')) > 0, figmaStatus);
+
+  // a Figma file picked through the input: 2000 generated nodes, dark
+  await page.setInputFiles('#pick-figma', generated);
+  ok = await page.waitForFunction(() => document.body.dataset.figma === 'ready'
+    && document.querySelector('#figma-status').textContent.startsWith('generated.figma.json'), null, { timeout: 60000 })
+    .then(() => true, (e) => e.message);
+  check('a picked Figma file is applied and drawn', ok === true, String(ok));
+  const picked = await figmaFills(fillsOf(nativeApplied('examples/tokens/demo', 'dark', generated)));
+  check('the picked file: the SVG shows the fills tokenflow apply writes', picked.matched > 500 && picked.wrong.length === 0,
+    `${picked.matched} matched; ${picked.wrong.slice(0, 5).join('; ')}`);
 
   // 2. a folder picked through the file input: swatches from its colour tokens
   await page.setInputFiles('#pick-folder', join(root, 'examples/tokens/studio'));

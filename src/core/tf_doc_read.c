@@ -190,6 +190,7 @@ static void free_reading(tf_doc *d) {
 }
 
 void tf_doc_free(tf_doc *d) {
+  tf_doc_patch_free(d); /* first: its node chains are as long as d->count */
   free_reading(d);
   tf_mem_free(&d->mem, d->nodes, (size_t)d->cap * sizeof *d->nodes);
   tf_mem_free(&d->mem, d->dups, d->dups_cap * sizeof *d->dups);
@@ -200,7 +201,6 @@ void tf_doc_free(tf_doc *d) {
   d->dups = NULL;
   d->count = d->cap = 0;
   d->ndups = d->dups_cap = 0;
-  tf_doc_patch_free(d);
   {
     tf_mem *m = d->work.mem;
     tf_doc_work_free(&d->work);

@@ -235,8 +235,7 @@ static int l_json(lua_State *L) {
     v = m;
   }
   if (tf_doc_value_type(&v) == 0) return 0;
-  t = (tf_buf *)lua_newuserdatauv(L, sizeof *t, 0);
-  tf_buf_init(t, b->doc.mem);
+  t = tf_lua_newbuffer(L);
   if (tf_doc_value_json(&b->doc, &v, t) != 0) {
     tf_buf_free(t);
     tf_lua_oom(L);
@@ -476,6 +475,18 @@ static int w_commit(lua_State *L) {
   return 1;
 }
 
+/** w:take() -> the text written into memory so far, which the writer then
+ * forgets, and how far into the document's own bytes the writing has got:
+ * for handing the text on in pieces (a writer without a path only). */
+static int w_take(lua_State *L) {
+  writer_box *w = check_writer(L);
+  if (w->state != 2) luaL_error(L, "tokenflow.DocumentWriter: take is for a writer into memory (no path)");
+  lua_pushlstring(L, (const char *)w->text.data, w->text.len);
+  w->text.len = 0;
+  lua_pushinteger(L, (lua_Integer)w->out.cursor);
+  return 2;
+}
+
 /** w:abort(): removes the temporary file; the target is unchanged. */
 static int w_abort(lua_State *L) {
   writer_release((writer_box *)tf_lua_self(L, 1, TF_DOC_WRITER));
@@ -523,7 +534,8 @@ void tf_open_document(lua_State *L) {
                                      {"name", l_name},   {"close", l_close},   {NULL, NULL}};
   static const luaL_Reg nmeta[] = {{"__call", nodes_call}, {"__len", nodes_len}, {"__tostring", nodes_tostring}, {NULL, NULL}};
   static const luaL_Reg wmeta[] = {{"__gc", w_abort}, {"__close", w_abort}, {"__tostring", w_tostring}, {NULL, NULL}};
-  static const luaL_Reg wmethods[] = {{"step", w_step}, {"commit", w_commit}, {"abort", w_abort}, {NULL, NULL}};
+  static const luaL_Reg wmethods[] = {{"step", w_step}, {"commit", w_commit}, {"take", w_take},
+                                      {"abort", w_abort}, {NULL, NULL}};
   static const luaL_Reg nmethods[] = {{"visible", nodes_visible}, {NULL, NULL}};
   tf_lua_newclass(L, TF_DOCUMENT, meta, methods);
   tf_lua_newclass(L, TF_DOC_NODES, nmeta, nmethods);

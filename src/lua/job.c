@@ -718,6 +718,7 @@ static int submit_k(lua_State *L, int status, lua_KContext ctx) {
 static void do_write(lua_State *L, job_box *j) {
   if (j->kind == SRC_DOC) { /* a document's writes never wait: one call, patches all or none */
     int hit, status = tf_lua_doc_write(L, UV_SOURCE + 1, (uint32_t)(j->pos - 1), UV_WRITE + 1, S_PLAN, j->doc_memo, &hit);
+    if (status == LUA_ERRMEM) lua_pop(L, 1); /* the nil after the error: the error is raised */
     after_write(L, j, checked(L, status), S_TOP);
     return;
   }

@@ -150,6 +150,11 @@ test('no file system: io cannot open files, require finds only what is built in'
   assert.deepEqual(tf.lua('return io.open("/etc/hostname")'), [null, '/etc/hostname: Function not implemented', 52]);
   assert.deepEqual(tf.lua('return pcall(dofile, "x.lua")'), [false, 'cannot open x.lua: Function not implemented']);
   assert.deepEqual(tf.lua('return io.read("l")'), [null, 'Bad file descriptor', 8]);
+  // Figma files come in as texts (tf.apply, tf.figma.parse): open and save say why they cannot
+  assert.deepEqual(tf.lua('return tf.figma.open("file.json")'), [null, 'cannot read file.json: Function not implemented']);
+  assert.deepEqual(tf.lua(`local doc = assert(tf.figma.parse('{"document":{"id":"0:0","type":"DOCUMENT"}}'))
+    local ok, err = doc:save("out.json") doc:close() return ok, err`),
+  [null, 'cannot write out.json: Function not implemented (making a temporary file in its directory)']);
   assert.throws(() => tf.lua('os.exit(1)'), { message: "tf.lua:1: os.exit is not available in tokenflow's WebAssembly build" });
   assert.deepEqual(tf.lua('return 1'), [1]);
   assert.throws(() => tf.lua('require "socket"'), /module 'socket' not found/);

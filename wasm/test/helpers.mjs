@@ -1,6 +1,7 @@
 // Shared by the tests of the JavaScript API: the module under test, token
 // folders read into {path: text}, and the native build's answers (the
-// command line and the Lua API, run with lua5.4 on the release build).
+// command line and the Lua API, run with lua5.4 on the release build), and
+// the real Figma files next to the project.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -30,6 +31,9 @@ export function readTree(dir) {
   return out;
 }
 
+// The real Figma files (read in place; TOKENFLOW_FIGMA_FIXTURES names another place).
+export const figmaFixturesDir = resolve(root, process.env.TOKENFLOW_FIGMA_FIXTURES ?? '../shared/figma-fixtures');
+
 const luaEnv = {
   ...process.env,
   LUA_PATH: `${root}/lua/?.lua;${root}/lua/?/init.lua;;`,
@@ -58,5 +62,26 @@ export function nativeLua(code, input = 'null') {
     env: luaEnv, encoding: 'utf8', input, maxBuffer: 1 << 28,
   });
   if (r.status !== 0) throw new Error(`native Lua failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `tokenflow apply --doc DOC --out - --json [--tokens DIR] [--theme T]... [args]`
+ * from the native build: {bytes (the file written, a Buffer), summary
+ * (its --json), code}. */
+export function nativeApply(doc, { tokens, themes = [], args = [] } = {}) {
+  const argv = [join(root, 'bin/tokenflow'), 'apply', '--doc', doc, '--out', '-', '--json', ...args];
+  if (tokens) argv.push('--tokens', tokens);
+  for (const t of themes) argv.push('--theme', t);
+  const r = spawnSync('lua5.4', argv, { env: luaEnv, maxBuffer: 1 << 30 });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`native apply failed (${r.status}): ${r.stderr}`);
+  return { bytes: r.stdout, summary: JSON.parse(String(r.stderr).split('\n')[0]), code: r.status };
+}
+
+/** Runs a Lua script file natively from the project root, with the specs'
+ * helpers on the path (spec/?.lua). Returns stdout. */
+export function nativeScript(path, ...args) {
+  const env = { ...luaEnv, LUA_PATH: `${root}/spec/?.lua;${luaEnv.LUA_PATH}` };
+  const r = spawnSync('lua5.4', [path, ...args], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`lua5.4 ${path} failed: ${r.stderr}`);
   return r.stdout;
 }

@@ -1,6 +1,7 @@
 // The web example's parts that run without a browser: its manifest of the
 // bundled sets, its pages (every token they name must resolve in every
-// theme), and the conversion of Figma writes to CSS.
+// theme), the conversion of Figma writes to CSS, its Figma file and the
+// SVG drawn from a file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { root, createTokenflow, readTree } from './helpers.mjs';
 
 const { cssOf, cssColor } = await import(join(root, 'examples/web/render.js'));
 const { pages, nodesOf, swatchPage } = await import(join(root, 'examples/web/pages.js'));
+const { figmaSvg } = await import(join(root, 'examples/web/svg.js'));
 const manifest = JSON.parse(readFileSync(join(root, 'examples/web/examples.json'), 'utf8'));
 
 test('examples.json lists every file of the bundled sets', () => {
@@ -69,4 +71,44 @@ test('swatchPage: a swatch per colour token, at most 120', () => {
   const page = swatchPage(names);
   assert.equal(page.children.length, 120);
   assert.deepEqual(page.children[3].tokens, { fill: 'c3' });
+});
+
+test('card.figma.json: every node with a token map is written in both themes, nothing fails', async () => {
+  const tf = await createTokenflow();
+  try {
+    const card = readFileSync(join(root, 'examples/web/card.figma.json'));
+    for (const theme of ['light', 'dark']) {
+      const { report } = await tf.apply(card, readTree(join(root, 'examples/tokens/demo')), { theme });
+      assert.deepEqual([report.nodes, report.written, report.failed], [15, 13, 0], theme);
+    }
+  } finally {
+    tf.close();
+  }
+});
+
+test('figmaSvg: shapes, text and shadows of the first page, in document order, escaped; hidden nodes left out', () => {
+  const solid = (r, g, b) => [{ type: 'SOLID', color: { r, g, b, a: 1 } }];
+  const file = {
+    name: 'a <b>',
+    document: { id: '0:0', type: 'DOCUMENT', children: [{ id: '0:1', type: 'CANVAS', children: [
+      { id: '1:1', type: 'FRAME', absoluteBoundingBox: { x: 0, y: 0, width: 100, height: 50 }, fills: solid(1, 0, 0), cornerRadius: 8,
+        strokes: solid(0, 0, 1), strokeWeight: 2,
+        effects: [{ type: 'DROP_SHADOW', color: { r: 0, g: 0, b: 0, a: 0.5 }, offset: { x: 0, y: 2 }, radius: 4 }], children: [
+          { id: '1:2', type: 'TEXT', absoluteBoundingBox: { x: 10, y: 10, width: 80, height: 20 }, fills: solid(0, 1, 0),
+            characters: 'x < y & z', style: { fontFamily: 'Inter', fontSize: 12, fontWeight: 600 } },
+          { id: '1:3', type: 'ELLIPSE', absoluteBoundingBox: { x: 60, y: 10, width: 20, height: 10 }, fills: [] },
+          { id: '1:4', type: 'RECTANGLE', visible: false, absoluteBoundingBox: { x: 0, y: 0, width: 1, height: 1 } },
+        ] },
+    ] }] },
+  };
+  const { svg, drawn, nodes } = figmaSvg(file);
+  assert.deepEqual([drawn, nodes], [3, 3]);
+  assert.deepEqual([...svg.matchAll(/data-node="([^"]+)"/g)].map((m) => m[1]), ['1:1', '1:2', '1:3']);
+  assert.match(svg, /<rect data-node="1:1" filter="url\(#shadow-0\)" stroke="rgba\(0, 0, 255, 1\)" stroke-width="2" fill="rgba\(255, 0, 0, 1\)" rx="8"/);
+  assert.match(svg, /<feDropShadow dx="0" dy="2" stdDeviation="2" flood-color="rgba\(0, 0, 0, 1\)" flood-opacity="0.5"\/>/);
+  assert.match(svg, /<text data-node="1:2" fill="rgba\(0, 255, 0, 1\)" font-family="Inter, system-ui, sans-serif" font-size="12" font-weight="600"/);
+  assert.match(svg, />x &lt; y &amp; z</);
+  assert.match(svg, /<ellipse data-node="1:3" fill="none" cx="70" cy="15" rx="10" ry="5"\/>/);
+  assert.match(svg, /aria-label="a &lt;b&gt;"/);
+  assert.equal(figmaSvg(file, { maxNodes: 1 }).drawn, 1);
 });

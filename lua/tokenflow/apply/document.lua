@@ -192,6 +192,40 @@ function Document:text()
   return w:commit()
 end
 
+local function check_bytes(bytes, fname)
+  if bytes ~= nil and (math.type(bytes) ~= "integer" or bytes < 1) then
+    error(string.format("bad argument #1 to '%s' (a positive integer expected)", fname), 3)
+  end
+end
+
+--- The same text as `text`, in pieces, for a host that hands it on as it
+-- comes (the whole text is never held): an iterator giving each piece
+-- (never empty), how many of the file's own bytes it has got through
+-- (`doc:stats().bytes` at the end) and whether it is the last. Called
+-- directly, the iterator takes the size of the next piece (a host that fits
+-- pieces to a time budget).
+-- @tparam[opt] integer bytes about how many bytes a piece holds (default 8
+-- MB; the writer hands on at least 256 KB at a time)
+-- @usage for piece in doc:pieces(1 << 20) do out:write(piece) end
+function Document:pieces(bytes)
+  local c = check(self, "pieces")
+  check_bytes(bytes, "pieces")
+  local w = c:writer()
+  return function(next_bytes)
+    check_bytes(next_bytes, "pieces iterator")
+    while w do
+      local st = w:step(next_bytes or bytes or STEP_BYTES)
+      local piece, at = w:take()
+      if st == "done" then
+        w:commit()
+        w = nil
+      end
+      if #piece > 0 then return piece, at, w == nil end
+    end
+    return nil
+  end
+end
+
 --- Releases the index and the file now (also `__close` and `__gc`).
 -- Idempotent; other methods then raise.
 function Document:close()
