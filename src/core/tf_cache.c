@@ -125,14 +125,15 @@ tf_cache *tf_cache_new(tf_mem mem, size_t capacity, size_t max_bytes) {
   c->mem = mem;
   c->capacity = capacity;
   c->max_bytes = max_bytes;
+  /* (each count set with its table: a failure frees what was made at its size) */
   c->buckets = (tf_cache_entry **)alloc_zeroed(&c->mem, FIRST_BUCKETS * sizeof(tf_cache_entry *));
+  if (c->buckets != NULL) c->nbuckets = FIRST_BUCKETS;
   c->tag_buckets = (tagnode **)alloc_zeroed(&c->mem, FIRST_BUCKETS * sizeof(tagnode *));
+  if (c->tag_buckets != NULL) c->ntag_buckets = FIRST_BUCKETS;
   if (c->buckets == NULL || c->tag_buckets == NULL) {
     tf_cache_free(c);
     return NULL;
   }
-  c->nbuckets = FIRST_BUCKETS;
-  c->ntag_buckets = FIRST_BUCKETS;
   return c;
 }
 

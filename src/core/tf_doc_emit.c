@@ -63,6 +63,9 @@ void tf_doc_out_init(tf_doc_out *o, tf_doc *d, int (*write)(void *ud, const void
   tf_doc_out_init_in(o, d, &d->mem, write, ud);
 }
 
+/* Bytes of the block holding fields, fedits and fates for cap fields. */
+static size_t fields_block(size_t cap) { return tf_mem_mul(cap, 2 * sizeof(uint32_t) + 1); }
+
 void tf_doc_out_free(tf_doc_out *o) {
   tf_doc_work_free(&o->work);
   tf_mem_free(o->mem, o->splices, o->splices ? TF_DOC_SPLICE_MEMO * sizeof *o->splices : 0);
@@ -70,9 +73,7 @@ void tf_doc_out_free(tf_doc_out *o) {
   o->splices = NULL;
   o->same = NULL;
   tf_mem_free(o->mem, o->heap, o->heap_cap * sizeof *o->heap);
-  tf_mem_free(o->mem, o->fields, o->fields_cap * sizeof *o->fields);
-  tf_mem_free(o->mem, o->fates, o->fields_cap);
-  tf_mem_free(o->mem, o->fedits, o->fields_cap * sizeof *o->fedits);
+  tf_mem_free(o->mem, o->fields, fields_block(o->fields_cap));
   o->fedits = NULL;
   o->fates = NULL;
   tf_mem_free(o->mem, o->ins, o->ins_cap * 2 * sizeof *o->ins);
@@ -131,6 +132,28 @@ static void pop(tf_doc_out *o) {
 
 /* ---- one node's edits ---- */
 
+/* Doubles the room for fields (the three arrays are one block, so they
+ * grow together or not at all). */
+static int grow_fields(tf_doc_out *o) {
+  size_t cap = o->fields_cap ? o->fields_cap * 2 : 16;
+  unsigned char *b = (unsigned char *)tf_mem_alloc(o->mem, fields_block(cap));
+  if (b == NULL || cap > UINT32_MAX) {
+    tf_mem_free(o->mem, b, fields_block(cap));
+    return -1;
+  }
+  if (o->nfields > 0) {
+    memcpy(b, o->fields, o->nfields * sizeof *o->fields);
+    memcpy(b + cap * sizeof *o->fields, o->fedits, o->nfields * sizeof *o->fedits);
+    memcpy(b + cap * 2 * sizeof *o->fields, o->fates, o->nfields);
+  }
+  tf_mem_free(o->mem, o->fields, fields_block(o->fields_cap));
+  o->fields = (uint32_t *)(void *)b;
+  o->fedits = (uint32_t *)(void *)(b + cap * sizeof *o->fields);
+  o->fates = (char *)(b + cap * 2 * sizeof *o->fields);
+  o->fields_cap = cap;
+  return 0;
+}
+
 /* The distinct fields node i's edits touch, into o->fields, and what
  * becomes of each (o->fates): 'd' removed (the newest edit of the field
  * removes it), else 'r' replaced or added. */
@@ -146,20 +169,7 @@ static int touched_fields(tf_doc_out *o, uint32_t i) {
       for (j = 0; j < o->nfields; j++)
         if (o->fields[j] == x->field) break;
       if (j < o->nfields) continue;
-      if (o->nfields == o->fields_cap) {
-        size_t cap = o->fields_cap ? o->fields_cap * 2 : 16;
-        uint32_t *q = (uint32_t *)tf_mem_realloc(o->mem, o->fields, o->fields_cap * sizeof *q, cap * sizeof *q);
-        char *r;
-        if (q == NULL) return -1;
-        o->fields = q;
-        q = (uint32_t *)tf_mem_realloc(o->mem, o->fedits, o->fields_cap * sizeof *q, cap * sizeof *q);
-        if (q == NULL) return -1;
-        o->fedits = q;
-        r = (char *)tf_mem_realloc(o->mem, o->fates, o->fields_cap, cap);
-        if (r == NULL) return -1;
-        o->fates = r;
-        o->fields_cap = cap;
-      }
+      if (o->nfields == o->fields_cap && grow_fields(o) != 0) return -1;
       o->fates[o->nfields] = (char)((x->member == 0 && x->len == TF_DOC_REMOVED) ? 'd' : 'r');
       /* the newest edit of the field sets all of it: that is its value */
       o->fedits[o->nfields] = x->member == 0 && x->len != TF_DOC_REMOVED ? (uint32_t)(x - d->edits) + 1 : 0;
