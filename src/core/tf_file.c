@@ -185,7 +185,7 @@ int tf_file_write(tf_file_out *o, const void *p, size_t n) {
     n -= (size_t)w;
     o->written += (uint64_t)w;
   }
-#ifdef SYNC_FILE_RANGE_WRITE
+#if defined(SYNC_FILE_RANGE_WRITE) && !defined(__EMSCRIPTEN__) /* (emscripten declares it, has none) */
   /* the disk starts on what is written while the rest is made, so the
    * flush at the end has less left to wait for (a hint: its failure is
    * the flush's to report) */
