@@ -12,11 +12,17 @@
 
 #define TF_JSONDOC "tokenflow.JsonDoc"
 
+struct flat_token;
+
 typedef struct jsondoc {
   tf_json j;
   int open;
   char *path; /* token name being built by flatten */
   size_t path_cap;
+  struct flat_token *toks; /* the tokens flatten found, then builds */
+  size_t ntoks, toks_cap;  /* toks_cap in bytes */
+  char *names;             /* their names, end to end */
+  size_t names_len, names_cap;
   char *buf; /* the text, when read from a file by json_read_file */
   size_t buf_len;
 } jsondoc;
@@ -40,9 +46,15 @@ static void release(jsondoc *d) {
   if (d->open) {
     tf_json_clear(&d->j);
     tf_mem_free(&d->j.mem, d->path, d->path_cap);
+    tf_mem_free(&d->j.mem, d->toks, d->toks_cap);
+    tf_mem_free(&d->j.mem, d->names, d->names_cap);
     tf_mem_free(&d->j.mem, d->buf, d->buf_len);
     d->path = NULL;
     d->path_cap = 0;
+    d->toks = NULL;
+    d->ntoks = d->toks_cap = 0;
+    d->names = NULL;
+    d->names_len = d->names_cap = 0;
     d->buf = NULL;
     d->buf_len = 0;
     d->open = 0;
@@ -392,19 +404,30 @@ oom:
 /* ---- flatten (flatten.lua's walk) ---- */
 
 #define TYPE_CACHE 16 /* type names remembered by flatten (sets use a dozen or so) */
+#define KEY_CACHE 64  /* member names of token values remembered by flatten */
 
 /* stack slots of flatten's working values */
-enum { SLOT_NULL = 5, SLOT_OUT, SLOT_NAMES, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS };
+enum { SLOT_NULL = 5, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS, SLOT_STRS, SLOT_OUT, SLOT_NAMES };
 /* the field names of a definition, in the table at SLOT_KEYS */
 enum { KEY_VALUE = 1, KEY_TYPE, KEY_MODIFY, KEY_DESCRIPTION };
 static const char *const def_keys[] = {"value", "type", "modify", "description"};
+
+/* A token found by the walk; its definition is built once all are known,
+ * so the tables holding them are sized once. Nodes are tape indices (0:
+ * none); the name is d->names[name_off, name_off + name_len). */
+struct flat_token {
+  uint32_t value, type, modify, desc;
+  size_t name_off, name_len;
+  int type_slot; /* the type's string is SLOT_TYPES[type_slot] (0: pushed from its node) */
+  int suspect;   /* flatten.check must look at the value */
+};
 
 typedef struct flat {
   lua_State *L;
   jsondoc *d;
   int ts;         /* Tokens Studio rules */
   int shapes;     /* stack index of type name -> shape code */
-  lua_Integer count;
+  int ambiguous;  /* a key that is empty or holds '.': two paths may give one name */
   lua_Integer suspects; /* tokens whose value flatten.check must look at */
   struct {        /* type names met so far: bytes, shape code (0: none) */
     const char *s;
@@ -412,6 +435,10 @@ typedef struct flat {
     int shape;
   } types[TYPE_CACHE];
   int ntypes;     /* their Lua strings are SLOT_TYPES[1..ntypes] */
+  struct {        /* member names of values: bytes; their Lua strings are SLOT_STRS[slot + 1] */
+    const char *s;
+    size_t len;
+  } keys[KEY_CACHE];
 } flat;
 
 /* Strict UTF-8 as utf8.len checks it (RFC 3629: no overlong forms, no
@@ -496,65 +523,65 @@ static int fits(const tf_json *j, int shape, uint32_t v) {
   return 1;
 }
 
-/* Room for `need` bytes of token name. */
-static void path_reserve(flat *f, size_t need) {
-  jsondoc *d = f->d;
-  if (need > d->path_cap) {
-    size_t ncap = d->path_cap ? d->path_cap : 256;
-    char *p;
-    while (ncap < need) ncap *= 2;
-    p = (char *)tf_mem_realloc(&d->j.mem, d->path, d->path_cap, ncap);
-    if (p == NULL) tf_lua_oom(f->L);
-    d->path = p;
-    d->path_cap = ncap;
-  }
-}
+/* The members of an object that flatten.lua reads, found in one pass
+ * (keys are unique: the reader refuses duplicates). */
+typedef struct members {
+  uint32_t dvalue, value, dtype, type, ext, ddesc, desc;
+  int meta;  /* type, description, $type or $description is there */
+  int group; /* a member that is a table, under a key not starting with '$' */
+} members;
 
-/* A table with only metadata keys and no value: flatten.lua's
- * valueless_token (an error there). */
-static int valueless(const tf_json *j, uint32_t t) {
+static void scan_members(const tf_json *j, uint32_t obj, members *mb) {
   uint32_t n, m, c;
-  int meta = 0;
-  if (tf_json_kind(j, t) != TF_JSON_OBJECT) return 0;
-  n = tf_json_len(j, t);
-  for (m = 0, c = t + 1; m < n; m++) {
+  memset(mb, 0, sizeof *mb);
+  if (tf_json_kind(j, obj) != TF_JSON_OBJECT) return;
+  n = tf_json_len(j, obj);
+  for (m = 0, c = obj + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
     size_t len;
     const char *k = tf_json_str(j, c, &len);
-    if (is_table_node(j, c + 1) && !(len > 0 && k[0] == '$')) return 0;
-    if ((len == 4 && memcmp(k, "type", 4) == 0) || (len == 11 && memcmp(k, "description", 11) == 0) ||
-        (len == 5 && memcmp(k, "$type", 5) == 0) || (len == 12 && memcmp(k, "$description", 12) == 0))
-      meta = 1;
-    c = tf_json_next(j, c + 1);
-  }
-  return meta;
-}
-
-/* The members of a token object flatten.lua reads. */
-typedef struct token_fields {
-  uint32_t type, dtype, ext, desc, ddesc;
-} token_fields;
-
-static void read_fields(const tf_json *j, uint32_t v, token_fields *tf) {
-  uint32_t n = tf_json_len(j, v), m, c;
-  memset(tf, 0, sizeof *tf);
-  for (m = 0, c = v + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
-    size_t len;
-    const char *k = tf_json_str(j, c, &len);
+    if (len > 0 && k[0] == '$') {
+      switch (len) {
+        case 5: if (memcmp(k, "$type", 5) == 0) mb->dtype = c + 1, mb->meta = 1; break;
+        case 6: if (memcmp(k, "$value", 6) == 0) mb->dvalue = c + 1; break;
+        case 11: if (memcmp(k, "$extensions", 11) == 0) mb->ext = c + 1; break;
+        case 12: if (memcmp(k, "$description", 12) == 0) mb->ddesc = c + 1, mb->meta = 1; break;
+        default: break;
+      }
+      continue;
+    }
+    if (is_table_node(j, c + 1)) mb->group = 1;
     switch (len) {
-      case 4: if (memcmp(k, "type", 4) == 0) tf->type = c + 1; break;
-      case 5: if (memcmp(k, "$type", 5) == 0) tf->dtype = c + 1; break;
-      case 11:
-        if (memcmp(k, "$extensions", 11) == 0) tf->ext = c + 1;
-        else if (memcmp(k, "description", 11) == 0) tf->desc = c + 1;
-        break;
-      case 12: if (memcmp(k, "$description", 12) == 0) tf->ddesc = c + 1; break;
+      case 4: if (memcmp(k, "type", 4) == 0) mb->type = c + 1, mb->meta = 1; break;
+      case 5: if (memcmp(k, "value", 5) == 0) mb->value = c + 1; break;
+      case 11: if (memcmp(k, "description", 11) == 0) mb->desc = c + 1, mb->meta = 1; break;
       default: break;
     }
   }
 }
 
-/* Pushes the type name at node t (a string) and returns its shape code. */
-static int push_type(flat *f, uint32_t t) {
+/* The block p of *cap bytes, grown to hold `need` more bytes after `used`
+ * (on failure p stays as it was, still owned by the doc). */
+static void *reserve(flat *f, void *p, size_t *cap, size_t used, size_t need) {
+  jsondoc *d = f->d;
+  if (need > *cap - used) {
+    size_t ncap = *cap ? *cap : 256;
+    void *np;
+    while (ncap - used < need) {
+      if (ncap > ((size_t)-1) / 2) tf_lua_oom(f->L);
+      ncap *= 2;
+    }
+    np = tf_mem_realloc(&d->j.mem, p, *cap, ncap);
+    if (np == NULL) tf_lua_oom(f->L);
+    *cap = ncap;
+    return np;
+  }
+  return p;
+}
+
+/* The shape code of the type name at node t (a string); *slot is where
+ * SLOT_TYPES keeps its Lua string, 0 when it does not (more type names
+ * than TYPE_CACHE). */
+static int type_of(flat *f, uint32_t t, int *slot) {
   lua_State *L = f->L;
   const tf_json *j = &f->d->j;
   size_t len;
@@ -562,7 +589,7 @@ static int push_type(flat *f, uint32_t t) {
   int k, shape;
   for (k = 0; k < f->ntypes; k++) {
     if (f->types[k].len == len && memcmp(f->types[k].s, s, len) == 0) {
-      lua_rawgeti(L, SLOT_TYPES, k + 1);
+      *slot = k + 1;
       return f->types[k].shape;
     }
   }
@@ -570,136 +597,181 @@ static int push_type(flat *f, uint32_t t) {
   lua_pushvalue(L, -1);
   shape = lua_rawget(L, f->shapes) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 0;
   lua_pop(L, 1);
+  *slot = 0;
   if (f->ntypes < TYPE_CACHE) {
     f->types[f->ntypes].s = s;
     f->types[f->ntypes].len = len;
     f->types[f->ntypes].shape = shape;
-    lua_pushvalue(L, -1);
     lua_rawseti(L, SLOT_TYPES, ++f->ntypes);
+    *slot = f->ntypes;
+  } else {
+    lua_pop(L, 1);
   }
   return shape;
 }
 
-static void set_key(lua_State *L, int key) {
-  /* def[key] = value on top; def below it */
-  lua_rawgeti(L, SLOT_KEYS, key);
-  lua_insert(L, -2);
-  lua_rawset(L, -3);
-}
-
-/* Notes the token named on top of the stack for flatten.check. */
-static void add_suspect(flat *f) {
-  lua_pushvalue(f->L, -2);
-  lua_rawseti(f->L, SLOT_SUSPECTS, ++f->suspects);
-}
-
-/* One token: adds out[name] = def and the name to the list; a value that
- * may not fit its type (or none, value 0: a token without a value) is
- * noted for flatten.check. The name is d->path[0, plen). */
-static void add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t head, uint32_t gtype) {
-  lua_State *L = f->L;
-  const tf_json *j = &f->d->j;
-  token_fields tf;
-  uint32_t ttype, desc;
-  int nfields = 1;
-  read_fields(j, v, &tf);
-  ttype = tf.dtype;
+/* Notes a token: its definition's fields as flatten.lua picks them (v is
+ * the token object, mb its members, value 0 for a token without one), its
+ * name d->path[0, plen). */
+static void add_token(flat *f, uint32_t value, const members *mb, size_t plen, uint32_t head, uint32_t gtype) {
+  jsondoc *d = f->d;
+  const tf_json *j = &d->j;
+  struct flat_token *t;
+  uint32_t ttype = mb->dtype, desc;
+  int shape;
   if (!truthy(j, ttype)) {
-    uint32_t t2 = f->ts ? tf.type : 0;
+    uint32_t t2 = f->ts ? mb->type : 0;
     ttype = (t2 != 0 && tf_json_kind(j, t2) == TF_JSON_STRING) ? t2 : gtype;
   }
   if (ttype == 0 && f->ts) ttype = head;
   if (ttype != 0 && tf_json_kind(j, ttype) != TF_JSON_STRING) ttype = 0;
-  lua_pushlstring(L, f->d->path, plen); /* name */
+  d->toks = (struct flat_token *)reserve(f, d->toks, &d->toks_cap, d->ntoks * sizeof *t, sizeof *t);
+  d->names = (char *)reserve(f, d->names, &d->names_cap, d->names_len, plen);
+  t = &d->toks[d->ntoks++];
+  memset(t, 0, sizeof *t);
+  t->value = value;
+  t->type = ttype;
+  t->name_off = d->names_len;
+  t->name_len = plen;
+  memcpy(d->names + d->names_len, d->path, plen);
+  d->names_len += plen;
+  shape = ttype ? type_of(f, ttype, &t->type_slot) : 0;
   if (value == 0) { /* only the type: flatten.check says why it fails */
-    lua_createtable(L, 0, 2);
-    if (ttype) {
-      push_type(f, ttype);
-      set_key(L, KEY_TYPE);
-    }
-    add_suspect(f);
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, SLOT_NAMES, ++f->count);
-    lua_rawset(L, SLOT_OUT);
+    t->suspect = 1;
     return;
   }
-  desc = tf.ddesc;
-  if (!truthy(j, desc)) desc = f->ts ? tf.desc : 0;
-  if (!truthy(j, desc)) desc = 0;
-  if (ttype) nfields++;
-  if (tf.ext) nfields++;
-  if (desc) nfields++;
-  lua_createtable(L, 0, nfields);       /* def */
-  if (ttype) {
-    int shape = push_type(f, ttype);
-    set_key(L, KEY_TYPE);
-    if (shape != 0 && !fits(j, shape, value)) add_suspect(f);
-  }
-  push_value(L, j, value, SLOT_NULL);
-  set_key(L, KEY_VALUE);
-  if (tf.ext && tf_json_kind(j, tf.ext) == TF_JSON_OBJECT) {
+  t->suspect = shape != 0 && !fits(j, shape, value);
+  desc = mb->ddesc;
+  if (!truthy(j, desc)) desc = f->ts ? mb->desc : 0;
+  t->desc = truthy(j, desc) ? desc : 0;
+  if (mb->ext && tf_json_kind(j, mb->ext) == TF_JSON_OBJECT) {
     /* only the Tokens Studio modifier is kept (other extensions are the
      * publisher's metadata, which no token rule reads) */
-    uint32_t studio = member(j, tf.ext, "studio.tokens"), mod;
+    uint32_t studio = member(j, mb->ext, "studio.tokens"), mod;
     if (studio != 0 && tf_json_kind(j, studio) == TF_JSON_OBJECT && (mod = member(j, studio, "modify")) != 0 &&
-        tf_json_kind(j, mod) == TF_JSON_OBJECT) {
-      push_value(L, j, mod, SLOT_NULL);
-      set_key(L, KEY_MODIFY);
-    }
+        is_table_node(j, mod))
+      t->modify = mod;
   }
-  if (desc) {
-    push_value(L, j, desc, SLOT_NULL);
-    set_key(L, KEY_DESCRIPTION);
-  }
-  lua_pushvalue(L, -2);
-  lua_rawseti(L, SLOT_NAMES, ++f->count);
-  lua_rawset(L, SLOT_OUT);
 }
 
-/* Walks the group at node whose name is d->path[0, plen). Returns 0, or 1
- * when the Lua walk must decide. */
+/* Walks the group at node (whose own `$type`, when truthy, is gtype) named
+ * d->path[0, plen), noting its tokens. Returns 0, or 1 when the Lua walk
+ * must decide. */
 static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gtype) {
   const tf_json *j = &f->d->j;
-  uint32_t n, m, c, t;
+  uint32_t n, m, c;
   if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0; /* arrays hold no string keys */
-  t = member(j, node, "$type");
-  if (truthy(j, t)) gtype = t;
   n = tf_json_len(j, node);
   for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
     uint32_t v = c + 1, value;
     size_t klen, nlen;
+    members mb;
     const char *key = tf_json_str(j, c, &klen);
     if (!is_table_node(j, v) || (klen > 0 && key[0] == '$')) continue;
     if (!valid_utf8((const unsigned char *)key, klen)) return 1;
+    if (klen == 0 || memchr(key, '.', klen) != NULL) f->ambiguous = 1;
     nlen = plen == 0 ? klen : plen + 1 + klen;
-    path_reserve(f, nlen);
+    f->d->path = (char *)reserve(f, f->d->path, &f->d->path_cap, 0, nlen);
     if (plen > 0) f->d->path[plen] = '.';
     memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
-    value = member(j, v, "$value");
-    if (value == 0 && f->ts) value = member(j, v, "value");
-    if (value != 0 || valueless(j, v)) {
-      add_token(f, v, value, nlen, head ? head : c, gtype);
-    } else if (walk(f, v, nlen, head ? head : c, gtype)) {
+    scan_members(j, v, &mb);
+    value = mb.dvalue;
+    if (value == 0 && f->ts) value = mb.value;
+    if (value != 0 || (mb.meta && !mb.group)) {
+      add_token(f, value, &mb, nlen, head ? head : c, gtype);
+    } else if (walk(f, v, nlen, head ? head : c, truthy(j, mb.dtype) ? mb.dtype : gtype)) {
       return 1;
     }
   }
   return 0;
 }
 
-/* How many tokens walk() will meet under node, to size the tables. */
-static lua_Integer count_tokens(const tf_json *j, uint32_t node, int ts) {
-  uint32_t n, m, c;
-  lua_Integer count = 0;
-  if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0;
-  n = tf_json_len(j, node);
-  for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
-    size_t klen;
-    const char *key = tf_json_str(j, c, &klen);
-    if (!is_table_node(j, c + 1) || (klen > 0 && key[0] == '$')) continue;
-    if (member(j, c + 1, "$value") != 0 || (ts && member(j, c + 1, "value") != 0) || valueless(j, c + 1)) count++;
-    else count += count_tokens(j, c + 1, ts);
+/* Pushes the string at i, through the cache of member names when `f` is
+ * given (a set repeats the same few names in every value). */
+static void push_key(lua_State *L, flat *f, const tf_json *j, uint32_t i) {
+  size_t len, slot;
+  const char *s = tf_json_str(j, i, &len);
+  if (f == NULL || len == 0) {
+    lua_pushlstring(L, s, len);
+    return;
   }
-  return count;
+  slot = (len * 7 + (unsigned char)s[0] * 3 + (unsigned char)s[len - 1] + (unsigned char)s[len / 2] * 5) % KEY_CACHE;
+  if (f->keys[slot].len == len && f->keys[slot].s != NULL && memcmp(f->keys[slot].s, s, len) == 0) {
+    lua_rawgeti(L, SLOT_STRS, (lua_Integer)slot + 1);
+    return;
+  }
+  lua_pushlstring(L, s, len);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, SLOT_STRS, (lua_Integer)slot + 1);
+  f->keys[slot].s = s;
+  f->keys[slot].len = len;
+}
+
+/* push_value, with member names through flatten's cache. */
+static uint32_t push_flat_value(lua_State *L, flat *f, const tf_json *j, uint32_t i) {
+  uint32_t n, m, c;
+  if (tf_json_kind(j, i) != TF_JSON_OBJECT) {
+    if (tf_json_kind(j, i) != TF_JSON_ARRAY) return push_value(L, j, i, SLOT_NULL);
+    luaL_checkstack(L, 3, "JSON nesting");
+    n = tf_json_len(j, i);
+    lua_createtable(L, (int)n, 0);
+    for (m = 0, c = i + 1; m < n; m++) {
+      c = push_flat_value(L, f, j, c);
+      lua_rawseti(L, -2, (lua_Integer)m + 1);
+    }
+    return c;
+  }
+  luaL_checkstack(L, 3, "JSON nesting");
+  n = tf_json_len(j, i);
+  lua_createtable(L, 0, (int)n);
+  for (m = 0, c = i + 1; m < n; m++) {
+    push_key(L, f, j, c);
+    c = push_flat_value(L, f, j, c + 1);
+    lua_rawset(L, -3);
+  }
+  return c;
+}
+
+/* Notes the token named below its definition (on top) for flatten.check. */
+static void add_suspect(flat *f) {
+  lua_pushvalue(f->L, -2);
+  lua_rawseti(f->L, SLOT_SUSPECTS, ++f->suspects);
+}
+
+/* Builds token k's definition: out[name] = def, names[k + 1] = name; a
+ * value that may not fit its type (or none: a token without a value) is
+ * noted for flatten.check. */
+static void build_token(flat *f, size_t k) {
+  lua_State *L = f->L;
+  const tf_json *j = &f->d->j;
+  const struct flat_token *t = &f->d->toks[k];
+  lua_pushlstring(L, f->d->names + t->name_off, t->name_len); /* name */
+  lua_createtable(L, 0, (t->value != 0) + (t->type != 0) + (t->modify != 0) + (t->desc != 0)); /* def */
+  if (t->suspect) add_suspect(f);
+  if (t->type) {
+    lua_rawgeti(L, SLOT_KEYS, KEY_TYPE);
+    if (t->type_slot) lua_rawgeti(L, SLOT_TYPES, t->type_slot);
+    else push_value(L, j, t->type, SLOT_NULL);
+    lua_rawset(L, -3);
+  }
+  if (t->value) {
+    lua_rawgeti(L, SLOT_KEYS, KEY_VALUE);
+    push_flat_value(L, f, j, t->value);
+    lua_rawset(L, -3);
+  }
+  if (t->modify) {
+    lua_rawgeti(L, SLOT_KEYS, KEY_MODIFY);
+    push_flat_value(L, f, j, t->modify);
+    lua_rawset(L, -3);
+  }
+  if (t->desc) {
+    lua_rawgeti(L, SLOT_KEYS, KEY_DESCRIPTION);
+    push_flat_value(L, f, j, t->desc);
+    lua_rawset(L, -3);
+  }
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, SLOT_NAMES, (lua_Integer)k + 1);
+  lua_rawset(L, SLOT_OUT);
 }
 
 /** doc:flatten(key, tokens_studio, shapes) -> tokens, count, names,
@@ -714,9 +786,9 @@ static lua_Integer count_tokens(const tf_json *j, uint32_t node, int ts) {
 static int l_flatten(lua_State *L) {
   jsondoc *d = check_open(L);
   flat f;
-  uint32_t node = node_arg(L, d, 2);
-  lua_Integer n, entries = 0;
-  int k;
+  uint32_t node = node_arg(L, d, 2), gtype;
+  lua_Integer entries = 0;
+  size_t n, k;
   if (node == 0 && !lua_isnoneornil(L, 2)) return luaL_argerror(L, 2, "no such member");
   luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
@@ -725,36 +797,43 @@ static int l_flatten(lua_State *L) {
   f.d = d;
   f.ts = lua_toboolean(L, 3);
   f.shapes = 4;
+  d->ntoks = 0;
+  d->names_len = 0;
   lua_getiuservalue(L, 1, UV_NULL); /* SLOT_NULL */
-  /* sized once, so neither table rehashes while it fills */
-  n = count_tokens(&d->j, node, f.ts);
-  if (n > (1 << 26)) n = 1 << 26;
-  lua_createtable(L, 0, (int)n); /* SLOT_OUT */
-  lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
   lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
   lua_createtable(L, 4, 0); /* SLOT_KEYS */
   for (k = 0; k < 4; k++) {
     lua_pushstring(L, def_keys[k]);
-    lua_rawseti(L, SLOT_KEYS, k + 1);
+    lua_rawseti(L, SLOT_KEYS, (lua_Integer)k + 1);
   }
   lua_newtable(L); /* SLOT_SUSPECTS */
-  if (walk(&f, node, 0, 0, 0)) {
+  lua_createtable(L, KEY_CACHE, 0); /* SLOT_STRS */
+  /* first the tokens, then their definitions: the tables holding them are
+   * sized once, so neither rehashes while it fills */
+  gtype = member(&d->j, node, "$type");
+  if (walk(&f, node, 0, 0, truthy(&d->j, gtype) ? gtype : 0)) {
     lua_pushboolean(L, 0);
     return 1;
   }
+  n = d->ntoks;
+  lua_createtable(L, 0, (int)(n < (1 << 26) ? n : 1 << 26)); /* SLOT_OUT */
+  lua_createtable(L, (int)(n < (1 << 26) ? n : 1 << 26), 0); /* SLOT_NAMES */
+  for (k = 0; k < n; k++) build_token(&f, k);
   /* two paths giving one name (flatten.lua keeps whichever pairs() meets
    * last): fewer entries than tokens */
-  lua_pushnil(L);
-  while (lua_next(L, SLOT_OUT) != 0) {
-    lua_pop(L, 1);
-    entries++;
-  }
-  if (entries != f.count) {
-    lua_pushboolean(L, 0);
-    return 1;
+  if (f.ambiguous) {
+    lua_pushnil(L);
+    while (lua_next(L, SLOT_OUT) != 0) {
+      lua_pop(L, 1);
+      entries++;
+    }
+    if (entries != (lua_Integer)n) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
   }
   lua_pushvalue(L, SLOT_OUT);
-  lua_pushinteger(L, f.count);
+  lua_pushinteger(L, (lua_Integer)n);
   lua_pushvalue(L, SLOT_NAMES);
   lua_pushvalue(L, SLOT_SUSPECTS);
   return 4;
