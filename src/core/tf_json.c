@@ -521,7 +521,7 @@ uint32_t tf_json_member(const tf_json *j, uint32_t obj, const char *key, size_t 
   for (m = 0, i = obj + 1; m < n; m++) {
     size_t len;
     const char *s = tf_json_str(j, i, &len);
-    if (len == klen && memcmp(s, key, len) == 0) return i + 1;
+    if (len == klen && (len == 0 || (s[0] == key[0] && memcmp(s, key, len) == 0))) return i + 1;
     i = tf_json_next(j, i + 1);
   }
   return 0;

@@ -7,10 +7,12 @@
  * every error message. */
 #include <stdio.h>
 
+#include "tf_hash.h"
 #include "tf_json.h"
 #include "tf_lua.h"
 
 #define TF_JSONDOC "tokenflow.JsonDoc"
+#define STR_CACHE 8192 /* strings of values remembered by flatten (a power of 2) */
 
 struct flat_token;
 
@@ -23,6 +25,10 @@ typedef struct jsondoc {
   size_t ntoks, toks_cap;  /* toks_cap in bytes */
   char *names;             /* their names, end to end */
   size_t names_len, names_cap;
+  struct str_slot {        /* flatten's cache of strings: bytes; their Lua strings are in a table */
+    const char *s;
+    size_t len;
+  } *strs;                 /* STR_CACHE slots */
   char *buf; /* the text, when read from a file by json_read_file */
   size_t buf_len;
 } jsondoc;
@@ -48,6 +54,8 @@ static void release(jsondoc *d) {
     tf_mem_free(&d->j.mem, d->path, d->path_cap);
     tf_mem_free(&d->j.mem, d->toks, d->toks_cap);
     tf_mem_free(&d->j.mem, d->names, d->names_cap);
+    tf_mem_free(&d->j.mem, d->strs, d->strs ? STR_CACHE * sizeof *d->strs : 0);
+    d->strs = NULL;
     tf_mem_free(&d->j.mem, d->buf, d->buf_len);
     d->path = NULL;
     d->path_cap = 0;
@@ -293,12 +301,21 @@ static int l_keys(lua_State *L) {
 
 /* 1 Tokens Studio, 2 DTCG, 0 neither, for one table. */
 static int token_style(const tf_json *j, uint32_t t) {
-  uint32_t v;
+  uint32_t n, m, c, value = 0, dvalue = 0;
+  int type = 0;
   if (tf_json_kind(j, t) != TF_JSON_OBJECT) return 0;
-  v = member(j, t, "value");
-  if (v != 0 && (!is_table_node(j, v) || member(j, t, "type") != 0)) return 1;
-  if (member(j, t, "$value") != 0) return 2;
-  return 0;
+  n = tf_json_len(j, t);
+  for (m = 0, c = t + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
+    size_t len = tf_json_len(j, c);
+    const char *k;
+    if (len < 4 || len > 6) continue; /* only the lengths of the keys asked for */
+    k = tf_json_str(j, c, &len);
+    if (len == 5 && memcmp(k, "value", 5) == 0) value = c + 1;
+    else if (len == 4 && memcmp(k, "type", 4) == 0) type = 1;
+    else if (len == 6 && memcmp(k, "$value", 6) == 0) dvalue = c + 1;
+  }
+  if (value != 0 && (!is_table_node(j, value) || type)) return 1;
+  return dvalue != 0 ? 2 : 0;
 }
 
 /** doc:detect() -> "tokens-studio" | "dtcg" as detect.lua decides for the
@@ -404,7 +421,6 @@ oom:
 /* ---- flatten (flatten.lua's walk) ---- */
 
 #define TYPE_CACHE 16 /* type names remembered by flatten (sets use a dozen or so) */
-#define KEY_CACHE 64  /* member names of token values remembered by flatten */
 
 /* stack slots of flatten's working values */
 enum { SLOT_NULL = 5, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS, SLOT_STRS, SLOT_OUT, SLOT_NAMES };
@@ -435,10 +451,6 @@ typedef struct flat {
     int shape;
   } types[TYPE_CACHE];
   int ntypes;     /* their Lua strings are SLOT_TYPES[1..ntypes] */
-  struct {        /* member names of values: bytes; their Lua strings are SLOT_STRS[slot + 1] */
-    const char *s;
-    size_t len;
-  } keys[KEY_CACHE];
 } flat;
 
 /* Strict UTF-8 as utf8.len checks it (RFC 3629: no overlong forms, no
@@ -686,50 +698,53 @@ static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gty
   return 0;
 }
 
-/* Pushes the string at i, through the cache of member names when `f` is
- * given (a set repeats the same few names in every value). */
-static void push_key(lua_State *L, flat *f, const tf_json *j, uint32_t i) {
+/* Pushes the string at i through flatten's cache of the strings of values
+ * (a set repeats the same member names, references, units and
+ * descriptions: found by a word-at-a-time hash instead of Lua's own
+ * byte-at-a-time one, and no new string). */
+static void push_cached_str(lua_State *L, flat *f, const tf_json *j, uint32_t i) {
   size_t len, slot;
   const char *s = tf_json_str(j, i, &len);
-  if (f == NULL || len == 0) {
-    lua_pushlstring(L, s, len);
-    return;
-  }
-  slot = (len * 7 + (unsigned char)s[0] * 3 + (unsigned char)s[len - 1] + (unsigned char)s[len / 2] * 5) % KEY_CACHE;
-  if (f->keys[slot].len == len && f->keys[slot].s != NULL && memcmp(f->keys[slot].s, s, len) == 0) {
+  struct str_slot *e;
+  slot = (size_t)tf_hash_bytes(s, len, 0) & (STR_CACHE - 1);
+  e = &f->d->strs[slot];
+  if (e->s != NULL && e->len == len && memcmp(e->s, s, len) == 0) {
     lua_rawgeti(L, SLOT_STRS, (lua_Integer)slot + 1);
     return;
   }
   lua_pushlstring(L, s, len);
   lua_pushvalue(L, -1);
   lua_rawseti(L, SLOT_STRS, (lua_Integer)slot + 1);
-  f->keys[slot].s = s;
-  f->keys[slot].len = len;
+  e->s = s;
+  e->len = len;
 }
 
-/* push_value, with member names through flatten's cache. */
+/* push_value, with strings through flatten's cache. */
 static uint32_t push_flat_value(lua_State *L, flat *f, const tf_json *j, uint32_t i) {
   uint32_t n, m, c;
-  if (tf_json_kind(j, i) != TF_JSON_OBJECT) {
-    if (tf_json_kind(j, i) != TF_JSON_ARRAY) return push_value(L, j, i, SLOT_NULL);
-    luaL_checkstack(L, 3, "JSON nesting");
-    n = tf_json_len(j, i);
-    lua_createtable(L, (int)n, 0);
-    for (m = 0, c = i + 1; m < n; m++) {
-      c = push_flat_value(L, f, j, c);
-      lua_rawseti(L, -2, (lua_Integer)m + 1);
-    }
-    return c;
+  switch (tf_json_kind(j, i)) {
+    case TF_JSON_STRING: push_cached_str(L, f, j, i); return i + 1;
+    case TF_JSON_ARRAY:
+      luaL_checkstack(L, 3, "JSON nesting");
+      n = tf_json_len(j, i);
+      lua_createtable(L, (int)n, 0);
+      for (m = 0, c = i + 1; m < n; m++) {
+        c = push_flat_value(L, f, j, c);
+        lua_rawseti(L, -2, (lua_Integer)m + 1);
+      }
+      return c;
+    case TF_JSON_OBJECT:
+      luaL_checkstack(L, 3, "JSON nesting");
+      n = tf_json_len(j, i);
+      lua_createtable(L, 0, (int)n);
+      for (m = 0, c = i + 1; m < n; m++) {
+        push_cached_str(L, f, j, c);
+        c = push_flat_value(L, f, j, c + 1);
+        lua_rawset(L, -3);
+      }
+      return c;
+    default: return push_value(L, j, i, SLOT_NULL);
   }
-  luaL_checkstack(L, 3, "JSON nesting");
-  n = tf_json_len(j, i);
-  lua_createtable(L, 0, (int)n);
-  for (m = 0, c = i + 1; m < n; m++) {
-    push_key(L, f, j, c);
-    c = push_flat_value(L, f, j, c + 1);
-    lua_rawset(L, -3);
-  }
-  return c;
 }
 
 /* Notes the token named below its definition (on top) for flatten.check. */
@@ -799,6 +814,11 @@ static int l_flatten(lua_State *L) {
   f.shapes = 4;
   d->ntoks = 0;
   d->names_len = 0;
+  if (d->strs == NULL) {
+    d->strs = (struct str_slot *)tf_mem_alloc(&d->j.mem, STR_CACHE * sizeof *d->strs);
+    if (d->strs == NULL) return tf_lua_oom(L);
+  }
+  memset(d->strs, 0, STR_CACHE * sizeof *d->strs);
   lua_getiuservalue(L, 1, UV_NULL); /* SLOT_NULL */
   lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
   lua_createtable(L, 4, 0); /* SLOT_KEYS */
@@ -807,7 +827,7 @@ static int l_flatten(lua_State *L) {
     lua_rawseti(L, SLOT_KEYS, (lua_Integer)k + 1);
   }
   lua_newtable(L); /* SLOT_SUSPECTS */
-  lua_createtable(L, KEY_CACHE, 0); /* SLOT_STRS */
+  lua_createtable(L, STR_CACHE, 0); /* SLOT_STRS */
   /* first the tokens, then their definitions: the tables holding them are
    * sized once, so neither rehashes while it fills */
   gtype = member(&d->j, node, "$type");
