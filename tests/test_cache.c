@@ -374,6 +374,55 @@ static void test_oom_sweep(tf_test_ctx *t) {
   printf("cache oom sweep: %d failure points\n", points);
 }
 
+/* Entries named by (slot, generation): found again without their key
+ * while they live; never once they left, even when their slot holds another
+ * entry; an expired one is stale. */
+static void test_slot_generations(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 2, 0);
+  uint64_t w[4];
+  uint32_t sa, sb, sc, sd, tag = 7;
+  uint64_t ga, gb, gc, gd;
+  tf_cache_stats st;
+  size_t n;
+  n = key_string(w, 1);
+  CHECK(t, put(c, w, n, 0, TF_CACHE_NEVER, 1, &tag, 1, &sa) == TF_CACHE_OK);
+  ga = tf_cache_slot_gen(c, sa);
+  n = key_string(w, 2);
+  CHECK(t, put(c, w, n, 0, TF_CACHE_NEVER, 1, NULL, 0, &sb) == TF_CACHE_OK);
+  gb = tf_cache_slot_gen(c, sb);
+  CHECK(t, ga != 0 && gb != 0 && ga != gb && tf_cache_slot_gen(c, 0) == 0 && tf_cache_slot_gen(c, 1000) == 0);
+  CHECK(t, tf_cache_get_slot(c, sa, ga, 0) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_slot(c, sa, gb, 0) == TF_CACHE_MISS && tf_cache_get_slot(c, sa, 0, 0) == TF_CACHE_MISS);
+  tf_cache_get_stats(c, &st);
+  CHECK(t, st.hits == 1 && st.misses == 0); /* a miss by slot is not counted */
+  /* the hit made a the most recent: a third key evicts b */
+  n = key_string(w, 3);
+  CHECK(t, put(c, w, n, 0, TF_CACHE_NEVER, 1, NULL, 0, &sc) == TF_CACHE_OK);
+  gc = tf_cache_slot_gen(c, sc);
+  CHECK(t, drain(c, NULL) == 1);
+  CHECK(t, tf_cache_get_slot(c, sb, gb, 0) == TF_CACHE_MISS && tf_cache_get_slot(c, sa, ga, 0) == TF_CACHE_OK);
+  /* b's slot is reused by a new entry: the old pair still misses */
+  n = key_string(w, 4);
+  CHECK(t, put(c, w, n, 0, TF_CACHE_NEVER, 1, NULL, 0, &sd) == TF_CACHE_OK);
+  gd = tf_cache_slot_gen(c, sd);
+  drain(c, NULL);
+  CHECK(t, sd == sb && gd != gb && tf_cache_get_slot(c, sd, gb, 0) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_get_slot(c, sd, gd, 0) == TF_CACHE_OK);
+  /* invalidated, replaced and expired entries */
+  CHECK(t, tf_cache_invalidate(c, tag) == 1 && tf_cache_get_slot(c, sa, ga, 0) == TF_CACHE_MISS);
+  drain(c, NULL);
+  n = key_string(w, 3);
+  CHECK(t, put(c, w, n, 0, 5.0, 1, NULL, 0, &sa) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_slot(c, sc, gc, 0) == TF_CACHE_MISS);
+  ga = tf_cache_slot_gen(c, sa);
+  CHECK(t, tf_cache_get_slot(c, sa, ga, 1.0) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_slot(c, sa, ga, 6.0) == TF_CACHE_STALE && tf_cache_slot_gen(c, sa) == 0);
+  CHECK(t, tf_cache_get_slot(c, sa, ga, 6.0) == TF_CACHE_MISS);
+  drain(c, NULL);
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
 int main(void) {
   tf_test_ctx t = {0, 0};
   test_get_set(&t);
@@ -383,6 +432,7 @@ int main(void) {
   test_replace_keeps_shared_tags(&t);
   test_growth_and_scratch(&t);
   test_ident(&t);
+  test_slot_generations(&t);
   test_oom_sweep(&t);
   return tf_test_report("test_cache", &t);
 }

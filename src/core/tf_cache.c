@@ -60,7 +60,9 @@ struct tf_cache {
   uint32_t head, tail; /* LRU list (slots, 0: empty) */
   slotrec *slots;      /* indexed by slot, 0 unused */
   tf_cache_entry **held; /* indexed by slot: the live entry holding it, or NULL */
-  size_t nslots;       /* records allocated in both (one block): covers every slot handed out */
+  uint64_t *gens;      /* indexed by slot: the generation of the live entry holding it, 0: none */
+  size_t nslots;       /* records allocated in all three (one block): covers every slot handed out */
+  uint64_t last_gen;   /* the generation given to the last entry stored */
   tagnode **tag_buckets;
   size_t ntag_buckets; /* power of two */
   size_t ntagnodes;
@@ -88,6 +90,8 @@ struct tf_cache {
 };
 
 #define ENTRY_OF(c, slot) ((c)->held[slot])
+/* Bytes per slot in the block of slot records, held entries and generations. */
+#define SLOT_BYTES (sizeof(slotrec) + sizeof(tf_cache_entry *) + sizeof(uint64_t))
 #define ENTRY_WORDS(e) ((uint64_t *)((e) + 1))
 #define ENTRY_TAGS(e) ((taglink *)(ENTRY_WORDS(e) + (e)->nwords))
 
@@ -178,7 +182,7 @@ void tf_cache_free(tf_cache *c) {
   tf_mem_free(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t));
   tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
   tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
-  tf_mem_free(&c->mem, c->slots, c->nslots * (sizeof(slotrec) + sizeof(tf_cache_entry *)));
+  tf_mem_free(&c->mem, c->slots, c->nslots * SLOT_BYTES);
   {
     tf_mem mem = c->mem;
     tf_mem_free(&mem, c, sizeof *c);
@@ -307,6 +311,7 @@ static void detach(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
   if (e->ident != NULL) ident_remove(c, e);
   lru_unlink(c, e->slot);
   ENTRY_OF(c, e->slot) = NULL;
+  c->gens[e->slot] = 0;
   tags_unlink(c, e);
   c->stats.entries--;
   c->stats.bytes -= e->cost;
@@ -382,22 +387,38 @@ int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slo
   return hit(c, s);
 }
 
+int tf_cache_get_slot(tf_cache *c, uint32_t slot, uint64_t gen, double now) {
+  if (gen == 0 || slot == 0 || slot >= c->nslots || c->gens[slot] != gen) return TF_CACHE_MISS;
+  if (c->expiring > 0 && ENTRY_OF(c, slot)->expires <= now) return stale(c, NULL, ENTRY_OF(c, slot));
+  return hit(c, slot);
+}
+
+uint64_t tf_cache_slot_gen(const tf_cache *c, uint32_t slot) {
+  return slot != 0 && slot < c->nslots ? c->gens[slot] : 0;
+}
+
 void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
 
 uint32_t tf_cache_next_slot(tf_cache *c) {
   if (c->nfree > 0) return c->free_slots[c->nfree - 1];
   if (c->top == UINT32_MAX) return 0;
   if (c->nslots < (size_t)c->top + 2) { /* records 0..top+1 */
-    size_t n = c->nslots ? c->nslots * 2 : 16, bytes = tf_mem_mul(n, sizeof(slotrec) + sizeof(tf_cache_entry *));
+    size_t n = c->nslots ? c->nslots * 2 : 16, bytes = tf_mem_mul(n, SLOT_BYTES);
     slotrec *p = bytes ? (slotrec *)alloc_zeroed(&c->mem, bytes) : NULL;
+    tf_cache_entry **held;
+    uint64_t *gens;
     if (p == NULL) return 0;
+    held = (tf_cache_entry **)(void *)(p + n); /* n * 8 bytes in: aligned */
+    gens = (uint64_t *)(void *)(held + n);
     if (c->nslots > 0) {
       memcpy(p, c->slots, c->nslots * sizeof(slotrec));
-      memcpy(p + n, c->held, c->nslots * sizeof(tf_cache_entry *));
-      tf_mem_free(&c->mem, c->slots, c->nslots * (sizeof(slotrec) + sizeof(tf_cache_entry *)));
+      memcpy(held, c->held, c->nslots * sizeof(tf_cache_entry *));
+      memcpy(gens, c->gens, c->nslots * sizeof(uint64_t));
+      tf_mem_free(&c->mem, c->slots, c->nslots * SLOT_BYTES);
     }
     c->slots = p;
-    c->held = (tf_cache_entry **)(void *)(p + n); /* n * 8 bytes in: aligned */
+    c->held = held;
+    c->gens = gens;
     c->nslots = n;
   }
   if (c->free_cap < (size_t)c->top + 1) {
@@ -559,6 +580,7 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
   *link = e;
   if (ident != NULL) ident_insert(c, e);
   ENTRY_OF(c, slot) = e;
+  c->gens[slot] = ++c->last_gen;
   lru_push_front(c, slot);
   c->stats.entries++;
   c->stats.bytes += cost;
@@ -707,7 +729,11 @@ int tf_cache_check(const tf_cache *c) {
   size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, held = 0, i;
   if (!ids_consistent(c)) return 0;
   if (c->top > 0 && c->nslots < (size_t)c->top + 1) return 0;
-  for (i = 1; i < c->nslots; i++) held += c->held[i] != NULL;
+  for (i = 1; i < c->nslots; i++) {
+    held += c->held[i] != NULL;
+    /* a generation names a live entry, and no generation was given twice */
+    if ((c->held[i] != NULL) != (c->gens[i] != 0) || c->gens[i] > c->last_gen) return 0;
+  }
   for (s = c->head; s != 0; prev = s, s = c->slots[s].next) {
     e = ENTRY_OF(c, s);
     if (s > c->top || e == NULL || e->slot != s || c->slots[s].prev != prev || !findable(c, e) || n >= held) return 0;

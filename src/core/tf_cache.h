@@ -83,6 +83,16 @@ int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, ui
  * one); a miss here is not counted. Never allocates. */
 int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slot);
 
+/* Each stored entry gets a generation, a number never given before
+ * (1, 2, 3...): a (slot, generation) pair names that entry until it leaves,
+ * so a caller that keeps the pair finds the entry again without its key.
+ * tf_cache_slot_gen: the generation of the live entry holding slot, 0 when
+ * none. tf_cache_get_slot: the results of tf_cache_get for the entry named
+ * by (slot, gen), except that TF_CACHE_MISS (no such live entry) is not
+ * counted. Neither allocates. */
+uint64_t tf_cache_slot_gen(const tf_cache *c, uint32_t slot);
+int tf_cache_get_slot(tf_cache *c, uint32_t slot, uint64_t gen, double now);
+
 /* The slot the next tf_cache_set will use for a new value, so the caller can
  * put the value in place before the cache changes. May allocate (room to
  * remember the slot once freed): 0 when out of memory. */

@@ -918,14 +918,9 @@ tf_cache *tf_lua_cache_core(lua_State *L, int ci, tf_intern_box **names) {
   return b->c;
 }
 
-int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords) {
-  cache_box *b = (cache_box *)lua_touserdata(L, ci);
-  double now;
-  uint32_t slot;
-  int rc;
-  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
-  now = tf_cache_expiring(b->c) > 0 ? cache_now_at(L, b, ci) : 0;
-  rc = tf_cache_get(b->c, w, nwords, now, &slot);
+/* After a lookup with result rc for slot: pushes the value and returns 1
+ * on a hit; reports an expired entry and returns 0 otherwise. */
+static int push_found(lua_State *L, cache_box *b, int ci, int rc, uint32_t slot) {
   if (rc == TF_CACHE_MISS) return 0;
   if (rc == TF_CACHE_STALE) {
     drain_at(L, b, ci);
@@ -937,7 +932,32 @@ int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords) {
   return 1;
 }
 
-int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags) {
+int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords, tf_lua_cache_ref *ref) {
+  cache_box *b = (cache_box *)lua_touserdata(L, ci);
+  double now;
+  uint32_t slot;
+  int rc;
+  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
+  now = tf_cache_expiring(b->c) > 0 ? cache_now_at(L, b, ci) : 0;
+  rc = tf_cache_get(b->c, w, nwords, now, &slot);
+  if (rc == TF_CACHE_OK && ref != NULL) {
+    ref->slot = slot;
+    ref->gen = tf_cache_slot_gen(b->c, slot);
+  }
+  return push_found(L, b, ci, rc, slot);
+}
+
+int tf_lua_cache_getref(lua_State *L, int ci, const tf_lua_cache_ref *ref) {
+  cache_box *b = (cache_box *)lua_touserdata(L, ci);
+  double now;
+  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
+  if (ref->gen == 0) return 0;
+  now = tf_cache_expiring(b->c) > 0 ? cache_now_at(L, b, ci) : 0;
+  return push_found(L, b, ci, tf_cache_get_slot(b->c, ref->slot, ref->gen, now), ref->slot);
+}
+
+int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags,
+                      tf_lua_cache_ref *ref) {
   cache_box *b = (cache_box *)lua_touserdata(L, ci);
   double now = 0, expires = TF_CACHE_NEVER;
   uint32_t slot, released;
@@ -955,6 +975,10 @@ int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, in
   lua_pushvalue(L, val);
   lua_rawseti(L, -2, (lua_Integer)slot);
   rc = tf_cache_set(b->c, w, nwords, slot, now, expires, cost, tags, ntags, &released);
+  if (ref != NULL) { /* before on_evict runs: it may change the cache */
+    ref->slot = slot;
+    ref->gen = rc == TF_CACHE_OK ? tf_cache_slot_gen(b->c, slot) : 0;
+  }
   if (rc != TF_CACHE_OK) {
     lua_pushnil(L);
     lua_rawseti(L, -2, (lua_Integer)slot);

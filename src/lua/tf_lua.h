@@ -95,11 +95,23 @@ void tf_lua_walk_rewind(lua_State *L, int idx);
 #define TF_CACHE "tokenflow.Cache"
 struct tf_cache;
 struct tf_cache *tf_lua_cache_core(lua_State *L, int ci, tf_intern_box **names);
-/* Looks up the encoded key: pushes the value and returns 1 on a hit, else 0. */
-int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords);
+/* Names one entry of the cache until it leaves (its slot and generation,
+ * see tf_cache_get_slot): found again without its key. gen 0: none. */
+typedef struct tf_lua_cache_ref {
+  uint32_t slot;
+  uint64_t gen;
+} tf_lua_cache_ref;
+/* Looks up the encoded key: pushes the value and returns 1 on a hit, else
+ * 0. On a hit, *ref (unless NULL) names the entry. */
+int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords, tf_lua_cache_ref *ref);
+/* Looks up the entry ref names: pushes its value and returns 1 (a hit),
+ * else 0 (it left the cache; not counted as a miss). */
+int tf_lua_cache_getref(lua_State *L, int ci, const tf_lua_cache_ref *ref);
 /* Stores the value at val under the encoded key with the tags (ids);
- * on_evict runs for what leaves. 0 when the value alone is too big. */
-int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags);
+ * on_evict runs for what leaves. 0 when the value alone is too big. When
+ * stored, *ref (unless NULL) names the new entry. */
+int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags,
+                      tf_lua_cache_ref *ref);
 /* Drops the entries carrying tag; returns how many. */
 size_t tf_lua_cache_invalidate(lua_State *L, int ci, uint32_t tag);
 
