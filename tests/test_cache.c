@@ -423,6 +423,57 @@ static void test_slot_generations(tf_test_ctx *t) {
   tf_cache_free(c);
 }
 
+/* Identities of several addresses (short tuples): equal only with the same
+ * count, kind and addresses; gone with their entry; a short tuple of
+ * strings stored without one is counted (such a key cannot be ruled out by
+ * an identity miss then). */
+static void test_tuple_idents(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 3, 0);
+  static const char names[4] = {0};
+  tf_cache_ident abc = {3, 1, {&names[0], &names[1], &names[2]}}, acb = {3, 1, {&names[0], &names[2], &names[1]}};
+  tf_cache_ident one = {1, 1, {&names[0], NULL, NULL}}, single = {1, 0, {&names[0], NULL, NULL}};
+  uint64_t w[4];
+  uint32_t s1, s2, s3, released, got;
+  w[0] = TF_CACHE_KEY_HEADER(3, 1);
+  w[1] = TF_CACHE_KEY_STRING(1);
+  w[2] = TF_CACHE_KEY_STRING(2);
+  w[3] = TF_CACHE_KEY_STRING(3);
+  s1 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set_idents(c, w, 4, &abc, s1, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_idents(c, &abc, 0, &got) == TF_CACHE_OK && got == s1);
+  CHECK(t, tf_cache_get_idents(c, &acb, 0, &got) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_plain_tuples(c) == 0);
+  /* {a} and a: another key each, another identity each */
+  w[0] = TF_CACHE_KEY_HEADER(1, 1);
+  s2 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set_idents(c, w, 2, &one, s2, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_idents(c, &one, 0, &got) == TF_CACHE_OK && got == s2);
+  CHECK(t, tf_cache_get_idents(c, &single, 0, &got) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_get_ident(c, &names[0], 0, &got) == TF_CACHE_MISS);
+  /* a short tuple of strings stored without identity is counted while it lives */
+  w[0] = TF_CACHE_KEY_HEADER(2, 1);
+  s3 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set(c, w, 3, s3, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_plain_tuples(c) == 1 && tf_cache_check(c));
+  CHECK(t, tf_cache_delete(c, w, 3) == 1 && tf_cache_plain_tuples(c) == 0);
+  drain(c, NULL);
+  /* a tuple with an integer is never counted */
+  w[2] = TF_CACHE_KEY_INTEGER_TAG;
+  w[3] = 5;
+  w[0] = TF_CACHE_KEY_HEADER(2, 1);
+  s3 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set(c, w, 4, s3, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_plain_tuples(c) == 0);
+  /* evicting the tuple entry removes its identity */
+  w[0] = TF_CACHE_KEY_HEADER(1, 0);
+  w[1] = TF_CACHE_KEY_STRING(9);
+  s3 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set(c, w, 2, s3, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, drain(c, NULL) == 1 && tf_cache_get_idents(c, &abc, 0, &got) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
 int main(void) {
   tf_test_ctx t = {0, 0};
   test_get_set(&t);
@@ -433,6 +484,7 @@ int main(void) {
   test_growth_and_scratch(&t);
   test_ident(&t);
   test_slot_generations(&t);
+  test_tuple_idents(&t);
   test_oom_sweep(&t);
   return tf_test_report("test_cache", &t);
 }

@@ -36,13 +36,17 @@ struct tf_cache_entry {
   size_t cost;
   uint32_t ntags;
   uint32_t reason;   /* tf_cache_reason, once queued */
-  const void *ident; /* in the identity index while live; NULL: none */
+  uint64_t ident_hash; /* of its identity, when in the identity index */
+  uint32_t has_ident;  /* in the identity index while live */
+  uint32_t plain_tuple; /* a short tuple of strings stored without identity */
 };
 
-/* One cell of the identity index (open addressing, linear probing). */
+/* One cell of the identity index (open addressing, linear probing):
+ * 32 bytes, so a lookup reads one cache line. */
 typedef struct idcell {
-  const void *ident; /* NULL: empty */
-  uint32_t slot;     /* of the entry stored with ident */
+  uint32_t tag;  /* 0: empty; else 1 + 2 * n + tuple of the identity */
+  uint32_t slot; /* of the entry stored with it */
+  const void *p[TF_CACHE_IDENT_MAX];
 } idcell;
 
 /* Per value slot, the LRU neighbours of the live entry holding it (slots,
@@ -81,6 +85,7 @@ struct tf_cache {
   idcell *ids;
   size_t ncells; /* 0 or a power of two */
   size_t nids;
+  size_t plain_tuples; /* live entries whose key is a short tuple of strings, without identity */
   /* The last entry block freed, kept for the next set of the same size:
    * a full cache evicts one entry per insert, so this saves an allocation
    * and a free per miss. */
@@ -109,8 +114,42 @@ static uint64_t key_hash(const uint64_t *key, size_t n) {
   return tf_hash_mix(h);
 }
 
-static size_t ident_home(const void *ident, size_t ncells) {
-  return (size_t)tf_hash_mix((uint64_t)(uintptr_t)ident) & (ncells - 1);
+static uint32_t ident_tag(const tf_cache_ident *id) { return 1u + 2u * id->n + (id->tuple != 0); }
+
+static uint64_t ident_hash(const tf_cache_ident *id) {
+  uint64_t h = TF_CACHE_SEED ^ ident_tag(id);
+  unsigned i;
+  for (i = 0; i < id->n; i++) h = tf_hash_step(h, (uint64_t)(uintptr_t)id->p[i]);
+  return tf_hash_mix(h);
+}
+
+static uint64_t cell_hash(const idcell *cell) {
+  tf_cache_ident id;
+  unsigned i;
+  id.n = (cell->tag - 1) / 2;
+  id.tuple = (cell->tag - 1) & 1;
+  for (i = 0; i < id.n; i++) id.p[i] = cell->p[i];
+  return ident_hash(&id);
+}
+
+static int cell_is(const idcell *cell, const tf_cache_ident *id, uint32_t tag) {
+  unsigned i;
+  if (cell->tag != tag) return 0;
+  for (i = 0; i < id->n; i++)
+    if (cell->p[i] != id->p[i]) return 0;
+  return 1;
+}
+
+/* A key that a tuple identity could stand for: a tuple of at most
+ * TF_CACHE_IDENT_MAX strings. */
+static int short_string_tuple(const uint64_t *key, size_t nwords) {
+  size_t i;
+  if (nwords < 2 || TF_CACHE_KEY_KIND(key[0]) != 1 || TF_CACHE_KEY_COUNT(key[0]) != nwords - 1 ||
+      nwords - 1 > TF_CACHE_IDENT_MAX)
+    return 0;
+  for (i = 1; i < nwords; i++)
+    if ((key[i] & 3u) != 1u) return 0;
+  return 1;
 }
 
 static uint64_t tag_hash(uint32_t tag) { return tf_hash_mix((uint64_t)tag ^ TF_CACHE_SEED); }
@@ -248,36 +287,45 @@ static void tags_unlink(tf_cache *c, tf_cache_entry *e) {
   }
 }
 
-/* The cell holding ident, or the empty cell ending its probe sequence. */
-static idcell *ident_find(const tf_cache *c, const void *ident) {
-  size_t mask = c->ncells - 1, i = ident_home(ident, c->ncells);
-  while (c->ids[i].ident != NULL && c->ids[i].ident != ident) i = (i + 1) & mask;
+/* The cell holding id (of hash h), or the empty cell ending its probe sequence. */
+static idcell *ident_find(const tf_cache *c, const tf_cache_ident *id, uint64_t h) {
+  size_t mask = c->ncells - 1, i = (size_t)h & mask;
+  uint32_t tag = ident_tag(id);
+  while (c->ids[i].tag != 0 && !cell_is(&c->ids[i], id, tag)) i = (i + 1) & mask;
+  return &c->ids[i];
+}
+
+/* The cell of live entry e. */
+static idcell *ident_cell(const tf_cache *c, const tf_cache_entry *e) {
+  size_t mask = c->ncells - 1, i = (size_t)e->ident_hash & mask;
+  while (c->ids[i].slot != e->slot) i = (i + 1) & mask;
   return &c->ids[i];
 }
 
 /* Room was made by ident_reserve. */
-static void ident_insert(tf_cache *c, tf_cache_entry *e) {
-  idcell *cell = ident_find(c, e->ident);
-  cell->ident = e->ident;
+static void ident_insert(tf_cache *c, tf_cache_entry *e, const tf_cache_ident *id) {
+  idcell *cell = ident_find(c, id, e->ident_hash);
+  unsigned i;
+  cell->tag = ident_tag(id);
   cell->slot = e->slot;
+  for (i = 0; i < TF_CACHE_IDENT_MAX; i++) cell->p[i] = i < id->n ? id->p[i] : NULL;
   c->nids++;
 }
 
 /* Removes e's cell, shifting later cells of the run back (no tombstones). */
 static void ident_remove(tf_cache *c, const tf_cache_entry *e) {
-  size_t mask = c->ncells - 1, i = (size_t)(ident_find(c, e->ident) - c->ids), j = i;
+  size_t mask = c->ncells - 1, i = (size_t)(ident_cell(c, e) - c->ids), j = i;
   for (;;) {
     size_t home;
     j = (j + 1) & mask;
-    if (c->ids[j].ident == NULL) break;
-    home = ident_home(c->ids[j].ident, c->ncells);
+    if (c->ids[j].tag == 0) break;
+    home = (size_t)cell_hash(&c->ids[j]) & mask;
     /* the cell at j may move to i unless its home lies cyclically in (i, j] */
     if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
     c->ids[i] = c->ids[j];
     i = j;
   }
-  c->ids[i].ident = NULL;
-  c->ids[i].slot = 0;
+  memset(&c->ids[i], 0, sizeof c->ids[i]);
   c->nids--;
 }
 
@@ -293,9 +341,9 @@ static int ident_reserve(tf_cache *c) {
   cells = (idcell *)alloc_zeroed(&c->mem, bytes);
   if (cells == NULL) return 0;
   for (i = 0; i < c->ncells; i++) {
-    if (c->ids[i].ident != NULL) {
-      size_t j = ident_home(c->ids[i].ident, n);
-      while (cells[j].ident != NULL) j = (j + 1) & (n - 1);
+    if (c->ids[i].tag != 0) {
+      size_t j = (size_t)cell_hash(&c->ids[i]) & (n - 1);
+      while (cells[j].tag != 0) j = (j + 1) & (n - 1);
       cells[j] = c->ids[i];
     }
   }
@@ -308,7 +356,8 @@ static int ident_reserve(tf_cache *c) {
 /* Takes e (found at *link in its chain) out of every structure. */
 static void detach(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
   *link = e->hnext;
-  if (e->ident != NULL) ident_remove(c, e);
+  if (e->has_ident) ident_remove(c, e);
+  c->plain_tuples -= e->plain_tuple;
   lru_unlink(c, e->slot);
   ENTRY_OF(c, e->slot) = NULL;
   c->gens[e->slot] = 0;
@@ -377,9 +426,18 @@ int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, ui
 }
 
 int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slot) {
+  tf_cache_ident id;
+  if (ident == NULL) return TF_CACHE_MISS;
+  id.n = 1;
+  id.tuple = 0;
+  id.p[0] = ident;
+  return tf_cache_get_idents(c, &id, now, slot);
+}
+
+int tf_cache_get_idents(tf_cache *c, const tf_cache_ident *id, double now, uint32_t *slot) {
   uint32_t s;
-  if (c->nids == 0 || ident == NULL) return TF_CACHE_MISS;
-  s = ident_find(c, ident)->slot;
+  if (c->nids == 0 || id == NULL || id->n == 0 || id->n > TF_CACHE_IDENT_MAX) return TF_CACHE_MISS;
+  s = ident_find(c, id, ident_hash(id))->slot;
   if (s == 0) return TF_CACHE_MISS;
   *slot = s;
   /* without expiring entries the entry itself is not needed */
@@ -398,6 +456,8 @@ uint64_t tf_cache_slot_gen(const tf_cache *c, uint32_t slot) {
 }
 
 void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
+
+size_t tf_cache_plain_tuples(const tf_cache *c) { return c->plain_tuples; }
 
 uint32_t tf_cache_next_slot(tf_cache *c) {
   if (c->nfree > 0) return c->free_slots[c->nfree - 1];
@@ -498,11 +558,20 @@ static void enforce_limits(tf_cache *c, double now) {
 
 int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot, double now, double expires,
                  size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
-  return tf_cache_set_ident(c, key, nwords, NULL, slot, now, expires, cost, tags, ntags, released);
+  return tf_cache_set_idents(c, key, nwords, NULL, slot, now, expires, cost, tags, ntags, released);
 }
 
 int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const void *ident, uint32_t slot, double now,
                        double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
+  tf_cache_ident id;
+  id.n = 1;
+  id.tuple = 0;
+  id.p[0] = ident;
+  return tf_cache_set_idents(c, key, nwords, ident ? &id : NULL, slot, now, expires, cost, tags, ntags, released);
+}
+
+int tf_cache_set_idents(tf_cache *c, const uint64_t *key, size_t nwords, const tf_cache_ident *ident, uint32_t slot,
+                        double now, double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
   uint64_t h = key_hash(key, nwords);
   tf_cache_entry **link = find_link(c, key, nwords, h), *old = *link, *e;
   tagnode *fresh = NULL; /* tag nodes to add, chained by hnext */
@@ -517,6 +586,7 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
     return TF_CACHE_TOOBIG;
   }
   if (nwords > UINT32_MAX) return TF_CACHE_NOMEM;
+  if (ident != NULL && (ident->n == 0 || ident->n > TF_CACHE_IDENT_MAX)) ident = NULL;
   /* Acquire everything first: a failure must leave the cache unchanged
    * (a grown identity index changes no lookup). */
   if (ident != NULL && !ident_reserve(c)) return TF_CACHE_NOMEM;
@@ -551,7 +621,9 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
   e->nwords = (uint32_t)nwords;
   e->ntags = (uint32_t)nunique;
   e->reason = 0;
-  e->ident = ident;
+  e->has_ident = ident != NULL;
+  e->ident_hash = ident != NULL ? ident_hash(ident) : 0;
+  e->plain_tuple = ident == NULL && short_string_tuple(key, nwords);
   memcpy(ENTRY_WORDS(e), key, nwords * sizeof(uint64_t));
   l = ENTRY_TAGS(e);
   for (i = 0; i < ntags; i++) {
@@ -578,7 +650,8 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
   link = &c->buckets[h & (c->nbuckets - 1)];
   e->hnext = *link;
   *link = e;
-  if (ident != NULL) ident_insert(c, e);
+  if (ident != NULL) ident_insert(c, e, ident);
+  c->plain_tuples += e->plain_tuple;
   ENTRY_OF(c, slot) = e;
   c->gens[slot] = ++c->last_gen;
   lru_push_front(c, slot);
@@ -711,12 +784,19 @@ static int ids_consistent(const tf_cache *c) {
   if (c->nids * 2 > c->ncells && c->nids > 0) return 0;
   for (i = 0; i < c->ncells; i++) {
     const idcell *cell = &c->ids[i];
-    if (cell->ident == NULL) {
+    tf_cache_ident id;
+    unsigned k;
+    if (cell->tag == 0) {
       if (cell->slot != 0) return 0;
       continue;
     }
+    id.n = (cell->tag - 1) / 2;
+    id.tuple = (cell->tag - 1) & 1;
+    if (id.n == 0 || id.n > TF_CACHE_IDENT_MAX) return 0;
+    for (k = 0; k < TF_CACHE_IDENT_MAX; k++) id.p[k] = cell->p[k];
     if (cell->slot == 0 || cell->slot > c->top || ENTRY_OF(c, cell->slot) == NULL ||
-        ENTRY_OF(c, cell->slot)->ident != cell->ident || ident_find(c, cell->ident) != cell)
+        !ENTRY_OF(c, cell->slot)->has_ident || ENTRY_OF(c, cell->slot)->ident_hash != ident_hash(&id) ||
+        ident_find(c, &id, ident_hash(&id)) != cell)
       return 0;
     n++;
   }
@@ -726,7 +806,7 @@ static int ids_consistent(const tf_cache *c) {
 int tf_cache_check(const tf_cache *c) {
   const tf_cache_entry *e;
   uint32_t s, prev = 0;
-  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, held = 0, i;
+  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, held = 0, plain = 0, i;
   if (!ids_consistent(c)) return 0;
   if (c->top > 0 && c->nslots < (size_t)c->top + 1) return 0;
   for (i = 1; i < c->nslots; i++) {
@@ -737,10 +817,11 @@ int tf_cache_check(const tf_cache *c) {
   for (s = c->head; s != 0; prev = s, s = c->slots[s].next) {
     e = ENTRY_OF(c, s);
     if (s > c->top || e == NULL || e->slot != s || c->slots[s].prev != prev || !findable(c, e) || n >= held) return 0;
-    if (e->ident != NULL) {
-      if (ident_find(c, e->ident)->slot != s) return 0;
+    if (e->has_ident) {
+      if (ident_cell(c, e)->slot != s) return 0;
       idents++;
     }
+    plain += e->plain_tuple;
     n++;
     bytes += e->cost;
     entry_tags += e->ntags;
@@ -749,7 +830,7 @@ int tf_cache_check(const tf_cache *c) {
       if (ENTRY_TAGS(e)[i].entry != e) return 0;
   }
   if (c->tail != prev || n != held || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
-  if (idents != c->nids) return 0;
+  if (idents != c->nids || plain != c->plain_tuples) return 0;
   if (n > c->capacity || (c->max_bytes && bytes > c->max_bytes)) return 0;
   if (!tags_consistent(c, &tag_links) || tag_links != entry_tags) return 0;
   for (e = c->queue_head; e != NULL; e = e->hnext) queued++;

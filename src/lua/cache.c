@@ -186,6 +186,25 @@ static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t 
   return n;
 }
 
+/* The identity of the tuple key at arg when it has one: 1 to
+ * TF_CACHE_IDENT_MAX strings short enough for Lua to intern, named by
+ * their addresses (a string of a stored key stays alive in the interner's
+ * ids table, so its address names its bytes while the entry lives). */
+static int tuple_ident(lua_State *L, cache_box *b, int arg, tf_cache_ident *id) {
+  lua_Unsigned len = lua_rawlen(L, arg), i;
+  if (len == 0 || len > TF_CACHE_IDENT_MAX) return 0;
+  id->n = (unsigned)len;
+  id->tuple = 1;
+  for (i = 0; i < len; i++) {
+    int t = lua_rawgeti(L, arg, (lua_Integer)i + 1);
+    int ok = t == LUA_TSTRING && lua_rawlen(L, -1) <= b->short_len;
+    id->p[i] = lua_topointer(L, -1);
+    lua_pop(L, 1);
+    if (!ok) return 0;
+  }
+  return 1;
+}
+
 static void push_element(lua_State *L, cache_box *b, const uint64_t *w, size_t *at) {
   if (w[*at] == TF_CACHE_KEY_INTEGER_TAG) {
     lua_pushinteger(L, (lua_Integer)w[*at + 1]);
@@ -388,7 +407,7 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
   size_t nwords, cost;
   double ttl = o->ttl > 0 ? o->ttl : b->ttl, now = 0, expires = TF_CACHE_NEVER;
   uint32_t slot, released;
-  const void *ident = NULL;
+  tf_cache_ident id, *ident = NULL;
   int absent, rc;
   /* the second tier first: a value the format refuses raises before anything changed */
   if (to_l2 && b->has_store) {
@@ -408,14 +427,19 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
    * alive until the slot is used) */
   lua_getiuservalue(L, 1, UV_KEYS);
   if (lua_type(L, key) == LUA_TSTRING) {
-    ident = lua_topointer(L, key);
+    id.n = 1;
+    id.tuple = 0;
+    id.p[0] = lua_topointer(L, key);
+    ident = &id;
     lua_pushvalue(L, key);
     lua_rawseti(L, -2, (lua_Integer)slot);
+  } else if (lua_type(L, key) == LUA_TTABLE && tuple_ident(L, b, key, &id)) {
+    ident = &id; /* its strings were just interned: the ids table holds them */
   }
   lua_getiuservalue(L, 1, UV_VALUES);
   lua_pushvalue(L, val);
   lua_rawseti(L, -2, (lua_Integer)slot);
-  rc = tf_cache_set_ident(b->c, w, nwords, ident, slot, now, expires, cost, o->tags, o->ntags, &released);
+  rc = tf_cache_set_idents(b->c, w, nwords, ident, slot, now, expires, cost, o->tags, o->ntags, &released);
   if (rc != TF_CACHE_OK) {
     lua_pushnil(L);
     lua_rawseti(L, -2, (lua_Integer)slot);
@@ -550,7 +574,16 @@ static int lookup(lua_State *L, cache_box *b) {
   double now = tf_cache_expiring(b->c) > 0 ? cache_now(L, b) : 0;
   uint32_t slot;
   int absent, rc = TF_CACHE_MISS;
-  if (lua_type(L, 2) == LUA_TSTRING) {
+  tf_cache_ident id;
+  if (lua_type(L, 2) == LUA_TTABLE && tuple_ident(L, b, 2, &id)) {
+    rc = tf_cache_get_idents(b->c, &id, now, &slot);
+    /* every short tuple of strings stored from Lua has its identity: a
+     * miss is final unless some such key was stored without one */
+    if (rc == TF_CACHE_MISS && tf_cache_plain_tuples(b->c) == 0) {
+      tf_cache_count_miss(b->c);
+      return 0;
+    }
+  } else if (lua_type(L, 2) == LUA_TSTRING) {
     rc = tf_cache_get_ident(b->c, lua_topointer(L, 2), now, &slot);
     /* Lua keeps one object per short string content, and every cached key
      * string is held by the cache: a short key not found by identity is not
