@@ -186,23 +186,37 @@ static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t 
   return n;
 }
 
-/* The identity of the tuple key at arg when it has one: 1 to
- * TF_CACHE_IDENT_MAX strings short enough for Lua to intern, named by
- * their addresses (a string of a stored key stays alive in the interner's
- * ids table, so its address names its bytes while the entry lives). */
-static int tuple_ident(lua_State *L, cache_box *b, int arg, tf_cache_ident *id) {
+/* The addresses of the strings of the tuple key at arg when it is 1 to
+ * TF_CACHE_IDENT_MAX strings (0 otherwise). They are its identity when
+ * every string is short enough for Lua to intern (tuple_is_short): a
+ * string of a stored key then stays alive in the interner's ids table, so
+ * its address names its bytes while the entry lives. A lookup needs no
+ * such check before a hit (an address of a live stored string is never
+ * another string's), which spares reading the strings. */
+static int tuple_ident(lua_State *L, int arg, tf_cache_ident *id) {
   lua_Unsigned len = lua_rawlen(L, arg), i;
   if (len == 0 || len > TF_CACHE_IDENT_MAX) return 0;
   id->n = (unsigned)len;
   id->tuple = 1;
   for (i = 0; i < len; i++) {
     int t = lua_rawgeti(L, arg, (lua_Integer)i + 1);
-    int ok = t == LUA_TSTRING && lua_rawlen(L, -1) <= b->short_len;
     id->p[i] = lua_topointer(L, -1);
     lua_pop(L, 1);
-    if (!ok) return 0;
+    if (t != LUA_TSTRING) return 0;
   }
   return 1;
+}
+
+/* 1 when every string of the tuple key at arg (see tuple_ident) is short. */
+static int tuple_is_short(lua_State *L, cache_box *b, int arg, const tf_cache_ident *id) {
+  unsigned i;
+  int ok = 1;
+  for (i = 0; i < id->n && ok; i++) {
+    lua_rawgeti(L, arg, (lua_Integer)i + 1);
+    ok = lua_rawlen(L, -1) <= b->short_len;
+    lua_pop(L, 1);
+  }
+  return ok;
 }
 
 static void push_element(lua_State *L, cache_box *b, const uint64_t *w, size_t *at) {
@@ -433,7 +447,7 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
     ident = &id;
     lua_pushvalue(L, key);
     lua_rawseti(L, -2, (lua_Integer)slot);
-  } else if (lua_type(L, key) == LUA_TTABLE && tuple_ident(L, b, key, &id)) {
+  } else if (lua_type(L, key) == LUA_TTABLE && tuple_ident(L, key, &id) && tuple_is_short(L, b, key, &id)) {
     ident = &id; /* its strings were just interned: the ids table holds them */
   }
   lua_getiuservalue(L, 1, UV_VALUES);
@@ -575,11 +589,11 @@ static int lookup(lua_State *L, cache_box *b) {
   uint32_t slot;
   int absent, rc = TF_CACHE_MISS;
   tf_cache_ident id;
-  if (lua_type(L, 2) == LUA_TTABLE && tuple_ident(L, b, 2, &id)) {
+  if (lua_type(L, 2) == LUA_TTABLE && tuple_ident(L, 2, &id)) {
     rc = tf_cache_get_idents(b->c, &id, now, &slot);
-    /* every short tuple of strings stored from Lua has its identity: a
-     * miss is final unless some such key was stored without one */
-    if (rc == TF_CACHE_MISS && tf_cache_plain_tuples(b->c) == 0) {
+    /* every short tuple of short strings stored from Lua has its identity:
+     * a miss is final unless some such key was stored without one */
+    if (rc == TF_CACHE_MISS && tf_cache_plain_tuples(b->c) == 0 && tuple_is_short(L, b, 2, &id)) {
       tf_cache_count_miss(b->c);
       return 0;
     }
