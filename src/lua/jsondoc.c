@@ -13,6 +13,7 @@
 
 #define TF_JSONDOC "tokenflow.JsonDoc"
 #define STR_CACHE 8192 /* strings of values remembered by flatten (a power of 2) */
+#define CACHED_STR_MAX 40 /* longest string it remembers: Lua's short strings */
 
 struct flat_token;
 
@@ -706,6 +707,10 @@ static void push_cached_str(lua_State *L, flat *f, const tf_json *j, uint32_t i)
   size_t len, slot;
   const char *s = tf_json_str(j, i, &len);
   struct str_slot *e;
+  if (len > CACHED_STR_MAX) { /* Lua neither hashes nor interns these: nothing to spare */
+    lua_pushlstring(L, s, len);
+    return;
+  }
   slot = (size_t)tf_hash_bytes(s, len, 0) & (STR_CACHE - 1);
   e = &f->d->strs[slot];
   if (e->s != NULL && e->len == len && memcmp(e->s, s, len) == 0) {
