@@ -10,7 +10,10 @@
  * live, and the core indexes that address (tf_cache_set_ident). A get with
  * the very same string object (every short string with equal content, since
  * Lua interns them) then needs neither the string's bytes nor a hash of
- * them; any other string falls back to the lookup by bytes.
+ * them; any other string falls back to the lookup by bytes. A tuple of up
+ * to three short strings is found the same way, by the addresses of its
+ * strings (the interner's ids table keeps the strings of stored keys
+ * alive), without interning its names again.
  *
  * Notifications: the core queues the entries that leave; once an operation
  * is complete, drain() reports each one to on_evict. Every callback runs

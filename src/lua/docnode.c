@@ -315,8 +315,7 @@ static void push_plain(lua_State *L, tf_doc_box *b, uint32_t i, int path) {
     return;
   }
   /* the text, owned by a userdata while Lua values are made from it */
-  t = (tf_buf *)lua_newuserdatauv(L, sizeof *t, 0);
-  tf_buf_init(t, b->doc.mem);
+  t = tf_lua_newbuf(L, b->doc.mem);
   text = *t;
   if (tf_doc_value_json(&b->doc, &v, &text) != 0 || tf_buf_byte(&text, 0) != 0) {
     tf_buf_free(&text);
@@ -443,8 +442,7 @@ static void encode_copy(lua_State *L, int idx, tf_buf *out, int depth, const cha
   }
   lua_pop(L, 1);
   /* (offset, length) of each changed member's text, in d->texts */
-  tmp = (tf_buf *)lua_newuserdatauv(L, sizeof *tmp, 0);
-  tf_buf_init(tmp, d->mem);
+  tmp = tf_lua_newbuf(L, d->mem);
   e = (tf_doc_edit *)lua_newuserdatauv(L, (size_t)(n + nremoved + 1) * sizeof *e, 0);
   mark = d->texts.len;
   for (k = 1; k <= n; k++) {
@@ -647,11 +645,7 @@ static void add_edit(lua_State *L, tf_doc_box *b, uint32_t i, uint32_t field, ui
 }
 
 /* The encoder's scratch: a buffer owned by a userdata on the stack. */
-static tf_buf *push_scratch(lua_State *L, tf_doc_box *b) {
-  tf_buf *t = (tf_buf *)lua_newuserdatauv(L, sizeof *t, 0);
-  tf_buf_init(t, b->doc.mem);
-  return t;
-}
+static tf_buf *push_scratch(lua_State *L, tf_doc_box *b) { return tf_lua_newbuf(L, b->doc.mem); }
 
 /* 1 when the table at idx is a NodeCopy over exactly path (at path) of node i. */
 static int is_copy_of(lua_State *L, int idx, uint32_t i, int path) {

@@ -16,6 +16,11 @@
  * and in fixed stack slots, never in C locals across a call that can
  * yield). read, the mapper and the dependency hook must not yield.
  *
+ * With the node index, the key is looked up once, in the combination
+ * table; the table's number names the cache entry of the combination's plan
+ * (its slot and generation, which the cache checks), so the cache needs no
+ * second lookup by key until that entry leaves it.
+ *
  * The node index (tf_combos.c) keeps the combination number of every node
  * position while the job lives, so a rerun with changed tokens re-writes
  * the affected nodes without calling read again. For iterator and walk

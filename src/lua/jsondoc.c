@@ -646,7 +646,7 @@ static void add_token(flat *f, uint32_t value, const members *mb, size_t plen, u
   t->type = ttype;
   t->name_off = d->names_len;
   t->name_len = plen;
-  memcpy(d->names + d->names_len, d->path, plen);
+  if (plen > 0) memcpy(d->names + d->names_len, d->path, plen);
   d->names_len += plen;
   shape = ttype ? type_of(f, ttype, &t->type_slot) : 0;
   if (value == 0) { /* only the type: flatten.check says why it fails */
@@ -686,7 +686,7 @@ static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gty
     nlen = plen == 0 ? klen : plen + 1 + klen;
     f->d->path = (char *)reserve(f, f->d->path, &f->d->path_cap, 0, nlen);
     if (plen > 0) f->d->path[plen] = '.';
-    memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
+    if (klen > 0) memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
     scan_members(j, v, &mb);
     value = mb.dvalue;
     if (value == 0 && f->ts) value = mb.value;

@@ -21,6 +21,12 @@ tf_mem tf_lua_mem(lua_State *L);
 /* Raises the literal "not enough memory" (no position prefix). */
 int tf_lua_oom(lua_State *L);
 
+/* Pushes a new empty byte buffer allocating through mem, as a userdata
+ * whose __gc frees it: what it holds is freed even when a call raises
+ * while it is filled (freeing it earlier with tf_buf_free is fine). */
+struct tf_buf;
+struct tf_buf *tf_lua_newbuf(lua_State *L, tf_mem mem);
+
 /* Creates the metatable tname with __name, __index = methods table (the
  * metamethods are in meta, the methods in methods), and pops it. Every
  * function gets the metatable as upvalue 1, so tf_lua_self can check its
