@@ -432,6 +432,12 @@ key:
   skip_ws(ps);
   if (ps->p >= ps->end || *ps->p != '"') return fail(ps, TF_JSON_UNSUPPORTED);
   if (parse_string(ps) != 0) return -1;
+  {
+    /* the closing quote is at ps->p - 1 */
+    size_t klen = tf_json_len(j, (uint32_t)j->count - 1);
+    if (klen == 6 && memcmp(ps->p - 7, "$value", 6) == 0) j->value_keys[0]++;
+    else if (klen == 5 && memcmp(ps->p - 6, "value", 5) == 0) j->value_keys[1]++;
+  }
   skip_ws(ps);
   if (ps->p >= ps->end || *ps->p != ':') return fail(ps, TF_JSON_UNSUPPORTED);
   ps->p++;
@@ -483,6 +489,7 @@ int tf_json_parse(tf_json *j, const char *text, size_t len) {
   j->text = text;
   j->text_len = len;
   j->error_at = 0;
+  j->value_keys[0] = j->value_keys[1] = 0;
   ps.j = j;
   ps.p = text;
   ps.end = text + len;

@@ -15,17 +15,11 @@
 #define STR_CACHE 8192 /* strings of values remembered by flatten (a power of 2) */
 #define CACHED_STR_MAX 40 /* longest string it remembers: Lua's short strings */
 
-struct flat_token;
-
 typedef struct jsondoc {
   tf_json j;
   int open;
   char *path; /* token name being built by flatten */
   size_t path_cap;
-  struct flat_token *toks; /* the tokens flatten found, then builds */
-  size_t ntoks, toks_cap;  /* toks_cap in bytes */
-  char *names;             /* their names, end to end */
-  size_t names_len, names_cap;
   struct str_slot {        /* flatten's cache of strings: bytes; their Lua strings are in a table */
     const char *s;
     size_t len;
@@ -53,17 +47,11 @@ static void release(jsondoc *d) {
   if (d->open) {
     tf_json_clear(&d->j);
     tf_mem_free(&d->j.mem, d->path, d->path_cap);
-    tf_mem_free(&d->j.mem, d->toks, d->toks_cap);
-    tf_mem_free(&d->j.mem, d->names, d->names_cap);
     tf_mem_free(&d->j.mem, d->strs, d->strs ? STR_CACHE * sizeof *d->strs : 0);
     d->strs = NULL;
     tf_mem_free(&d->j.mem, d->buf, d->buf_len);
     d->path = NULL;
     d->path_cap = 0;
-    d->toks = NULL;
-    d->ntoks = d->toks_cap = 0;
-    d->names = NULL;
-    d->names_len = d->names_cap = 0;
     d->buf = NULL;
     d->buf_len = 0;
     d->open = 0;
@@ -429,22 +417,13 @@ enum { SLOT_NULL = 5, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS, SLOT_STRS, SLOT_OUT,
 enum { KEY_VALUE = 1, KEY_TYPE, KEY_MODIFY, KEY_DESCRIPTION };
 static const char *const def_keys[] = {"value", "type", "modify", "description"};
 
-/* A token found by the walk; its definition is built once all are known,
- * so the tables holding them are sized once. Nodes are tape indices (0:
- * none); the name is d->names[name_off, name_off + name_len). */
-struct flat_token {
-  uint32_t value, type, modify, desc;
-  size_t name_off, name_len;
-  int type_slot; /* the type's string is SLOT_TYPES[type_slot] (0: pushed from its node) */
-  int suspect;   /* flatten.check must look at the value */
-};
-
 typedef struct flat {
   lua_State *L;
   jsondoc *d;
   int ts;         /* Tokens Studio rules */
   int shapes;     /* stack index of type name -> shape code */
   int ambiguous;  /* a key that is empty or holds '.': two paths may give one name */
+  lua_Integer count;    /* tokens so far */
   lua_Integer suspects; /* tokens whose value flatten.check must look at */
   struct {        /* type names met so far: bytes, shape code (0: none) */
     const char *s;
@@ -623,82 +602,6 @@ static int type_of(flat *f, uint32_t t, int *slot) {
   return shape;
 }
 
-/* Notes a token: its definition's fields as flatten.lua picks them (v is
- * the token object, mb its members, value 0 for a token without one), its
- * name d->path[0, plen). */
-static void add_token(flat *f, uint32_t value, const members *mb, size_t plen, uint32_t head, uint32_t gtype) {
-  jsondoc *d = f->d;
-  const tf_json *j = &d->j;
-  struct flat_token *t;
-  uint32_t ttype = mb->dtype, desc;
-  int shape;
-  if (!truthy(j, ttype)) {
-    uint32_t t2 = f->ts ? mb->type : 0;
-    ttype = (t2 != 0 && tf_json_kind(j, t2) == TF_JSON_STRING) ? t2 : gtype;
-  }
-  if (ttype == 0 && f->ts) ttype = head;
-  if (ttype != 0 && tf_json_kind(j, ttype) != TF_JSON_STRING) ttype = 0;
-  d->toks = (struct flat_token *)reserve(f, d->toks, &d->toks_cap, d->ntoks * sizeof *t, sizeof *t);
-  d->names = (char *)reserve(f, d->names, &d->names_cap, d->names_len, plen);
-  t = &d->toks[d->ntoks++];
-  memset(t, 0, sizeof *t);
-  t->value = value;
-  t->type = ttype;
-  t->name_off = d->names_len;
-  t->name_len = plen;
-  if (plen > 0) memcpy(d->names + d->names_len, d->path, plen);
-  d->names_len += plen;
-  shape = ttype ? type_of(f, ttype, &t->type_slot) : 0;
-  if (value == 0) { /* only the type: flatten.check says why it fails */
-    t->suspect = 1;
-    return;
-  }
-  t->suspect = shape != 0 && !fits(j, shape, value);
-  desc = mb->ddesc;
-  if (!truthy(j, desc)) desc = f->ts ? mb->desc : 0;
-  t->desc = truthy(j, desc) ? desc : 0;
-  if (mb->ext && tf_json_kind(j, mb->ext) == TF_JSON_OBJECT) {
-    /* only the Tokens Studio modifier is kept (other extensions are the
-     * publisher's metadata, which no token rule reads) */
-    uint32_t studio = member(j, mb->ext, "studio.tokens"), mod;
-    if (studio != 0 && tf_json_kind(j, studio) == TF_JSON_OBJECT && (mod = member(j, studio, "modify")) != 0 &&
-        is_table_node(j, mod))
-      t->modify = mod;
-  }
-}
-
-/* Walks the group at node (whose own `$type`, when truthy, is gtype) named
- * d->path[0, plen), noting its tokens. Returns 0, or 1 when the Lua walk
- * must decide. */
-static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gtype) {
-  const tf_json *j = &f->d->j;
-  uint32_t n, m, c;
-  if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0; /* arrays hold no string keys */
-  n = tf_json_len(j, node);
-  for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
-    uint32_t v = c + 1, value;
-    size_t klen, nlen;
-    members mb;
-    const char *key = tf_json_str(j, c, &klen);
-    if (!is_table_node(j, v) || (klen > 0 && key[0] == '$')) continue;
-    if (!valid_utf8((const unsigned char *)key, klen)) return 1;
-    if (klen == 0 || memchr(key, '.', klen) != NULL) f->ambiguous = 1;
-    nlen = plen == 0 ? klen : plen + 1 + klen;
-    f->d->path = (char *)reserve(f, f->d->path, &f->d->path_cap, 0, nlen);
-    if (plen > 0) f->d->path[plen] = '.';
-    if (klen > 0) memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
-    scan_members(j, v, &mb);
-    value = mb.dvalue;
-    if (value == 0 && f->ts) value = mb.value;
-    if (value != 0 || (mb.meta && !mb.group)) {
-      add_token(f, value, &mb, nlen, head ? head : c, gtype);
-    } else if (walk(f, v, nlen, head ? head : c, truthy(j, mb.dtype) ? mb.dtype : gtype)) {
-      return 1;
-    }
-  }
-  return 0;
-}
-
 /* Pushes the string at i through flatten's cache of the strings of values
  * (a set repeats the same member names, references, units and
  * descriptions: found by a word-at-a-time hash instead of Lua's own
@@ -758,40 +661,104 @@ static void add_suspect(flat *f) {
   lua_rawseti(f->L, SLOT_SUSPECTS, ++f->suspects);
 }
 
-/* Builds token k's definition: out[name] = def, names[k + 1] = name; a
- * value that may not fit its type (or none: a token without a value) is
- * noted for flatten.check. */
-static void build_token(flat *f, size_t k) {
+/* One token: out[name] = def, names[count] = name, with the fields
+ * flatten.lua picks (mb: the token object's members; value 0: a token
+ * without one); the name is d->path[0, plen). A value that may not fit its
+ * type (or none) is noted for flatten.check. */
+static void add_token(flat *f, uint32_t value, const members *mb, size_t plen, uint32_t head, uint32_t gtype) {
   lua_State *L = f->L;
   const tf_json *j = &f->d->j;
-  const struct flat_token *t = &f->d->toks[k];
-  lua_pushlstring(L, f->d->names + t->name_off, t->name_len); /* name */
-  lua_createtable(L, 0, (t->value != 0) + (t->type != 0) + (t->modify != 0) + (t->desc != 0)); /* def */
-  if (t->suspect) add_suspect(f);
-  if (t->type) {
+  uint32_t ttype = mb->dtype, desc = 0, modify = 0;
+  int shape = 0, slot = 0;
+  if (!truthy(j, ttype)) {
+    uint32_t t2 = f->ts ? mb->type : 0;
+    ttype = (t2 != 0 && tf_json_kind(j, t2) == TF_JSON_STRING) ? t2 : gtype;
+  }
+  if (ttype == 0 && f->ts) ttype = head;
+  if (ttype != 0 && tf_json_kind(j, ttype) != TF_JSON_STRING) ttype = 0;
+  if (ttype) shape = type_of(f, ttype, &slot);
+  if (value != 0) {
+    desc = mb->ddesc;
+    if (!truthy(j, desc)) desc = f->ts ? mb->desc : 0;
+    if (!truthy(j, desc)) desc = 0;
+    if (mb->ext && tf_json_kind(j, mb->ext) == TF_JSON_OBJECT) {
+      /* only the Tokens Studio modifier is kept (other extensions are the
+       * publisher's metadata, which no token rule reads) */
+      uint32_t studio = member(j, mb->ext, "studio.tokens"), mod;
+      if (studio != 0 && tf_json_kind(j, studio) == TF_JSON_OBJECT && (mod = member(j, studio, "modify")) != 0 &&
+          is_table_node(j, mod))
+        modify = mod;
+    }
+  }
+  lua_pushlstring(L, f->d->path, plen); /* name */
+  lua_createtable(L, 0, (value != 0) + (ttype != 0) + (modify != 0) + (desc != 0)); /* def */
+  if (value == 0 || (shape != 0 && !fits(j, shape, value))) add_suspect(f);
+  if (ttype) {
     lua_rawgeti(L, SLOT_KEYS, KEY_TYPE);
-    if (t->type_slot) lua_rawgeti(L, SLOT_TYPES, t->type_slot);
-    else push_value(L, j, t->type, SLOT_NULL);
+    if (slot) lua_rawgeti(L, SLOT_TYPES, slot);
+    else push_value(L, j, ttype, SLOT_NULL);
     lua_rawset(L, -3);
   }
-  if (t->value) {
+  if (value) {
     lua_rawgeti(L, SLOT_KEYS, KEY_VALUE);
-    push_flat_value(L, f, j, t->value);
+    push_flat_value(L, f, j, value);
     lua_rawset(L, -3);
   }
-  if (t->modify) {
+  if (modify) {
     lua_rawgeti(L, SLOT_KEYS, KEY_MODIFY);
-    push_flat_value(L, f, j, t->modify);
+    push_flat_value(L, f, j, modify);
     lua_rawset(L, -3);
   }
-  if (t->desc) {
+  if (desc) {
     lua_rawgeti(L, SLOT_KEYS, KEY_DESCRIPTION);
-    push_flat_value(L, f, j, t->desc);
+    push_flat_value(L, f, j, desc);
     lua_rawset(L, -3);
   }
   lua_pushvalue(L, -2);
-  lua_rawseti(L, SLOT_NAMES, (lua_Integer)k + 1);
+  lua_rawseti(L, SLOT_NAMES, ++f->count);
   lua_rawset(L, SLOT_OUT);
+}
+
+/* How many tokens the set at node may hold, to size its tables once: the
+ * members named like a value in the document, for a part of it in
+ * proportion to its share of the document (a guess either way: a table
+ * sized too small only grows). */
+static size_t estimate_tokens(const tf_json *j, uint32_t node, int ts) {
+  double keys = (double)j->value_keys[0] + (ts ? (double)j->value_keys[1] : 0.0);
+  if (node != 0 && j->count > 0) keys = keys * (double)(tf_json_next(j, node) - node) / (double)j->count + 16.0;
+  return keys < (double)(1 << 26) ? (size_t)keys : (size_t)1 << 26;
+}
+
+/* Walks the group at node (whose own `$type`, when truthy, is gtype) named
+ * d->path[0, plen), noting its tokens. Returns 0, or 1 when the Lua walk
+ * must decide. */
+static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gtype) {
+  const tf_json *j = &f->d->j;
+  uint32_t n, m, c;
+  if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0; /* arrays hold no string keys */
+  n = tf_json_len(j, node);
+  for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
+    uint32_t v = c + 1, value;
+    size_t klen, nlen;
+    members mb;
+    const char *key = tf_json_str(j, c, &klen);
+    if (!is_table_node(j, v) || (klen > 0 && key[0] == '$')) continue;
+    if (!valid_utf8((const unsigned char *)key, klen)) return 1;
+    if (klen == 0 || memchr(key, '.', klen) != NULL) f->ambiguous = 1;
+    nlen = plen == 0 ? klen : plen + 1 + klen;
+    f->d->path = (char *)reserve(f, f->d->path, &f->d->path_cap, 0, nlen);
+    if (plen > 0) f->d->path[plen] = '.';
+    if (klen > 0) memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
+    scan_members(j, v, &mb);
+    value = mb.dvalue;
+    if (value == 0 && f->ts) value = mb.value;
+    if (value != 0 || (mb.meta && !mb.group)) {
+      add_token(f, value, &mb, nlen, head ? head : c, gtype);
+    } else if (walk(f, v, nlen, head ? head : c, truthy(j, mb.dtype) ? mb.dtype : gtype)) {
+      return 1;
+    }
+  }
+  return 0;
 }
 
 /** doc:flatten(key, tokens_studio, shapes) -> tokens, count, names,
@@ -817,8 +784,6 @@ static int l_flatten(lua_State *L) {
   f.d = d;
   f.ts = lua_toboolean(L, 3);
   f.shapes = 4;
-  d->ntoks = 0;
-  d->names_len = 0;
   if (d->strs == NULL) {
     d->strs = (struct str_slot *)tf_mem_alloc(&d->j.mem, STR_CACHE * sizeof *d->strs);
     if (d->strs == NULL) return tf_lua_oom(L);
@@ -833,17 +798,16 @@ static int l_flatten(lua_State *L) {
   }
   lua_newtable(L); /* SLOT_SUSPECTS */
   lua_createtable(L, STR_CACHE, 0); /* SLOT_STRS */
-  /* first the tokens, then their definitions: the tables holding them are
-   * sized once, so neither rehashes while it fills */
+  /* sized once from the parser's count, so neither table rehashes while it fills */
+  n = estimate_tokens(&d->j, node, f.ts);
+  lua_createtable(L, 0, (int)n); /* SLOT_OUT */
+  lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
   gtype = member(&d->j, node, "$type");
   if (walk(&f, node, 0, 0, truthy(&d->j, gtype) ? gtype : 0)) {
     lua_pushboolean(L, 0);
     return 1;
   }
-  n = d->ntoks;
-  lua_createtable(L, 0, (int)(n < (1 << 26) ? n : 1 << 26)); /* SLOT_OUT */
-  lua_createtable(L, (int)(n < (1 << 26) ? n : 1 << 26), 0); /* SLOT_NAMES */
-  for (k = 0; k < n; k++) build_token(&f, k);
+  n = (size_t)f.count;
   /* two paths giving one name (flatten.lua keeps whichever pairs() meets
    * last): fewer entries than tokens */
   if (f.ambiguous) {
