@@ -12,7 +12,7 @@
 #include "tf_lua.h"
 
 #define TF_JSONDOC "tokenflow.JsonDoc"
-#define STR_CACHE 8192 /* strings of values remembered by flatten (a power of 2) */
+#define STR_CACHE 8192 /* strings of values flatten remembers, at most (a power of 2) */
 #define CACHED_STR_MAX 40 /* longest string it remembers: Lua's short strings */
 
 typedef struct jsondoc {
@@ -23,7 +23,7 @@ typedef struct jsondoc {
   struct str_slot {        /* flatten's cache of strings: bytes; their Lua strings are in a table */
     const char *s;
     size_t len;
-  } *strs;                 /* STR_CACHE slots */
+  } *strs;                 /* STR_CACHE slots, of which a set uses a power of 2 */
   char *buf; /* the text, when read from a file by json_read_file */
   size_t buf_len;
 } jsondoc;
@@ -424,6 +424,7 @@ typedef struct flat {
   int shapes;     /* stack index of type name -> shape code */
   int ambiguous;  /* a key that is empty or holds '.': two paths may give one name */
   lua_Integer count;    /* tokens so far */
+  size_t str_mask;      /* slots of the cache of strings in use, less 1 */
   lua_Integer suspects; /* tokens whose value flatten.check must look at */
   struct {        /* type names met so far: bytes, shape code (0: none) */
     const char *s;
@@ -434,14 +435,15 @@ typedef struct flat {
 } flat;
 
 /* Strict UTF-8 as utf8.len checks it (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF). */
-static int valid_utf8(const unsigned char *s, size_t len) {
+ * surrogates, nothing above U+10FFFF); *dot is set when s holds a '.'. */
+static int valid_utf8(const unsigned char *s, size_t len, int *dot) {
   size_t i = 0;
   while (i < len) {
     unsigned c = s[i];
     size_t n, k;
     unsigned cp, min;
     if (c < 0x80) {
+      if (c == '.') *dot = 1; /* noted on the way: a name with a dot */
       i++;
       continue;
     }
@@ -614,7 +616,7 @@ static void push_cached_str(lua_State *L, flat *f, const tf_json *j, uint32_t i)
     lua_pushlstring(L, s, len);
     return;
   }
-  slot = (size_t)tf_hash_bytes(s, len, 0) & (STR_CACHE - 1);
+  slot = (size_t)tf_hash_bytes(s, len, 0) & f->str_mask;
   e = &f->d->strs[slot];
   if (e->s != NULL && e->len == len && memcmp(e->s, s, len) == 0) {
     lua_rawgeti(L, SLOT_STRS, (lua_Integer)slot + 1);
@@ -743,8 +745,8 @@ static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gty
     members mb;
     const char *key = tf_json_str(j, c, &klen);
     if (!is_table_node(j, v) || (klen > 0 && key[0] == '$')) continue;
-    if (!valid_utf8((const unsigned char *)key, klen)) return 1;
-    if (klen == 0 || memchr(key, '.', klen) != NULL) f->ambiguous = 1;
+    if (!valid_utf8((const unsigned char *)key, klen, &f->ambiguous)) return 1;
+    if (klen == 0) f->ambiguous = 1;
     nlen = plen == 0 ? klen : plen + 1 + klen;
     f->d->path = (char *)reserve(f, f->d->path, &f->d->path_cap, 0, nlen);
     if (plen > 0) f->d->path[plen] = '.';
@@ -788,7 +790,11 @@ static int l_flatten(lua_State *L) {
     d->strs = (struct str_slot *)tf_mem_alloc(&d->j.mem, STR_CACHE * sizeof *d->strs);
     if (d->strs == NULL) return tf_lua_oom(L);
   }
-  memset(d->strs, 0, STR_CACHE * sizeof *d->strs);
+  /* sized to the set: a small set pays for no large cache */
+  n = estimate_tokens(&d->j, node, f.ts);
+  for (k = 64; k < STR_CACHE && k < 2 * n; k *= 2) continue;
+  f.str_mask = k - 1;
+  memset(d->strs, 0, k * sizeof *d->strs);
   lua_getiuservalue(L, 1, UV_NULL); /* SLOT_NULL */
   lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
   lua_createtable(L, 4, 0); /* SLOT_KEYS */
@@ -797,9 +803,8 @@ static int l_flatten(lua_State *L) {
     lua_rawseti(L, SLOT_KEYS, (lua_Integer)k + 1);
   }
   lua_newtable(L); /* SLOT_SUSPECTS */
-  lua_createtable(L, STR_CACHE, 0); /* SLOT_STRS */
+  lua_createtable(L, (int)f.str_mask + 1, 0); /* SLOT_STRS */
   /* sized once from the parser's count, so neither table rehashes while it fills */
-  n = estimate_tokens(&d->j, node, f.ts);
   lua_createtable(L, 0, (int)n); /* SLOT_OUT */
   lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
   gtype = member(&d->j, node, "$type");
