@@ -13,7 +13,6 @@
 
 #define TF_JSONDOC "tokenflow.JsonDoc"
 #define STR_CACHE 8192 /* strings of values flatten remembers, at most (a power of 2) */
-#define CACHED_STR_MAX 40 /* longest string it remembers: Lua's short strings */
 
 typedef struct jsondoc {
   tf_json j;
@@ -88,28 +87,56 @@ static uint32_t member(const tf_json *j, uint32_t obj, const char *key) {
   return tf_json_member(j, obj, key, strlen(key));
 }
 
-static void push_str(lua_State *L, const tf_json *j, uint32_t i) {
-  size_t len;
+/* flatten's cache of the strings of values: a set repeats the same
+ * member names, references and units, found again by a word-at-a-time hash
+ * instead of Lua's own byte-at-a-time one, with no new string. */
+typedef struct str_cache {
+  struct str_slot *slots; /* bytes of the strings remembered */
+  size_t mask;            /* slots in use, less 1 (a power of 2, less 1) */
+  int table;              /* stack index of their Lua strings, at slot + 1 */
+} str_cache;
+
+#define CACHED_STR_MAX 40 /* longest string it remembers: Lua's short strings */
+
+/* Pushes the string at i, through the cache when there is one. */
+static void push_str(lua_State *L, const tf_json *j, uint32_t i, const str_cache *sc) {
+  size_t len, slot;
   const char *s = tf_json_str(j, i, &len);
+  struct str_slot *e;
+  if (sc == NULL || len > CACHED_STR_MAX) { /* Lua neither hashes nor interns longer ones */
+    lua_pushlstring(L, s, len);
+    return;
+  }
+  slot = (size_t)tf_hash_bytes(s, len, 0) & sc->mask;
+  e = &sc->slots[slot];
+  if (e->s != NULL && e->len == len && memcmp(e->s, s, len) == 0) {
+    lua_rawgeti(L, sc->table, (lua_Integer)slot + 1);
+    return;
+  }
   lua_pushlstring(L, s, len);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, sc->table, (lua_Integer)slot + 1);
+  e->s = s;
+  e->len = len;
 }
 
 /* Pushes the value at i as lua-cjson decodes it; `null` is the stack index
- * of the null value. Returns the index after the subtree. */
-static uint32_t push_value(lua_State *L, const tf_json *j, uint32_t i, int null) {
+ * of the null value; strings through sc unless NULL. Returns the index
+ * after the subtree. */
+static uint32_t push_value(lua_State *L, const tf_json *j, uint32_t i, int null, const str_cache *sc) {
   uint32_t n, m, c;
   switch (tf_json_kind(j, i)) {
     case TF_JSON_NULL: lua_pushvalue(L, null); return i + 1;
     case TF_JSON_FALSE: lua_pushboolean(L, 0); return i + 1;
     case TF_JSON_TRUE: lua_pushboolean(L, 1); return i + 1;
     case TF_JSON_NUMBER: lua_pushnumber(L, (lua_Number)tf_json_num(j, i)); return i + 1;
-    case TF_JSON_STRING: push_str(L, j, i); return i + 1;
+    case TF_JSON_STRING: push_str(L, j, i, sc); return i + 1;
     case TF_JSON_ARRAY:
       luaL_checkstack(L, 3, "JSON nesting");
       n = tf_json_len(j, i);
       lua_createtable(L, (int)n, 0);
       for (m = 0, c = i + 1; m < n; m++) {
-        c = push_value(L, j, c, null);
+        c = push_value(L, j, c, null, sc);
         lua_rawseti(L, -2, (lua_Integer)m + 1);
       }
       return c;
@@ -118,8 +145,8 @@ static uint32_t push_value(lua_State *L, const tf_json *j, uint32_t i, int null)
       n = tf_json_len(j, i);
       lua_createtable(L, 0, (int)n);
       for (m = 0, c = i + 1; m < n; m++) {
-        push_str(L, j, c);
-        c = push_value(L, j, c + 1, null);
+        push_str(L, j, c, sc);
+        c = push_value(L, j, c + 1, null, sc);
         lua_rawset(L, -3);
       }
       return c;
@@ -263,7 +290,7 @@ static int l_get(lua_State *L) {
   if (i == 0 && !lua_isnoneornil(L, 2)) return 0;
   lua_settop(L, 2);
   lua_getiuservalue(L, 1, UV_NULL);
-  push_value(L, &d->j, i, 3);
+  push_value(L, &d->j, i, 3, NULL);
   return 1;
 }
 
@@ -277,7 +304,7 @@ static int l_keys(lua_State *L) {
   n = tf_json_len(j, 0);
   lua_createtable(L, (int)n, 0);
   for (m = 0, c = 1; m < n; m++) {
-    push_str(L, j, c);
+    push_str(L, j, c, NULL);
     lua_rawseti(L, -2, (lua_Integer)m + 1);
     c = tf_json_next(j, c + 1);
   }
@@ -424,7 +451,7 @@ typedef struct flat {
   int shapes;     /* stack index of type name -> shape code */
   int ambiguous;  /* a key that is empty or holds '.': two paths may give one name */
   lua_Integer count;    /* tokens so far */
-  size_t str_mask;      /* slots of the cache of strings in use, less 1 */
+  str_cache strs;       /* of the strings of values */
   lua_Integer suspects; /* tokens whose value flatten.check must look at */
   struct {        /* type names met so far: bytes, shape code (0: none) */
     const char *s;
@@ -604,59 +631,6 @@ static int type_of(flat *f, uint32_t t, int *slot) {
   return shape;
 }
 
-/* Pushes the string at i through flatten's cache of the strings of values
- * (a set repeats the same member names, references, units and
- * descriptions: found by a word-at-a-time hash instead of Lua's own
- * byte-at-a-time one, and no new string). */
-static void push_cached_str(lua_State *L, flat *f, const tf_json *j, uint32_t i) {
-  size_t len, slot;
-  const char *s = tf_json_str(j, i, &len);
-  struct str_slot *e;
-  if (len > CACHED_STR_MAX) { /* Lua neither hashes nor interns these: nothing to spare */
-    lua_pushlstring(L, s, len);
-    return;
-  }
-  slot = (size_t)tf_hash_bytes(s, len, 0) & f->str_mask;
-  e = &f->d->strs[slot];
-  if (e->s != NULL && e->len == len && memcmp(e->s, s, len) == 0) {
-    lua_rawgeti(L, SLOT_STRS, (lua_Integer)slot + 1);
-    return;
-  }
-  lua_pushlstring(L, s, len);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, SLOT_STRS, (lua_Integer)slot + 1);
-  e->s = s;
-  e->len = len;
-}
-
-/* push_value, with strings through flatten's cache. */
-static uint32_t push_flat_value(lua_State *L, flat *f, const tf_json *j, uint32_t i) {
-  uint32_t n, m, c;
-  switch (tf_json_kind(j, i)) {
-    case TF_JSON_STRING: push_cached_str(L, f, j, i); return i + 1;
-    case TF_JSON_ARRAY:
-      luaL_checkstack(L, 3, "JSON nesting");
-      n = tf_json_len(j, i);
-      lua_createtable(L, (int)n, 0);
-      for (m = 0, c = i + 1; m < n; m++) {
-        c = push_flat_value(L, f, j, c);
-        lua_rawseti(L, -2, (lua_Integer)m + 1);
-      }
-      return c;
-    case TF_JSON_OBJECT:
-      luaL_checkstack(L, 3, "JSON nesting");
-      n = tf_json_len(j, i);
-      lua_createtable(L, 0, (int)n);
-      for (m = 0, c = i + 1; m < n; m++) {
-        push_cached_str(L, f, j, c);
-        c = push_flat_value(L, f, j, c + 1);
-        lua_rawset(L, -3);
-      }
-      return c;
-    default: return push_value(L, j, i, SLOT_NULL);
-  }
-}
-
 /* Notes the token named below its definition (on top) for flatten.check. */
 static void add_suspect(flat *f) {
   lua_pushvalue(f->L, -2);
@@ -698,22 +672,22 @@ static void add_token(flat *f, uint32_t value, const members *mb, size_t plen, u
   if (ttype) {
     lua_rawgeti(L, SLOT_KEYS, KEY_TYPE);
     if (slot) lua_rawgeti(L, SLOT_TYPES, slot);
-    else push_value(L, j, ttype, SLOT_NULL);
+    else push_value(L, j, ttype, SLOT_NULL, NULL);
     lua_rawset(L, -3);
   }
   if (value) {
     lua_rawgeti(L, SLOT_KEYS, KEY_VALUE);
-    push_flat_value(L, f, j, value);
+    push_value(L, j, value, SLOT_NULL, &f->strs);
     lua_rawset(L, -3);
   }
   if (modify) {
     lua_rawgeti(L, SLOT_KEYS, KEY_MODIFY);
-    push_flat_value(L, f, j, modify);
+    push_value(L, j, modify, SLOT_NULL, &f->strs);
     lua_rawset(L, -3);
   }
   if (desc) {
     lua_rawgeti(L, SLOT_KEYS, KEY_DESCRIPTION);
-    push_flat_value(L, f, j, desc);
+    push_value(L, j, desc, SLOT_NULL, &f->strs);
     lua_rawset(L, -3);
   }
   lua_pushvalue(L, -2);
@@ -793,7 +767,9 @@ static int l_flatten(lua_State *L) {
   /* sized to the set: a small set pays for no large cache */
   n = estimate_tokens(&d->j, node, f.ts);
   for (k = 64; k < STR_CACHE && k < 2 * n; k *= 2) continue;
-  f.str_mask = k - 1;
+  f.strs.slots = d->strs;
+  f.strs.mask = k - 1;
+  f.strs.table = SLOT_STRS;
   memset(d->strs, 0, k * sizeof *d->strs);
   lua_getiuservalue(L, 1, UV_NULL); /* SLOT_NULL */
   lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
@@ -803,7 +779,7 @@ static int l_flatten(lua_State *L) {
     lua_rawseti(L, SLOT_KEYS, (lua_Integer)k + 1);
   }
   lua_newtable(L); /* SLOT_SUSPECTS */
-  lua_createtable(L, (int)f.str_mask + 1, 0); /* SLOT_STRS */
+  lua_createtable(L, (int)f.strs.mask + 1, 0); /* SLOT_STRS */
   /* sized once from the parser's count, so neither table rehashes while it fills */
   lua_createtable(L, 0, (int)n); /* SLOT_OUT */
   lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
