@@ -3,7 +3,7 @@
  *
  * Input: byte 0 sets the capacity (1..8), byte 1 the byte budget (0: none,
  * else 1..63); then operations, each an opcode byte and its arguments:
- *   set key cost ttl tags   (opcode bit 3: with an identity)
+ *   set key cost ttl tags   (opcode bit 3: with an identity, a tuple of two addresses for odd keys)
  *   get key | get_ident key | delete key | invalidate tag | flush
  *   clock +d | fail the k-th next allocation
  * Keys are 16 small keys of three shapes (string id, integer, tuple); tags
@@ -156,11 +156,22 @@ static void enforce(model *m, double now) {
   }
 }
 
+/* The identity of key: its address, or for odd keys a tuple of two. */
+static const tf_cache_ident *ident_of(int key, tf_cache_ident *id) {
+  id->n = key % 2 ? 2 : 1;
+  id->tuple = key % 2;
+  id->p[0] = &key_ident[key];
+  id->p[1] = &key_ident[(key + 3) % NKEYS];
+  id->p[2] = NULL;
+  return id;
+}
+
 static void op_set(tf_cache *c, model *m, tf_test_alloc *a, int key, size_t cost, double now, double expires,
                    unsigned tagbits, int with_ident, unsigned value) {
   uint64_t w[4];
   size_t nw = key_words(key, w), ntags = 0;
   uint32_t tags[NTAGS * 2], slot, released = 0;
+  tf_cache_ident id;
   int rc, i, at;
   unsigned t;
   for (t = 0; t < NTAGS; t++)
@@ -172,8 +183,8 @@ static void op_set(tf_cache *c, model *m, tf_test_alloc *a, int key, size_t cost
   if (slot == 0) return; /* out of memory: nothing changed */
   if (slot >= MAXSLOT) FAIL("set: slot %u: slots are not reused", (unsigned)slot);
   if (m->slot_value[slot] != 0) FAIL("set: next slot %u is still in use", (unsigned)slot);
-  rc = tf_cache_set_ident(c, w, nw, with_ident ? &key_ident[key] : NULL, slot, now, expires, cost, tags, ntags,
-                          &released);
+  rc = tf_cache_set_idents(c, w, nw, with_ident ? ident_of(key, &id) : NULL, slot, now, expires, cost, tags, ntags,
+                           &released);
   at = find(m, key);
   if (rc == TF_CACHE_NOMEM) {
     if (released != 0) FAIL("set: out of memory but released a slot");
@@ -213,8 +224,9 @@ static void op_get(tf_cache *c, model *m, int key, int by_ident, double now) {
   uint64_t w[4];
   size_t nw = key_words(key, w);
   uint32_t slot = 0;
+  tf_cache_ident id;
   int at = find(m, key), rc;
-  rc = by_ident ? tf_cache_get_ident(c, &key_ident[key], now, &slot) : tf_cache_get(c, w, nw, now, &slot);
+  rc = by_ident ? tf_cache_get_idents(c, ident_of(key, &id), now, &slot) : tf_cache_get(c, w, nw, now, &slot);
   if (at < 0 || (by_ident && !m->e[at].ident)) {
     if (rc != TF_CACHE_MISS) FAIL("get %d: code %d for a key the model lacks", key, rc);
     if (!by_ident) m->misses++;

@@ -52,6 +52,49 @@ describe("tf.cache", function()
       assert.are.equal(1, #cache)
     end)
 
+    it("finds short tuples of strings by the strings themselves, and every other tuple by its names", function()
+      local long = string.rep("x", 60) -- longer than Lua interns
+      cache:set({ "a", "b", "c" }, "three")
+      cache:set({ "a", long }, "long")
+      cache:set({ "a", "b", "c", "d" }, "four")
+      cache:set({ "a" }, "one")
+      assert.are.equal("three", cache:get({ "a", "b", "c" }))
+      assert.are.equal("long", cache:get({ "a", string.rep("x", 60) }))
+      assert.are.equal("four", cache:get({ "a", "b", "c", "d" }))
+      assert.are.equal("one", cache:get({ "a" }))
+      assert.is_nil(cache:get("a"))
+      assert.is_nil(cache:get({ "a", "b" }))
+      assert.is_nil(cache:get({ "a", "c", "b" }))
+      assert.is_nil(cache:get({ "never", "seen" }))
+      cache:delete({ "a", "b", "c" })
+      assert.is_nil(cache:get({ "a", "b", "c" }))
+      cache:set({ "a", "b", "c" }, "again")
+      assert.are.equal("again", cache:get({ "a", "b", "c" }))
+      local s = cache:stats()
+      assert.are.equal(5, s.hits)
+      assert.are.equal(5, s.misses)
+    end)
+
+    it("finds tuples the update job stored, and keeps finding its own beside them", function()
+      local shared = tf.cache { capacity = 100 }
+      local r = assert(assert(tf.tokens.new { core = { colors = { red = { value = "#f00", type = "color" } } } }):resolve {})
+      tf.update { tokens = r, source = { { tokens = { fill = "colors.red" } } }, write = function() end,
+        cache = shared }:run()
+      shared:set({ "mine", "too" }, "lua")
+      local keys, plans = {}, 0
+      for key in shared:keys() do keys[#keys + 1] = key end
+      assert.are.equal(2, #keys)
+      for _, key in ipairs(keys) do
+        local value = shared:get({ table.unpack(key) }) -- equal strings, a new table
+        assert.is_not_nil(value)
+        if value ~= "lua" then plans = plans + 1 end
+      end
+      assert.are.equal(1, plans)
+      assert.are.equal("lua", shared:get({ "mine", "too" }))
+      assert.is_nil(shared:get({ "fill", "colors.blue" }))
+      shared:close()
+    end)
+
     it("keeps '1' apart from 1, and a scalar apart from its 1-tuple", function()
       cache:set("1", "string")
       cache:set(1, "integer")

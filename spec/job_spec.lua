@@ -587,6 +587,26 @@ describe("tf.update", function()
     assert.equal(expect, report.written)
   end)
 
+  it("gives each node its own combination's plan when the cache holds fewer plans than there are combinations", function()
+    local small = tf.cache { capacity = 3 }
+    local nodes, calls = doc(240), 0
+    local job = tf.update { tokens = r, source = nodes, write = function(node, plan) node.out = plan end, cache = small,
+      map = function(m, res) calls = calls + 1; return require("tokenflow.job").plain_map(m, res) end }
+    local report = job:run()
+    local reference = doc(240)
+    tf.update { tokens = r, source = reference, write = function(node, plan) node.out = plan end }:run()
+    assert.are.same(outputs(reference), outputs(nodes))
+    assert.is_true(calls > 12) -- plans evicted by others were mapped again
+    assert.equal(calls, report.cache.misses)
+    -- a rerun through the node index, the host replacing and dropping plans in between
+    small:flush()
+    for _, node in ipairs(nodes) do node.out = nil end
+    job:rerun()
+    assert.are.same(outputs(reference), outputs(nodes))
+    job:close()
+    small:close()
+  end)
+
   it("invalidates cached combinations that use changed tokens in a shared cache", function()
     local cache = tf.cache { capacity = 100 }
     tf.update { tokens = r, source = doc(30), write = function() end, cache = cache }:run()

@@ -125,6 +125,26 @@ describe("token readers", function()
     assert.is_nil(t["size.sm"].type)
   end)
 
+  it("agree on names with dots that do not collide, modifiers of every shape and many member names", function()
+    local members = {}
+    for i = 1, 150 do members[#members + 1] = string.format('"k%d": %d, "%dk": "v"', i, i, i) end
+    h.write(dir, "m.json", [[{"core": {
+      "a.b": {"value": "1", "type": "number"}, "a": {"c": {"value": "2", "type": "number"}},
+      "arr": {"value": "#fff", "type": "color", "$extensions": {"studio.tokens": {"modify": ["lighten", 0.2]}}},
+      "none": {"value": "#fff", "type": "color", "$extensions": {"studio.tokens": {"modify": []}}},
+      "str": {"value": "#fff", "type": "color", "$extensions": {"studio.tokens": {"modify": "lighten"}}},
+      "many": {"value": {]] .. table.concat(members, ", ") .. [[}, "type": "composition"},
+      "again": {"value": {"k1": {"k2": "x", "2k": ["y", {"k3": 3}]}}, "type": "composition"}
+    }}]])
+    local t = same_source(dir .. "/m.json").sets.core.tokens
+    assert.are.equal("1", t["a.b"].value)
+    assert.are.equal("lighten", t.arr.modify[1])
+    assert.are.equal(150, t.many.value.k150)
+    assert.are.equal(3, t.again.value.k1["2k"][2].k3)
+    h.write(dir, "e.json", '{"core": {"": {"a": {"value": "1"}}, "a": {"value": "2"}}}')
+    undecided(dir .. "/e.json")
+  end)
+
   it("agree on folders: Tokens Studio multi-file and DTCG files merged in name order", function()
     h.write(dir, "ts/$metadata.json", '{"tokenSetOrder": ["core", "theme/dark"]}')
     h.write(dir, "ts/$themes.json", '[{"name": "dark", "selectedTokenSets": {"core": "source", "theme/dark": "enabled"}}]')

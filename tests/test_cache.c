@@ -374,6 +374,106 @@ static void test_oom_sweep(tf_test_ctx *t) {
   printf("cache oom sweep: %d failure points\n", points);
 }
 
+/* Entries named by (slot, generation): found again without their key
+ * while they live; never once they left, even when their slot holds another
+ * entry; an expired one is stale. */
+static void test_slot_generations(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 2, 0);
+  uint64_t w[4];
+  uint32_t sa, sb, sc, sd, tag = 7;
+  uint64_t ga, gb, gc, gd;
+  tf_cache_stats st;
+  size_t n;
+  n = key_string(w, 1);
+  CHECK(t, put(c, w, n, 0, TF_CACHE_NEVER, 1, &tag, 1, &sa) == TF_CACHE_OK);
+  ga = tf_cache_slot_gen(c, sa);
+  n = key_string(w, 2);
+  CHECK(t, put(c, w, n, 0, TF_CACHE_NEVER, 1, NULL, 0, &sb) == TF_CACHE_OK);
+  gb = tf_cache_slot_gen(c, sb);
+  CHECK(t, ga != 0 && gb != 0 && ga != gb && tf_cache_slot_gen(c, 0) == 0 && tf_cache_slot_gen(c, 1000) == 0);
+  CHECK(t, tf_cache_get_slot(c, sa, ga, 0) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_slot(c, sa, gb, 0) == TF_CACHE_MISS && tf_cache_get_slot(c, sa, 0, 0) == TF_CACHE_MISS);
+  tf_cache_get_stats(c, &st);
+  CHECK(t, st.hits == 1 && st.misses == 0); /* a miss by slot is not counted */
+  /* the hit made a the most recent: a third key evicts b */
+  n = key_string(w, 3);
+  CHECK(t, put(c, w, n, 0, TF_CACHE_NEVER, 1, NULL, 0, &sc) == TF_CACHE_OK);
+  gc = tf_cache_slot_gen(c, sc);
+  CHECK(t, drain(c, NULL) == 1);
+  CHECK(t, tf_cache_get_slot(c, sb, gb, 0) == TF_CACHE_MISS && tf_cache_get_slot(c, sa, ga, 0) == TF_CACHE_OK);
+  /* b's slot is reused by a new entry: the old pair still misses */
+  n = key_string(w, 4);
+  CHECK(t, put(c, w, n, 0, TF_CACHE_NEVER, 1, NULL, 0, &sd) == TF_CACHE_OK);
+  gd = tf_cache_slot_gen(c, sd);
+  drain(c, NULL);
+  CHECK(t, sd == sb && gd != gb && tf_cache_get_slot(c, sd, gb, 0) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_get_slot(c, sd, gd, 0) == TF_CACHE_OK);
+  /* invalidated, replaced and expired entries */
+  CHECK(t, tf_cache_invalidate(c, tag) == 1 && tf_cache_get_slot(c, sa, ga, 0) == TF_CACHE_MISS);
+  drain(c, NULL);
+  n = key_string(w, 3);
+  CHECK(t, put(c, w, n, 0, 5.0, 1, NULL, 0, &sa) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_slot(c, sc, gc, 0) == TF_CACHE_MISS);
+  ga = tf_cache_slot_gen(c, sa);
+  CHECK(t, tf_cache_get_slot(c, sa, ga, 1.0) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_slot(c, sa, ga, 6.0) == TF_CACHE_STALE && tf_cache_slot_gen(c, sa) == 0);
+  CHECK(t, tf_cache_get_slot(c, sa, ga, 6.0) == TF_CACHE_MISS);
+  drain(c, NULL);
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
+/* Identities of several addresses (short tuples): equal only with the same
+ * count, kind and addresses; gone with their entry; a short tuple of
+ * strings stored without one is counted (such a key cannot be ruled out by
+ * an identity miss then). */
+static void test_tuple_idents(tf_test_ctx *t) {
+  tf_cache *c = tf_cache_new(tf_mem_default(), 3, 0);
+  static const char names[4] = {0};
+  tf_cache_ident abc = {3, 1, {&names[0], &names[1], &names[2]}}, acb = {3, 1, {&names[0], &names[2], &names[1]}};
+  tf_cache_ident one = {1, 1, {&names[0], NULL, NULL}}, single = {1, 0, {&names[0], NULL, NULL}};
+  uint64_t w[4];
+  uint32_t s1, s2, s3, released, got;
+  w[0] = TF_CACHE_KEY_HEADER(3, 1);
+  w[1] = TF_CACHE_KEY_STRING(1);
+  w[2] = TF_CACHE_KEY_STRING(2);
+  w[3] = TF_CACHE_KEY_STRING(3);
+  s1 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set_idents(c, w, 4, &abc, s1, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_idents(c, &abc, 0, &got) == TF_CACHE_OK && got == s1);
+  CHECK(t, tf_cache_get_idents(c, &acb, 0, &got) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_plain_tuples(c) == 0);
+  /* {a} and a: another key each, another identity each */
+  w[0] = TF_CACHE_KEY_HEADER(1, 1);
+  s2 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set_idents(c, w, 2, &one, s2, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_get_idents(c, &one, 0, &got) == TF_CACHE_OK && got == s2);
+  CHECK(t, tf_cache_get_idents(c, &single, 0, &got) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_get_ident(c, &names[0], 0, &got) == TF_CACHE_MISS);
+  /* a short tuple of strings stored without identity is counted while it lives */
+  w[0] = TF_CACHE_KEY_HEADER(2, 1);
+  s3 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set(c, w, 3, s3, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_plain_tuples(c) == 1 && tf_cache_check(c));
+  CHECK(t, tf_cache_delete(c, w, 3) == 1 && tf_cache_plain_tuples(c) == 0);
+  drain(c, NULL);
+  /* a tuple with an integer is never counted */
+  w[2] = TF_CACHE_KEY_INTEGER_TAG;
+  w[3] = 5;
+  w[0] = TF_CACHE_KEY_HEADER(2, 1);
+  s3 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set(c, w, 4, s3, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, tf_cache_plain_tuples(c) == 0);
+  /* evicting the tuple entry removes its identity */
+  w[0] = TF_CACHE_KEY_HEADER(1, 0);
+  w[1] = TF_CACHE_KEY_STRING(9);
+  s3 = tf_cache_next_slot(c);
+  CHECK(t, tf_cache_set(c, w, 2, s3, 0, TF_CACHE_NEVER, 1, NULL, 0, &released) == TF_CACHE_OK);
+  CHECK(t, drain(c, NULL) == 1 && tf_cache_get_idents(c, &abc, 0, &got) == TF_CACHE_MISS);
+  CHECK(t, tf_cache_check(c));
+  tf_cache_free(c);
+}
+
 int main(void) {
   tf_test_ctx t = {0, 0};
   test_get_set(&t);
@@ -383,6 +483,8 @@ int main(void) {
   test_replace_keeps_shared_tags(&t);
   test_growth_and_scratch(&t);
   test_ident(&t);
+  test_slot_generations(&t);
+  test_tuple_idents(&t);
   test_oom_sweep(&t);
   return tf_test_report("test_cache", &t);
 }

@@ -2,6 +2,8 @@
  * (leaving it to lua-cjson), the fuzzing entry, and an out-of-memory sweep. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "tf_json.h"
 #include "tf_test.h"
@@ -187,10 +189,68 @@ static void test_oom_sweep(tf_test_ctx *t) {
   printf("json oom sweep: %d failure points\n", points);
 }
 
+/* Numbers the reader converts itself must be the doubles strtod gives, to
+ * the bit (sign of zero included): random decimal texts of every length,
+ * with and without fraction and exponent, around the limits of the exact
+ * conversion (2^53, 10^22) and beyond them. */
+static void test_numbers_match_strtod(tf_test_ctx *t) {
+  static const char *fixed[] = {"0", "-0", "-0.0", "0e5", "9007199254740992", "9007199254740993", "18446744073709551615",
+                                "1e22", "1e23", "123456789012345678", "1234567890123456789", "12345678901234567890",
+                                "0.1", "0.30000000000000004", "4.35", "213.3", "1.7976931348623157e308", "5e-324",
+                                "2.2250738585072014e-308", "1e-22", "1e-23", "0.000000000000000000000001", "100e-2"};
+  uint64_t x = UINT64_C(0x9E3779B97F4A7C15);
+  char text[128];
+  int i, mismatches = 0;
+  tf_json j;
+  tf_json_init(&j, tf_mem_default());
+  for (i = 0; i < 200000 + (int)(sizeof fixed / sizeof *fixed); i++) {
+    char num[64];
+    double want, got;
+    if (i < (int)(sizeof fixed / sizeof *fixed)) {
+      snprintf(num, sizeof num, "%s", fixed[i]);
+    } else {
+      int len = 0, ndig, k;
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      if (x & 1) num[len++] = '-';
+      ndig = 1 + (int)((x >> 1) % 21);
+      num[len++] = (char)('1' + (x >> 8) % 9);
+      for (k = 1; k < ndig; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        num[len++] = (char)('0' + x % 10);
+      }
+      if ((x >> 20) & 1) { /* a fraction */
+        int nf = 1 + (int)((x >> 21) % 12);
+        num[len++] = '.';
+        for (k = 0; k < nf; k++) {
+          x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+          num[len++] = (char)('0' + x % 10);
+        }
+      }
+      if ((x >> 30) % 3 == 0) /* an exponent */
+        len += snprintf(num + len, sizeof num - (size_t)len, "e%s%d", (x >> 33) & 1 ? "-" : "+", (int)((x >> 34) % 40));
+      num[len] = '\0';
+    }
+    snprintf(text, sizeof text, "[%s]", num);
+    want = strtod(num, NULL);
+    if (parse_str(&j, text) != TF_JSON_OK) {
+      mismatches++;
+      continue;
+    }
+    got = tf_json_num(&j, 1);
+    if (memcmp(&got, &want, sizeof got) != 0) {
+      if (mismatches < 5) printf("number %s: read %.17g, strtod %.17g\n", num, got, want);
+      mismatches++;
+    }
+  }
+  CHECK(t, mismatches == 0);
+  tf_json_clear(&j);
+}
+
 int main(void) {
   tf_test_ctx t = {0, 0};
   test_tape(&t);
   test_refused(&t);
+  test_numbers_match_strtod(&t);
   test_duplicates(&t);
   test_depth(&t);
   test_fuzz_entry(&t);

@@ -36,14 +36,27 @@ struct tf_cache_entry {
   size_t cost;
   uint32_t ntags;
   uint32_t reason;   /* tf_cache_reason, once queued */
-  const void *ident; /* in the identity index while live; NULL: none */
+  uint64_t ident_hash; /* of its identity, when in an identity index */
+  uint32_t has_ident;  /* while live, in the identity index of single addresses (1) or of tuples (2) */
+  uint32_t plain_tuple; /* a short tuple of strings stored without identity */
 };
 
-/* One cell of the identity index (open addressing, linear probing). */
-typedef struct idcell {
-  const void *ident; /* NULL: empty */
-  uint32_t slot;     /* of the entry stored with ident */
-} idcell;
+/* An identity index (open addressing, linear probing): cells of `width`
+ * words, the first the identity's tag (0: empty; else 1 + 2 * n + tuple) in
+ * its high half and the slot of the entry stored with it in its low half,
+ * then the addresses. Single addresses (string keys) take 16-byte cells,
+ * tuples 32-byte ones: a lookup reads one cache line. Load kept <= 1/2;
+ * grown before an entry is added, never shrunk. */
+typedef struct idtab {
+  uint64_t *w;
+  size_t ncells; /* 0 or a power of two */
+  size_t n;
+  unsigned width;
+} idtab;
+
+#define CELL(t, i) ((t)->w + (size_t)(i) * (t)->width)
+#define CELL_TAG(c) ((uint32_t)((c)[0] >> 32))
+#define CELL_SLOT(c) ((uint32_t)(c)[0])
 
 /* Per value slot, the LRU neighbours of the live entry holding it (slots,
  * 0: none), most recent at the head. Eight bytes a slot, so relinking on a
@@ -60,7 +73,9 @@ struct tf_cache {
   uint32_t head, tail; /* LRU list (slots, 0: empty) */
   slotrec *slots;      /* indexed by slot, 0 unused */
   tf_cache_entry **held; /* indexed by slot: the live entry holding it, or NULL */
-  size_t nslots;       /* records allocated in both (one block): covers every slot handed out */
+  uint64_t *gens;      /* indexed by slot: the generation of the live entry holding it, 0: none */
+  size_t nslots;       /* records allocated in all three (one block): covers every slot handed out */
+  uint64_t last_gen;   /* the generation given to the last entry stored */
   tagnode **tag_buckets;
   size_t ntag_buckets; /* power of two */
   size_t ntagnodes;
@@ -74,11 +89,10 @@ struct tf_cache {
   uint32_t top;
   uint64_t *scratch;
   size_t scratch_cap;
-  /* Identity index: ident -> slot of the live entry stored with it.
-   * Load kept <= 1/2; grown before an entry is added, never shrunk. */
-  idcell *ids;
-  size_t ncells; /* 0 or a power of two */
-  size_t nids;
+  /* Identity indexes: identity -> slot of the live entry stored with it. */
+  idtab ids1; /* single addresses */
+  idtab ids3; /* tuples */
+  size_t plain_tuples; /* live entries whose key is a short tuple of strings, without identity */
   /* The last entry block freed, kept for the next set of the same size:
    * a full cache evicts one entry per insert, so this saves an allocation
    * and a free per miss. */
@@ -88,6 +102,8 @@ struct tf_cache {
 };
 
 #define ENTRY_OF(c, slot) ((c)->held[slot])
+/* Bytes per slot in the block of slot records, held entries and generations. */
+#define SLOT_BYTES (sizeof(slotrec) + sizeof(tf_cache_entry *) + sizeof(uint64_t))
 #define ENTRY_WORDS(e) ((uint64_t *)((e) + 1))
 #define ENTRY_TAGS(e) ((taglink *)(ENTRY_WORDS(e) + (e)->nwords))
 
@@ -105,8 +121,52 @@ static uint64_t key_hash(const uint64_t *key, size_t n) {
   return tf_hash_mix(h);
 }
 
-static size_t ident_home(const void *ident, size_t ncells) {
-  return (size_t)tf_hash_mix((uint64_t)(uintptr_t)ident) & (ncells - 1);
+static uint32_t ident_tag(const tf_cache_ident *id) { return 1u + 2u * id->n + (id->tuple != 0); }
+
+static uint64_t ident_hash(const tf_cache_ident *id) {
+  uint64_t h = TF_CACHE_SEED ^ ident_tag(id);
+  unsigned i;
+  for (i = 0; i < id->n; i++) h = tf_hash_step(h, (uint64_t)(uintptr_t)id->p[i]);
+  return tf_hash_mix(h);
+}
+
+/* The identity a cell holds. */
+static void cell_ident(const uint64_t *cell, tf_cache_ident *id) {
+  unsigned i;
+  id->n = (CELL_TAG(cell) - 1) / 2;
+  id->tuple = (CELL_TAG(cell) - 1) & 1;
+  for (i = 0; i < TF_CACHE_IDENT_MAX; i++) id->p[i] = i < id->n ? (const void *)(uintptr_t)cell[1 + i] : NULL;
+}
+
+static uint64_t cell_hash(const uint64_t *cell) {
+  tf_cache_ident id;
+  cell_ident(cell, &id);
+  return ident_hash(&id);
+}
+
+static int cell_is(const uint64_t *cell, const tf_cache_ident *id, uint32_t tag) {
+  unsigned i;
+  if (CELL_TAG(cell) != tag) return 0;
+  for (i = 0; i < id->n; i++)
+    if (cell[1 + i] != (uint64_t)(uintptr_t)id->p[i]) return 0;
+  return 1;
+}
+
+/* The index an identity lives in (kind 1 or 2, as has_ident). */
+static unsigned ident_kind(const tf_cache_ident *id) { return id->n == 1 && !id->tuple ? 1u : 2u; }
+static idtab *tab_of(tf_cache *c, unsigned kind) { return kind == 1 ? &c->ids1 : &c->ids3; }
+static const idtab *ctab_of(const tf_cache *c, unsigned kind) { return kind == 1 ? &c->ids1 : &c->ids3; }
+
+/* A key that a tuple identity could stand for: a tuple of at most
+ * TF_CACHE_IDENT_MAX strings. */
+static int short_string_tuple(const uint64_t *key, size_t nwords) {
+  size_t i;
+  if (nwords < 2 || TF_CACHE_KEY_KIND(key[0]) != 1 || TF_CACHE_KEY_COUNT(key[0]) != nwords - 1 ||
+      nwords - 1 > TF_CACHE_IDENT_MAX)
+    return 0;
+  for (i = 1; i < nwords; i++)
+    if ((key[i] & 3u) != 1u) return 0;
+  return 1;
 }
 
 static uint64_t tag_hash(uint32_t tag) { return tf_hash_mix((uint64_t)tag ^ TF_CACHE_SEED); }
@@ -134,6 +194,8 @@ tf_cache *tf_cache_new(tf_mem mem, size_t capacity, size_t max_bytes) {
     tf_cache_free(c);
     return NULL;
   }
+  c->ids1.width = 2;
+  c->ids3.width = 1 + TF_CACHE_IDENT_MAX;
   return c;
 }
 
@@ -178,8 +240,9 @@ void tf_cache_free(tf_cache *c) {
   tf_mem_free(&c->mem, c->tag_buckets, c->ntag_buckets * sizeof(tagnode *));
   tf_mem_free(&c->mem, c->free_slots, c->free_cap * sizeof(uint32_t));
   tf_mem_free(&c->mem, c->scratch, c->scratch_cap * sizeof(uint64_t));
-  tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
-  tf_mem_free(&c->mem, c->slots, c->nslots * (sizeof(slotrec) + sizeof(tf_cache_entry *)));
+  tf_mem_free(&c->mem, c->ids1.w, c->ids1.ncells * c->ids1.width * sizeof(uint64_t));
+  tf_mem_free(&c->mem, c->ids3.w, c->ids3.ncells * c->ids3.width * sizeof(uint64_t));
+  tf_mem_free(&c->mem, c->slots, c->nslots * SLOT_BYTES);
   {
     tf_mem mem = c->mem;
     tf_mem_free(&mem, c, sizeof *c);
@@ -245,69 +308,82 @@ static void tags_unlink(tf_cache *c, tf_cache_entry *e) {
   }
 }
 
-/* The cell holding ident, or the empty cell ending its probe sequence. */
-static idcell *ident_find(const tf_cache *c, const void *ident) {
-  size_t mask = c->ncells - 1, i = ident_home(ident, c->ncells);
-  while (c->ids[i].ident != NULL && c->ids[i].ident != ident) i = (i + 1) & mask;
-  return &c->ids[i];
+/* The cell holding id (of hash h) in t, or the empty cell ending its probe sequence. */
+static uint64_t *ident_find(const idtab *t, const tf_cache_ident *id, uint64_t h) {
+  size_t mask = t->ncells - 1, i = (size_t)h & mask;
+  uint32_t tag = ident_tag(id);
+  while (CELL_TAG(CELL(t, i)) != 0 && !cell_is(CELL(t, i), id, tag)) i = (i + 1) & mask;
+  return CELL(t, i);
+}
+
+/* The cell of live entry e (which has an identity). */
+static uint64_t *ident_cell(const tf_cache *c, const tf_cache_entry *e) {
+  const idtab *t = ctab_of(c, e->has_ident);
+  size_t mask = t->ncells - 1, i = (size_t)e->ident_hash & mask;
+  while (CELL_SLOT(CELL(t, i)) != e->slot) i = (i + 1) & mask;
+  return CELL(t, i);
 }
 
 /* Room was made by ident_reserve. */
-static void ident_insert(tf_cache *c, tf_cache_entry *e) {
-  idcell *cell = ident_find(c, e->ident);
-  cell->ident = e->ident;
-  cell->slot = e->slot;
-  c->nids++;
+static void ident_insert(tf_cache *c, tf_cache_entry *e, const tf_cache_ident *id) {
+  idtab *t = tab_of(c, e->has_ident);
+  uint64_t *cell = ident_find(t, id, e->ident_hash);
+  unsigned i;
+  cell[0] = (uint64_t)ident_tag(id) << 32 | e->slot;
+  for (i = 0; i < id->n; i++) cell[1 + i] = (uint64_t)(uintptr_t)id->p[i];
+  t->n++;
 }
 
 /* Removes e's cell, shifting later cells of the run back (no tombstones). */
 static void ident_remove(tf_cache *c, const tf_cache_entry *e) {
-  size_t mask = c->ncells - 1, i = (size_t)(ident_find(c, e->ident) - c->ids), j = i;
+  idtab *t = tab_of(c, e->has_ident);
+  size_t mask = t->ncells - 1, i = (size_t)(ident_cell(c, e) - t->w) / t->width, j = i;
   for (;;) {
     size_t home;
     j = (j + 1) & mask;
-    if (c->ids[j].ident == NULL) break;
-    home = ident_home(c->ids[j].ident, c->ncells);
+    if (CELL_TAG(CELL(t, j)) == 0) break;
+    home = (size_t)cell_hash(CELL(t, j)) & mask;
     /* the cell at j may move to i unless its home lies cyclically in (i, j] */
     if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
-    c->ids[i] = c->ids[j];
+    memcpy(CELL(t, i), CELL(t, j), t->width * sizeof(uint64_t));
     i = j;
   }
-  c->ids[i].ident = NULL;
-  c->ids[i].slot = 0;
-  c->nids--;
+  memset(CELL(t, i), 0, t->width * sizeof(uint64_t));
+  t->n--;
 }
 
-/* Makes room for one more ident (load <= 1/2): 0 when out of memory, and
- * then nothing changed. */
-static int ident_reserve(tf_cache *c) {
+/* Makes room for one more identity in t (load <= 1/2): 0 when out of
+ * memory, and then nothing changed. */
+static int ident_reserve(tf_cache *c, idtab *t) {
   size_t n, i, bytes;
-  idcell *cells;
-  if ((c->nids + 1) * 2 <= c->ncells) return 1;
-  n = c->ncells ? c->ncells * 2 : FIRST_BUCKETS;
-  bytes = tf_mem_mul(n, sizeof(idcell));
+  uint64_t *cells;
+  if ((t->n + 1) * 2 <= t->ncells) return 1;
+  n = t->ncells ? t->ncells * 2 : FIRST_BUCKETS;
+  bytes = tf_mem_mul(n, t->width * sizeof(uint64_t));
   if (bytes == 0) return 0;
-  cells = (idcell *)alloc_zeroed(&c->mem, bytes);
+  cells = (uint64_t *)alloc_zeroed(&c->mem, bytes);
   if (cells == NULL) return 0;
-  for (i = 0; i < c->ncells; i++) {
-    if (c->ids[i].ident != NULL) {
-      size_t j = ident_home(c->ids[i].ident, n);
-      while (cells[j].ident != NULL) j = (j + 1) & (n - 1);
-      cells[j] = c->ids[i];
+  for (i = 0; i < t->ncells; i++) {
+    if (CELL_TAG(CELL(t, i)) != 0) {
+      size_t j = (size_t)cell_hash(CELL(t, i)) & (n - 1);
+      while (CELL_TAG(cells + j * t->width) != 0) j = (j + 1) & (n - 1);
+      memcpy(cells + j * t->width, CELL(t, i), t->width * sizeof(uint64_t));
     }
   }
-  tf_mem_free(&c->mem, c->ids, c->ncells * sizeof(idcell));
-  c->ids = cells;
-  c->ncells = n;
+  tf_mem_free(&c->mem, t->w, t->ncells * t->width * sizeof(uint64_t));
+  t->w = cells;
+  t->ncells = n;
   return 1;
 }
 
 /* Takes e (found at *link in its chain) out of every structure. */
 static void detach(tf_cache *c, tf_cache_entry **link, tf_cache_entry *e) {
   *link = e->hnext;
-  if (e->ident != NULL) ident_remove(c, e);
+  if (e->has_ident) ident_remove(c, e);
+  c->plain_tuples -= e->plain_tuple;
   lru_unlink(c, e->slot);
   ENTRY_OF(c, e->slot) = NULL;
+  c->gens[e->slot] = 0;
   tags_unlink(c, e);
   c->stats.entries--;
   c->stats.bytes -= e->cost;
@@ -373,9 +449,21 @@ int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, ui
 }
 
 int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slot) {
+  tf_cache_ident id;
+  if (ident == NULL) return TF_CACHE_MISS;
+  id.n = 1;
+  id.tuple = 0;
+  id.p[0] = ident;
+  return tf_cache_get_idents(c, &id, now, slot);
+}
+
+int tf_cache_get_idents(tf_cache *c, const tf_cache_ident *id, double now, uint32_t *slot) {
+  const idtab *t;
   uint32_t s;
-  if (c->nids == 0 || ident == NULL) return TF_CACHE_MISS;
-  s = ident_find(c, ident)->slot;
+  if (id == NULL || id->n == 0 || id->n > TF_CACHE_IDENT_MAX) return TF_CACHE_MISS;
+  t = tab_of(c, ident_kind(id));
+  if (t->n == 0) return TF_CACHE_MISS;
+  s = CELL_SLOT(ident_find(t, id, ident_hash(id)));
   if (s == 0) return TF_CACHE_MISS;
   *slot = s;
   /* without expiring entries the entry itself is not needed */
@@ -383,22 +471,40 @@ int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slo
   return hit(c, s);
 }
 
+int tf_cache_get_slot(tf_cache *c, uint32_t slot, uint64_t gen, double now) {
+  if (gen == 0 || slot == 0 || slot >= c->nslots || c->gens[slot] != gen) return TF_CACHE_MISS;
+  if (c->expiring > 0 && ENTRY_OF(c, slot)->expires <= now) return stale(c, NULL, ENTRY_OF(c, slot));
+  return hit(c, slot);
+}
+
+uint64_t tf_cache_slot_gen(const tf_cache *c, uint32_t slot) {
+  return slot != 0 && slot < c->nslots ? c->gens[slot] : 0;
+}
+
 void tf_cache_count_miss(tf_cache *c) { c->stats.misses++; }
+
+size_t tf_cache_plain_tuples(const tf_cache *c) { return c->plain_tuples; }
 
 uint32_t tf_cache_next_slot(tf_cache *c) {
   if (c->nfree > 0) return c->free_slots[c->nfree - 1];
   if (c->top == UINT32_MAX) return 0;
   if (c->nslots < (size_t)c->top + 2) { /* records 0..top+1 */
-    size_t n = c->nslots ? c->nslots * 2 : 16, bytes = tf_mem_mul(n, sizeof(slotrec) + sizeof(tf_cache_entry *));
+    size_t n = c->nslots ? c->nslots * 2 : 16, bytes = tf_mem_mul(n, SLOT_BYTES);
     slotrec *p = bytes ? (slotrec *)alloc_zeroed(&c->mem, bytes) : NULL;
+    tf_cache_entry **held;
+    uint64_t *gens;
     if (p == NULL) return 0;
+    held = (tf_cache_entry **)(void *)(p + n); /* n * 8 bytes in: aligned */
+    gens = (uint64_t *)(void *)(held + n);
     if (c->nslots > 0) {
       memcpy(p, c->slots, c->nslots * sizeof(slotrec));
-      memcpy(p + n, c->held, c->nslots * sizeof(tf_cache_entry *));
-      tf_mem_free(&c->mem, c->slots, c->nslots * (sizeof(slotrec) + sizeof(tf_cache_entry *)));
+      memcpy(held, c->held, c->nslots * sizeof(tf_cache_entry *));
+      memcpy(gens, c->gens, c->nslots * sizeof(uint64_t));
+      tf_mem_free(&c->mem, c->slots, c->nslots * SLOT_BYTES);
     }
     c->slots = p;
-    c->held = (tf_cache_entry **)(void *)(p + n); /* n * 8 bytes in: aligned */
+    c->held = held;
+    c->gens = gens;
     c->nslots = n;
   }
   if (c->free_cap < (size_t)c->top + 1) {
@@ -478,11 +584,20 @@ static void enforce_limits(tf_cache *c, double now) {
 
 int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot, double now, double expires,
                  size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
-  return tf_cache_set_ident(c, key, nwords, NULL, slot, now, expires, cost, tags, ntags, released);
+  return tf_cache_set_idents(c, key, nwords, NULL, slot, now, expires, cost, tags, ntags, released);
 }
 
 int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const void *ident, uint32_t slot, double now,
                        double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
+  tf_cache_ident id;
+  id.n = 1;
+  id.tuple = 0;
+  id.p[0] = ident;
+  return tf_cache_set_idents(c, key, nwords, ident ? &id : NULL, slot, now, expires, cost, tags, ntags, released);
+}
+
+int tf_cache_set_idents(tf_cache *c, const uint64_t *key, size_t nwords, const tf_cache_ident *ident, uint32_t slot,
+                        double now, double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released) {
   uint64_t h = key_hash(key, nwords);
   tf_cache_entry **link = find_link(c, key, nwords, h), *old = *link, *e;
   tagnode *fresh = NULL; /* tag nodes to add, chained by hnext */
@@ -497,9 +612,10 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
     return TF_CACHE_TOOBIG;
   }
   if (nwords > UINT32_MAX) return TF_CACHE_NOMEM;
+  if (ident != NULL && (ident->n == 0 || ident->n > TF_CACHE_IDENT_MAX)) ident = NULL;
   /* Acquire everything first: a failure must leave the cache unchanged
    * (a grown identity index changes no lookup). */
-  if (ident != NULL && !ident_reserve(c)) return TF_CACHE_NOMEM;
+  if (ident != NULL && !ident_reserve(c, tab_of(c, ident_kind(ident)))) return TF_CACHE_NOMEM;
   for (i = 0; i < ntags; i++) {
     if (seen_before(tags, i)) continue;
     nunique++;
@@ -531,7 +647,9 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
   e->nwords = (uint32_t)nwords;
   e->ntags = (uint32_t)nunique;
   e->reason = 0;
-  e->ident = ident;
+  e->has_ident = ident != NULL ? ident_kind(ident) : 0;
+  e->ident_hash = ident != NULL ? ident_hash(ident) : 0;
+  e->plain_tuple = ident == NULL && short_string_tuple(key, nwords);
   memcpy(ENTRY_WORDS(e), key, nwords * sizeof(uint64_t));
   l = ENTRY_TAGS(e);
   for (i = 0; i < ntags; i++) {
@@ -558,8 +676,10 @@ int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const vo
   link = &c->buckets[h & (c->nbuckets - 1)];
   e->hnext = *link;
   *link = e;
-  if (ident != NULL) ident_insert(c, e);
+  if (ident != NULL) ident_insert(c, e, ident);
+  c->plain_tuples += e->plain_tuple;
   ENTRY_OF(c, slot) = e;
+  c->gens[slot] = ++c->last_gen;
   lru_push_front(c, slot);
   c->stats.entries++;
   c->stats.bytes += cost;
@@ -683,39 +803,49 @@ static int tags_consistent(const tf_cache *c, size_t *links) {
   return nodes == c->ntagnodes;
 }
 
-/* Every cell names a live entry with its ident, reachable from its home
- * without crossing an empty cell. */
-static int ids_consistent(const tf_cache *c) {
+/* Every cell of t names a live entry with its identity, reachable from its
+ * home without crossing an empty cell. */
+static int ids_consistent(const tf_cache *c, const idtab *t, unsigned kind) {
   size_t i, n = 0;
-  if (c->nids * 2 > c->ncells && c->nids > 0) return 0;
-  for (i = 0; i < c->ncells; i++) {
-    const idcell *cell = &c->ids[i];
-    if (cell->ident == NULL) {
-      if (cell->slot != 0) return 0;
+  if (t->n * 2 > t->ncells && t->n > 0) return 0;
+  for (i = 0; i < t->ncells; i++) {
+    const uint64_t *cell = CELL(t, i);
+    const tf_cache_entry *e;
+    tf_cache_ident id;
+    uint32_t slot = CELL_SLOT(cell);
+    if (CELL_TAG(cell) == 0) {
+      if (slot != 0) return 0;
       continue;
     }
-    if (cell->slot == 0 || cell->slot > c->top || ENTRY_OF(c, cell->slot) == NULL ||
-        ENTRY_OF(c, cell->slot)->ident != cell->ident || ident_find(c, cell->ident) != cell)
+    cell_ident(cell, &id);
+    if (id.n == 0 || id.n > TF_CACHE_IDENT_MAX || ident_kind(&id) != kind || id.n + 1 > t->width) return 0;
+    if (slot == 0 || slot > c->top || (e = ENTRY_OF(c, slot)) == NULL || e->has_ident != kind ||
+        e->ident_hash != ident_hash(&id) || ident_find(t, &id, ident_hash(&id)) != cell)
       return 0;
     n++;
   }
-  return n == c->nids;
+  return n == t->n;
 }
 
 int tf_cache_check(const tf_cache *c) {
   const tf_cache_entry *e;
   uint32_t s, prev = 0;
-  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, held = 0, i;
-  if (!ids_consistent(c)) return 0;
+  size_t n = 0, bytes = 0, expiring = 0, tag_links = 0, entry_tags = 0, queued = 0, idents = 0, held = 0, plain = 0, i;
+  if (!ids_consistent(c, &c->ids1, 1) || !ids_consistent(c, &c->ids3, 2)) return 0;
   if (c->top > 0 && c->nslots < (size_t)c->top + 1) return 0;
-  for (i = 1; i < c->nslots; i++) held += c->held[i] != NULL;
+  for (i = 1; i < c->nslots; i++) {
+    held += c->held[i] != NULL;
+    /* a generation names a live entry, and no generation was given twice */
+    if ((c->held[i] != NULL) != (c->gens[i] != 0) || c->gens[i] > c->last_gen) return 0;
+  }
   for (s = c->head; s != 0; prev = s, s = c->slots[s].next) {
     e = ENTRY_OF(c, s);
     if (s > c->top || e == NULL || e->slot != s || c->slots[s].prev != prev || !findable(c, e) || n >= held) return 0;
-    if (e->ident != NULL) {
-      if (ident_find(c, e->ident)->slot != s) return 0;
+    if (e->has_ident) {
+      if (CELL_SLOT(ident_cell(c, e)) != s) return 0;
       idents++;
     }
+    plain += e->plain_tuple;
     n++;
     bytes += e->cost;
     entry_tags += e->ntags;
@@ -724,7 +854,7 @@ int tf_cache_check(const tf_cache *c) {
       if (ENTRY_TAGS(e)[i].entry != e) return 0;
   }
   if (c->tail != prev || n != held || n != c->stats.entries || bytes != c->stats.bytes || expiring != c->expiring) return 0;
-  if (idents != c->nids) return 0;
+  if (idents != c->ids1.n + c->ids3.n || plain != c->plain_tuples) return 0;
   if (n > c->capacity || (c->max_bytes && bytes > c->max_bytes)) return 0;
   if (!tags_consistent(c, &tag_links) || tag_links != entry_tags) return 0;
   for (e = c->queue_head; e != NULL; e = e->hnext) queued++;

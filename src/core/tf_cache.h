@@ -77,11 +77,38 @@ void tf_cache_free(tf_cache *c);
  * the stale value). TF_CACHE_MISS otherwise. Never allocates. */
 int tf_cache_get(tf_cache *c, const uint64_t *key, size_t nwords, double now, uint32_t *slot);
 
+/* An identity: a few addresses the caller stands for naming one key while
+ * the entry stored with it is live (the binding passes the address of a
+ * single key string, or those of the strings of a short tuple). Two
+ * identities are equal when n, tuple and the n addresses are. */
+#define TF_CACHE_IDENT_MAX 3
+typedef struct tf_cache_ident {
+  unsigned n; /* 1..TF_CACHE_IDENT_MAX addresses */
+  int tuple;  /* tells a tuple of one string from a single string */
+  const void *p[TF_CACHE_IDENT_MAX];
+} tf_cache_ident;
+
 /* Looks an entry up by its identity (see tf_cache_set_ident): the same
  * results as tf_cache_get, except that TF_CACHE_MISS only says no live entry
  * was stored with this ident (the key may still be there under another
  * one); a miss here is not counted. Never allocates. */
 int tf_cache_get_ident(tf_cache *c, const void *ident, double now, uint32_t *slot);
+/* tf_cache_get_ident with any identity. */
+int tf_cache_get_idents(tf_cache *c, const tf_cache_ident *id, double now, uint32_t *slot);
+/* Live entries whose key is a tuple of at most TF_CACHE_IDENT_MAX strings
+ * stored without an identity: when 0, such a key not found by identity is
+ * not in the cache at all. */
+size_t tf_cache_plain_tuples(const tf_cache *c);
+
+/* Each stored entry gets a generation, a number never given before
+ * (1, 2, 3...): a (slot, generation) pair names that entry until it leaves,
+ * so a caller that keeps the pair finds the entry again without its key.
+ * tf_cache_slot_gen: the generation of the live entry holding slot, 0 when
+ * none. tf_cache_get_slot: the results of tf_cache_get for the entry named
+ * by (slot, gen), except that TF_CACHE_MISS (no such live entry) is not
+ * counted. Neither allocates. */
+uint64_t tf_cache_slot_gen(const tf_cache *c, uint32_t slot);
+int tf_cache_get_slot(tf_cache *c, uint32_t slot, uint64_t gen, double now);
 
 /* The slot the next tf_cache_set will use for a new value, so the caller can
  * put the value in place before the cache changes. May allocate (room to
@@ -107,6 +134,9 @@ int tf_cache_set(tf_cache *c, const uint64_t *key, size_t nwords, uint32_t slot,
  * (the binding passes the address of a key string it keeps alive). */
 int tf_cache_set_ident(tf_cache *c, const uint64_t *key, size_t nwords, const void *ident, uint32_t slot, double now,
                        double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released);
+/* tf_cache_set_ident with any identity (NULL: none). */
+int tf_cache_set_idents(tf_cache *c, const uint64_t *key, size_t nwords, const tf_cache_ident *ident, uint32_t slot,
+                        double now, double expires, size_t cost, const uint32_t *tags, size_t ntags, uint32_t *released);
 
 /* Queues the entry under key with reason "deleted": 1 if there was one. */
 int tf_cache_delete(tf_cache *c, const uint64_t *key, size_t nwords);

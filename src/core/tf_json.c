@@ -1,5 +1,6 @@
 #include "tf_json.h"
 
+#include <float.h>
 #include <locale.h>
 #include <stdlib.h>
 
@@ -40,28 +41,35 @@ static int fail(parser *ps, int status) {
   return -1;
 }
 
+/* Doubles the tape; 0, or -1 (status set). Kept out of push_node, whose
+ * common path is then small enough to inline. */
+static int grow_nodes(parser *ps) {
+  tf_json *j = ps->j;
+  size_t ncap = j->cap ? j->cap * 2 : 64;
+  size_t bytes = tf_mem_mul(ncap, sizeof *j->nodes);
+  tf_json_node *nn;
+  if (bytes == 0 || ncap > UINT32_MAX) return fail(ps, TF_JSON_NOMEM);
+  nn = (tf_json_node *)tf_mem_realloc(&j->mem, j->nodes, j->cap * sizeof *j->nodes, bytes);
+  if (nn == NULL) return fail(ps, TF_JSON_NOMEM);
+  j->nodes = nn;
+  j->cap = ncap;
+  return 0;
+}
+
 /* Appends a node; returns its index, or -1 (status set). */
-static long push_node(parser *ps, uint32_t kind, uint32_t len, uint32_t u) {
+static inline long push_node(parser *ps, uint32_t kind, uint32_t len, uint32_t u) {
   tf_json *j = ps->j;
   tf_json_node *n;
-  if (j->count == j->cap) {
-    size_t ncap = j->cap ? j->cap * 2 : 64;
-    size_t bytes = tf_mem_mul(ncap, sizeof *j->nodes);
-    tf_json_node *nn;
-    if (bytes == 0 || ncap > UINT32_MAX) return fail(ps, TF_JSON_NOMEM);
-    nn = (tf_json_node *)tf_mem_realloc(&j->mem, j->nodes, j->cap * sizeof *j->nodes, bytes);
-    if (nn == NULL) return fail(ps, TF_JSON_NOMEM);
-    j->nodes = nn;
-    j->cap = ncap;
-  }
+  if (j->count == j->cap && grow_nodes(ps) != 0) return -1;
   n = &j->nodes[j->count];
   n->head = kind | (len << 4);
   n->u = u;
   return (long)j->count++;
 }
 
-static void skip_ws(parser *ps) {
+static inline void skip_ws(parser *ps) {
   const char *p = ps->p, *end = ps->end;
+  if (p < end && (unsigned char)*p > ' ') return; /* minified text: no whitespace at all */
   while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
   ps->p = p;
 }
@@ -138,6 +146,17 @@ static const unsigned char string_stop[256] = {
     0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
 
+/* Word-at-a-time tests: a byte of w is zero when ((w - ONES) & ~w &
+ * HIGHS) has its high bit; a byte is below 0x20 when ((w - ONES * 0x20) &
+ * ~w & HIGHS) has it (a set bit may be a false alarm only after a true
+ * one, and the byte loop then decides). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* the offset of the first flagged byte (the least significant here) */
+#define FIRST_HIT(hits) ((size_t)__builtin_ctzll(hits) >> 3)
+#endif
+
 /* A string at ps->p (the opening quote): appends its node. */
 static int parse_string(parser *ps) {
   const char *s = ps->p + 1, *p = s, *end = ps->end;
@@ -146,6 +165,21 @@ static int parse_string(parser *ps) {
   uint32_t len;
   for (;;) {
     unsigned char c;
+    /* eight bytes at a time while none of them is '"', '\\' or a control */
+    while (end - p >= 8) {
+      uint64_t w, q, b, hits;
+      memcpy(&w, p, 8);
+      q = w ^ (ONES * '"');
+      b = w ^ (ONES * '\\');
+      hits = (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w)) & HIGHS;
+      if (hits) {
+#ifdef FIRST_HIT
+        p += FIRST_HIT(hits); /* the lowest flagged byte is never a false alarm */
+#endif
+        break;
+      }
+      p += 8;
+    }
     while (p < end && !string_stop[(unsigned char)*p]) p++;
     if (p >= end) return fail(ps, TF_JSON_UNSUPPORTED);
     c = (unsigned char)*p;
@@ -200,10 +234,58 @@ static int parse_string(parser *ps) {
 
 static int is_digit(const char *p, const char *end) { return p < end && *p >= '0' && *p <= '9'; }
 
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+#define TF_JSON_EXACT_NUMBERS 1 /* double arithmetic rounds once, as strtod assumes */
+
+/* Powers of ten that doubles hold exactly. */
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The value of the number text [s, p) when one correctly rounded operation
+ * gives it (at most 2^53 as an integer mantissa, a power of ten up to 22:
+ * Clinger's fast path), so it equals what strtod gives; 0 when strtod must
+ * convert it. */
+static int exact_number(const char *s, const char *p, double *out) {
+  uint64_t m = 0;
+  int digits = 0, e10 = 0, neg = 0, exp = 0, eneg = 0, frac = 0;
+  double d;
+  if (*s == '-') {
+    neg = 1;
+    s++;
+  }
+  for (; s < p && *s != 'e' && *s != 'E'; s++) {
+    if (*s == '.') {
+      frac = 1;
+      continue;
+    }
+    if (m != 0 || *s != '0') {
+      if (++digits > 19) return 0;
+      m = m * 10 + (uint64_t)(*s - '0');
+    }
+    e10 -= frac;
+  }
+  if (s < p) { /* the exponent */
+    s++;
+    if (*s == '+' || *s == '-') eneg = *s++ == '-';
+    for (; s < p; s++) {
+      if (exp > 1000) return 0;
+      exp = exp * 10 + (*s - '0');
+    }
+    e10 += eneg ? -exp : exp;
+  }
+  if (m > (UINT64_C(1) << 53) || e10 < -22 || e10 > 22) return 0;
+  d = (double)m;
+  d = e10 < 0 ? d / exact_pow10[-e10] : d * exact_pow10[e10];
+  *out = neg ? -d : d;
+  return 1;
+}
+#endif
+
 /* A number in strict JSON grammar, converted as lua-cjson does (strtod). */
 static int parse_number(parser *ps) {
   const char *s = ps->p, *p = s, *end = ps->end;
   char buf[64];
+  double value;
   tf_json *j = ps->j;
   if (p < end && *p == '-') p++;
   if (!is_digit(p, end)) return fail(ps, TF_JSON_UNSUPPORTED);
@@ -224,8 +306,14 @@ static int parse_number(parser *ps) {
     while (is_digit(p, end)) p++;
   }
   if ((size_t)(p - s) >= sizeof buf) return fail(ps, TF_JSON_UNSUPPORTED);
-  memcpy(buf, s, (size_t)(p - s));
-  buf[p - s] = '\0';
+#ifdef TF_JSON_EXACT_NUMBERS
+  if (!exact_number(s, p, &value))
+#endif
+  {
+    memcpy(buf, s, (size_t)(p - s));
+    buf[p - s] = '\0';
+    value = strtod(buf, NULL);
+  }
   if (j->nnums == j->nums_cap) {
     size_t ncap = j->nums_cap ? j->nums_cap * 2 : 64;
     double *nn;
@@ -235,7 +323,7 @@ static int parse_number(parser *ps) {
     j->nums = nn;
     j->nums_cap = ncap;
   }
-  j->nums[j->nnums] = strtod(buf, NULL);
+  j->nums[j->nnums] = value;
   if (push_node(ps, TF_JSON_NUMBER, 0, (uint32_t)j->nnums) < 0) return -1;
   j->nnums++;
   ps->p = p;
@@ -244,8 +332,11 @@ static int parse_number(parser *ps) {
 
 static int keys_equal(const tf_json *j, uint32_t a, uint32_t b) {
   size_t la, lb;
-  const char *sa = tf_json_str(j, a, &la), *sb = tf_json_str(j, b, &lb);
-  return la == lb && memcmp(sa, sb, la) == 0;
+  const char *sa, *sb;
+  if ((j->nodes[a].head ^ j->nodes[b].head) >> 4) return 0; /* lengths differ */
+  sa = tf_json_str(j, a, &la);
+  sb = tf_json_str(j, b, &lb);
+  return memcmp(sa, sb, la) == 0;
 }
 
 /* 1 when the object at obj has two members with the same key, -1 on OOM. */
@@ -341,6 +432,12 @@ key:
   skip_ws(ps);
   if (ps->p >= ps->end || *ps->p != '"') return fail(ps, TF_JSON_UNSUPPORTED);
   if (parse_string(ps) != 0) return -1;
+  {
+    /* the closing quote is at ps->p - 1 */
+    size_t klen = tf_json_len(j, (uint32_t)j->count - 1);
+    if (klen == 6 && memcmp(ps->p - 7, "$value", 6) == 0) j->value_keys[0]++;
+    else if (klen == 5 && memcmp(ps->p - 6, "value", 5) == 0) j->value_keys[1]++;
+  }
   skip_ws(ps);
   if (ps->p >= ps->end || *ps->p != ':') return fail(ps, TF_JSON_UNSUPPORTED);
   ps->p++;
@@ -392,6 +489,7 @@ int tf_json_parse(tf_json *j, const char *text, size_t len) {
   j->text = text;
   j->text_len = len;
   j->error_at = 0;
+  j->value_keys[0] = j->value_keys[1] = 0;
   ps.j = j;
   ps.p = text;
   ps.end = text + len;
@@ -430,7 +528,7 @@ uint32_t tf_json_member(const tf_json *j, uint32_t obj, const char *key, size_t 
   for (m = 0, i = obj + 1; m < n; m++) {
     size_t len;
     const char *s = tf_json_str(j, i, &len);
-    if (len == klen && memcmp(s, key, len) == 0) return i + 1;
+    if (len == klen && (len == 0 || (s[0] == key[0] && memcmp(s, key, len) == 0))) return i + 1;
     i = tf_json_next(j, i + 1);
   }
   return 0;

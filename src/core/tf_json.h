@@ -62,6 +62,7 @@ typedef struct tf_json {
   uint32_t *scratch; /* duplicate-key check: key indices, then a hash set */
   size_t scratch_cap;
   size_t error_at; /* byte offset where parsing stopped, on failure */
+  size_t value_keys[2]; /* members named "$value", "value": how many tokens a set may hold */
 } tf_json;
 
 /* An empty reader allocating through mem. */

@@ -10,7 +10,10 @@
  * live, and the core indexes that address (tf_cache_set_ident). A get with
  * the very same string object (every short string with equal content, since
  * Lua interns them) then needs neither the string's bytes nor a hash of
- * them; any other string falls back to the lookup by bytes.
+ * them; any other string falls back to the lookup by bytes. A tuple of up
+ * to three short strings is found the same way, by the addresses of its
+ * strings (the interner's ids table keeps the strings of stored keys
+ * alive), without interning its names again.
  *
  * Notifications: the core queues the entries that leave; once an operation
  * is complete, drain() reports each one to on_evict. Every callback runs
@@ -184,6 +187,39 @@ static size_t encode_key(lua_State *L, cache_box *b, int arg, int add, uint64_t 
   }
   *out = w;
   return n;
+}
+
+/* The addresses of the strings of the tuple key at arg when it is 1 to
+ * TF_CACHE_IDENT_MAX strings (0 otherwise). They are its identity when
+ * every string is short enough for Lua to intern (tuple_is_short): a
+ * string of a stored key then stays alive in the interner's ids table, so
+ * its address names its bytes while the entry lives. A lookup needs no
+ * such check before a hit (an address of a live stored string is never
+ * another string's), which spares reading the strings. */
+static int tuple_ident(lua_State *L, int arg, tf_cache_ident *id) {
+  lua_Unsigned len = lua_rawlen(L, arg), i;
+  if (len == 0 || len > TF_CACHE_IDENT_MAX) return 0;
+  id->n = (unsigned)len;
+  id->tuple = 1;
+  for (i = 0; i < len; i++) {
+    int t = lua_rawgeti(L, arg, (lua_Integer)i + 1);
+    id->p[i] = lua_topointer(L, -1);
+    lua_pop(L, 1);
+    if (t != LUA_TSTRING) return 0;
+  }
+  return 1;
+}
+
+/* 1 when every string of the tuple key at arg (see tuple_ident) is short. */
+static int tuple_is_short(lua_State *L, cache_box *b, int arg, const tf_cache_ident *id) {
+  unsigned i;
+  int ok = 1;
+  for (i = 0; i < id->n && ok; i++) {
+    lua_rawgeti(L, arg, (lua_Integer)i + 1);
+    ok = lua_rawlen(L, -1) <= b->short_len;
+    lua_pop(L, 1);
+  }
+  return ok;
 }
 
 static void push_element(lua_State *L, cache_box *b, const uint64_t *w, size_t *at) {
@@ -388,7 +424,7 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
   size_t nwords, cost;
   double ttl = o->ttl > 0 ? o->ttl : b->ttl, now = 0, expires = TF_CACHE_NEVER;
   uint32_t slot, released;
-  const void *ident = NULL;
+  tf_cache_ident id, *ident = NULL;
   int absent, rc;
   /* the second tier first: a value the format refuses raises before anything changed */
   if (to_l2 && b->has_store) {
@@ -408,14 +444,19 @@ static int store(lua_State *L, cache_box *b, int key, int val, const store_opts 
    * alive until the slot is used) */
   lua_getiuservalue(L, 1, UV_KEYS);
   if (lua_type(L, key) == LUA_TSTRING) {
-    ident = lua_topointer(L, key);
+    id.n = 1;
+    id.tuple = 0;
+    id.p[0] = lua_topointer(L, key);
+    ident = &id;
     lua_pushvalue(L, key);
     lua_rawseti(L, -2, (lua_Integer)slot);
+  } else if (lua_type(L, key) == LUA_TTABLE && tuple_ident(L, key, &id) && tuple_is_short(L, b, key, &id)) {
+    ident = &id; /* its strings were just interned: the ids table holds them */
   }
   lua_getiuservalue(L, 1, UV_VALUES);
   lua_pushvalue(L, val);
   lua_rawseti(L, -2, (lua_Integer)slot);
-  rc = tf_cache_set_ident(b->c, w, nwords, ident, slot, now, expires, cost, o->tags, o->ntags, &released);
+  rc = tf_cache_set_idents(b->c, w, nwords, ident, slot, now, expires, cost, o->tags, o->ntags, &released);
   if (rc != TF_CACHE_OK) {
     lua_pushnil(L);
     lua_rawseti(L, -2, (lua_Integer)slot);
@@ -550,7 +591,16 @@ static int lookup(lua_State *L, cache_box *b) {
   double now = tf_cache_expiring(b->c) > 0 ? cache_now(L, b) : 0;
   uint32_t slot;
   int absent, rc = TF_CACHE_MISS;
-  if (lua_type(L, 2) == LUA_TSTRING) {
+  tf_cache_ident id;
+  if (lua_type(L, 2) == LUA_TTABLE && tuple_ident(L, 2, &id)) {
+    rc = tf_cache_get_idents(b->c, &id, now, &slot);
+    /* every short tuple of short strings stored from Lua has its identity:
+     * a miss is final unless some such key was stored without one */
+    if (rc == TF_CACHE_MISS && tf_cache_plain_tuples(b->c) == 0 && tuple_is_short(L, b, 2, &id)) {
+      tf_cache_count_miss(b->c);
+      return 0;
+    }
+  } else if (lua_type(L, 2) == LUA_TSTRING) {
     rc = tf_cache_get_ident(b->c, lua_topointer(L, 2), now, &slot);
     /* Lua keeps one object per short string content, and every cached key
      * string is held by the cache: a short key not found by identity is not
@@ -918,14 +968,9 @@ tf_cache *tf_lua_cache_core(lua_State *L, int ci, tf_intern_box **names) {
   return b->c;
 }
 
-int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords) {
-  cache_box *b = (cache_box *)lua_touserdata(L, ci);
-  double now;
-  uint32_t slot;
-  int rc;
-  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
-  now = tf_cache_expiring(b->c) > 0 ? cache_now_at(L, b, ci) : 0;
-  rc = tf_cache_get(b->c, w, nwords, now, &slot);
+/* After a lookup with result rc for slot: pushes the value and returns 1
+ * on a hit; reports an expired entry and returns 0 otherwise. */
+static int push_found(lua_State *L, cache_box *b, int ci, int rc, uint32_t slot) {
   if (rc == TF_CACHE_MISS) return 0;
   if (rc == TF_CACHE_STALE) {
     drain_at(L, b, ci);
@@ -937,7 +982,32 @@ int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords) {
   return 1;
 }
 
-int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags) {
+int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords, tf_lua_cache_ref *ref) {
+  cache_box *b = (cache_box *)lua_touserdata(L, ci);
+  double now;
+  uint32_t slot;
+  int rc;
+  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
+  now = tf_cache_expiring(b->c) > 0 ? cache_now_at(L, b, ci) : 0;
+  rc = tf_cache_get(b->c, w, nwords, now, &slot);
+  if (rc == TF_CACHE_OK && ref != NULL) {
+    ref->slot = slot;
+    ref->gen = tf_cache_slot_gen(b->c, slot);
+  }
+  return push_found(L, b, ci, rc, slot);
+}
+
+int tf_lua_cache_getref(lua_State *L, int ci, const tf_lua_cache_ref *ref) {
+  cache_box *b = (cache_box *)lua_touserdata(L, ci);
+  double now;
+  if (b->c == NULL) tf_lua_closed_error(L, TF_CACHE_T);
+  if (ref->gen == 0) return 0;
+  now = tf_cache_expiring(b->c) > 0 ? cache_now_at(L, b, ci) : 0;
+  return push_found(L, b, ci, tf_cache_get_slot(b->c, ref->slot, ref->gen, now), ref->slot);
+}
+
+int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags,
+                      tf_lua_cache_ref *ref) {
   cache_box *b = (cache_box *)lua_touserdata(L, ci);
   double now = 0, expires = TF_CACHE_NEVER;
   uint32_t slot, released;
@@ -955,6 +1025,10 @@ int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, in
   lua_pushvalue(L, val);
   lua_rawseti(L, -2, (lua_Integer)slot);
   rc = tf_cache_set(b->c, w, nwords, slot, now, expires, cost, tags, ntags, &released);
+  if (ref != NULL) { /* before on_evict runs: it may change the cache */
+    ref->slot = slot;
+    ref->gen = rc == TF_CACHE_OK ? tf_cache_slot_gen(b->c, slot) : 0;
+  }
   if (rc != TF_CACHE_OK) {
     lua_pushnil(L);
     lua_rawseti(L, -2, (lua_Integer)slot);

@@ -334,7 +334,7 @@ static void push_plain(lua_State *L, tf_doc_box *b, uint32_t i, int path) {
     return;
   }
   /* the text, owned by a userdata while Lua values are made from it */
-  t = tf_lua_newbuffer(L);
+  t = tf_lua_newbuf(L, b->doc.mem);
   text = *t;
   if (tf_doc_value_json(&b->doc, &v, &text) != 0 || tf_buf_byte(&text, 0) != 0) {
     tf_buf_free(&text);
@@ -461,7 +461,7 @@ static void encode_copy(lua_State *L, int idx, tf_buf *out, int depth, const cha
   }
   lua_pop(L, 1);
   /* (offset, length) of each changed member's text, in d->texts */
-  tmp = tf_lua_newbuffer(L);
+  tmp = tf_lua_newbuf(L, d->mem);
   e = (tf_doc_edit *)lua_newuserdatauv(L, (size_t)(n + nremoved + 1) * sizeof *e, 0);
   mark = d->texts.len;
   for (k = 1; k <= n; k++) {
@@ -663,6 +663,9 @@ static void add_edit(lua_State *L, tf_doc_box *b, uint32_t i, uint32_t field, ui
   }
 }
 
+/* The encoder's scratch: a buffer owned by a userdata on the stack. */
+static tf_buf *push_scratch(lua_State *L, tf_doc_box *b) { return tf_lua_newbuf(L, b->doc.mem); }
+
 /* 1 when the table at idx is a NodeCopy over exactly path (at path) of node i. */
 static int is_copy_of(lua_State *L, int idx, uint32_t i, int path) {
   int kind, same = 1;
@@ -718,7 +721,7 @@ static void write_at(lua_State *L, tf_doc_box *b, uint32_t i, int path, int val)
     lua_rawget(L, val);
     lua_getfield(L, -1, "set");
     push_sorted_keys(L, lua_gettop(L), fname);
-    t = tf_lua_newbuffer(L); /* owned by the stack: freed by its collector if the encoder raises */
+    t = push_scratch(L, b); /* owned by the stack: freed by its collector if the encoder raises */
     n = (lua_Integer)lua_rawlen(L, -2);
     for (k = 1; k <= n; k++) {
       tf_doc_value mv;
@@ -762,7 +765,7 @@ static void write_at(lua_State *L, tf_doc_box *b, uint32_t i, int path, int val)
       return;
     }
     lua_pop(L, 1);
-    t = tf_lua_newbuffer(L);
+    t = push_scratch(L, b);
     b->handles_seen = 0;
     encode(L, val, t, hint, 1, fname);
     add_edit(L, b, i, field, member, (const char *)t->data, t->len);
@@ -775,7 +778,7 @@ static void write_at(lua_State *L, tf_doc_box *b, uint32_t i, int path, int val)
     lua_pop(L, 2);
     return;
   }
-  t = tf_lua_newbuffer(L);
+  t = push_scratch(L, b);
   encode(L, val, t, hint, 1, fname);
   add_edit(L, b, i, field, member, (const char *)t->data, t->len);
   tf_buf_free(t);
@@ -1149,7 +1152,7 @@ static int value_tostring(lua_State *L) {
   }
   push_path(L, 1);
   resolve(L, &b->doc, node_of(L, 1), lua_gettop(L), &v);
-  t = tf_lua_newbuffer(L);
+  t = push_scratch(L, b);
   if (tf_doc_value_type(&v) != 0 && tf_doc_value_json(&b->doc, &v, t) != 0) {
     tf_buf_free(t);
     tf_lua_oom(L);

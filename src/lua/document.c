@@ -235,7 +235,7 @@ static int l_json(lua_State *L) {
     v = m;
   }
   if (tf_doc_value_type(&v) == 0) return 0;
-  t = tf_lua_newbuffer(L);
+  t = tf_lua_newbuf(L, b->doc.mem);
   if (tf_doc_value_json(&b->doc, &v, t) != 0) {
     tf_buf_free(t);
     tf_lua_oom(L);

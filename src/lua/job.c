@@ -16,6 +16,11 @@
  * and in fixed stack slots, never in C locals across a call that can
  * yield). read, the mapper and the dependency hook must not yield.
  *
+ * With the node index, the key is looked up once, in the combination
+ * table; the table's number names the cache entry of the combination's plan
+ * (its slot and generation, which the cache checks), so the cache needs no
+ * second lookup by key until that entry leaves it.
+ *
  * The node index (tf_combos.c) keeps the combination number of every node
  * position while the job lives, so a rerun with changed tokens re-writes
  * the affected nodes without calling read again. For iterator and walk
@@ -104,6 +109,8 @@ typedef struct job_box {
   size_t nmarked;
   uint8_t *affected;       /* per combination: 0 unknown, 1 affected, 2 not */
   size_t naffected;
+  tf_lua_cache_ref *plans; /* per combination: the cache entry of its plan (gen 0: not known) */
+  size_t nplans;
   /* visible-first (user value UV_VISIBLE: positions ascending, and for a
    * walk `nodes` and the set `set`): the visible nodes are processed first,
    * ahead of the cursor, then the main pass skips them */
@@ -591,7 +598,23 @@ static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords
   int top = lua_gettop(L), plan;
   size_t ntags;
   const uint32_t *tags;
-  if (tf_lua_cache_getw(L, UV_CACHE + 1, w, nwords)) {
+  tf_lua_cache_ref *ref = NULL;
+  if (j->combo != 0) {
+    /* the combination table found the key: its plan's entry, remembered,
+     * needs no second lookup by key while it stays in the cache */
+    if (j->combo >= j->nplans) {
+      size_t old = j->nplans, cap = j->nplans;
+      j->plans = (tf_lua_cache_ref *)grow(L, j, j->plans, &cap, (size_t)j->combo + 1, sizeof *j->plans);
+      memset(j->plans + old, 0, (cap - old) * sizeof *j->plans);
+      j->nplans = cap;
+    }
+    ref = &j->plans[j->combo];
+    if (tf_lua_cache_getref(L, UV_CACHE + 1, ref)) {
+      j->hits++;
+      return;
+    }
+  }
+  if (tf_lua_cache_getw(L, UV_CACHE + 1, w, nwords, ref)) {
     j->hits++;
     return;
   }
@@ -632,7 +655,9 @@ static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords
   plan = top + 1;
   if (j->combo == 0) j->combo = combo_of(L, j, w, nwords);
   tags = tf_combos_tags(j->combos, j->combo, &ntags);
-  tf_lua_cache_setw(L, UV_CACHE + 1, w, nwords, plan, tags, ntags);
+  /* found again: the mapper ran Lua code */
+  ref = j->combo < j->nplans ? &j->plans[j->combo] : NULL;
+  tf_lua_cache_setw(L, UV_CACHE + 1, w, nwords, plan, tags, ntags, ref);
 }
 
 /* Diffing rerun: pushes what to write on the nodes of affected combination
@@ -1218,7 +1243,7 @@ static void keep_old_plans(lua_State *L, job_box *j) {
     const uint64_t *w;
     if (!tf_combos_depends(j->combos, n, j->marked, j->nmarked)) continue;
     w = tf_combos_key(j->combos, n, &nwords);
-    if (tf_lua_cache_getw(L, cache, w, nwords)) {
+    if (tf_lua_cache_getw(L, cache, w, nwords, NULL)) {
       if (lua_istable(L, -1)) lua_rawseti(L, old, (lua_Integer)n);
       else lua_pop(L, 1);
     }
@@ -1348,6 +1373,9 @@ static int l_close(lua_State *L) {
     tf_mem_free(&j->mem, j->key, j->key_cap * sizeof *j->key);
     tf_mem_free(&j->mem, j->marked, j->nmarked);
     tf_mem_free(&j->mem, j->affected, j->naffected);
+    tf_mem_free(&j->mem, j->plans, j->nplans * sizeof *j->plans);
+    j->plans = NULL;
+    j->nplans = 0;
     tf_mem_free(&j->mem, j->spans, j->spans_cap * sizeof *j->spans);
     tf_mem_free(&j->mem, j->tm, j->tm_cap * sizeof *j->tm);
     tf_mem_free(&j->mem, j->tm_keys, j->tm_keys_cap * sizeof *j->tm_keys);

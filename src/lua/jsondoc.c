@@ -7,16 +7,22 @@
  * every error message. */
 #include <stdio.h>
 
+#include "tf_hash.h"
 #include "tf_json.h"
 #include "tf_lua.h"
 
 #define TF_JSONDOC "tokenflow.JsonDoc"
+#define STR_CACHE 8192 /* strings of values flatten remembers, at most (a power of 2) */
 
 typedef struct jsondoc {
   tf_json j;
   int open;
   char *path; /* token name being built by flatten */
   size_t path_cap;
+  struct str_slot {        /* flatten's cache of strings: bytes; their Lua strings are in a table */
+    const char *s;
+    size_t len;
+  } *strs;                 /* STR_CACHE slots, of which a set uses a power of 2 */
   char *buf; /* the text, when read from a file by json_read_file */
   size_t buf_len;
 } jsondoc;
@@ -40,6 +46,8 @@ static void release(jsondoc *d) {
   if (d->open) {
     tf_json_clear(&d->j);
     tf_mem_free(&d->j.mem, d->path, d->path_cap);
+    tf_mem_free(&d->j.mem, d->strs, d->strs ? STR_CACHE * sizeof *d->strs : 0);
+    d->strs = NULL;
     tf_mem_free(&d->j.mem, d->buf, d->buf_len);
     d->path = NULL;
     d->path_cap = 0;
@@ -79,28 +87,56 @@ static uint32_t member(const tf_json *j, uint32_t obj, const char *key) {
   return tf_json_member(j, obj, key, strlen(key));
 }
 
-static void push_str(lua_State *L, const tf_json *j, uint32_t i) {
-  size_t len;
+/* flatten's cache of the strings of values: a set repeats the same
+ * member names, references and units, found again by a word-at-a-time hash
+ * instead of Lua's own byte-at-a-time one, with no new string. */
+typedef struct str_cache {
+  struct str_slot *slots; /* bytes of the strings remembered */
+  size_t mask;            /* slots in use, less 1 (a power of 2, less 1) */
+  int table;              /* stack index of their Lua strings, at slot + 1 */
+} str_cache;
+
+#define CACHED_STR_MAX 40 /* longest string it remembers: Lua's short strings */
+
+/* Pushes the string at i, through the cache when there is one. */
+static void push_str(lua_State *L, const tf_json *j, uint32_t i, const str_cache *sc) {
+  size_t len, slot;
   const char *s = tf_json_str(j, i, &len);
+  struct str_slot *e;
+  if (sc == NULL || len > CACHED_STR_MAX) { /* Lua neither hashes nor interns longer ones */
+    lua_pushlstring(L, s, len);
+    return;
+  }
+  slot = (size_t)tf_hash_bytes(s, len, 0) & sc->mask;
+  e = &sc->slots[slot];
+  if (e->s != NULL && e->len == len && memcmp(e->s, s, len) == 0) {
+    lua_rawgeti(L, sc->table, (lua_Integer)slot + 1);
+    return;
+  }
   lua_pushlstring(L, s, len);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, sc->table, (lua_Integer)slot + 1);
+  e->s = s;
+  e->len = len;
 }
 
 /* Pushes the value at i as lua-cjson decodes it; `null` is the stack index
- * of the null value. Returns the index after the subtree. */
-static uint32_t push_value(lua_State *L, const tf_json *j, uint32_t i, int null) {
+ * of the null value; strings through sc unless NULL. Returns the index
+ * after the subtree. */
+static uint32_t push_value(lua_State *L, const tf_json *j, uint32_t i, int null, const str_cache *sc) {
   uint32_t n, m, c;
   switch (tf_json_kind(j, i)) {
     case TF_JSON_NULL: lua_pushvalue(L, null); return i + 1;
     case TF_JSON_FALSE: lua_pushboolean(L, 0); return i + 1;
     case TF_JSON_TRUE: lua_pushboolean(L, 1); return i + 1;
     case TF_JSON_NUMBER: lua_pushnumber(L, (lua_Number)tf_json_num(j, i)); return i + 1;
-    case TF_JSON_STRING: push_str(L, j, i); return i + 1;
+    case TF_JSON_STRING: push_str(L, j, i, sc); return i + 1;
     case TF_JSON_ARRAY:
       luaL_checkstack(L, 3, "JSON nesting");
       n = tf_json_len(j, i);
       lua_createtable(L, (int)n, 0);
       for (m = 0, c = i + 1; m < n; m++) {
-        c = push_value(L, j, c, null);
+        c = push_value(L, j, c, null, sc);
         lua_rawseti(L, -2, (lua_Integer)m + 1);
       }
       return c;
@@ -109,8 +145,8 @@ static uint32_t push_value(lua_State *L, const tf_json *j, uint32_t i, int null)
       n = tf_json_len(j, i);
       lua_createtable(L, 0, (int)n);
       for (m = 0, c = i + 1; m < n; m++) {
-        push_str(L, j, c);
-        c = push_value(L, j, c + 1, null);
+        push_str(L, j, c, sc);
+        c = push_value(L, j, c + 1, null, sc);
         lua_rawset(L, -3);
       }
       return c;
@@ -254,7 +290,7 @@ static int l_get(lua_State *L) {
   if (i == 0 && !lua_isnoneornil(L, 2)) return 0;
   lua_settop(L, 2);
   lua_getiuservalue(L, 1, UV_NULL);
-  push_value(L, &d->j, i, 3);
+  push_value(L, &d->j, i, 3, NULL);
   return 1;
 }
 
@@ -268,7 +304,7 @@ static int l_keys(lua_State *L) {
   n = tf_json_len(j, 0);
   lua_createtable(L, (int)n, 0);
   for (m = 0, c = 1; m < n; m++) {
-    push_str(L, j, c);
+    push_str(L, j, c, NULL);
     lua_rawseti(L, -2, (lua_Integer)m + 1);
     c = tf_json_next(j, c + 1);
   }
@@ -281,12 +317,21 @@ static int l_keys(lua_State *L) {
 
 /* 1 Tokens Studio, 2 DTCG, 0 neither, for one table. */
 static int token_style(const tf_json *j, uint32_t t) {
-  uint32_t v;
+  uint32_t n, m, c, value = 0, dvalue = 0;
+  int type = 0;
   if (tf_json_kind(j, t) != TF_JSON_OBJECT) return 0;
-  v = member(j, t, "value");
-  if (v != 0 && (!is_table_node(j, v) || member(j, t, "type") != 0)) return 1;
-  if (member(j, t, "$value") != 0) return 2;
-  return 0;
+  n = tf_json_len(j, t);
+  for (m = 0, c = t + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
+    size_t len = tf_json_len(j, c);
+    const char *k;
+    if (len < 4 || len > 6) continue; /* only the lengths of the keys asked for */
+    k = tf_json_str(j, c, &len);
+    if (len == 5 && memcmp(k, "value", 5) == 0) value = c + 1;
+    else if (len == 4 && memcmp(k, "type", 4) == 0) type = 1;
+    else if (len == 6 && memcmp(k, "$value", 6) == 0) dvalue = c + 1;
+  }
+  if (value != 0 && (!is_table_node(j, value) || type)) return 1;
+  return dvalue != 0 ? 2 : 0;
 }
 
 /** doc:detect() -> "tokens-studio" | "dtcg" as detect.lua decides for the
@@ -394,7 +439,7 @@ oom:
 #define TYPE_CACHE 16 /* type names remembered by flatten (sets use a dozen or so) */
 
 /* stack slots of flatten's working values */
-enum { SLOT_NULL = 5, SLOT_OUT, SLOT_NAMES, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS };
+enum { SLOT_NULL = 5, SLOT_TYPES, SLOT_KEYS, SLOT_SUSPECTS, SLOT_STRS, SLOT_OUT, SLOT_NAMES };
 /* the field names of a definition, in the table at SLOT_KEYS */
 enum { KEY_VALUE = 1, KEY_TYPE, KEY_MODIFY, KEY_DESCRIPTION };
 static const char *const def_keys[] = {"value", "type", "modify", "description"};
@@ -404,7 +449,9 @@ typedef struct flat {
   jsondoc *d;
   int ts;         /* Tokens Studio rules */
   int shapes;     /* stack index of type name -> shape code */
-  lua_Integer count;
+  int ambiguous;  /* a key that is empty or holds '.': two paths may give one name */
+  lua_Integer count;    /* tokens so far */
+  str_cache strs;       /* of the strings of values */
   lua_Integer suspects; /* tokens whose value flatten.check must look at */
   struct {        /* type names met so far: bytes, shape code (0: none) */
     const char *s;
@@ -415,14 +462,15 @@ typedef struct flat {
 } flat;
 
 /* Strict UTF-8 as utf8.len checks it (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF). */
-static int valid_utf8(const unsigned char *s, size_t len) {
+ * surrogates, nothing above U+10FFFF); *dot is set when s holds a '.'. */
+static int valid_utf8(const unsigned char *s, size_t len, int *dot) {
   size_t i = 0;
   while (i < len) {
     unsigned c = s[i];
     size_t n, k;
     unsigned cp, min;
     if (c < 0x80) {
+      if (c == '.') *dot = 1; /* noted on the way: a name with a dot */
       i++;
       continue;
     }
@@ -496,65 +544,65 @@ static int fits(const tf_json *j, int shape, uint32_t v) {
   return 1;
 }
 
-/* Room for `need` bytes of token name. */
-static void path_reserve(flat *f, size_t need) {
-  jsondoc *d = f->d;
-  if (need > d->path_cap) {
-    size_t ncap = d->path_cap ? d->path_cap : 256;
-    char *p;
-    while (ncap < need) ncap *= 2;
-    p = (char *)tf_mem_realloc(&d->j.mem, d->path, d->path_cap, ncap);
-    if (p == NULL) tf_lua_oom(f->L);
-    d->path = p;
-    d->path_cap = ncap;
-  }
-}
+/* The members of an object that flatten.lua reads, found in one pass
+ * (keys are unique: the reader refuses duplicates). */
+typedef struct members {
+  uint32_t dvalue, value, dtype, type, ext, ddesc, desc;
+  int meta;  /* type, description, $type or $description is there */
+  int group; /* a member that is a table, under a key not starting with '$' */
+} members;
 
-/* A table with only metadata keys and no value: flatten.lua's
- * valueless_token (an error there). */
-static int valueless(const tf_json *j, uint32_t t) {
+static void scan_members(const tf_json *j, uint32_t obj, members *mb) {
   uint32_t n, m, c;
-  int meta = 0;
-  if (tf_json_kind(j, t) != TF_JSON_OBJECT) return 0;
-  n = tf_json_len(j, t);
-  for (m = 0, c = t + 1; m < n; m++) {
+  memset(mb, 0, sizeof *mb);
+  if (tf_json_kind(j, obj) != TF_JSON_OBJECT) return;
+  n = tf_json_len(j, obj);
+  for (m = 0, c = obj + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
     size_t len;
     const char *k = tf_json_str(j, c, &len);
-    if (is_table_node(j, c + 1) && !(len > 0 && k[0] == '$')) return 0;
-    if ((len == 4 && memcmp(k, "type", 4) == 0) || (len == 11 && memcmp(k, "description", 11) == 0) ||
-        (len == 5 && memcmp(k, "$type", 5) == 0) || (len == 12 && memcmp(k, "$description", 12) == 0))
-      meta = 1;
-    c = tf_json_next(j, c + 1);
-  }
-  return meta;
-}
-
-/* The members of a token object flatten.lua reads. */
-typedef struct token_fields {
-  uint32_t type, dtype, ext, desc, ddesc;
-} token_fields;
-
-static void read_fields(const tf_json *j, uint32_t v, token_fields *tf) {
-  uint32_t n = tf_json_len(j, v), m, c;
-  memset(tf, 0, sizeof *tf);
-  for (m = 0, c = v + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
-    size_t len;
-    const char *k = tf_json_str(j, c, &len);
+    if (len > 0 && k[0] == '$') {
+      switch (len) {
+        case 5: if (memcmp(k, "$type", 5) == 0) mb->dtype = c + 1, mb->meta = 1; break;
+        case 6: if (memcmp(k, "$value", 6) == 0) mb->dvalue = c + 1; break;
+        case 11: if (memcmp(k, "$extensions", 11) == 0) mb->ext = c + 1; break;
+        case 12: if (memcmp(k, "$description", 12) == 0) mb->ddesc = c + 1, mb->meta = 1; break;
+        default: break;
+      }
+      continue;
+    }
+    if (is_table_node(j, c + 1)) mb->group = 1;
     switch (len) {
-      case 4: if (memcmp(k, "type", 4) == 0) tf->type = c + 1; break;
-      case 5: if (memcmp(k, "$type", 5) == 0) tf->dtype = c + 1; break;
-      case 11:
-        if (memcmp(k, "$extensions", 11) == 0) tf->ext = c + 1;
-        else if (memcmp(k, "description", 11) == 0) tf->desc = c + 1;
-        break;
-      case 12: if (memcmp(k, "$description", 12) == 0) tf->ddesc = c + 1; break;
+      case 4: if (memcmp(k, "type", 4) == 0) mb->type = c + 1, mb->meta = 1; break;
+      case 5: if (memcmp(k, "value", 5) == 0) mb->value = c + 1; break;
+      case 11: if (memcmp(k, "description", 11) == 0) mb->desc = c + 1, mb->meta = 1; break;
       default: break;
     }
   }
 }
 
-/* Pushes the type name at node t (a string) and returns its shape code. */
-static int push_type(flat *f, uint32_t t) {
+/* The block p of *cap bytes, grown to hold `need` more bytes after `used`
+ * (on failure p stays as it was, still owned by the doc). */
+static void *reserve(flat *f, void *p, size_t *cap, size_t used, size_t need) {
+  jsondoc *d = f->d;
+  if (need > *cap - used) {
+    size_t ncap = *cap ? *cap : 256;
+    void *np;
+    while (ncap - used < need) {
+      if (ncap > ((size_t)-1) / 2) tf_lua_oom(f->L);
+      ncap *= 2;
+    }
+    np = tf_mem_realloc(&d->j.mem, p, *cap, ncap);
+    if (np == NULL) tf_lua_oom(f->L);
+    *cap = ncap;
+    return np;
+  }
+  return p;
+}
+
+/* The shape code of the type name at node t (a string); *slot is where
+ * SLOT_TYPES keeps its Lua string, 0 when it does not (more type names
+ * than TYPE_CACHE). */
+static int type_of(flat *f, uint32_t t, int *slot) {
   lua_State *L = f->L;
   const tf_json *j = &f->d->j;
   size_t len;
@@ -562,7 +610,7 @@ static int push_type(flat *f, uint32_t t) {
   int k, shape;
   for (k = 0; k < f->ntypes; k++) {
     if (f->types[k].len == len && memcmp(f->types[k].s, s, len) == 0) {
-      lua_rawgeti(L, SLOT_TYPES, k + 1);
+      *slot = k + 1;
       return f->types[k].shape;
     }
   }
@@ -570,136 +618,123 @@ static int push_type(flat *f, uint32_t t) {
   lua_pushvalue(L, -1);
   shape = lua_rawget(L, f->shapes) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 0;
   lua_pop(L, 1);
+  *slot = 0;
   if (f->ntypes < TYPE_CACHE) {
     f->types[f->ntypes].s = s;
     f->types[f->ntypes].len = len;
     f->types[f->ntypes].shape = shape;
-    lua_pushvalue(L, -1);
     lua_rawseti(L, SLOT_TYPES, ++f->ntypes);
+    *slot = f->ntypes;
+  } else {
+    lua_pop(L, 1);
   }
   return shape;
 }
 
-static void set_key(lua_State *L, int key) {
-  /* def[key] = value on top; def below it */
-  lua_rawgeti(L, SLOT_KEYS, key);
-  lua_insert(L, -2);
-  lua_rawset(L, -3);
-}
-
-/* Notes the token named on top of the stack for flatten.check. */
+/* Notes the token named below its definition (on top) for flatten.check. */
 static void add_suspect(flat *f) {
   lua_pushvalue(f->L, -2);
   lua_rawseti(f->L, SLOT_SUSPECTS, ++f->suspects);
 }
 
-/* One token: adds out[name] = def and the name to the list; a value that
- * may not fit its type (or none, value 0: a token without a value) is
- * noted for flatten.check. The name is d->path[0, plen). */
-static void add_token(flat *f, uint32_t v, uint32_t value, size_t plen, uint32_t head, uint32_t gtype) {
+/* One token: out[name] = def, names[count] = name, with the fields
+ * flatten.lua picks (mb: the token object's members; value 0: a token
+ * without one); the name is d->path[0, plen). A value that may not fit its
+ * type (or none) is noted for flatten.check. */
+static void add_token(flat *f, uint32_t value, const members *mb, size_t plen, uint32_t head, uint32_t gtype) {
   lua_State *L = f->L;
   const tf_json *j = &f->d->j;
-  token_fields tf;
-  uint32_t ttype, desc;
-  int nfields = 1;
-  read_fields(j, v, &tf);
-  ttype = tf.dtype;
+  uint32_t ttype = mb->dtype, desc = 0, modify = 0;
+  int shape = 0, slot = 0;
   if (!truthy(j, ttype)) {
-    uint32_t t2 = f->ts ? tf.type : 0;
+    uint32_t t2 = f->ts ? mb->type : 0;
     ttype = (t2 != 0 && tf_json_kind(j, t2) == TF_JSON_STRING) ? t2 : gtype;
   }
   if (ttype == 0 && f->ts) ttype = head;
   if (ttype != 0 && tf_json_kind(j, ttype) != TF_JSON_STRING) ttype = 0;
+  if (ttype) shape = type_of(f, ttype, &slot);
+  if (value != 0) {
+    desc = mb->ddesc;
+    if (!truthy(j, desc)) desc = f->ts ? mb->desc : 0;
+    if (!truthy(j, desc)) desc = 0;
+    if (mb->ext && tf_json_kind(j, mb->ext) == TF_JSON_OBJECT) {
+      /* only the Tokens Studio modifier is kept (other extensions are the
+       * publisher's metadata, which no token rule reads) */
+      uint32_t studio = member(j, mb->ext, "studio.tokens"), mod;
+      if (studio != 0 && tf_json_kind(j, studio) == TF_JSON_OBJECT && (mod = member(j, studio, "modify")) != 0 &&
+          is_table_node(j, mod))
+        modify = mod;
+    }
+  }
   lua_pushlstring(L, f->d->path, plen); /* name */
-  if (value == 0) { /* only the type: flatten.check says why it fails */
-    lua_createtable(L, 0, 2);
-    if (ttype) {
-      push_type(f, ttype);
-      set_key(L, KEY_TYPE);
-    }
-    add_suspect(f);
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, SLOT_NAMES, ++f->count);
-    lua_rawset(L, SLOT_OUT);
-    return;
-  }
-  desc = tf.ddesc;
-  if (!truthy(j, desc)) desc = f->ts ? tf.desc : 0;
-  if (!truthy(j, desc)) desc = 0;
-  if (ttype) nfields++;
-  if (tf.ext) nfields++;
-  if (desc) nfields++;
-  lua_createtable(L, 0, nfields);       /* def */
+  lua_createtable(L, 0, (value != 0) + (ttype != 0) + (modify != 0) + (desc != 0)); /* def */
+  if (value == 0 || (shape != 0 && !fits(j, shape, value))) add_suspect(f);
   if (ttype) {
-    int shape = push_type(f, ttype);
-    set_key(L, KEY_TYPE);
-    if (shape != 0 && !fits(j, shape, value)) add_suspect(f);
+    lua_rawgeti(L, SLOT_KEYS, KEY_TYPE);
+    if (slot) lua_rawgeti(L, SLOT_TYPES, slot);
+    else push_value(L, j, ttype, SLOT_NULL, NULL);
+    lua_rawset(L, -3);
   }
-  push_value(L, j, value, SLOT_NULL);
-  set_key(L, KEY_VALUE);
-  if (tf.ext && tf_json_kind(j, tf.ext) == TF_JSON_OBJECT) {
-    /* only the Tokens Studio modifier is kept (other extensions are the
-     * publisher's metadata, which no token rule reads) */
-    uint32_t studio = member(j, tf.ext, "studio.tokens"), mod;
-    if (studio != 0 && tf_json_kind(j, studio) == TF_JSON_OBJECT && (mod = member(j, studio, "modify")) != 0 &&
-        tf_json_kind(j, mod) == TF_JSON_OBJECT) {
-      push_value(L, j, mod, SLOT_NULL);
-      set_key(L, KEY_MODIFY);
-    }
+  if (value) {
+    lua_rawgeti(L, SLOT_KEYS, KEY_VALUE);
+    push_value(L, j, value, SLOT_NULL, &f->strs);
+    lua_rawset(L, -3);
+  }
+  if (modify) {
+    lua_rawgeti(L, SLOT_KEYS, KEY_MODIFY);
+    push_value(L, j, modify, SLOT_NULL, &f->strs);
+    lua_rawset(L, -3);
   }
   if (desc) {
-    push_value(L, j, desc, SLOT_NULL);
-    set_key(L, KEY_DESCRIPTION);
+    lua_rawgeti(L, SLOT_KEYS, KEY_DESCRIPTION);
+    push_value(L, j, desc, SLOT_NULL, &f->strs);
+    lua_rawset(L, -3);
   }
   lua_pushvalue(L, -2);
   lua_rawseti(L, SLOT_NAMES, ++f->count);
   lua_rawset(L, SLOT_OUT);
 }
 
-/* Walks the group at node whose name is d->path[0, plen). Returns 0, or 1
- * when the Lua walk must decide. */
+/* How many tokens the set at node may hold, to size its tables once: the
+ * members named like a value in the document, for a part of it in
+ * proportion to its share of the document (a guess either way: a table
+ * sized too small only grows). */
+static size_t estimate_tokens(const tf_json *j, uint32_t node, int ts) {
+  double keys = (double)j->value_keys[0] + (ts ? (double)j->value_keys[1] : 0.0);
+  if (node != 0 && j->count > 0) keys = keys * (double)(tf_json_next(j, node) - node) / (double)j->count + 16.0;
+  return keys < (double)(1 << 26) ? (size_t)keys : (size_t)1 << 26;
+}
+
+/* Walks the group at node (whose own `$type`, when truthy, is gtype) named
+ * d->path[0, plen), noting its tokens. Returns 0, or 1 when the Lua walk
+ * must decide. */
 static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gtype) {
   const tf_json *j = &f->d->j;
-  uint32_t n, m, c, t;
+  uint32_t n, m, c;
   if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0; /* arrays hold no string keys */
-  t = member(j, node, "$type");
-  if (truthy(j, t)) gtype = t;
   n = tf_json_len(j, node);
   for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
     uint32_t v = c + 1, value;
     size_t klen, nlen;
+    members mb;
     const char *key = tf_json_str(j, c, &klen);
     if (!is_table_node(j, v) || (klen > 0 && key[0] == '$')) continue;
-    if (!valid_utf8((const unsigned char *)key, klen)) return 1;
+    if (!valid_utf8((const unsigned char *)key, klen, &f->ambiguous)) return 1;
+    if (klen == 0) f->ambiguous = 1;
     nlen = plen == 0 ? klen : plen + 1 + klen;
-    path_reserve(f, nlen);
+    f->d->path = (char *)reserve(f, f->d->path, &f->d->path_cap, 0, nlen);
     if (plen > 0) f->d->path[plen] = '.';
-    memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
-    value = member(j, v, "$value");
-    if (value == 0 && f->ts) value = member(j, v, "value");
-    if (value != 0 || valueless(j, v)) {
-      add_token(f, v, value, nlen, head ? head : c, gtype);
-    } else if (walk(f, v, nlen, head ? head : c, gtype)) {
+    if (klen > 0) memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
+    scan_members(j, v, &mb);
+    value = mb.dvalue;
+    if (value == 0 && f->ts) value = mb.value;
+    if (value != 0 || (mb.meta && !mb.group)) {
+      add_token(f, value, &mb, nlen, head ? head : c, gtype);
+    } else if (walk(f, v, nlen, head ? head : c, truthy(j, mb.dtype) ? mb.dtype : gtype)) {
       return 1;
     }
   }
   return 0;
-}
-
-/* How many tokens walk() will meet under node, to size the tables. */
-static lua_Integer count_tokens(const tf_json *j, uint32_t node, int ts) {
-  uint32_t n, m, c;
-  lua_Integer count = 0;
-  if (tf_json_kind(j, node) != TF_JSON_OBJECT) return 0;
-  n = tf_json_len(j, node);
-  for (m = 0, c = node + 1; m < n; m++, c = tf_json_next(j, c + 1)) {
-    size_t klen;
-    const char *key = tf_json_str(j, c, &klen);
-    if (!is_table_node(j, c + 1) || (klen > 0 && key[0] == '$')) continue;
-    if (member(j, c + 1, "$value") != 0 || (ts && member(j, c + 1, "value") != 0) || valueless(j, c + 1)) count++;
-    else count += count_tokens(j, c + 1, ts);
-  }
-  return count;
 }
 
 /** doc:flatten(key, tokens_studio, shapes) -> tokens, count, names,
@@ -714,9 +749,9 @@ static lua_Integer count_tokens(const tf_json *j, uint32_t node, int ts) {
 static int l_flatten(lua_State *L) {
   jsondoc *d = check_open(L);
   flat f;
-  uint32_t node = node_arg(L, d, 2);
-  lua_Integer n, entries = 0;
-  int k;
+  uint32_t node = node_arg(L, d, 2), gtype;
+  lua_Integer entries = 0;
+  size_t n, k;
   if (node == 0 && !lua_isnoneornil(L, 2)) return luaL_argerror(L, 2, "no such member");
   luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
@@ -725,36 +760,50 @@ static int l_flatten(lua_State *L) {
   f.d = d;
   f.ts = lua_toboolean(L, 3);
   f.shapes = 4;
+  if (d->strs == NULL) {
+    d->strs = (struct str_slot *)tf_mem_alloc(&d->j.mem, STR_CACHE * sizeof *d->strs);
+    if (d->strs == NULL) return tf_lua_oom(L);
+  }
+  /* sized to the set: a small set pays for no large cache */
+  n = estimate_tokens(&d->j, node, f.ts);
+  for (k = 64; k < STR_CACHE && k < 2 * n; k *= 2) continue;
+  f.strs.slots = d->strs;
+  f.strs.mask = k - 1;
+  f.strs.table = SLOT_STRS;
+  memset(d->strs, 0, k * sizeof *d->strs);
   lua_getiuservalue(L, 1, UV_NULL); /* SLOT_NULL */
-  /* sized once, so neither table rehashes while it fills */
-  n = count_tokens(&d->j, node, f.ts);
-  if (n > (1 << 26)) n = 1 << 26;
-  lua_createtable(L, 0, (int)n); /* SLOT_OUT */
-  lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
   lua_createtable(L, TYPE_CACHE, 0); /* SLOT_TYPES */
   lua_createtable(L, 4, 0); /* SLOT_KEYS */
   for (k = 0; k < 4; k++) {
     lua_pushstring(L, def_keys[k]);
-    lua_rawseti(L, SLOT_KEYS, k + 1);
+    lua_rawseti(L, SLOT_KEYS, (lua_Integer)k + 1);
   }
   lua_newtable(L); /* SLOT_SUSPECTS */
-  if (walk(&f, node, 0, 0, 0)) {
+  lua_createtable(L, (int)f.strs.mask + 1, 0); /* SLOT_STRS */
+  /* sized once from the parser's count, so neither table rehashes while it fills */
+  lua_createtable(L, 0, (int)n); /* SLOT_OUT */
+  lua_createtable(L, (int)n, 0); /* SLOT_NAMES */
+  gtype = member(&d->j, node, "$type");
+  if (walk(&f, node, 0, 0, truthy(&d->j, gtype) ? gtype : 0)) {
     lua_pushboolean(L, 0);
     return 1;
   }
+  n = (size_t)f.count;
   /* two paths giving one name (flatten.lua keeps whichever pairs() meets
    * last): fewer entries than tokens */
-  lua_pushnil(L);
-  while (lua_next(L, SLOT_OUT) != 0) {
-    lua_pop(L, 1);
-    entries++;
-  }
-  if (entries != f.count) {
-    lua_pushboolean(L, 0);
-    return 1;
+  if (f.ambiguous) {
+    lua_pushnil(L);
+    while (lua_next(L, SLOT_OUT) != 0) {
+      lua_pop(L, 1);
+      entries++;
+    }
+    if (entries != (lua_Integer)n) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
   }
   lua_pushvalue(L, SLOT_OUT);
-  lua_pushinteger(L, f.count);
+  lua_pushinteger(L, (lua_Integer)n);
   lua_pushvalue(L, SLOT_NAMES);
   lua_pushvalue(L, SLOT_SUSPECTS);
   return 4;

@@ -326,32 +326,13 @@ int tf_lua_unpack(lua_State *L, const void *data, size_t len) {
 
 /* ---- Lua functions ---- */
 
-#define TF_BUFFER "tokenflow.Buffer"
-
-static int buffer_gc(lua_State *L) {
-  tf_buf *b = (tf_buf *)luaL_checkudata(L, 1, TF_BUFFER);
-  tf_buf_free(b);
-  return 0;
-}
-
-tf_buf *tf_lua_newbuffer(lua_State *L) {
-  tf_buf *b = (tf_buf *)lua_newuserdatauv(L, sizeof *b, 0);
-  tf_buf_init(b, tf_lua_mem(L));
-  if (luaL_newmetatable(L, TF_BUFFER)) {
-    lua_pushcfunction(L, buffer_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  return b;
-}
-
 /** tf.pack(value) -> string: the value in the binary format; raises for
  * what cannot be serialised, naming where it sits. */
 static int l_pack(lua_State *L) {
   tf_buf *b;
   luaL_checkany(L, 1);
   lua_settop(L, 1);
-  b = tf_lua_newbuffer(L);
+  b = tf_lua_newbuf(L, tf_lua_mem(L));
   tf_lua_pack(L, 1, b, "value");
   lua_pushlstring(L, (const char *)b->data, b->len);
   tf_buf_free(b);

@@ -4,6 +4,7 @@
 
 #include <lauxlib.h>
 
+#include "tf_buf.h"
 #include "tf_lua.h"
 
 /* Per-lua_State settings live in the registry, never in C globals, so two
@@ -69,6 +70,24 @@ int tf_lua_closed_error(lua_State *L, const char *what) {
 void tf_lua_setint(lua_State *L, const char *key, lua_Integer v) {
   lua_pushinteger(L, v);
   lua_setfield(L, -2, key);
+}
+
+#define TF_BUFFER "tokenflow.Buffer"
+
+static int buffer_gc(lua_State *L) {
+  tf_buf_free((tf_buf *)lua_touserdata(L, 1));
+  return 0;
+}
+
+tf_buf *tf_lua_newbuf(lua_State *L, tf_mem mem) {
+  tf_buf *t = (tf_buf *)lua_newuserdatauv(L, sizeof *t, 0);
+  tf_buf_init(t, mem);
+  if (luaL_newmetatable(L, TF_BUFFER)) {
+    lua_pushcfunction(L, buffer_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return t;
 }
 
 void tf_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods) {

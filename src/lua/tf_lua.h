@@ -21,6 +21,12 @@ tf_mem tf_lua_mem(lua_State *L);
 /* Raises the literal "not enough memory" (no position prefix). */
 int tf_lua_oom(lua_State *L);
 
+/* Pushes a new empty byte buffer allocating through mem, as a userdata
+ * whose __gc frees it: what it holds is freed even when a call raises
+ * while it is filled (freeing it earlier with tf_buf_free is fine). */
+struct tf_buf;
+struct tf_buf *tf_lua_newbuf(lua_State *L, tf_mem mem);
+
 /* Creates the metatable tname with __name, __index = methods table (the
  * metamethods are in meta, the methods in methods), and pops it. Every
  * function gets the metatable as upvalue 1, so tf_lua_self can check its
@@ -95,11 +101,23 @@ void tf_lua_walk_rewind(lua_State *L, int idx);
 #define TF_CACHE "tokenflow.Cache"
 struct tf_cache;
 struct tf_cache *tf_lua_cache_core(lua_State *L, int ci, tf_intern_box **names);
-/* Looks up the encoded key: pushes the value and returns 1 on a hit, else 0. */
-int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords);
+/* Names one entry of the cache until it leaves (its slot and generation,
+ * see tf_cache_get_slot): found again without its key. gen 0: none. */
+typedef struct tf_lua_cache_ref {
+  uint32_t slot;
+  uint64_t gen;
+} tf_lua_cache_ref;
+/* Looks up the encoded key: pushes the value and returns 1 on a hit, else
+ * 0. On a hit, *ref (unless NULL) names the entry. */
+int tf_lua_cache_getw(lua_State *L, int ci, const uint64_t *w, size_t nwords, tf_lua_cache_ref *ref);
+/* Looks up the entry ref names: pushes its value and returns 1 (a hit),
+ * else 0 (it left the cache; not counted as a miss). */
+int tf_lua_cache_getref(lua_State *L, int ci, const tf_lua_cache_ref *ref);
 /* Stores the value at val under the encoded key with the tags (ids);
- * on_evict runs for what leaves. 0 when the value alone is too big. */
-int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags);
+ * on_evict runs for what leaves. 0 when the value alone is too big. When
+ * stored, *ref (unless NULL) names the new entry. */
+int tf_lua_cache_setw(lua_State *L, int ci, const uint64_t *w, size_t nwords, int val, const uint32_t *tags, size_t ntags,
+                      tf_lua_cache_ref *ref);
 /* Drops the entries carrying tag; returns how many. */
 size_t tf_lua_cache_invalidate(lua_State *L, int ci, uint32_t tag);
 
@@ -131,8 +149,6 @@ void tf_lua_pack(lua_State *L, int idx, struct tf_buf *buf, const char *root);
 void tf_lua_pack_inner(lua_State *L, int idx, struct tf_buf *buf, const char *root, int skip);
 /* Pushes the value packed in data: 1; or pushes a message: 0. */
 int tf_lua_unpack(lua_State *L, const void *data, size_t len);
-/* A new empty buffer owned by a userdata pushed on the stack. */
-struct tf_buf *tf_lua_newbuffer(lua_State *L);
 /* Pushes the hex SHA-256 digest tf.core.digest gives for the one string s. */
 void tf_lua_push_digest(lua_State *L, const void *s, size_t len);
 
