@@ -403,6 +403,21 @@ static inline uint64_t load8(const unsigned char *p) {
          (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
+/* From i, eight bytes at a time, to the first group of eight holding a
+ * '"' or a '\\' (with strict, also a control character or a byte that is
+ * not ASCII), at that byte; or to the last bytes before n. */
+static inline uint64_t swar_to_stop(const unsigned char *s, uint64_t i, uint64_t n, int strict) {
+  while (i + 8 <= n) {
+    uint64_t w = load8(s + i), q = w ^ 0x2222222222222222ULL, b = w ^ 0x5c5c5c5c5c5c5c5cULL, c;
+    c = ((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b);
+    if (strict) c |= ((w - 0x2020202020202020ULL) & ~w) | w;
+    c &= 0x8080808080808080ULL;
+    if (c) return i + first_hit(c);
+    i += 8;
+  }
+  return i;
+}
+
 static int scan_string(tf_doc *d, uint64_t off, uint64_t *end) {
   const unsigned char *s = (const unsigned char *)d->text;
   uint64_t i = off + 1, n = d->len;
@@ -421,18 +436,7 @@ static int scan_string(tf_doc *d, uint64_t off, uint64_t *end) {
       i += 16;
     }
 #endif
-    while (i + 8 <= n) {
-      uint64_t w = load8(s + i), q, b, c;
-      q = w ^ 0x2222222222222222ULL;
-      b = w ^ 0x5c5c5c5c5c5c5c5cULL;
-      c = (((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b) |
-           ((w - 0x2020202020202020ULL) & ~w) | w) & 0x8080808080808080ULL;
-      if (c) {
-        i += first_hit(c);
-        break;
-      }
-      i += 8;
-    }
+    i = swar_to_stop(s, i, n, 1);
 #ifdef TF_DOC_SIMD
   stop:
 #endif
@@ -914,17 +918,7 @@ static uint64_t skip_string_n(const char *t, uint64_t len, uint64_t off) {
       i += 16;
     }
 #endif
-    while (i + 8 <= len) {
-      uint64_t w = load8((const unsigned char *)t + i), q, b, c;
-      q = w ^ 0x2222222222222222ULL;
-      b = w ^ 0x5c5c5c5c5c5c5c5cULL;
-      c = (((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b)) & 0x8080808080808080ULL;
-      if (c) {
-        i += first_hit(c);
-        break;
-      }
-      i += 8;
-    }
+    i = swar_to_stop((const unsigned char *)t, i, len, 0);
 #ifdef TF_DOC_SIMD
   stop:
 #endif
@@ -965,6 +959,24 @@ static inline uint64_t prefix_xor(uint64_t x) {
   return x;
 }
 
+/* One byte of a container walked byte by byte: the state (inside a
+ * string, after a backslash, depth) moves on; 1 when it closes it. */
+static inline int container_byte(unsigned char c, uint64_t *inside, int *esc, long *depth) {
+  if (*esc) {
+    *esc = 0;
+  } else if (*inside) {
+    if (c == '\\') *esc = 1;
+    else if (c == '"') *inside = 0;
+  } else if (c == '"') {
+    *inside = ~(uint64_t)0;
+  } else if (c == '{' || c == '[') {
+    (*depth)++;
+  } else if (c == '}' || c == ']') {
+    return --*depth == 0;
+  }
+  return 0;
+}
+
 /* The end of the object or array at off of a checked text of len bytes,
  * 64 bytes a step: strings masked out, brackets counted. A block holding
  * a backslash (rare outside plugin data) is walked byte by byte. */
@@ -997,40 +1009,14 @@ static uint64_t skip_container(const char *t, uint64_t len, uint64_t off) {
       }
     } else {
       uint64_t k;
-      for (k = 0; k < 64; k++) {
-        unsigned char c = s[i + k];
-        if (esc) {
-          esc = 0;
-        } else if (inside) {
-          if (c == '\\') esc = 1;
-          else if (c == '"') inside = 0;
-        } else if (c == '"') {
-          inside = ~(uint64_t)0;
-        } else if (c == '{' || c == '[') {
-          depth++;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
-          return i + k + 1;
-        }
-      }
+      for (k = 0; k < 64; k++)
+        if (container_byte(s[i + k], &inside, &esc, &depth)) return i + k + 1;
     }
     i += 64;
   }
   /* the last bytes, one by one */
-  for (;; i++) {
-    unsigned char c = s[i];
-    if (esc) {
-      esc = 0;
-    } else if (inside) {
-      if (c == '\\') esc = 1;
-      else if (c == '"') inside = 0;
-    } else if (c == '"') {
-      inside = ~(uint64_t)0;
-    } else if (c == '{' || c == '[') {
-      depth++;
-    } else if ((c == '}' || c == ']') && --depth == 0) {
-      return i + 1;
-    }
-  }
+  for (;; i++)
+    if (container_byte(s[i], &inside, &esc, &depth)) return i + 1;
 }
 #endif
 

@@ -1077,6 +1077,21 @@ static void push_member_names(lua_State *L, tf_doc_box *b, uint32_t i, int path)
   }
 }
 
+/* In a pairs iteration over the names list at `names` (n of them), the
+ * position after the name last returned (argument 2; nil: the start). */
+static lua_Integer next_position(lua_State *L, int names, lua_Integer n) {
+  lua_Integer k;
+  if (lua_isnil(L, 2)) return 1;
+  for (k = 1; k <= n; k++) {
+    int same;
+    lua_rawgeti(L, names, k);
+    same = lua_rawequal(L, -1, 2);
+    lua_pop(L, 1);
+    if (same) break;
+  }
+  return k + 1;
+}
+
 /* pairs over a NodeValue: upvalues: document, names (objects; nil for an
  * array), the value handle. Control: the name or index last returned. */
 static int items_next(lua_State *L) {
@@ -1097,19 +1112,7 @@ static int items_next(lua_State *L) {
     return 2;
   }
   {
-    /* the position after the name last returned */
-    lua_Integer n = (lua_Integer)lua_rawlen(L, lua_upvalueindex(2)), k = 1;
-    if (!lua_isnil(L, 2)) {
-      for (k = 1; k <= n; k++) {
-        lua_rawgeti(L, lua_upvalueindex(2), k);
-        if (lua_rawequal(L, -1, 2)) {
-          lua_pop(L, 1);
-          break;
-        }
-        lua_pop(L, 1);
-      }
-      k++;
-    }
+    lua_Integer n = (lua_Integer)lua_rawlen(L, lua_upvalueindex(2)), k = next_position(L, lua_upvalueindex(2), n);
     for (; k <= n; k++) {
       lua_rawgeti(L, lua_upvalueindex(2), k);
       push_longer_path(L, path, lua_gettop(L));
@@ -1294,18 +1297,7 @@ static int copy_copy(lua_State *L) {
  * members it added. */
 static int copy_next(lua_State *L) {
   /* upvalue 1: document, 2: the copy, 3: the names */
-  lua_Integer n = (lua_Integer)lua_rawlen(L, lua_upvalueindex(3)), k = 1;
-  if (!lua_isnil(L, 2)) {
-    for (k = 1; k <= n; k++) {
-      lua_rawgeti(L, lua_upvalueindex(3), k);
-      if (lua_rawequal(L, -1, 2)) {
-        lua_pop(L, 1);
-        break;
-      }
-      lua_pop(L, 1);
-    }
-    k++;
-  }
+  lua_Integer n = (lua_Integer)lua_rawlen(L, lua_upvalueindex(3)), k = next_position(L, lua_upvalueindex(3), n);
   for (; k <= n; k++) {
     lua_rawgeti(L, lua_upvalueindex(3), k);
     lua_pushvalue(L, -1);
