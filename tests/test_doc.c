@@ -235,6 +235,49 @@ static void test_pretty(tf_test_ctx *t) {
   tf_doc_free(&d);
 }
 
+/* A writer following an update: the nodes patched one by one in document
+ * order, a step after each with upto at the next node, writes the same
+ * bytes as a writer run after all the patches. */
+static void test_follow(tf_test_ctx *t) {
+  const char *texts[2];
+  int which;
+  texts[0] = FILE1;
+  texts[1] = PRETTY;
+  for (which = 0; which < 2; which++) {
+    tf_doc d;
+    tf_buf whole, followed;
+    tf_doc_out o;
+    uint32_t k;
+    int st = TF_DOC_MORE, waited = 0;
+    CHECK(t, read_all(&d, texts[which], 1 << 20) == TF_DOC_OK);
+    CHECK(t, tf_doc_ensure_heads(&d) == 0);
+    tf_buf_init(&followed, tf_mem_default());
+    tf_doc_out_init(&o, &d, to_buf, &followed);
+    for (k = 0; k < d.count; k++) {
+      CHECK(t, tf_doc_begin(&d, k) != 0);
+      edit(&d, "opacity", NULL, "0.25");
+      edit(&d, "fills", NULL, "[]");
+      if (k == 0) edit(&d, "id", NULL, NULL);
+      CHECK(t, tf_doc_commit(&d) != 0);
+      o.upto = k + 1;
+      do st = tf_doc_out_step(&o, 3);
+      while (st == TF_DOC_MORE && !o.waiting);
+      waited += o.waiting;
+    }
+    o.upto = UINT32_MAX;
+    do st = tf_doc_out_step(&o, 3);
+    while (st == TF_DOC_MORE);
+    tf_doc_out_free(&o);
+    tf_buf_byte(&followed, 0);
+    CHECK(t, st == TF_DOC_OK && waited == (int)d.count - 1);
+    CHECK(t, write_all(&d, &whole, 1 << 20) == TF_DOC_OK);
+    CHECK(t, followed.len == whole.len && memcmp(followed.data, whole.data, whole.len) == 0);
+    tf_buf_free(&whole);
+    tf_buf_free(&followed);
+    tf_doc_free(&d);
+  }
+}
+
 static void test_memo(tf_test_ctx *t) {
   tf_doc d;
   tf_doc_access reads[2];
@@ -395,6 +438,7 @@ int main(void) {
   test_unchanged(&t);
   test_patches(&t);
   test_pretty(&t);
+  test_follow(&t);
   test_memo(&t);
   test_oom(&t);
   test_skip_blocks(&t);

@@ -141,6 +141,11 @@ typedef struct tf_doc {
   uint32_t patched; /* nodes with at least one set */
   uint32_t open_set, open_node; /* the set being built (0: none) and its node */
   size_t open_text; /* d->texts.len when it began */
+  /* Called with on = 1 before the patches' arrays move (grow) and with 0
+   * after, so a writer reading them in another thread can hold them still
+   * meanwhile (NULL: nobody reads them elsewhere). */
+  void (*grow_lock)(void *ud, int on);
+  void *grow_ud;
   tf_doc_span *spans2; /* members of a value inside a node */
   size_t spans2_cap, nspans2;
   uint64_t spans2_of;  /* offset + 1 in the file's text of the object they are of (0: another text) */

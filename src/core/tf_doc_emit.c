@@ -41,6 +41,8 @@ void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void
   o->write = write;
   o->ud = ud;
   o->state = TF_DOC_MORE;
+  o->upto = UINT32_MAX;
+  o->gen_limit = TF_DOC_SPLICE_BYTES;
   tf_buf_init(&o->buf, *mem);
   tf_buf_init(&o->flags, *mem);
   tf_buf_init(&o->gen, *mem);
@@ -361,29 +363,39 @@ static int to_gen(void *ud, const char *p, size_t n) {
 static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *v, const char *line, size_t line_len) {
   tf_doc *d = o->d;
   size_t len = (size_t)(e->end - e->start), k;
+  int ok;
   uint64_t h;
   struct splice_memo *m;
   tf_doc_sink s = o->sink;
   if (o->splices == NULL) return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
   h = tf_hash_bytes(d->text + e->start, len, tf_hash_bytes(v->over, v->nover * sizeof v->over[0], line_len));
+  h += h == 0; /* (0 marks an empty slot) */
   m = &o->splices[h & (TF_DOC_SPLICE_MEMO - 1)];
   if (m->hash == h && m->len == len && m->nover == v->nover && v->nover <= TF_DOC_SPLICE_OVER &&
       memcmp(m->over, v->over, v->nover * sizeof v->over[0]) == 0 && memcmp(o->gen.data + m->orig, d->text + e->start, len) == 0 &&
       (line_len == 0 || memcmp(o->gen_lines.data + m->line, line, line_len) == 0))
     return put_buf(o, (const char *)o->gen.data + m->text, m->text_len);
   /* made into the memo's text buffer, then copied out */
-  if (o->gen.len > TF_DOC_SPLICE_BYTES || v->nover > TF_DOC_SPLICE_OVER) {
+  if (o->gen.len >= o->gen_limit || v->nover > TF_DOC_SPLICE_OVER) {
     return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
   }
   /* the original bytes, then the text made of them */
   m->hash = 0;
   m->orig = o->gen.len;
-  if (tf_buf_put(&o->gen, d->text + e->start, len) != 0) return -1;
-  m->text = o->gen.len;
   m->line = o->gen_lines.len;
   s.put = to_gen;
   s.ud = o;
-  if (tf_doc_put_value(d, &o->work, &s, v, line, line_len) != 0 || tf_buf_put(&o->gen_lines, line, line_len) != 0) return -1;
+  ok = tf_buf_put(&o->gen, d->text + e->start, len) == 0;
+  m->text = o->gen.len;
+  ok = ok && tf_doc_put_value(d, &o->work, &s, v, line, line_len) == 0 && tf_buf_put(&o->gen_lines, line, line_len) == 0;
+  if (!ok) {
+    /* no room for the memo: it keeps what it has and takes no more; this
+     * one is written out directly */
+    o->gen.len = m->orig;
+    o->gen_lines.len = m->line;
+    o->gen_limit = 0;
+    return tf_doc_put_value(d, &o->work, &o->sink, v, line, line_len);
+  }
   m->text_len = o->gen.len - m->text;
   m->hash = h;
   m->len = len;
@@ -396,7 +408,7 @@ static int spliced(tf_doc_out *o, const tf_doc_out_edit *e, const tf_doc_value *
  * known without looking when edit (1 + the index of the newest edit of
  * the field) sets all of it. */
 static int edit_value(tf_doc *d, uint32_t i, uint32_t fid, uint32_t edit, tf_doc_value *v) {
-  if (edit == 0) return tf_doc_chain(d, i, fid, v);
+  if (edit == 0) return tf_doc_chain_done(d, i, fid, v);
   v->kind = TF_DOC_EDITED;
   v->text = tf_doc_edit_text(d, &d->edits[edit - 1]);
   v->off = 0;
@@ -494,10 +506,11 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
   tf_doc *d = o->d;
   if (o->state != TF_DOC_MORE) return o->state;
   if (budget == 0) budget = 1;
+  o->waiting = 0;
   while (budget > 0) {
     uint64_t limit;
-    uint32_t i = o->next;
-    while (i < d->count && !tf_doc_patched(d, i)) i++;
+    uint32_t i = o->next, stop = o->upto < d->count ? o->upto : d->count;
+    while (i < stop && !tf_doc_patched(d, i)) i++;
     o->next = i;
     limit = i < d->count ? d->nodes[i].start : d->len;
     /* the edits before the next patched node (or the end) */
@@ -514,13 +527,19 @@ int tf_doc_out_step(tf_doc_out *o, size_t budget) {
       if (flush(o, 0) != 0) return o->state;
       if (budget == 0) return TF_DOC_MORE;
     }
-    if (i < d->count) {
+    if (i < stop) {
       if (node_edits(o, i) != 0) {
         if (o->state == TF_DOC_MORE) o->state = TF_DOC_NOMEM;
         return o->state;
       }
       o->next = i + 1;
       continue;
+    }
+    if (stop < d->count) { /* nodes from stop on may still be patched: up to the first of them */
+      if (!copy_to(o, d->nodes[stop].start, &budget)) return o->state == TF_DOC_MORE ? TF_DOC_MORE : o->state;
+      if (flush(o, 0) != 0) return o->state;
+      o->waiting = 1;
+      return TF_DOC_MORE;
     }
     if (!copy_to(o, d->len, &budget)) return o->state == TF_DOC_MORE ? TF_DOC_MORE : o->state;
     if (flush(o, 1) != 0) return o->state;

@@ -30,6 +30,8 @@ typedef struct tf_doc_out {
   void *ud;
   uint64_t cursor;  /* the input is written up to here */
   uint32_t next;    /* the next node to look at */
+  uint32_t upto;    /* nodes from this one on may still be patched (UINT32_MAX: none; see below) */
+  int waiting;      /* the last step stopped at upto */
   tf_doc_out_edit *heap; /* edits ahead, by offset */
   size_t nheap, heap_cap;
   uint32_t *fields; /* scratch: the fields one node's edits touch */
@@ -49,6 +51,7 @@ typedef struct tf_doc_out {
     uint32_t over[TF_DOC_SPLICE_OVER];
   } *splices;       /* TF_DOC_SPLICE_MEMO slots; NULL: not kept (no memory for it) */
   tf_buf gen, gen_lines; /* the splice memo's texts and indentations */
+  size_t gen_limit;      /* the memo takes no more texts beyond this (default TF_DOC_SPLICE_BYTES) */
   struct same_memo { /* an edit's text (by address) against original bytes (a copy in kept): equal or not */
     const char *text; /* NULL: an empty slot */
     size_t copy, len;
@@ -67,6 +70,14 @@ void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void
 /* Writes about budget more bytes: TF_DOC_MORE, TF_DOC_OK (all written and
  * flushed), TF_DOC_ERROR (write refused) or TF_DOC_NOMEM. */
 int tf_doc_out_step(tf_doc_out *o, size_t budget);
+/* Writing can follow an update that patches the nodes in document order:
+ * with o->upto set to the first node the update has not done, a step
+ * writes no further than that node's first byte (TF_DOC_MORE, o->waiting
+ * set) until upto moves on. The writer reads committed sets only, and a
+ * writer with its own memory (tf_doc_out_init_in) reads the document
+ * without changing it, so it can run in another thread while the update
+ * patches later nodes, the patches' arrays held still while they grow
+ * (d->grow_lock). */
 void tf_doc_out_free(tf_doc_out *o);
 
 #endif

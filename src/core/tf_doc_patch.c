@@ -23,12 +23,32 @@ void tf_doc_patch_free(tf_doc *d) {
   d->open_set = 0;
 }
 
+static void grow_begin(tf_doc *d) {
+  if (d->grow_lock) d->grow_lock(d->grow_ud, 1);
+}
+static void grow_end(tf_doc *d) {
+  if (d->grow_lock) d->grow_lock(d->grow_ud, 0);
+}
+
 uint32_t tf_doc_name(tf_doc *d, const char *s, size_t len) {
-  if (d->names == NULL) {
-    d->names = tf_intern_new(d->mem);
-    if (d->names == NULL) return 0;
+  uint32_t id = tf_doc_name_find(d, s, len);
+  if (id != 0) return id;
+  grow_begin(d); /* a new name: the table may move */
+  if (d->names == NULL) d->names = tf_intern_new(d->mem);
+  id = d->names ? tf_intern_add(d->names, s, len) : 0;
+  grow_end(d);
+  return id;
+}
+
+int tf_doc_text_put(tf_doc *d, const void *p, size_t n) {
+  if (d->texts.cap - d->texts.len < n) {
+    int st;
+    grow_begin(d);
+    st = tf_buf_reserve(&d->texts, n);
+    grow_end(d);
+    if (st != 0) return -1;
   }
-  return tf_intern_add(d->names, s, len);
+  return tf_buf_put(&d->texts, p, n);
 }
 
 uint32_t tf_doc_name_find(const tf_doc *d, const char *s, size_t len) {
@@ -42,25 +62,32 @@ static int reserve(tf_doc *d, uint32_t **p, uint32_t *cap, uint32_t count, size_
   if (count + 1 < *cap) return 0;
   if (*cap > UINT32_MAX / 4) return -1;
   n = *cap ? *cap * 2 : 64;
+  grow_begin(d);
   q = (uint32_t *)tf_mem_realloc(&d->mem, *p, (size_t)*cap * per * sizeof **p, (size_t)n * per * sizeof **p);
-  if (q == NULL) return -1;
-  *p = q;
-  *cap = n;
-  return 0;
+  if (q != NULL) {
+    *p = q;
+    *cap = n;
+  }
+  grow_end(d);
+  return q == NULL ? -1 : 0;
 }
 
-static int ensure_heads(tf_doc *d) {
+int tf_doc_ensure_heads(tf_doc *d) {
+  uint32_t *h;
   if (d->heads != NULL || d->count == 0) return d->count == 0 ? -1 : 0;
-  d->heads = (uint32_t *)tf_mem_alloc(&d->mem, tf_mem_mul(d->count, sizeof *d->heads));
-  if (d->heads == NULL) return -1;
-  memset(d->heads, 0, (size_t)d->count * sizeof *d->heads);
+  h = (uint32_t *)tf_mem_alloc(&d->mem, tf_mem_mul(d->count, sizeof *d->heads));
+  if (h == NULL) return -1;
+  memset(h, 0, (size_t)d->count * sizeof *d->heads);
+  grow_begin(d);
+  d->heads = h;
+  grow_end(d);
   return 0;
 }
 
 /* Puts set at the front of node i's chain: the new link, or 0. */
 static uint32_t push_link(tf_doc *d, uint32_t i, uint32_t set) {
   uint32_t l;
-  if (ensure_heads(d) != 0 || reserve(d, &d->links, &d->links_cap, d->nlinks, 2) != 0) return 0;
+  if (tf_doc_ensure_heads(d) != 0 || reserve(d, &d->links, &d->links_cap, d->nlinks, 2) != 0) return 0;
   l = ++d->nlinks; /* link 0 means none */
   d->links[2 * l] = set;
   d->links[2 * l + 1] = d->heads[i];
@@ -129,7 +156,7 @@ int tf_doc_edit_add(tf_doc *d, uint32_t field, uint32_t member, const char *text
     const char *wtext;
     tf_buf tmp;
     int st;
-    if (text != NULL && (len >= UINT32_MAX || tf_buf_put(&d->texts, text, len) != 0)) return -1;
+    if (text != NULL && (len >= UINT32_MAX || tf_doc_text_put(d, text, len) != 0)) return -1;
     tf_buf_init(&tmp, d->mem);
     if (w->len == TF_DOC_REMOVED) {
       st = tf_buf_put(&tmp, "{}", 2);
@@ -143,7 +170,7 @@ int tf_doc_edit_add(tf_doc *d, uint32_t field, uint32_t member, const char *text
       tf_buf_init(&res, d->mem);
       st = splice_member(d, (const char *)tmp.data, tmp.len, member, mtext, len, &res);
       d->texts.len = start;
-      if (st == 0 && d->texts.len + res.len < UINT32_MAX && tf_buf_put(&d->texts, res.data, res.len) == 0) {
+      if (st == 0 && d->texts.len + res.len < UINT32_MAX && tf_doc_text_put(d, res.data, res.len) == 0) {
         w = &d->edits[whole];
         w->text = (uint32_t)start;
         w->len = (uint32_t)res.len;
@@ -181,7 +208,7 @@ int tf_doc_edit_add(tf_doc *d, uint32_t field, uint32_t member, const char *text
     if (len >= UINT32_MAX || d->texts.len + len >= UINT32_MAX) return -1;
     e.text = (uint32_t)d->texts.len;
     e.len = (uint32_t)len;
-    if (tf_buf_put(&d->texts, text, len) != 0) return -1;
+    if (tf_doc_text_put(d, text, len) != 0) return -1;
   }
   if (reserve(d, (uint32_t **)(void *)&d->edits, &d->edits_cap, d->nedits, 4) != 0) return -1;
   d->edits[d->nedits++] = e;
@@ -253,7 +280,14 @@ const char *tf_doc_quoted_name(tf_doc *d, tf_doc_work *w, uint32_t id, size_t *l
 
 /* ---- reading through the chain ---- */
 
-int tf_doc_chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v) {
+/* (open: the set being built counts too, with its edits so far) */
+static int chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v, int open);
+
+int tf_doc_chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v) { return chain(d, i, fid, v, 1); }
+
+int tf_doc_chain_done(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v) { return chain(d, i, fid, v, 0); }
+
+static int chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v, int open) {
   uint32_t l;
   v->kind = TF_DOC_ABSENT;
   v->text = NULL;
@@ -262,7 +296,7 @@ int tf_doc_chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v) {
   if (fid == 0 || !tf_doc_patched(d, i)) return 0;
   for (l = d->heads[i]; l != 0; l = d->links[2 * l + 1]) {
     uint32_t set = d->links[2 * l], first = d->sets[2 * set], k = first + d->sets[2 * set + 1];
-    if (set == d->open_set) k = d->nedits;
+    if (open && set == d->open_set) k = d->nedits;
     while (k > first) {
       const tf_doc_edit *e = &d->edits[--k];
       size_t j;

@@ -57,6 +57,13 @@ uint32_t tf_doc_commit(tf_doc *d);
 void tf_doc_rollback(tf_doc *d);
 /* Links set (from tf_doc_commit) to node i as its newest. 0, or -1. */
 int tf_doc_link(tf_doc *d, uint32_t i, uint32_t set);
+/* Appends n bytes to the edits' texts (d->texts), announcing a move of
+ * them (grow_lock). 0, or -1 when out of memory. */
+int tf_doc_text_put(tf_doc *d, const void *p, size_t n);
+/* Makes the per-node chain heads now (they are made with the first patch
+ * otherwise): 0, or -1 (out of memory, or no nodes). */
+int tf_doc_ensure_heads(tf_doc *d);
+
 /* The edits of a set. */
 const tf_doc_edit *tf_doc_set_edits(const tf_doc *d, uint32_t set, size_t *n);
 /* The JSON text of an edit (valid until the next edit is added). */
@@ -78,6 +85,9 @@ int tf_doc_field_id(tf_doc *d, uint32_t i, uint32_t fid, const char *name, size_
  * they do not (v->nover member edits, if any, go over the original); -1
  * as tf_doc_field. */
 int tf_doc_chain(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v);
+/* The same over committed sets only (never looks at the set being built:
+ * for a writer in another thread, on nodes the update is done with). */
+int tf_doc_chain_done(tf_doc *d, uint32_t i, uint32_t fid, tf_doc_value *v);
 /* The member `name` of the value v (an object; see tf_doc_field), or the
  * element at index (name NULL, index from 0) of an array. 0 or -1. */
 int tf_doc_member(tf_doc *d, const tf_doc_value *v, const char *name, size_t len, size_t index, tf_doc_value *out);
