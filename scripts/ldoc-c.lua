@@ -13,7 +13,10 @@ local TYPES = {
   ["document.c"] = {
     doc = { "DocumentCore", "The C side of a `tf.figma.open` Document (`core.doc_open`), read in steps." },
     nodes = { "DocumentNodes", "A document's nodes as a `tf.update` source (`doc:nodes()`)." },
-    w = { "DocumentWriter", "Writes a document out in steps, atomically (`doc:writer(path)`)." },
+  },
+  ["docwriter.c"] = {
+    doc = { "DocumentCore", "The C side of a `tf.figma.open` Document (`core.doc_open`), read in steps." },
+    w = { "DocumentWriter", "Writes a document out in steps, atomically (`doc:writer(path)`), or beside an update." },
   },
   ["interner.c"] = { names = { "Interner", "A string interner (`tf.interner()`, `tf.names`): names <-> small ids." } },
   ["job.c"] = { core = { "JobCore", "The C loop under `tf.update` (`tokenflow.core.job`); `tokenflow.job` drives it." } },
@@ -103,14 +106,18 @@ end
 
 -- Every method a binding registers (its luaL_Reg arrays named *methods) is
 -- documented, except in the files of internal types that the Lua side wraps.
+-- (a method may be documented in another file than the one registering it)
 local UNCHECKED = { ["job.c"] = true, ["jsondoc.c"] = true }
+local sources, documented = {}, {}
+for _, path in ipairs(sorted_files()) do
+  local f = assert(io.open(path, "rb"))
+  sources[path] = f:read("a")
+  f:close()
+  for method in sources[path]:gmatch("/%*%* %w+:([%w_]+)") do documented[method] = true end
+end
 for _, path in ipairs(sorted_files()) do
   local file = path:match("([^/]+)$")
-  local f = assert(io.open(path, "rb"))
-  local src = f:read("a")
-  f:close()
-  local documented = {}
-  for method in src:gmatch("/%*%* %w+:([%w_]+)") do documented[method] = true end
+  local src = sources[path]
   for array in src:gmatch("static const luaL_Reg [%w_]*methods%[%] = (%b{})") do
     for method in array:gmatch("{\"([%w_]+)\"") do
       if not documented[method] and not UNCHECKED[file] then

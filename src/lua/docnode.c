@@ -477,7 +477,7 @@ static void encode_copy(lua_State *L, int idx, tf_buf *out, int depth, const cha
     lua_pop(L, 1);
     e[k - 1].text = (uint32_t)d->texts.len;
     e[k - 1].len = (uint32_t)tmp->len;
-    if (d->texts.len + tmp->len >= UINT32_MAX || tf_buf_put(&d->texts, tmp->data, tmp->len) != 0) {
+    if (d->texts.len + tmp->len >= UINT32_MAX || tf_doc_text_put(d, tmp->data, tmp->len) != 0) {
       tf_buf_free(tmp);
       tf_lua_oom(L);
     }
@@ -702,6 +702,7 @@ static void write_at(lua_State *L, tf_doc_box *b, uint32_t i, int path, int val)
   tf_doc_value cur;
   tf_buf *t;
   int hint;
+  tf_lua_doc_check_writable(L, b, i);
   lua_rawgeti(L, path, 1);
   fname = lua_tolstring(L, -1, &len);
   field = name_id(L, d, fname, len);
@@ -1351,6 +1352,7 @@ int tf_lua_doc_write(lua_State *L, int idx, uint32_t i, int wi, int pi, int memo
   uint32_t root = 0, parent = d->nodes[i].parent, head;
   int inside = (d->nodes[i].flags & TF_DOC_INSIDE_INSTANCE) != 0, status;
   tf_doc_result res;
+  tf_lua_doc_check_writable(L, b, i);
   idx = lua_absindex(L, idx);
   wi = lua_absindex(L, wi);
   pi = lua_absindex(L, pi);

@@ -2,8 +2,7 @@
  * (src/core/tf_doc*.c), the C side of tf.figma.open (the Lua side,
  * lua/tokenflow/apply/document.lua, drives reading and writing in steps
  * and reports progress). Also its source for tf.update
- * (tokenflow.DocumentNodes) and its atomic writer
- * (tokenflow.DocumentWriter). */
+ * (tokenflow.DocumentNodes); its writer is in docwriter.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +27,7 @@ tf_doc_box *tf_lua_doc_check(lua_State *L, int idx) {
 
 static void release(tf_doc_box *b) {
   if (!b->open) return;
+  tf_lua_doc_stop_writing(b);
   tf_doc_free(&b->doc);
   tf_file_release(&b->file);
   tf_mem_free(&b->doc.mem, b->reads, b->reads_cap * sizeof *b->reads);
@@ -361,145 +361,6 @@ static int nodes_visible(lua_State *L) {
   return visible(L, b);
 }
 
-/* ---- writing ---- */
-
-typedef struct writer_box {
-  tf_file_out file;
-  tf_doc_out out;
-  int state;   /* 0 closed, 1 writing a file, 2 into memory */
-  tf_buf text; /* state 2 */
-} writer_box;
-
-static int to_file(void *ud, const void *p, size_t n) { return tf_file_write((tf_file_out *)ud, p, n); }
-static int to_text(void *ud, const void *p, size_t n) { return tf_buf_put((tf_buf *)ud, p, n); }
-
-static void writer_release(writer_box *w) {
-  if (w->state == 0) return;
-  tf_doc_out_free(&w->out);
-  if (w->state == 1) tf_file_abort(&w->file);
-  else tf_buf_free(&w->text);
-  w->state = 0;
-}
-
-/** doc:writer([path]) -> a writer of the document with its patches, to a
- * temporary file beside path (renamed over it on commit), or into memory
- * without a path; nil, message when the temporary file cannot be made. */
-static int l_writer(lua_State *L) {
-  tf_doc_box *b = tf_lua_doc_check(L, 1);
-  const char *path = luaL_optstring(L, 2, NULL);
-  writer_box *w = (writer_box *)lua_newuserdatauv(L, sizeof *w, 1);
-  memset(w, 0, sizeof *w);
-  luaL_setmetatable(L, TF_DOC_WRITER);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, 1);
-  if (path != NULL) {
-    luaL_argcheck(L, strlen(path) == lua_rawlen(L, 2), 2, "a path cannot hold a zero byte");
-    if (tf_file_begin(&w->file, tf_lua_mem(L), path, NULL) != 0) {
-      int e = w->file.err;
-      if (e == ENOMEM) tf_lua_oom(L);
-      lua_pushnil(L);
-      lua_pushfstring(L, "cannot write %s: %s (making a temporary file in its directory)", path, strerror(e));
-      return 2;
-    }
-    w->state = 1;
-    tf_doc_out_init(&w->out, &b->doc, to_file, &w->file);
-  } else {
-    tf_buf_init(&w->text, tf_lua_mem(L));
-    w->state = 2;
-    tf_doc_out_init(&w->out, &b->doc, to_text, &w->text);
-  }
-  return 1;
-}
-
-static writer_box *check_writer(lua_State *L) {
-  writer_box *w = (writer_box *)tf_lua_self(L, 1, TF_DOC_WRITER);
-  if (w->state == 0) tf_lua_closed_error(L, TF_DOC_WRITER);
-  return w;
-}
-
-static int write_failed(lua_State *L, writer_box *w) {
-  int e = w->file.err ? w->file.err : EIO;
-  const char *what = w->file.failed ? w->file.failed : "write";
-  lua_pushnil(L);
-  lua_getiuservalue(L, 1, 1);
-  lua_getiuservalue(L, -1, DUV_NAME);
-  lua_pop(L, 2);
-  if (w->state == 1 && w->file.target) {
-    lua_pushfstring(L, "cannot write %s: %s failed: %s (the file is unchanged)", w->file.target, what, strerror(e));
-  } else {
-    lua_pushfstring(L, "cannot write the document: %s failed: %s", what, strerror(e));
-  }
-  writer_release(w);
-  return 2;
-}
-
-/** w:step([budget]) -> "more", bytes written | "done", bytes | nil, message. */
-static int w_step(lua_State *L) {
-  writer_box *w = check_writer(L);
-  lua_Integer budget = luaL_optinteger(L, 2, 8 << 20);
-  int st;
-  lua_getiuservalue(L, 1, 1);
-  tf_lua_doc_check(L, -1); /* the document must still be open */
-  lua_pop(L, 1);
-  st = tf_doc_out_step(&w->out, budget > 0 ? (size_t)budget : 1);
-  switch (st) {
-    case TF_DOC_MORE:
-      lua_pushliteral(L, "more");
-      lua_pushinteger(L, (lua_Integer)(w->out.written + w->out.buf.len));
-      return 2;
-    case TF_DOC_OK:
-      lua_pushliteral(L, "done");
-      lua_pushinteger(L, (lua_Integer)w->out.written);
-      return 2;
-    case TF_DOC_NOMEM:
-      writer_release(w);
-      return tf_lua_oom(L);
-    default:
-      return write_failed(L, w);
-  }
-}
-
-/** w:commit() -> true (the file is in place), or nil, message (the target
- * is unchanged). Without a path: the text written. */
-static int w_commit(lua_State *L) {
-  writer_box *w = check_writer(L);
-  if (w->out.state != TF_DOC_OK) luaL_error(L, "tokenflow.DocumentWriter: commit before the last step is done");
-  if (w->state == 2) {
-    lua_pushlstring(L, (const char *)w->text.data, w->text.len);
-    writer_release(w);
-    return 1;
-  }
-  if (tf_file_commit(&w->file) != 0) return write_failed(L, w);
-  writer_release(w);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-/** w:take() -> the text written into memory so far, which the writer then
- * forgets, and how far into the document's own bytes the writing has got:
- * for handing the text on in pieces (a writer without a path only). */
-static int w_take(lua_State *L) {
-  writer_box *w = check_writer(L);
-  if (w->state != 2) luaL_error(L, "tokenflow.DocumentWriter: take is for a writer into memory (no path)");
-  lua_pushlstring(L, (const char *)w->text.data, w->text.len);
-  w->text.len = 0;
-  lua_pushinteger(L, (lua_Integer)w->out.cursor);
-  return 2;
-}
-
-/** w:abort(): removes the temporary file; the target is unchanged. */
-static int w_abort(lua_State *L) {
-  writer_release((writer_box *)tf_lua_self(L, 1, TF_DOC_WRITER));
-  return 0;
-}
-
-static int w_tostring(lua_State *L) {
-  writer_box *w = (writer_box *)tf_lua_self(L, 1, TF_DOC_WRITER);
-  if (w->state == 0) lua_pushliteral(L, TF_DOC_WRITER " (closed)");
-  else lua_pushfstring(L, TF_DOC_WRITER " (%I bytes written)", (lua_Integer)w->out.written);
-  return 1;
-}
-
 /* ---- the rest ---- */
 
 /** doc:close(): releases the index, the patches and the file. Idempotent. */
@@ -526,20 +387,23 @@ static int l_name(lua_State *L) {
   return 1;
 }
 
+void tf_lua_doc_check_writable(lua_State *L, tf_doc_box *b, uint32_t i) {
+  if (b->writing != NULL && i < tf_lua_doc_handed(b))
+    luaL_error(L, "tokenflow.Document: node %d is already being written out (an update handed it to the writer)",
+               (int)i + 1);
+}
+
 void tf_open_document(lua_State *L) {
   static const luaL_Reg meta[] = {{"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"read", l_read},   {"size", l_size},     {"count", l_count},
                                      {"stats", l_stats}, {"duplicates", l_duplicates}, {"node", l_node}, {"json", l_json},
-                                     {"nodes", l_nodes}, {"visible", l_visible}, {"writer", l_writer},
+                                     {"nodes", l_nodes}, {"visible", l_visible}, {"writer", tf_lua_doc_writer},
                                      {"name", l_name},   {"close", l_close},   {NULL, NULL}};
   static const luaL_Reg nmeta[] = {{"__call", nodes_call}, {"__len", nodes_len}, {"__tostring", nodes_tostring}, {NULL, NULL}};
-  static const luaL_Reg wmeta[] = {{"__gc", w_abort}, {"__close", w_abort}, {"__tostring", w_tostring}, {NULL, NULL}};
-  static const luaL_Reg wmethods[] = {{"step", w_step}, {"commit", w_commit}, {"take", w_take},
-                                      {"abort", w_abort}, {NULL, NULL}};
   static const luaL_Reg nmethods[] = {{"visible", nodes_visible}, {NULL, NULL}};
   tf_lua_newclass(L, TF_DOCUMENT, meta, methods);
   tf_lua_newclass(L, TF_DOC_NODES, nmeta, nmethods);
-  tf_lua_newclass(L, TF_DOC_WRITER, wmeta, wmethods);
+  tf_lua_doc_open_writer(L);
   lua_pushcfunction(L, l_open);
   lua_setfield(L, -2, "doc_open");
   lua_pushcfunction(L, l_from_string);

@@ -31,6 +31,7 @@ typedef struct tf_doc_box {
   uint64_t *wrote;    /* (field << 32 | member) written in this run */
   size_t nwrote, wrote_cap;
   int handles_seen;   /* the value being encoded holds a node's values (its text can change) */
+  void *writing;      /* a writer whose thread follows an update over the document (docwriter.c), or NULL */
 } tf_doc_box;
 
 /* user values of a document */
@@ -41,6 +42,17 @@ tf_doc_box *tf_lua_doc_check(lua_State *L, int idx);
 /* The document behind a doc:nodes() source at idx (pushed on the stack),
  * or NULL (nothing pushed) when idx holds something else. */
 tf_doc_box *tf_lua_doc_source(lua_State *L, int idx);
+
+/* The writer (docwriter.c): doc:writer([path]) and its class. While a
+ * writer's thread follows an update, the nodes handed to it (the first
+ * tf_lua_doc_handed(b)) take no more patches; the thread is stopped
+ * before b is released. */
+int tf_lua_doc_writer(lua_State *L);
+void tf_lua_doc_open_writer(lua_State *L);
+uint32_t tf_lua_doc_handed(const tf_doc_box *b);
+void tf_lua_doc_stop_writing(tf_doc_box *b);
+/* Raises when node i of b takes no more patches (see above). */
+void tf_lua_doc_check_writable(lua_State *L, tf_doc_box *b, uint32_t i);
 
 /* Node handles (docnode.c); idx holds the document. */
 void tf_lua_doc_open_handles(lua_State *L, int idx); /* makes the handle metatables */
