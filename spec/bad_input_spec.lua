@@ -80,6 +80,7 @@ local function figma_path()
 end
 local function document() return assert(tf.figma.parse(FIGMA, "matrix.json")) end
 local function node_handle() return document():node(2) end
+local function saving() return assert(document():saving(TMP .. "/saving.json")) end
 local function doc_job_opts()
   local set = assert(tf.tokens.new { core = { a = { value = "#ff0000", type = "color" } } })
   return { tokens = assert(set:resolve()), source = document():nodes(), write = tf.figma.writer {} }
@@ -206,7 +207,11 @@ local API = {
   { "document:pieces", document, "pieces", { 4096 } },
   { "document:save", document, "save", { "DOC_OUT", { on_progress = function() end } },
     fields = { [2] = { "on_progress" } }, in_tmp = true },
+  { "document:saving", document, "saving", { "DOC_OUT" }, in_tmp = true },
   { "document:close", document, "close", {} },
+  { "saving:advance", saving, "advance", { 3 } },
+  { "saving:finish", saving, "finish", { { on_progress = function() end } }, fields = { [1] = { "on_progress" } } },
+  { "saving:abort", saving, "abort", {} },
   { "node.field = value", node_handle, function(n, k, v) n[k] = v end, { "opacity", 0.5 } },
   { "node.field.member = value", node_handle, function(n, k, v) n.style[k] = v end, { "fontSize", 14 } },
   { "node.fills[i] = value", node_handle, function(n, i, v) n.fills[i] = v end, { 1, { type = "SOLID" } } },
@@ -246,6 +251,7 @@ local API = {
   { "job:rerun", function() local j = job() j:run() return j end, "rerun", { { changed = { "a" } } },
     fields = { [1] = { "changed", "tokens", "source", "run" } } },
   { "job:report", function() return job() end, "report", {} },
+  { "job:position", function() return job() end, "position", {} },
   { "job:close", function() return job() end, "close", {} },
   -- Store, value format, help
   { "tf.store", nil, function(_, ...) return tf.store(...) end,
@@ -418,8 +424,13 @@ local function call(e, pos, field, bad)
   local fn = type(method) == "function" and method or function(r, ...) return r[method](r, ...) end
   if e.in_tmp then assert(lfs.chdir(TMP)) end
   local res = table.pack(pcall(fn, recv, table.unpack(args, 1, n)))
+  local made = res[2] -- a saving made by the call: its temporary file goes with it (in TMP)
+  if res[1] and type(made) == "table" and getmetatable(made) and getmetatable(made).__name == "tokenflow.DocumentSaving" then
+    made:abort()
+  end
   if e.in_tmp then assert(lfs.chdir(HOME)) end
   if recv and type(recv.close) == "function" then pcall(recv.close, recv) end
+  if recv and type(recv.abort) == "function" then pcall(recv.abort, recv) end
   if not res[1] then
     local msg = res[2]
     if type(msg) ~= "string" then return "raised a " .. type(msg) .. " instead of a message" end
@@ -480,7 +491,7 @@ describe("bad-input matrix", function()
       chunks = select(2, tf.chunks { 1 }), walk = tf.walk({}, function() end), metrics = tf.metrics(),
       set = token_set(), resolved = resolved(), job = job(),
       viewport_index = tf.viewport.index {}, viewport_hits = select(4, vp_index():query(0, 0, 1, 1)),
-      store = store(), document = document(),
+      store = store(), document = document(), saving = saving(),
     }
     for prefix, o in pairs(objects) do
       local idx = getmetatable(o).__index
@@ -490,6 +501,7 @@ describe("bad-input matrix", function()
         end
       end
     end
+    objects.saving:abort()
     table.sort(missing)
     assert.are.same({}, missing)
   end)
@@ -546,7 +558,7 @@ describe("bad-input matrix", function()
       { store, "Store", { get = { "k" }, set = { "k", 1 }, delete = { "k" }, invalidate = { "t" }, clear = {},
           stats = {}, vacuum = {} } },
       { document, "Document", { nodes = {}, node = { 1 }, count = {}, stats = {}, duplicates = {}, name = {}, json = { 1, "id" },
-          text = {}, save = { TMP .. "/closed.json" } } },
+          text = {}, save = { TMP .. "/closed.json" }, saving = { TMP .. "/closed.json" } } },
     }
     local bad, ncalls = {}, 0
     for _, c in ipairs(cases) do
@@ -580,6 +592,7 @@ describe("bad-input matrix", function()
       TokenSet = token_set(), Resolved = resolved(), Walk = tf.walk({}, function() end), Job = job(),
       Chunks = select(2, tf.chunks { 1 }), ViewportIndex = vp_index(),
       ViewportHits = select(4, vp_index():query(0, 0, 10, 10)), Store = store(), Document = document(),
+      DocumentSaving = saving(),
     }
     local bad, cases = {}, 0
     for tname, o in pairs(objects) do
@@ -600,6 +613,7 @@ describe("bad-input matrix", function()
         end
       end
     end
+    objects.DocumentSaving:abort()
     print(string.format("wrong-type receivers: %d cases", cases))
     table.sort(bad)
     assert.are.same({}, bad)

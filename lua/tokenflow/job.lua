@@ -620,6 +620,16 @@ function Job:step()
   return true
 end
 
+--- How many nodes the job has taken from its source so far, in the
+-- source's order (with a viewport, visible nodes taken ahead count too).
+-- Over `doc:nodes()` without a viewport: the document's first nodes the
+-- job is done with (see `doc:saving`).
+-- @treturn integer
+function Job:position()
+  check(self, "position")
+  return (self._stats or self._core:stats()).pos
+end
+
 --- Runs the job to completion (or until cancelled or stopped). Inside a
 -- coroutine, in streaming mode, it yields a progress table between chunks
 -- (`{tokenflow = "progress", done, total, rate, eta_s, chunk, mode, ...}`).

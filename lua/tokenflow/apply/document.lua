@@ -182,6 +182,95 @@ function Document:save(path, opts)
   return w:commit()
 end
 
+local Saving = {}
+Saving.__index = Saving
+Saving.__name = "tokenflow.DocumentSaving"
+
+-- The saving's writer; raises when self is not a saving, or (unless
+-- `ended_ok`) when the saving has finished or been aborted.
+local function check_saving(self, fname, ended_ok)
+  if getmetatable(self) ~= Saving then
+    local mt = getmetatable(self)
+    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
+    error(string.format("bad argument #1 to '%s' (tokenflow.DocumentSaving expected, got %s)", fname, got), 3)
+  end
+  if not self._w and not ended_ok then error("tokenflow.DocumentSaving: already finished or aborted", 3) end
+  return self._w
+end
+
+--- Saves the document to `path` while an update over its nodes runs: a
+-- thread writes the nodes the update is done with while it patches the
+-- next ones, so little is left to write when it ends. The update must
+-- patch the nodes in document order (`tf.update{source = doc:nodes()}`
+-- without a viewport); call `saving:advance(job:position())` after each
+-- `job:step()`, then `saving:finish()`. Nodes handed over this way take no
+-- more patches until the saving ends (writing one raises). The file is the
+-- one `doc:save(path)` would write after the update, written atomically
+-- the same way. Where there are no threads (or no memory for one), the
+-- whole file is written by `finish`.
+-- @tparam string path
+-- @treturn[1] tokenflow.DocumentSaving
+-- @treturn[2] nil
+-- @treturn[2] string a message naming the path (its directory takes no new file)
+-- @usage
+-- local saving <close> = assert(doc:saving(out))
+-- local job = tf.update { tokens = resolved, source = doc:nodes(), write = tf.figma.writer {} }
+-- while job:step() do saving:advance(job:position()) end
+-- assert(saving:finish())
+function Document:saving(path)
+  local c = check(self, "saving")
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'saving' (string expected, got " .. type(path) .. ")", 2)
+  end
+  local w, err = c:writer(path)
+  if not w then return nil, err end
+  w:follow()
+  return setmetatable({ _w = w, _size = c:size() }, Saving)
+end
+
+--- The update is done with the document's first `n` nodes (document
+-- order, as `job:position()` counts them): they may be written now.
+-- @tparam integer n
+function Saving:advance(n)
+  local w = check_saving(self, "advance")
+  if math.type(n) ~= "integer" then
+    error("bad argument #1 to 'advance' (integer expected, got " .. type(n) .. ")", 2)
+  end
+  w:advance(n)
+end
+
+--- After the update: writes what is left, flushes and renames the file
+-- over the target.
+-- @tparam[opt] table opts `on_progress(p)` as `doc:save` calls it
+-- @treturn[1] true
+-- @treturn[2] nil
+-- @treturn[2] string a message naming the path and what failed (the target is unchanged)
+function Saving:finish(opts)
+  check_saving(self, "finish")
+  opts = check_opts(opts, "finish", { on_progress = true })
+  local w <close> = self._w -- removes the temporary file whatever fails below
+  self._w = nil
+  local report = reporter("write", self._size, opts.on_progress)
+  while true do
+    local st, done = w:step(STEP_BYTES)
+    if st == nil then return nil, done end
+    if report then report(done, st == "done") end
+    if st == "done" then break end
+  end
+  return w:commit()
+end
+
+--- Stops saving: the temporary file goes, the target is unchanged (also
+-- `__close` and `__gc`). Idempotent.
+function Saving:abort()
+  local w = check_saving(self, "abort", true)
+  self._w = nil
+  if w then w:abort() end
+end
+
+Saving.__close = Saving.abort
+Saving.__gc = function(self) if self._w then self._w:abort() end end
+
 --- The document with its patches, as a string (what `save` writes).
 -- @treturn string
 function Document:text()

@@ -193,6 +193,18 @@ function apply.run(_, opts, out, err, usage)
     end
   end
 
+  -- the file is written beside the update, each chunk's nodes once they are done
+  -- (a viewport changes the order the nodes are done in: then after it)
+  local saving, serr
+  if s.out and s.out ~= "-" and not s.viewport then
+    saving, serr = doc:saving(s.out)
+    if not saving then
+      doc:close()
+      err:write("tokenflow apply: ", serr, "\n")
+      return 2
+    end
+  end
+  local _ <close> = saving -- on any way out, an unfinished saving leaves nothing behind
   local bar = terminal and progress.bar(err, { label = "applying" }) or nil
   local job = tf.update {
     tokens = resolved,
@@ -209,6 +221,7 @@ function apply.run(_, opts, out, err, usage)
     local t = core.now()
     local more = job:step()
     metrics:sample { chunk_s = core.now() - t }
+    if saving then saving:advance(job:position()) end
   until not more
   if bar then bar.finish() end
   local report = job:report()
@@ -222,7 +235,12 @@ function apply.run(_, opts, out, err, usage)
     io.stdout:flush()
   elseif s.out then
     local writing = terminal and progress.bar(err, { label = "writing " }) or nil
-    local ok, werr = doc:save(s.out, { on_progress = writing })
+    local ok, werr
+    if saving then
+      ok, werr = saving:finish { on_progress = writing }
+    else
+      ok, werr = doc:save(s.out, { on_progress = writing })
+    end
     if writing then writing.finish() end
     if not ok then err:write("tokenflow apply: ", werr, "\n") return 2 end
   end
