@@ -87,4 +87,20 @@ function guard.check(t, where, max_depth)
   return true
 end
 
+--- Raises the usual argument error unless `self` has the metatable `mt`:
+-- "bad argument #1 to 'fname' (tokenflow.X expected, got Y)". For a
+-- module's `check(self, fname)`, which its methods call first: the error
+-- is blamed on the method's caller.
+-- @tparam any self the receiver
+-- @tparam table mt the class's metatable (its `__name` is X)
+-- @tparam string fname the method's name
+-- @tparam[opt=1] integer arg the argument's position
+function guard.receiver(self, mt, fname, arg)
+  local got_mt = getmetatable(self)
+  if got_mt ~= mt then
+    local got = type(got_mt) == "table" and type(got_mt.__name) == "string" and got_mt.__name or type(self)
+    error(string.format("bad argument #%d to '%s' (%s expected, got %s)", arg or 1, fname, mt.__name, got), 4)
+  end
+end
+
 return guard

@@ -9,6 +9,7 @@
 -- @module tokenflow.job
 
 local core = require "tokenflow.core"
+local guard = require "tokenflow.guard"
 local planner = require "tokenflow.plan"
 local metrics = require "tokenflow.metrics.registry"
 local read = require "tokenflow.apply.read"
@@ -37,11 +38,7 @@ local function fail(msg) error("tokenflow.update: " .. msg, 3) end
 
 -- Raises the usual argument error unless self is a Job.
 local function check(self, fname)
-  if getmetatable(self) ~= Job then
-    local mt = getmetatable(self)
-    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
-    error(string.format("bad argument #1 to '%s' (tokenflow.Job expected, got %s)", fname, got), 3)
-  end
+  guard.receiver(self, Job, fname)
 end
 
 local function callable(v)

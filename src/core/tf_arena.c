@@ -43,11 +43,4 @@ static void *arena_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   }
 }
 
-tf_mem tf_arena_mem(tf_arena *a) {
-  tf_mem m;
-  m.fn = arena_alloc;
-  m.ud = a;
-  m.bytes = 0;
-  m.shared = NULL;
-  return m;
-}
+tf_mem tf_arena_mem(tf_arena *a) { return tf_mem_over(arena_alloc, a); }

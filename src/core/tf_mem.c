@@ -13,14 +13,16 @@ static void *libc_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return realloc(ptr, nsize);
 }
 
-tf_mem tf_mem_default(void) {
+tf_mem tf_mem_over(tf_alloc_fn fn, void *ud) {
   tf_mem m;
-  m.fn = libc_alloc;
-  m.ud = NULL;
+  m.fn = fn;
+  m.ud = ud;
   m.bytes = 0;
   m.shared = NULL;
   return m;
 }
+
+tf_mem tf_mem_default(void) { return tf_mem_over(libc_alloc, NULL); }
 
 static void account(tf_mem *m, size_t old_n, size_t new_n) {
   m->bytes = m->bytes - old_n + new_n;

@@ -22,6 +22,8 @@ typedef struct tf_mem {
 
 /* A tf_mem over the C library's realloc/free. */
 tf_mem tf_mem_default(void);
+/* A tf_mem over fn (with ud), nothing held yet and no shared total. */
+tf_mem tf_mem_over(tf_alloc_fn fn, void *ud);
 
 /* NULL on failure (nothing changed). n == 0 returns NULL. */
 void *tf_mem_alloc(tf_mem *m, size_t n);

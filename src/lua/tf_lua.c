@@ -38,14 +38,9 @@ void tf_lua_initstate(lua_State *L) { get_state(L); }
 
 tf_mem tf_lua_mem(lua_State *L) {
   tf_state *st = get_state(L);
-  tf_mem m;
-  if (st->alloc != NULL) {
-    m.fn = st->alloc;
-    m.ud = st->alloc_ud;
-  } else {
-    m.fn = lua_getallocf(L, &m.ud);
-  }
-  m.bytes = 0;
+  void *ud = st->alloc_ud;
+  tf_alloc_fn fn = st->alloc != NULL ? st->alloc : lua_getallocf(L, &ud);
+  tf_mem m = tf_mem_over(fn, ud);
   m.shared = &st->engine_bytes;
   return m;
 }

@@ -16,6 +16,7 @@
 -- @module tokenflow.apply.document
 
 local core = require "tokenflow.core"
+local guard = require "tokenflow.guard"
 
 local document = {}
 
@@ -110,12 +111,21 @@ function document.parse(text, name, opts)
   return read_all(core.doc_from_string(text, name or "(string)"), opts)
 end
 
-local function check(self, fname)
-  if getmetatable(self) ~= Document then
-    local mt = getmetatable(self)
-    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
-    error(string.format("bad argument #1 to '%s' (tokenflow.Document expected, got %s)", fname, got), 3)
+-- Steps writer w to its end, reporting progress over size bytes, then
+-- renames its file over the target: true, or nil and a message.
+local function write_out(w, size, on_progress)
+  local report = reporter("write", size, on_progress)
+  while true do
+    local st, done = w:step(STEP_BYTES)
+    if st == nil then return nil, done end
+    if report then report(done, st == "done") end
+    if st == "done" then break end
   end
+  return w:commit()
+end
+
+local function check(self, fname)
+  guard.receiver(self, Document, fname)
   if self._closed then error("attempt to use a closed tokenflow.Document", 3) end
   return self._core
 end
@@ -172,14 +182,7 @@ function Document:save(path, opts)
   opts = check_opts(opts, "save", { on_progress = true })
   local w <close>, err = c:writer(path)
   if not w then return nil, err end
-  local report = reporter("write", c:size(), opts.on_progress)
-  while true do
-    local st, done = w:step(STEP_BYTES)
-    if st == nil then return nil, done end
-    if report then report(done, st == "done") end
-    if st == "done" then break end
-  end
-  return w:commit()
+  return write_out(w, c:size(), opts.on_progress)
 end
 
 local Saving = {}
@@ -189,11 +192,7 @@ Saving.__name = "tokenflow.DocumentSaving"
 -- The saving's writer; raises when self is not a saving, or (unless
 -- `ended_ok`) when the saving has finished or been aborted.
 local function check_saving(self, fname, ended_ok)
-  if getmetatable(self) ~= Saving then
-    local mt = getmetatable(self)
-    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
-    error(string.format("bad argument #1 to '%s' (tokenflow.DocumentSaving expected, got %s)", fname, got), 3)
-  end
+  guard.receiver(self, Saving, fname)
   if not self._w and not ended_ok then error("tokenflow.DocumentSaving: already finished or aborted", 3) end
   return self._w
 end
@@ -250,14 +249,7 @@ function Saving:finish(opts)
   opts = check_opts(opts, "finish", { on_progress = true })
   local w <close> = self._w -- removes the temporary file whatever fails below
   self._w = nil
-  local report = reporter("write", self._size, opts.on_progress)
-  while true do
-    local st, done = w:step(STEP_BYTES)
-    if st == nil then return nil, done end
-    if report then report(done, st == "done") end
-    if st == "done" then break end
-  end
-  return w:commit()
+  return write_out(w, self._size, opts.on_progress)
 end
 
 --- Stops saving: the temporary file goes, the target is unchanged (also

@@ -28,11 +28,7 @@ end
 
 -- Raises the usual argument error unless self is a TokenSet.
 local function check(self, fname)
-  if getmetatable(self) ~= TokenSet then
-    local mt = getmetatable(self)
-    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
-    error(string.format("bad argument #1 to '%s' (tokenflow.TokenSet expected, got %s)", fname, got), 3)
-  end
+  guard.receiver(self, TokenSet, fname)
 end
 
 local function is_object(v) return type(v) == "table" and v[1] == nil end

@@ -3,6 +3,7 @@
 -- read-only.
 -- @module tokenflow.tokens.resolved
 
+local guard = require "tokenflow.guard"
 local resolve = require "tokenflow.tokens.resolve"
 
 local Resolved = {}
@@ -11,11 +12,7 @@ Resolved.__name = "tokenflow.Resolved"
 
 -- Raises the usual argument error unless self is a Resolved.
 local function check(self, fname, arg)
-  if getmetatable(self) ~= Resolved then
-    local mt = getmetatable(self)
-    local got = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(self)
-    error(string.format("bad argument #%d to '%s' (tokenflow.Resolved expected, got %s)", arg or 1, fname, got), 3)
-  end
+  guard.receiver(self, Resolved, fname, arg)
 end
 
 local function deep_equal(a, b)
