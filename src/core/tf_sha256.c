@@ -91,21 +91,25 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8
 }
 #endif
 
-/* `blocks` whole blocks at p. */
-static void compress_blocks(uint32_t h[8], const unsigned char *p, size_t blocks) {
+/* `blocks` whole blocks at p into s->h. The processor is asked once per
+ * hash (a file hashed piece by piece would otherwise ask for every piece). */
+static void compress_blocks(tf_sha256 *s, const unsigned char *p, size_t blocks) {
 #ifdef TF_SHA_NI
-  if (blocks >= TF_SHA_NI_MIN_BLOCKS) {
-    unsigned a, b, c, d;
-    /* leaf 1: SSSE3 (ecx bit 9), SSE4.1 (ecx bit 19); leaf 7: SHA (ebx bit 29) */
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 9)) && (c & (1u << 19)) &&
-        __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29))) {
-      compress_ni(h, p, blocks);
+  if (blocks >= TF_SHA_NI_MIN_BLOCKS || s->ni == 1) {
+    if (s->ni < 0) {
+      unsigned a, b, c, d;
+      /* leaf 1: SSSE3 (ecx bit 9), SSE4.1 (ecx bit 19); leaf 7: SHA (ebx bit 29) */
+      s->ni = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 9)) && (c & (1u << 19)) &&
+              __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+    }
+    if (s->ni == 1) {
+      compress_ni(s->h, p, blocks);
       return;
     }
   }
 #endif
   while (blocks--) {
-    compress(h, p);
+    compress(s->h, p);
     p += 64;
   }
 }
@@ -116,6 +120,7 @@ void tf_sha256_init(tf_sha256 *s) {
   memcpy(s->h, init, sizeof init);
   s->length = 0;
   s->used = 0;
+  s->ni = -1;
 }
 
 void tf_sha256_update(tf_sha256 *s, const void *data, size_t len) {
@@ -128,11 +133,11 @@ void tf_sha256_update(tf_sha256 *s, const void *data, size_t len) {
     p += take;
     len -= take;
     if (s->used < 64) return;
-    compress_blocks(s->h, s->block, 1);
+    compress_blocks(s, s->block, 1);
     s->used = 0;
   }
   if (len >= 64) {
-    compress_blocks(s->h, p, len / 64);
+    compress_blocks(s, p, len / 64);
     p += len / 64 * 64;
     len %= 64;
   }
@@ -148,12 +153,12 @@ void tf_sha256_final(tf_sha256 *s, unsigned char out[32]) {
   s->block[s->used++] = 0x80;
   if (s->used > 56) {
     memset(s->block + s->used, 0, 64 - s->used);
-    compress_blocks(s->h, s->block, 1);
+    compress_blocks(s, s->block, 1);
     s->used = 0;
   }
   memset(s->block + s->used, 0, 56 - s->used);
   for (i = 0; i < 8; i++) s->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-  compress_blocks(s->h, s->block, 1);
+  compress_blocks(s, s->block, 1);
   for (i = 0; i < 8; i++) {
     out[4 * i] = (unsigned char)(s->h[i] >> 24);
     out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);

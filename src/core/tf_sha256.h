@@ -11,6 +11,7 @@ typedef struct tf_sha256 {
   uint64_t length;       /* bytes hashed so far */
   unsigned char block[64];
   size_t used;           /* bytes waiting in block */
+  int ni;                /* the processor's SHA extensions: -1 not asked yet, 0 absent, 1 used */
 } tf_sha256;
 
 void tf_sha256_init(tf_sha256 *s);
