@@ -8,37 +8,13 @@
 local argparse = require "argparse"
 local cli_args = require "tokenflow.cli.args"
 local cli_store = require "tokenflow.cli.store"
-local cli_apply = require "tokenflow.cli.apply"
-
-local option, flag = cli_args.option, cli_args.flag
+local cli_options = require "tokenflow.cli.options"
 
 -- the token engine loads only when a run has to resolve (a warm run with a
 -- store prints what it kept without it)
 local function engine() return require "tokenflow.tokens", require "tokenflow.tokens.jsonout" end
 
 local cli = {}
-
---- Declares `tokenflow resolve`'s argument and options.
-local function resolve_options(cmd)
-  cmd:usage("Usage: tokenflow resolve PATH|--doc FILE [--theme NAME]... [--format json|flat] [options]")
-  cli_args.argument(cmd, "PATH", "A token file or folder (Tokens Studio or DTCG).") :args("?")
-  option(cmd, "--doc", "FILE", "A Figma file (GET /v1/files/:key?plugin_data=shared) whose document node carries "
-    .. "a Tokens Studio token set (local storage): resolved with the file's active theme unless --theme says "
-    .. "otherwise.")
-  option(cmd, "--theme", "NAME", "A theme of the set; repeat it for several theme groups.")
-  option(cmd, "--format", "json|flat", "json: a tree of {value, type} (the default); flat: name -> value.")
-    :choices { "json", "flat" }
-  option(cmd, "--input-format", "tokens-studio|dtcg", "The format of the files (default: detected).")
-    :choices { "tokens-studio", "dtcg" }
-  option(cmd, "--math", "on|off", "Math, colour functions and numeric strings (default: on for Tokens Studio, "
-    .. "off for DTCG, as Style Dictionary reads DTCG).")
-    :choices { "on", "off" }
-  cli_store.option(cmd)
-  flag(cmd, "--strict", "A token that is not well formed (a value of the wrong shape for its type, no value) "
-    .. "fails the whole file (exit 2) instead of failing alone.")
-  cmd:epilog("Exit codes: 0 all tokens resolved, 1 some failed (listed on standard error), "
-    .. "2 bad usage or unreadable input.")
-end
 
 local commands = {}
 
@@ -104,10 +80,12 @@ end
 -- Each command: its one-line summary, the function declaring its options,
 -- and the function running it.
 local COMMANDS = {
-  { name = "resolve", summary = "Print a resolved token set as JSON.", options = resolve_options,
+  { name = "resolve", summary = "Print a resolved token set as JSON.", options = cli_options.resolve,
     run = commands.resolve },
   { name = "apply", summary = "Apply a token set to a Figma file (the JSON of GET /v1/files/:key).",
-    options = cli_apply.options, run = cli_apply.run },
+    options = cli_options.apply,
+    -- loaded when it runs: the document engine and the job are not needed otherwise
+    run = function(...) return require("tokenflow.cli.apply").run(...) end },
 }
 
 -- The whole command line's parser. A help or version request is noted in

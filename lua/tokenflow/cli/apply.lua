@@ -11,42 +11,9 @@ local document = require "tokenflow.apply.document"
 local progress = require "tokenflow.cli.progress"
 local summary = require "tokenflow.cli.summary"
 local cli_store = require "tokenflow.cli.store"
-local cli_args = require "tokenflow.cli.args"
 local figma_tokens = require "tokenflow.cli.figma_tokens"
 
-local option, flag = cli_args.option, cli_args.flag
-
 local apply = {}
-
---- Declares `tokenflow apply`'s options on its argparse command.
--- @param cmd an argparse command
-function apply.options(cmd)
-  cmd:usage("Usage: tokenflow apply [--tokens PATH] --doc FILE.json [--theme NAME]... "
-    .. "[--out FILE.json|-|--in-place] [options]")
-  option(cmd, "--tokens", "PATH", "A token file or folder (Tokens Studio or DTCG); without it, the token set the "
-    .. "file carries (Tokens Studio's local storage, in the document node's sharedPluginData.tokens), with the "
-    .. "file's active theme.")
-  option(cmd, "--theme", "NAME", "A theme of the set (one per theme group); without it every set takes part (or, "
-    .. "with the file's own set, its active theme).")
-  option(cmd, "--doc", "FILE.json", "A Figma file as JSON (GET /v1/files/:key or /v1/files/:key/nodes); tokens are "
-    .. "read from each node's sharedPluginData.tokens, as Tokens Studio stores them.")
-  option(cmd, "--out", "FILE.json|-", "Where to write the updated file (-: standard output, the summary then goes "
-    .. "to standard error; it may be --doc itself); without it nothing is written. The file is written atomically "
-    .. "(a temporary file beside it, renamed over it): a failure leaves it unchanged. Only the values the tokens "
-    .. "set change; every other byte stays.")
-  flag(cmd, "--in-place", "Write the updated file over --doc (as --out with the --doc file).")
-  option(cmd, "--chunk", "N|auto", "Nodes per chunk, or auto (adapts to an 8 ms budget; the default).")
-  flag(cmd, "--quiet", "No progress bar, no summary, no failure list.")
-  flag(cmd, "--json", "The summary as one JSON object.")
-  option(cmd, "--metrics", "FILE.prom|FILE.json", "The job's metrics: Prometheus text (.prom, .txt) or JSON (.json).")
-  option(cmd, "--chart", "FILE.svg", "An SVG chart of time and memory per chunk.")
-  option(cmd, "--viewport", "X,Y,W,H[,ZOOM]", "Write the nodes inside this canvas rectangle first (bounds from each "
-    .. "node's absoluteBoundingBox), then the rest in document order.")
-  cli_store.option(cmd)
-  flag(cmd, "--strict", "A token that is not well formed fails the whole set (exit 2) instead of failing alone.")
-  cmd:epilog("Exit codes: 0 every node applied, 1 some nodes failed (listed on standard error), "
-    .. "2 bad usage or unreadable input.")
-end
 
 local SINGLE = { "tokens", "doc", "out", "chunk", "metrics", "chart", "store", "viewport" }
 
