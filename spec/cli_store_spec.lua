@@ -59,7 +59,7 @@ describe("bin/tokenflow resolve --store", function()
     -- that holds an output
     local st = assert(tf.store(db))
     local planted = 0
-    for _, key in ipairs { (require("tokenflow.cli.store").output_key(file, { "resolve", "flat", "", "", "", "", "" })) } do
+    for _, key in ipairs { (require("tokenflow.cli.store").output_key(st, file, { "resolve", "flat", "", "", "", "", "" })) } do
       local kept = assert(st:get(key))
       assert.are.equal(out, kept.out)
       kept.out = "marker\n"
@@ -77,6 +77,49 @@ describe("bin/tokenflow resolve --store", function()
     h.write(dir, "tokens.json", '{"core": {"a": {"value": "5", "type": "spacing"}, "b": {"value": "{a} * 2", "type": "spacing"}}}')
     local _, out4 = run("", args)
     assert.are.same({ a = 5, b = 10 }, cjson.decode(out4))
+  end)
+
+  it("does not read a settled file again while its identity stands, and sees a rewrite that keeps size and times", function()
+    local lfs = require "lfs"
+    local core = require "tokenflow.core"
+    local cli_store = require "tokenflow.cli.store"
+    local text_a = '{"core": {"a": {"value": "4", "type": "spacing"}}}'
+    local text_b = '{"core": {"a": {"value": "7", "type": "spacing"}}}' -- the same size
+    h.write(dir, "tokens.json", text_a)
+    local file = dir .. "/tokens.json"
+    local mtime = os.time() - 10 -- whole seconds, so that it can be set back exactly
+    assert(lfs.touch(file, mtime, mtime))
+    local id, age = core.file_identity(file)
+    assert.is_string(id)
+    assert.is_true(age >= 0 and age < 2)
+    assert(os.execute("sleep 2.1")) -- settled: the next run records the file's identity with its digest
+    local args = "resolve " .. file .. " --format flat --store " .. db
+    local _, out = run("", args)
+    assert.are.same({ a = 4 }, cjson.decode(out))
+    local st = assert(tf.store(db))
+    local id_key = core.digest("tokenflow file identity", (core.file_identity(file)))
+    assert.are.equal(core.digest_file(file), st:get(id_key))
+    -- a digest planted under the identity is taken as it is: the file is not read
+    local parts = { "resolve", "flat", "", "", "", "", "" }
+    st:set(id_key, ("0"):rep(64))
+    local planted_key, planted_digest = cli_store.output_key(st, file, parts)
+    assert.are.equal(("0"):rep(64), planted_digest)
+    st:set(planted_key, { out = "from the identity\n", err = "", code = 0 })
+    st:close()
+    local _, out2 = run("", args)
+    assert.are.equal("from the identity\n", out2)
+    -- other bytes of the same size with the old modification time: the change time tells
+    h.write(dir, "tokens.json", text_b)
+    assert(lfs.touch(file, mtime, mtime))
+    local id2 = core.file_identity(file)
+    assert.are.equal(id:match("^(.*):"), id2:match("^(.*):")) -- device, inode, size and modification time alike
+    assert.are_not.equal(id, id2)
+    local _, out3 = run("", args)
+    assert.are.same({ a = 7 }, cjson.decode(out3))
+    -- a file that cannot be read: nil and a message naming it
+    local none, why = core.file_identity(dir .. "/missing.json")
+    assert.is_nil(none)
+    assert.truthy(why:find(dir .. "/missing.json", 1, true))
   end)
 
   it("takes the store from TOKENFLOW_STORE", function()

@@ -34,7 +34,7 @@ function commands.resolve(pos, opts, out, err, usage)
   -- bytes and the options: a warm run hashes the file and prints it
   local out_key, out_digest
   if st then
-    out_key, out_digest = cli_store.output_key(doc or pos[1], { "resolve", format, input or "", math_opt or "",
+    out_key, out_digest = cli_store.output_key(st, doc or pos[1], { "resolve", format, input or "", math_opt or "",
       opts.strict and "strict" or "", doc and "doc" or "", table.concat(opts.theme or {}, "\0") })
     local code = out_key and cli_store.replay(st, out_key, out, err)
     if code then return code end

@@ -14,6 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int tf_file_identify(tf_file_identity *id, const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return -1;
+  id->dev = (uint64_t)st.st_dev;
+  id->ino = (uint64_t)st.st_ino;
+  id->size = (uint64_t)st.st_size;
+  id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  id->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+  return 0;
+}
+
 int tf_file_read(tf_file_map *f, tf_mem mem, const char *path) {
   struct stat st;
   int fd = open(path, O_RDONLY | O_CLOEXEC);

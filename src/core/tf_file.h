@@ -23,6 +23,18 @@ typedef struct tf_file_map {
 int tf_file_read(tf_file_map *f, tf_mem mem, const char *path);
 void tf_file_release(tf_file_map *f);
 
+/* What tells a file's content apart without reading it, as git trusts
+ * its index: device, inode, size, and the times of the last modification
+ * and of the last change of the inode (nanoseconds). Writing the file
+ * changes its change time, which no program can set back. */
+typedef struct tf_file_identity {
+  uint64_t dev, ino, size;
+  int64_t mtime_ns, ctime_ns;
+} tf_file_identity;
+
+/* Fills id for path: 0, or -1 with errno set. */
+int tf_file_identify(tf_file_identity *id, const char *path);
+
 /* The system calls an atomic write makes, replaceable so tests can make
  * any of them fail. NULL members take the system's own. */
 typedef struct tf_file_io {

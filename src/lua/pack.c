@@ -7,10 +7,13 @@
  * PACK_MAX_DEPTH; a table met twice is written once and shared again when
  * read back. Functions, threads, userdata and cycles are refused with an
  * error naming where the value sits ("value.colors[3]"). */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "tf_file.h"
 #include "tf_lua.h"
 #include "tf_pack.h"
 #include "tf_sha256.h"
@@ -438,9 +441,30 @@ static int l_digest_file(lua_State *L) {
   return 1;
 }
 
+/** tf.core.file_identity(path) -> what tells the file's content apart
+ * without reading it (device, inode, size, modification and change times,
+ * as one string), and the seconds since the later of those times (a file
+ * changed less than a clock tick ago may change again under the same
+ * times); or nil and a message. */
+static int l_file_identity(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  tf_file_identity id;
+  struct timespec now;
+  int64_t last;
+  if (tf_file_identify(&id, path) != 0) return luaL_fileresult(L, 0, path);
+  lua_pushfstring(L, "%I:%I:%I:%I:%I", (lua_Integer)id.dev, (lua_Integer)id.ino, (lua_Integer)id.size,
+                  (lua_Integer)id.mtime_ns, (lua_Integer)id.ctime_ns);
+  last = id.mtime_ns > id.ctime_ns ? id.mtime_ns : id.ctime_ns;
+  clock_gettime(CLOCK_REALTIME, &now);
+  lua_pushnumber(L, ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)last) / 1e9);
+  return 2;
+}
+
 void tf_open_pack(lua_State *L) {
   lua_pushcfunction(L, l_digest_file);
   lua_setfield(L, -2, "digest_file");
+  lua_pushcfunction(L, l_file_identity);
+  lua_setfield(L, -2, "file_identity");
   lua_pushcfunction(L, l_pack);
   lua_setfield(L, -2, "pack");
   lua_pushcfunction(L, l_unpack);
