@@ -178,6 +178,35 @@ describe("tf.figma document nodes", function()
     doc:close() -- idempotent
   end)
 
+  it("an update whose document is closed, between steps or by its own write, stops with a clear error", function()
+    local text = require("cjson").encode((dofile("examples/gen-doc.lua").document { nodes = 1200, seed = 3 }))
+    local light = assert(assert(tf.tokens.load("examples/tokens/demo")):resolve { theme = "light" })
+    local doc = assert(tf.figma.parse(text, "d.json"))
+    local job = tf.update { tokens = light, source = doc:nodes(), write = tf.figma.writer {}, chunk = { size = 100 } }
+    assert.is_true(job:step())
+    doc:close()
+    assert.has_error(function() job:step() end, "attempt to use a closed tokenflow.Document")
+    -- a write that closes it: a writer of its own, and the Figma writer (whose patches the job records)
+    for _, figma in ipairs { false, true } do
+      local doc2 = assert(tf.figma.parse(text, "d.json"))
+      local writer, n = tf.figma.writer {}, 0
+      local function closing(node, plan, ctx)
+        n = n + 1
+        if n == 50 then doc2:close() end
+        return writer.write(node, plan, ctx)
+      end
+      local write = closing
+      if figma then
+        local mt = getmetatable(writer)
+        write = setmetatable({ write = closing, map = writer.map, diff = writer.diff },
+          { __name = mt.__name, __call = function(_, ...) return closing(...) end })
+      end
+      local job2 = tf.update { tokens = light, source = doc2:nodes(), write = write, chunk = { size = 100 } }
+      assert.has_error(function() job2:run() end, "attempt to use a closed tokenflow.Document")
+      assert.are.equal(50, n)
+    end
+  end)
+
   it("tf.update over doc:nodes() with a custom write: all of a node's patches or none", function()
     local doc = parse()
     local set = assert(tf.tokens.new { core = { a = { value = "#ff0000", type = "color" } } })
@@ -268,6 +297,28 @@ describe("tf.figma document nodes", function()
     assert.truthy(text:find('"opacity":0.25', 1, true))
     assert.truthy(text:find('"fills":[{', 1, true))
     assert.truthy(text:find('"9:9":null', 1, true))
+  end)
+
+  it("a /nodes response naming an entry twice, once through escapes: the last entry counts", function()
+    local doc = parse([[{"nodes":{"A":{"document":{"id":"1","type":"FRAME"}},"B":{"document":{"id":"3","type":"FRAME"}},
+"\u0041":{"document":{"id":"2","type":"FRAME","children":[{"id":"2:1","type":"TEXT"}]}}}}]])
+    assert.are.equal(3, doc:count())
+    assert.are.same({ "3", "2", "2:1" }, { doc:node(1).id, doc:node(2).id, doc:node(3).id })
+    assert.are.equal(1, #doc:duplicates())
+  end)
+
+  it("a field written with the value it had, then a member of it: the member's edit is in the file", function()
+    for _, file in ipairs {
+      '{"document":{"id":"1:3","type":"TEXT","style":{"fontSize":12,"fontFamily":"Inter"}}}',
+      '{\n  "document": {\n    "id": "1:3",\n    "type": "TEXT",\n    "style": {\n      "fontSize": 12,\n      "fontFamily": "Inter"\n    }\n  }\n}',
+    } do
+      local doc = parse(file)
+      local node = doc:node(1)
+      node.style = { fontSize = 12, fontFamily = "Inter" }
+      assert.are.equal(file, doc:text()) -- the same value: the same bytes
+      node.style.fontSize = 99
+      assert.are.equal((file:gsub('"fontSize": ?12', function(m) return (m:gsub("12", "99")) end)), doc:text())
+    end
   end)
 
   it("keeps a file's branches and reports keys a node holds twice (the last one counts)", function()

@@ -436,8 +436,14 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
       v.off = e->start;
       v.end = e->end;
     } else if (v.kind == TF_DOC_EDITED && same_value(o, e, &v)) {
-      /* written with the value it had: its bytes stay */
-      return put_buf(o, d->text + e->start, (size_t)(e->end - e->start));
+      /* written with the value it had: its bytes stay, under the member
+       * edits made since (if any) */
+      if (v.nover == 0) return put_buf(o, d->text + e->start, (size_t)(e->end - e->start));
+      v.kind = TF_DOC_ORIGINAL;
+      v.text = d->text;
+      v.off = e->start;
+      v.end = e->end;
+      st = 0;
     }
     if (st == 0) return spliced(o, e, &v, line ? line : "", line_len);
     return tf_doc_put_value(d, &o->work, &o->sink, &v, line ? line : "", line_len);

@@ -63,8 +63,7 @@ void tf_doc_memo_free(tf_doc *d) {
 size_t tf_doc_memo_bytes(const tf_doc *d) {
   const tf_doc_memo *m = d->memo;
   if (m == NULL) return 0;
-  return sizeof *m + (size_t)m->nodes_cap * sizeof *m->nodes + (size_t)m->edges_cap * sizeof *m->edges +
-         m->arena.cap + m->obs.cap;
+  return m->arena.cap + m->obs.cap; /* (the rest is allocated through d->mem, which counts it) */
 }
 
 static tf_doc_memo *memo_of(tf_doc *d) {

@@ -60,6 +60,7 @@ int tf_doc_memo_insert(tf_doc *d, uint32_t root, const tf_doc_access *reads, siz
 /* The skip reason of a result (valid until the next insert), or NULL. */
 const char *tf_doc_memo_reason(const tf_doc *d, const tf_doc_result *res);
 void tf_doc_memo_free(tf_doc *d);
+/* Bytes of the memo's buffers (what d->mem does not count). */
 size_t tf_doc_memo_bytes(const tf_doc *d);
 
 #endif

@@ -55,13 +55,15 @@ uint32_t tf_doc_name_find(const tf_doc *d, const char *s, size_t len) {
   return d->names ? tf_intern_find(d->names, s, len) : 0;
 }
 
-/* Room for one more element in an array of `per` uint32 words each. */
-static int reserve(tf_doc *d, uint32_t **p, uint32_t *cap, uint32_t count, size_t per) {
+/* Room for `extra` more elements past `count` in an array of `per` uint32
+ * words each. */
+static int reserve(tf_doc *d, uint32_t **p, uint32_t *cap, uint32_t count, size_t extra, size_t per) {
   uint32_t n;
   uint32_t *q;
-  if (count + 1 < *cap) return 0;
-  if (*cap > UINT32_MAX / 4) return -1;
-  n = *cap ? *cap * 2 : 64;
+  if ((size_t)count + extra < *cap) return 0;
+  if (extra > UINT32_MAX / 4 || (size_t)count + extra > UINT32_MAX / 4) return -1;
+  n = *cap ? *cap : 64;
+  while ((size_t)count + extra >= n) n *= 2;
   grow_begin(d);
   q = (uint32_t *)tf_mem_realloc(&d->mem, *p, (size_t)*cap * per * sizeof **p, (size_t)n * per * sizeof **p);
   if (q != NULL) {
@@ -70,6 +72,10 @@ static int reserve(tf_doc *d, uint32_t **p, uint32_t *cap, uint32_t count, size_
   }
   grow_end(d);
   return q == NULL ? -1 : 0;
+}
+
+int tf_doc_reserve_edits(tf_doc *d, size_t n) {
+  return reserve(d, (uint32_t **)(void *)&d->edits, &d->edits_cap, d->nedits, n, 4);
 }
 
 int tf_doc_ensure_heads(tf_doc *d) {
@@ -87,7 +93,7 @@ int tf_doc_ensure_heads(tf_doc *d) {
 /* Puts set at the front of node i's chain: the new link, or 0. */
 static uint32_t push_link(tf_doc *d, uint32_t i, uint32_t set) {
   uint32_t l;
-  if (tf_doc_ensure_heads(d) != 0 || reserve(d, &d->links, &d->links_cap, d->nlinks, 2) != 0) return 0;
+  if (tf_doc_ensure_heads(d) != 0 || reserve(d, &d->links, &d->links_cap, d->nlinks, 1, 2) != 0) return 0;
   l = ++d->nlinks; /* link 0 means none */
   d->links[2 * l] = set;
   d->links[2 * l + 1] = d->heads[i];
@@ -99,7 +105,7 @@ static uint32_t push_link(tf_doc *d, uint32_t i, uint32_t set) {
 uint32_t tf_doc_begin(tf_doc *d, uint32_t i) {
   uint32_t set;
   if (d->open_set != 0 || i >= d->count) return 0;
-  if (reserve(d, &d->sets, &d->sets_cap, d->nsets, 2) != 0) return 0;
+  if (reserve(d, &d->sets, &d->sets_cap, d->nsets, 1, 2) != 0) return 0;
   set = d->nsets + 1;
   d->sets[2 * set] = d->nedits;
   d->sets[2 * set + 1] = 0;
@@ -126,7 +132,7 @@ static int splice_member(tf_doc *d, const char *obj, size_t len, uint32_t member
                          tf_buf *out) {
   tf_doc_value v;
   uint32_t at = d->nedits; /* a scratch edit just past the set's edits */
-  if (reserve(d, (uint32_t **)(void *)&d->edits, &d->edits_cap, d->nedits, 4) != 0) return -1;
+  if (reserve(d, (uint32_t **)(void *)&d->edits, &d->edits_cap, d->nedits, 1, 4) != 0) return -1;
   d->edits[at].field = 0;
   d->edits[at].member = member;
   d->edits[at].text = text ? (uint32_t)(text - (const char *)d->texts.data) : 0;
@@ -210,7 +216,7 @@ int tf_doc_edit_add(tf_doc *d, uint32_t field, uint32_t member, const char *text
     e.len = (uint32_t)len;
     if (tf_doc_text_put(d, text, len) != 0) return -1;
   }
-  if (reserve(d, (uint32_t **)(void *)&d->edits, &d->edits_cap, d->nedits, 4) != 0) return -1;
+  if (reserve(d, (uint32_t **)(void *)&d->edits, &d->edits_cap, d->nedits, 1, 4) != 0) return -1;
   d->edits[d->nedits++] = e;
   d->sets[2 * set + 1] = d->nedits - first;
   return 0;
@@ -750,7 +756,7 @@ int tf_doc_put_value(tf_doc *d, tf_doc_work *w, const tf_doc_sink *s, const tf_d
     onames[j] = tf_intern_name(d->names, d->edits[v->over[j]].member, &olens[j]);
     if (onames[j] == NULL) return -1;
   }
-  tf_buf_init(&own, d->mem);
+  tf_buf_init(&own, *w->mem); /* the user's own allocator: a writer's thread allocates in its block */
   if (v->kind != TF_DOC_ABSENT && text[v->off] == '{') {
     n = tf_doc_members(w->mem, text, v->end, v->off, 0, 0, &w->spans3, &w->spans3_cap, &close);
     if (n < 0) return -1;

@@ -60,6 +60,9 @@ int tf_doc_link(tf_doc *d, uint32_t i, uint32_t set);
 /* Appends n bytes to the edits' texts (d->texts), announcing a move of
  * them (grow_lock). 0, or -1 when out of memory. */
 int tf_doc_text_put(tf_doc *d, const void *p, size_t n);
+/* Room for n more edits past d->nedits (scratch edits a caller lays out
+ * there), announcing a move of them (grow_lock). 0, or -1. */
+int tf_doc_reserve_edits(tf_doc *d, size_t n);
 /* Makes the per-node chain heads now (they are made with the first patch
  * otherwise): 0, or -1 (out of memory, or no nodes). */
 int tf_doc_ensure_heads(tf_doc *d);

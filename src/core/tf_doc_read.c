@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tf_doc.h"
+#include "tf_doc_memo.h"
 #include "tf_doc_patch.h"
 #include "tf_hash.h"
 #include "tf_jsonw.h"
@@ -208,7 +209,12 @@ void tf_doc_free(tf_doc *d) {
   }
 }
 
-size_t tf_doc_bytes(const tf_doc *d) { return d->mem.bytes + (d->names ? tf_intern_held_bytes(d->names) : 0); }
+size_t tf_doc_bytes(const tf_doc *d) {
+  /* d->mem counts what is allocated through it; buffers keep copies of it
+   * and count apart */
+  return d->mem.bytes + (d->names ? tf_intern_held_bytes(d->names) : 0) + d->texts.cap + d->work.scratch.cap +
+         d->work.qtext.cap + tf_doc_memo_bytes(d);
+}
 
 /* ---- nodes ---- */
 
@@ -270,14 +276,19 @@ static int key_hash(tf_doc *d, uint64_t off, uint64_t end, uint64_t *h, int esca
 
 static int same_key(tf_doc *d, const tf_doc_keylog *a, const tf_doc_keylog *b) {
   tf_doc_span sa;
+  size_t mark;
+  int same;
   if (a->hash != b->hash) return 0;
   if (a->len == b->len && memcmp(d->text + a->off, d->text + b->off, a->len) == 0) return 1;
-  /* same hash, other bytes: escapes may spell the same characters */
+  /* same hash, other bytes: escapes may spell the same characters (decoded
+   * past what the scratch holds: check_keys keeps its ranges there) */
   sa.key = a->off;
   sa.key_end = a->off + a->len;
-  d->work.scratch.len = 0;
+  mark = d->work.scratch.len;
   if (tf_doc_unescape(&d->work.scratch, d->text, b->off, b->off + b->len) != 0) return 0;
-  return tf_doc_key_is(d->text, &sa, (const char *)d->work.scratch.data, d->work.scratch.len);
+  same = tf_doc_key_is(d->text, &sa, (const char *)d->work.scratch.data + mark, d->work.scratch.len - mark);
+  d->work.scratch.len = mark;
+  return same;
 }
 
 static int add_dup(tf_doc *d, uint32_t node, const tf_doc_keylog *k) {

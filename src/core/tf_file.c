@@ -118,9 +118,9 @@ static int sys_rename(void *ud, const char *from, const char *to) {
   return rename(from, to);
 }
 
-static char *dup_str(tf_mem *m, const char *s, size_t extra) {
+static char *dup_str(tf_mem *m, const char *s) {
   size_t n = strlen(s);
-  char *p = (char *)tf_mem_alloc(m, n + extra + 1);
+  char *p = (char *)tf_mem_alloc(m, n + 1);
   if (p) memcpy(p, s, n + 1);
   return p;
 }
@@ -145,13 +145,14 @@ int tf_file_begin(tf_file_out *o, tf_mem mem, const char *target, const tf_file_
   o->io.rename = io && io->rename ? io->rename : sys_rename;
   o->io.ud = io ? io->ud : NULL;
   errno = 0;
-  o->target = dup_str(&o->mem, target, 0);
+  o->target = dup_str(&o->mem, target);
   /* "<dir>/.<name>.tmp-XXXXXX": hidden, in the same file system as the target */
   tlen = strlen(target);
-  o->tmp = (char *)tf_mem_alloc(&o->mem, tlen + 16);
-  if (o->target == NULL || o->tmp == NULL) {
+  if (o->target != NULL) o->tmp = (char *)tf_mem_alloc(&o->mem, tlen + 16);
+  if (o->tmp == NULL) { /* (nothing is created yet: tmp holds no path to remove) */
+    if (o->target != NULL) tf_mem_free(&o->mem, o->target, tlen + 1);
+    o->target = NULL;
     errno = ENOMEM;
-    tf_file_abort(o);
     return failed(o, "create");
   }
   slash = strrchr(target, '/');
@@ -231,7 +232,7 @@ int tf_file_commit(tf_file_out *o) {
   /* the rename itself reaches the disk with its directory */
   {
     const char *slash = strrchr(o->target, '/');
-    char *dir = slash ? dup_str(&o->mem, o->target, 0) : NULL;
+    char *dir = slash ? dup_str(&o->mem, o->target) : NULL;
     int dfd;
     if (dir) dir[slash - o->target + (slash == o->target)] = '\0';
     dfd = open(dir ? dir : ".", O_RDONLY | O_CLOEXEC);

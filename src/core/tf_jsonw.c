@@ -237,7 +237,7 @@ size_t tf_utf8_valid(const unsigned char *s, size_t len) {
 int tf_jsonw_string(tf_buf *b, const char *str, size_t len, size_t *bad) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0, run = 0;
+  size_t i = 0, run = 0, valid_end = 0; /* s[..valid_end) is known to be valid UTF-8 */
   if (tf_buf_byte(b, '"') != 0) return -1;
   while (i < len) {
     unsigned c = s[i];
@@ -248,8 +248,9 @@ int tf_jsonw_string(tf_buf *b, const char *str, size_t len, size_t *bad) {
       continue;
     }
     if (c >= 0x80) {
-      size_t ok = tf_utf8_valid(s + i, len - i);
+      size_t ok = i < valid_end ? valid_end - i : tf_utf8_valid(s + i, len - i);
       if (ok > 0) {
+        valid_end = i + ok;
         /* a valid run: up to the next byte that needs a look */
         size_t k = 0;
         while (k < ok && (s[i + k] >= 0x80 || (s[i + k] >= 0x20 && s[i + k] != '"' && s[i + k] != '\\'))) k++;

@@ -35,10 +35,8 @@ void *tf_mem_alloc(tf_mem *m, size_t n) {
 
 void *tf_mem_realloc(tf_mem *m, void *p, size_t old_n, size_t new_n) {
   void *q;
-  if (new_n == 0) {
-    tf_mem_free(m, p, old_n);
-    return NULL;
-  }
+  /* 0 is what tf_mem_mul gives on overflow: a failure, p stays */
+  if (new_n == 0) return NULL;
   /* lua_Alloc convention: osize is the old size only when ptr is a block. */
   q = m->fn(m->ud, p, p ? old_n : 0, new_n);
   if (q == NULL) return NULL;

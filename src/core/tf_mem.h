@@ -27,7 +27,8 @@ tf_mem tf_mem_over(tf_alloc_fn fn, void *ud);
 
 /* NULL on failure (nothing changed). n == 0 returns NULL. */
 void *tf_mem_alloc(tf_mem *m, size_t n);
-/* NULL on failure, and the old block stays valid and owned by the caller. */
+/* NULL on failure, and the old block stays valid and owned by the caller.
+ * new_n == 0 (an overflowed tf_mem_mul) fails so. */
 void *tf_mem_realloc(tf_mem *m, void *p, size_t old_n, size_t new_n);
 void tf_mem_free(tf_mem *m, void *p, size_t n);
 

@@ -500,15 +500,7 @@ static void encode_copy(lua_State *L, int idx, tf_buf *out, int depth, const cha
   n += nremoved;
   /* the scratch edits, just past the document's edits */
   first = d->nedits;
-  if (first + (size_t)n + 1 >= d->edits_cap) {
-    uint32_t cap = d->edits_cap ? d->edits_cap : 64;
-    tf_doc_edit *q;
-    while (first + (size_t)n + 1 >= cap) cap *= 2;
-    q = (tf_doc_edit *)tf_mem_realloc(&d->mem, d->edits, (size_t)d->edits_cap * sizeof *q, (size_t)cap * sizeof *q);
-    if (q == NULL) tf_lua_oom(L);
-    d->edits = q;
-    d->edits_cap = cap;
-  }
+  if (tf_doc_reserve_edits(d, (size_t)n + 1) != 0) tf_lua_oom(L);
   memcpy(d->edits + first, e, (size_t)n * sizeof *e);
   /* the base as it is now, with the copy's changes as its newest members */
   resolve(L, d, node_of(L, base), path, &v);
@@ -1055,20 +1047,16 @@ static void push_member_names(lua_State *L, tf_doc_box *b, uint32_t i, int path)
   resolve(L, d, i, path, &v);
   lua_createtable(L, 0, 0);
   if (v.kind != TF_DOC_ABSENT && v.text[v.off] == '{') {
-    tf_doc_span *spans = NULL;
-    size_t cap = 0;
-    long n = tf_doc_members(&d->mem, v.text, v.end, v.off, 0, 0, &spans, &cap, NULL), j;
+    /* the document's scratch: nothing to free when a push below raises */
+    long n = tf_doc_members(d->work.mem, v.text, v.end, v.off, 0, 0, &d->work.spans3, &d->work.spans3_cap, NULL), j;
     if (n < 0) tf_lua_oom(L);
     for (j = 0; j < n; j++) {
+      const tf_doc_span *sp = &d->work.spans3[j];
       d->work.scratch.len = 0;
-      if (tf_doc_unescape(&d->work.scratch, v.text, spans[j].key, spans[j].key_end) != 0) {
-        tf_mem_free(&d->mem, spans, cap * sizeof *spans);
-        tf_lua_oom(L);
-      }
+      if (tf_doc_unescape(&d->work.scratch, v.text, sp->key, sp->key_end) != 0) tf_lua_oom(L);
       lua_pushlstring(L, (const char *)d->work.scratch.data, d->work.scratch.len);
       lua_rawseti(L, -2, ++count);
     }
-    tf_mem_free(&d->mem, spans, cap * sizeof *spans);
   }
   for (k = v.nover; k > 0; k--) { /* added members, oldest first */
     size_t len;
@@ -1349,9 +1337,12 @@ static int copy_tostring(lua_State *L) {
 int tf_lua_doc_write(lua_State *L, int idx, uint32_t i, int wi, int pi, int memo, int *hit) {
   tf_doc_box *b = (tf_doc_box *)lua_touserdata(L, idx);
   tf_doc *d = &b->doc;
-  uint32_t root = 0, parent = d->nodes[i].parent, head;
-  int inside = (d->nodes[i].flags & TF_DOC_INSIDE_INSTANCE) != 0, status;
+  uint32_t root = 0, parent, head;
+  int inside, status;
   tf_doc_result res;
+  if (!b->open) tf_lua_closed_error(L, "tokenflow.Document"); /* a callback closed it */
+  parent = d->nodes[i].parent;
+  inside = (d->nodes[i].flags & TF_DOC_INSIDE_INSTANCE) != 0;
   tf_lua_doc_check_writable(L, b, i);
   idx = lua_absindex(L, idx);
   wi = lua_absindex(L, wi);
@@ -1372,6 +1363,9 @@ int tf_lua_doc_write(lua_State *L, int idx, uint32_t i, int wi, int pi, int memo
       else lua_pushnil(L);
       return LUA_OK;
     }
+    /* room first: running out of memory must not leave a set open */
+    b->at = (size_t *)grow_array(L, b, b->at, &b->at_cap, 1, sizeof *b->at);
+    b->at[0] = 0;
     if (tf_doc_begin(d, i) == 0) tf_lua_oom(L);
     b->rec = 1;
     b->rec_node = i;
@@ -1379,8 +1373,6 @@ int tf_lua_doc_write(lua_State *L, int idx, uint32_t i, int wi, int pi, int memo
     b->nreads = 0;
     b->nwrote = 0;
     b->obs.len = 0;
-    b->at = (size_t *)grow_array(L, b, b->at, &b->at_cap, 1, sizeof *b->at);
-    b->at[0] = 0;
   }
   head = tf_doc_patched(d, i) ? d->heads[i] : 0;
   lua_pushvalue(L, wi);
@@ -1395,6 +1387,7 @@ int tf_lua_doc_write(lua_State *L, int idx, uint32_t i, int wi, int pi, int memo
   lua_setfield(L, -2, "inside_instance");
   status = lua_pcall(L, 3, 2, 0);
   if (memo) b->rec = 0;
+  if (!b->open) tf_lua_closed_error(L, "tokenflow.Document"); /* the write closed it: nothing is left to patch */
   if (status != LUA_OK || (lua_isnil(L, -2) && !lua_isnil(L, -1)) ||
       (lua_type(L, -2) == LUA_TBOOLEAN && !lua_toboolean(L, -2))) {
     /* the node stays as it was */

@@ -159,7 +159,7 @@ static int l_stats(lua_State *L) {
   tf_lua_setint(L, "nodes", d->count);
   tf_lua_setint(L, "roots", d->roots);
   tf_lua_setint(L, "bytes", (lua_Integer)d->len);
-  tf_lua_setint(L, "index_bytes", (lua_Integer)(tf_doc_bytes(d) + tf_doc_memo_bytes(d)));
+  tf_lua_setint(L, "index_bytes", (lua_Integer)tf_doc_bytes(d));
   tf_lua_setint(L, "patched", d->patched);
   tf_lua_setint(L, "edit_sets", d->nsets);
   tf_lua_setint(L, "edits", d->nedits);

@@ -809,8 +809,10 @@ static void process(lua_State *L, job_box *j) {
   lua_settop(L, S_TOP);
   lua_pushnil(L);
   lua_replace(L, S_MAP);
-  /* a callback may have closed the cache's interner */
+  /* a callback may have closed the cache's interner, or the document */
   if (j->names->in == NULL) tf_lua_closed_error(L, TF_INTERNER);
+  if (j->kind == SRC_DOC && !((tf_doc_box *)lua_touserdata(L, UV_SOURCE + 1))->open)
+    tf_lua_closed_error(L, "tokenflow.Document");
   j->nodes++;
   if (j->rerun) {
     n = tf_combos_index_get(j->combos, (uint64_t)j->pos);
