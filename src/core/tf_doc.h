@@ -175,8 +175,6 @@ size_t tf_doc_bytes(const tf_doc *d);
 /* The offset just after the JSON value that starts at off (the text is
  * checked already: no error paths). */
 uint64_t tf_doc_skip(const char *text, uint64_t off);
-/* The offset of the next byte that is not JSON whitespace, from off. */
-uint64_t tf_doc_ws(const char *text, size_t len, uint64_t off);
 /* The members of the object at obj ('{') of text, in order, into *out
  * (grown through mem); the value starting at skip (0: none) ends at
  * skip_end without being scanned. end: an offset the object ends by (for

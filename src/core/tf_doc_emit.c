@@ -35,8 +35,6 @@ void tf_doc_out_init_in(tf_doc_out *o, tf_doc *d, tf_mem *mem, int (*write)(void
   memset(o, 0, sizeof *o);
   o->d = d;
   o->mem = mem;
-  o->stop = d->len;
-  o->stop_node = d->count;
   tf_doc_work_init(&o->work, mem);
   o->write = write;
   o->ud = ud;
@@ -311,19 +309,6 @@ static int node_edits(tf_doc_out *o, uint32_t i) {
   return 0;
 }
 
-/* The indentation of the line holding text[at] when only blanks come
- * before it on that line (len set), else NULL. */
-static const char *indent_of(const char *text, uint64_t from, uint64_t at, size_t *len) {
-  uint64_t i = at;
-  while (i > from && (text[i - 1] == ' ' || text[i - 1] == '\t')) i--;
-  if (i > from && text[i - 1] == '\n') {
-    *len = (size_t)(at - i);
-    return text + i;
-  }
-  *len = 0;
-  return NULL;
-}
-
 /* 1 when the edit's text v is the value the file holds at e (JSON.parse
  * would read the same): remembered per (edit text, original bytes), as one
  * set's edits meet the same original values on many nodes. */
@@ -424,7 +409,7 @@ static int emit(tf_doc_out *o, const tf_doc_out_edit *e) {
   size_t line_len = 0;
   const char *line;
   if (e->kind == OUT_REMOVE) return 0;
-  line = e->key ? indent_of(d->text, nd->start, e->key, &line_len) : NULL;
+  line = e->key ? tf_doc_line_indent(d->text, nd->start, e->key, &line_len) : NULL;
   if (e->kind == OUT_REPLACE) {
     /* the field as the edits leave it, over the original value at e */
     tf_doc_value v;

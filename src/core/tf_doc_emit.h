@@ -24,8 +24,6 @@ typedef struct tf_doc_out {
   tf_doc *d;
   tf_mem *mem;      /* where the writer's own memory grows */
   tf_doc_work work; /* its scratch space */
-  uint64_t stop;    /* it writes the input's bytes up to here (the end, or a part's end) */
-  uint32_t stop_node; /* and the nodes before this one */
   int (*write)(void *ud, const void *p, size_t n); /* 0, or -1 to stop (the step fails) */
   void *ud;
   uint64_t cursor;  /* the input is written up to here */

@@ -73,7 +73,6 @@ static tf_doc_memo *memo_of(tf_doc *d) {
     memset(m, 0, sizeof *m);
     tf_buf_init(&m->arena, d->mem);
     tf_buf_init(&m->obs, d->mem);
-    m->arena.mem = d->mem;
     d->memo = m;
   }
   return d->memo;

@@ -247,6 +247,12 @@ int tf_doc_link(tf_doc *d, uint32_t i, uint32_t set) {
   return push_link(d, i, set) ? 0 : -1;
 }
 
+void tf_doc_unlink_to(tf_doc *d, uint32_t i, uint32_t head) {
+  if (d->heads == NULL || i >= d->count || d->heads[i] == head) return;
+  if (head == 0) d->patched--;
+  d->heads[i] = head;
+}
+
 const tf_doc_edit *tf_doc_set_edits(const tf_doc *d, uint32_t set, size_t *n) {
   *n = d->sets[2 * set + 1];
   return d->edits + d->sets[2 * set];
@@ -682,14 +688,15 @@ int tf_doc_put_json(const tf_doc_sink *s, const char *text, uint64_t off, uint64
   return 0;
 }
 
-/* The indentation of the line holding text[at] (the bytes after the last
- * line break before it, when they are all blanks), or -1 when at shares
- * its line with something else. */
-static long line_indent(const char *text, uint64_t from, uint64_t at) {
+const char *tf_doc_line_indent(const char *text, uint64_t from, uint64_t at, size_t *len) {
   uint64_t i = at;
   while (i > from && (text[i - 1] == ' ' || text[i - 1] == '\t')) i--;
-  if (i > from && text[i - 1] == '\n') return (long)(at - i);
-  return -1;
+  if (i > from && text[i - 1] == '\n') {
+    *len = (size_t)(at - i);
+    return text + i;
+  }
+  *len = 0;
+  return NULL;
 }
 
 /* The override (an index in v->over) for the member at span, or -1; marks
@@ -771,12 +778,8 @@ int tf_doc_put_value(tf_doc *d, tf_doc_work *w, const tf_doc_sink *s, const tf_d
   colon = s->pretty && s->colon_space ? ": " : ":";
   colon_len = strlen(colon);
   if (original) {
-    long ind = line_indent(text, v->off, spans[0].key);
-    multi = ind >= 0;
-    if (multi) {
-      mind = text + spans[0].key - ind;
-      mind_len = (size_t)ind;
-    }
+    mind = tf_doc_line_indent(text, v->off, spans[0].key, &mind_len);
+    multi = mind != NULL;
     colon = text + spans[0].key_end;
     colon_len = (size_t)(spans[0].val - spans[0].key_end);
     if (n >= 2) {

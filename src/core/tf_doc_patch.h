@@ -60,6 +60,13 @@ int tf_doc_link(tf_doc *d, uint32_t i, uint32_t set);
 /* Appends n bytes to the edits' texts (d->texts), announcing a move of
  * them (grow_lock). 0, or -1 when out of memory. */
 int tf_doc_text_put(tf_doc *d, const void *p, size_t n);
+/* Node i's patches back to the chain whose newest link was head (0: none,
+ * the node unpatched), as it was before the links made since. */
+void tf_doc_unlink_to(tf_doc *d, uint32_t i, uint32_t head);
+/* The indentation of the line holding text[at] (the bytes after the last
+ * line break after `from`, when they are all blanks; *len set), or NULL
+ * when at shares its line with something else. */
+const char *tf_doc_line_indent(const char *text, uint64_t from, uint64_t at, size_t *len);
 /* Room for n more edits past d->nedits (scratch edits a caller lays out
  * there), announcing a move of them (grow_lock). 0, or -1. */
 int tf_doc_reserve_edits(tf_doc *d, size_t n);

@@ -366,7 +366,6 @@ static inline uint64_t ws(const char *text, size_t len, uint64_t off) {
   return off;
 }
 
-uint64_t tf_doc_ws(const char *text, size_t len, uint64_t off) { return ws(text, len, off); }
 
 static int hexval(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';

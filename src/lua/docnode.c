@@ -149,16 +149,6 @@ static int member_written(const tf_doc_box *b, uint32_t field) {
   return 0;
 }
 
-static void *grow_array(lua_State *L, tf_doc_box *b, void *p, size_t *cap, size_t need, size_t elem) {
-  size_t n = *cap ? *cap * 2 : 16;
-  void *q;
-  if (need <= *cap) return p;
-  while (n < need) n *= 2;
-  q = tf_mem_realloc(&b->doc.mem, p, *cap * elem, tf_mem_mul(n, elem));
-  if (q == NULL) tf_lua_oom(L);
-  *cap = n;
-  return q;
-}
 
 /* Records read a (its who set from node i) as the writer's, with what it
  * sees now, unless the run wrote what it reads itself. */
@@ -180,8 +170,8 @@ static void record_access(lua_State *L, tf_doc_box *b, uint32_t i, tf_doc_access
       return;
     }
   }
-  b->reads = (tf_doc_access *)grow_array(L, b, b->reads, &b->reads_cap, b->nreads + 1, sizeof *b->reads);
-  b->at = (size_t *)grow_array(L, b, b->at, &b->at_cap, b->nreads + 2, sizeof *b->at);
+  b->reads = (tf_doc_access *)tf_lua_grow(L, &b->doc.mem, b->reads, &b->reads_cap, b->nreads + 1, sizeof *b->reads);
+  b->at = (size_t *)tf_lua_grow(L, &b->doc.mem, b->at, &b->at_cap, b->nreads + 2, sizeof *b->at);
   b->reads[b->nreads] = a;
   if (tf_doc_observe(d, b->rec_node, &a, &b->obs) != 0) tf_lua_oom(L);
   b->at[++b->nreads] = b->obs.len;
@@ -230,6 +220,18 @@ static void record(lua_State *L, tf_doc_box *b, uint32_t i, int path, int mode) 
 
 /* ---- reading values ---- */
 
+void tf_lua_doc_push_number(lua_State *L, const char *t, size_t n) {
+  char buf[64];
+  if (n < sizeof buf) {
+    memcpy(buf, t, n);
+    buf[n] = '\0';
+    if (lua_stringtonumber(L, buf) != 0) return;
+  }
+  lua_pushlstring(L, t, n); /* a number too long for a buffer: Lua converts it */
+  lua_pushnumber(L, lua_tonumber(L, -1));
+  lua_remove(L, -2);
+}
+
 static void push_scalar(lua_State *L, tf_doc *d, const tf_doc_value *v, int type) {
   const char *t = v->text + v->off;
   size_t n = (size_t)(v->end - v->off);
@@ -245,17 +247,8 @@ static void push_scalar(lua_State *L, tf_doc *d, const tf_doc_value *v, int type
     case 'z':
       lua_pushlightuserdata(L, NULL);
       return;
-    default: {
-      char buf[64];
-      if (n < sizeof buf) {
-        memcpy(buf, t, n);
-        buf[n] = '\0';
-        if (lua_stringtonumber(L, buf) != 0) return;
-      }
-      lua_pushlstring(L, t, n); /* a number too long for a buffer: Lua converts it */
-      lua_pushnumber(L, lua_tonumber(L, -1));
-      lua_remove(L, -2);
-    }
+    default:
+      tf_lua_doc_push_number(L, t, n);
   }
 }
 
@@ -326,7 +319,6 @@ static uint64_t decode(lua_State *L, tf_doc *d, const char *text, uint64_t off, 
 /* Pushes the value at path of node i as plain Lua values. */
 static void push_plain(lua_State *L, tf_doc_box *b, uint32_t i, int path) {
   tf_doc_value v;
-  tf_buf text;
   tf_buf *t;
   resolve(L, &b->doc, i, path, &v);
   if (tf_doc_value_type(&v) == 0) {
@@ -335,12 +327,7 @@ static void push_plain(lua_State *L, tf_doc_box *b, uint32_t i, int path) {
   }
   /* the text, owned by a userdata while Lua values are made from it */
   t = tf_lua_newbuf(L, b->doc.mem);
-  text = *t;
-  if (tf_doc_value_json(&b->doc, &v, &text) != 0 || tf_buf_byte(&text, 0) != 0) {
-    tf_buf_free(&text);
-    tf_lua_oom(L);
-  }
-  *t = text;
+  if (tf_doc_value_json(&b->doc, &v, t) != 0 || tf_buf_byte(t, 0) != 0) tf_lua_oom(L);
   decode(L, &b->doc, (const char *)t->data, 0, 0);
   tf_buf_free(t);
   lua_remove(L, -2);
@@ -477,10 +464,7 @@ static void encode_copy(lua_State *L, int idx, tf_buf *out, int depth, const cha
     lua_pop(L, 1);
     e[k - 1].text = (uint32_t)d->texts.len;
     e[k - 1].len = (uint32_t)tmp->len;
-    if (d->texts.len + tmp->len >= UINT32_MAX || tf_doc_text_put(d, tmp->data, tmp->len) != 0) {
-      tf_buf_free(tmp);
-      tf_lua_oom(L);
-    }
+    if (d->texts.len + tmp->len >= UINT32_MAX || tf_doc_text_put(d, tmp->data, tmp->len) != 0) tf_lua_oom(L);
   }
   tf_buf_free(tmp);
   lua_getfield(L, state, "removed");
@@ -650,7 +634,7 @@ static void add_edit(lua_State *L, tf_doc_box *b, uint32_t i, uint32_t field, ui
     tf_doc_commit(d);
   }
   if (b->rec && i == b->rec_node) {
-    b->wrote = (uint64_t *)grow_array(L, b, b->wrote, &b->wrote_cap, b->nwrote + 1, sizeof *b->wrote);
+    b->wrote = (uint64_t *)tf_lua_grow(L, &b->doc.mem, b->wrote, &b->wrote_cap, b->nwrote + 1, sizeof *b->wrote);
     b->wrote[b->nwrote++] = ((uint64_t)field << 32) | member;
   }
 }
@@ -1145,10 +1129,7 @@ static int value_tostring(lua_State *L) {
   push_path(L, 1);
   resolve(L, &b->doc, node_of(L, 1), lua_gettop(L), &v);
   t = push_scratch(L, b);
-  if (tf_doc_value_type(&v) != 0 && tf_doc_value_json(&b->doc, &v, t) != 0) {
-    tf_buf_free(t);
-    tf_lua_oom(L);
-  }
+  if (tf_doc_value_type(&v) != 0 && tf_doc_value_json(&b->doc, &v, t) != 0) tf_lua_oom(L);
   /* the JSON text, its start when long */
   lua_pushliteral(L, TF_NODE_VALUE " ");
   lua_pushlstring(L, (const char *)t->data, t->len > 120 ? 120 : t->len);
@@ -1364,7 +1345,7 @@ int tf_lua_doc_write(lua_State *L, int idx, uint32_t i, int wi, int pi, int memo
       return LUA_OK;
     }
     /* room first: running out of memory must not leave a set open */
-    b->at = (size_t *)grow_array(L, b, b->at, &b->at_cap, 1, sizeof *b->at);
+    b->at = (size_t *)tf_lua_grow(L, &b->doc.mem, b->at, &b->at_cap, 1, sizeof *b->at);
     b->at[0] = 0;
     if (tf_doc_begin(d, i) == 0) tf_lua_oom(L);
     b->rec = 1;
@@ -1392,10 +1373,7 @@ int tf_lua_doc_write(lua_State *L, int idx, uint32_t i, int wi, int pi, int memo
       (lua_type(L, -2) == LUA_TBOOLEAN && !lua_toboolean(L, -2))) {
     /* the node stays as it was */
     if (memo && d->open_set != 0) tf_doc_rollback(d);
-    else if (d->heads != NULL && d->heads[i] != head) {
-      if (head == 0) d->patched--;
-      d->heads[i] = head;
-    }
+    else tf_doc_unlink_to(d, i, head);
     if (status != LUA_OK) lua_pushnil(L); /* the error and a nil: the shape of a call's two results */
     return status;
   }
@@ -1452,8 +1430,6 @@ void tf_lua_doc_open_handles(lua_State *L, int idx) {
 }
 
 void tf_open_docnode(lua_State *L) {
-  luaL_newmetatable(L, TF_JSON_ARRAY);
-  lua_pushliteral(L, TF_JSON_ARRAY);
-  lua_setfield(L, -2, "__name");
+  luaL_newmetatable(L, TF_JSON_ARRAY); /* (it sets __name) */
   lua_setfield(L, -2, "json_array_mt");
 }

@@ -236,10 +236,7 @@ static int l_json(lua_State *L) {
   }
   if (tf_doc_value_type(&v) == 0) return 0;
   t = tf_lua_newbuf(L, b->doc.mem);
-  if (tf_doc_value_json(&b->doc, &v, t) != 0) {
-    tf_buf_free(t);
-    tf_lua_oom(L);
-  }
+  if (tf_doc_value_json(&b->doc, &v, t) != 0) tf_lua_oom(L);
   lua_pushlstring(L, (const char *)t->data, t->len);
   tf_buf_free(t);
   return 1;
@@ -272,11 +269,16 @@ tf_doc_box *tf_lua_doc_source(lua_State *L, int idx) {
   return b;
 }
 
+/* The document of the doc:nodes() source at 1, pushed, and its box (open). */
+static tf_doc_box *nodes_doc(lua_State *L) {
+  luaL_checkudata(L, 1, TF_DOC_NODES);
+  lua_getiuservalue(L, 1, 1);
+  return tf_lua_doc_check(L, -1);
+}
+
 static int nodes_call(lua_State *L) {
   nodes_box *n = (nodes_box *)luaL_checkudata(L, 1, TF_DOC_NODES);
-  tf_doc_box *b;
-  lua_getiuservalue(L, 1, 1);
-  b = tf_lua_doc_check(L, -1);
+  tf_doc_box *b = nodes_doc(L);
   if (n->next >= b->doc.count) {
     lua_pushnil(L);
     return 1;
@@ -286,11 +288,7 @@ static int nodes_call(lua_State *L) {
 }
 
 static int nodes_len(lua_State *L) {
-  tf_doc_box *b;
-  luaL_checkudata(L, 1, TF_DOC_NODES);
-  lua_getiuservalue(L, 1, 1);
-  b = tf_lua_doc_check(L, -1);
-  lua_pushinteger(L, (lua_Integer)b->doc.count);
+  lua_pushinteger(L, (lua_Integer)nodes_doc(L)->doc.count);
   return 1;
 }
 
@@ -306,32 +304,28 @@ static int nodes_tostring(lua_State *L) {
 /* ---- visible-first ---- */
 
 /* The number member `name` of the object box: 1 and *out, else 0 (-1:
- * out of memory). Lua reads the text, whatever the C locale. */
+ * out of memory). */
 static int number_at(lua_State *L, tf_doc *d, const tf_doc_value *box, const char *name, double *out) {
   tf_doc_value v;
-  char buf[64];
-  size_t n;
   if (tf_doc_member(d, box, name, strlen(name), 0, &v) != 0) return -1;
   if (tf_doc_value_type(&v) != 'n') return 0;
-  n = (size_t)(v.end - v.off);
-  if (n >= sizeof buf) return 0;
-  memcpy(buf, v.text + v.off, n);
-  buf[n] = '\0';
-  if (lua_stringtonumber(L, buf) == 0) return 0;
+  tf_lua_doc_push_number(L, v.text + v.off, (size_t)(v.end - v.off));
   *out = lua_tonumber(L, -1);
   lua_pop(L, 1);
   return 1;
 }
 
-/** doc:visible(x, y, w, h) -> positions (1-based, ascending) of the nodes
- * whose absoluteBoundingBox overlaps the rectangle (closed: touching
- * edges overlap). */
-static int visible(lua_State *L, tf_doc_box *b) {
+/** nodes:visible(x, y, w, h) -> positions (1-based, ascending) of the
+ * nodes of a doc:nodes() source whose absoluteBoundingBox overlaps the
+ * rectangle (closed: touching edges overlap). */
+static int nodes_visible(lua_State *L) {
+  tf_doc_box *b = nodes_doc(L);
   double x = luaL_checknumber(L, 2), y = luaL_checknumber(L, 3), w = luaL_checknumber(L, 4),
          h = luaL_checknumber(L, 5);
   tf_doc *d = &b->doc;
   uint32_t i;
   lua_Integer n = 0;
+  lua_pop(L, 1); /* the document: b stays valid, the source holds it */
   lua_createtable(L, 0, 0);
   for (i = 0; i < d->count; i++) {
     tf_doc_value box;
@@ -349,17 +343,6 @@ static int visible(lua_State *L, tf_doc_box *b) {
   return 1;
 }
 
-static int l_visible(lua_State *L) { return visible(L, tf_lua_doc_check(L, 1)); }
-
-/** nodes:visible(x, y, w, h): the same for the document of a doc:nodes() source. */
-static int nodes_visible(lua_State *L) {
-  tf_doc_box *b;
-  luaL_checkudata(L, 1, TF_DOC_NODES);
-  lua_getiuservalue(L, 1, 1);
-  b = tf_lua_doc_check(L, -1);
-  lua_pop(L, 1);
-  return visible(L, b);
-}
 
 /* ---- the rest ---- */
 
@@ -397,7 +380,7 @@ void tf_open_document(lua_State *L) {
   static const luaL_Reg meta[] = {{"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"read", l_read},   {"size", l_size},     {"count", l_count},
                                      {"stats", l_stats}, {"duplicates", l_duplicates}, {"node", l_node}, {"json", l_json},
-                                     {"nodes", l_nodes}, {"visible", l_visible}, {"writer", tf_lua_doc_writer},
+                                     {"nodes", l_nodes}, {"writer", tf_lua_doc_writer},
                                      {"name", l_name},   {"close", l_close},   {NULL, NULL}};
   static const luaL_Reg nmeta[] = {{"__call", nodes_call}, {"__len", nodes_len}, {"__tostring", nodes_tostring}, {NULL, NULL}};
   static const luaL_Reg nmethods[] = {{"visible", nodes_visible}, {NULL, NULL}};

@@ -132,19 +132,6 @@ static job_box *check_job(lua_State *L) {
   return j;
 }
 
-/* ---- buffers ---- */
-
-static void *grow(lua_State *L, job_box *j, void *p, size_t *cap, size_t need, size_t elem) {
-  size_t ncap = *cap ? *cap : 16;
-  void *q;
-  if (need <= *cap) return p;
-  while (ncap < need) ncap *= 2;
-  q = tf_mem_realloc(&j->mem, p, *cap * elem, ncap * elem);
-  if (q == NULL) tf_lua_oom(L);
-  *cap = ncap;
-  return q;
-}
-
 /* A callback's status: out of memory is never a node's failure, it
  * propagates (as "not enough memory"); anything else is returned. */
 static int checked(lua_State *L, int status) {
@@ -318,7 +305,7 @@ static long decode_value(lua_State *L, job_box *j) {
 static long key_of_pairs(lua_State *L, job_box *j, size_t n) {
   size_t i;
   sort_pairs(j->pairs, n);
-  j->key = (uint64_t *)grow(L, j, j->key, &j->key_cap, 1 + 2 * n, sizeof *j->key);
+  j->key = (uint64_t *)tf_lua_grow(L, &j->mem, j->key, &j->key_cap, 1 + 2 * n, sizeof *j->key);
   j->key[0] = TF_CACHE_KEY_HEADER(2 * n, 1);
   for (i = 0; i < n; i++) {
     j->key[1 + 2 * i] = TF_CACHE_KEY_STRING(j->pairs[i] >> 32);
@@ -343,10 +330,8 @@ static long doc_pairs(lua_State *L, job_box *j, uint32_t i) {
     if (tf_doc_field(d, i, "sharedPluginData", 16, &v) != 0 || tf_doc_member(d, &v, "tokens", 6, 0, &m) != 0) tf_lua_oom(L);
     if (m.kind == TF_DOC_ABSENT) return 0;
     if (m.kind == TF_DOC_EDITED) { /* an edit's text: copied, as decoding may add edits */
-      j->text.len = 0;
-      if (tf_buf_put(&j->text, m.text + m.off, (size_t)(m.end - m.off)) != 0 || tf_buf_byte(&j->text, 0) != 0) tf_lua_oom(L);
-      lua_pushlstring(L, (const char *)j->text.data, j->text.len);
-      text = lua_tostring(L, -1); /* anchored on the stack while the map is read */
+      lua_pushlstring(L, m.text + m.off, (size_t)(m.end - m.off));
+      text = lua_tostring(L, -1); /* anchored on the stack while the map is read (and ends in a NUL) */
       top = lua_gettop(L);
       tok = 0;
     } else {
@@ -390,26 +375,15 @@ static long doc_pairs(lua_State *L, job_box *j, uint32_t i) {
       if (is_plain_json_name(name, len)) {
         name++;
         len -= 2;
-      } else { /* escapes or invalid JSON inside: the Lua decoder */
+      } else { /* escapes or invalid JSON inside: decoded as a stored value is */
+        long got;
         lua_pushlstring(L, (const char *)j->text.data, plen);
-        lua_getiuservalue(L, 1, UV_DECODE);
         lua_pushlstring(L, name, len);
-        if (checked(L, lua_pcall(L, 1, 2, 0)) != LUA_OK || (lua_type(L, -2) != LUA_TSTRING && !lua_isnil(L, -1))) {
-          lua_pushlstring(L, name, len);
-          lua_insert(L, top + 2);
-          add_failure(L, j, top + 1, top + 2, lua_isnil(L, -1) ? top + 3 : top + 4);
-          lua_settop(L, top);
-          bad = 1;
-          continue;
-        }
-        if (lua_type(L, -2) != LUA_TSTRING) { /* unset */
-          lua_settop(L, top);
-          continue;
-        }
-        name = lua_tolstring(L, -2, &len);
-        id = len ? tf_intern_add(j->in, name, len) : 0;
+        got = decode_value(L, j);
         lua_settop(L, top);
-        if (len == 0) continue;
+        if (got < 0) bad = 1;
+        if (got <= 0) continue;
+        id = (uint32_t)got;
         goto have_id;
       }
     }
@@ -419,7 +393,7 @@ static long doc_pairs(lua_State *L, job_box *j, uint32_t i) {
     if (id == 0) tf_lua_oom(L);
     pid = tf_intern_add(j->in, (const char *)j->text.data, plen);
     if (pid == 0) tf_lua_oom(L);
-    j->pairs = (uint64_t *)grow(L, j, j->pairs, &j->pairs_cap, (size_t)count + 1, sizeof *j->pairs);
+    j->pairs = (uint64_t *)tf_lua_grow(L, &j->mem, j->pairs, &j->pairs_cap, (size_t)count + 1, sizeof *j->pairs);
     j->pairs[count++] = ((uint64_t)pid << 32) | id;
   }
   return bad ? -1 : count;
@@ -456,7 +430,7 @@ static long doc_key(lua_State *L, job_box *j, uint32_t i) {
       if (e->hash == h && e->len == end - tok &&
           memcmp(e->copy ? (const char *)j->tm_bytes.data + e->copy - 1 : d->text + e->off, d->text + tok, e->len) == 0) {
         if (e->nwords == 0) return 0;
-        j->key = (uint64_t *)grow(L, j, j->key, &j->key_cap, e->nwords, sizeof *j->key);
+        j->key = (uint64_t *)tf_lua_grow(L, &j->mem, j->key, &j->key_cap, e->nwords, sizeof *j->key);
         memcpy(j->key, j->tm_keys + e->words, e->nwords * sizeof *j->key);
         return (long)e->nwords;
       }
@@ -480,7 +454,7 @@ static long doc_key(lua_State *L, job_box *j, uint32_t i) {
     j->tm = t;
     j->tm_cap = cap;
   }
-  j->tm_keys = (uint64_t *)grow(L, j, j->tm_keys, &j->tm_keys_cap, j->tm_keys_len + (size_t)(got > 0 ? got : 0),
+  j->tm_keys = (uint64_t *)tf_lua_grow(L, &j->mem, j->tm_keys, &j->tm_keys_cap, j->tm_keys_len + (size_t)(got > 0 ? got : 0),
                                 sizeof *j->tm_keys);
   mask = j->tm_cap - 1;
   for (k = (size_t)h & mask; j->tm[k].len != 0; k = (k + 1) & mask) {
@@ -517,7 +491,7 @@ static long build_key(lua_State *L, job_box *j, int idx) {
         size_t plen;
         const char *p = lua_tolstring(L, -2, &plen);
         uint32_t pid = intern_at(L, j, lua_gettop(L) - 1, p, plen);
-        j->pairs = (uint64_t *)grow(L, j, j->pairs, &j->pairs_cap, n + 1, sizeof *j->pairs);
+        j->pairs = (uint64_t *)tf_lua_grow(L, &j->mem, j->pairs, &j->pairs_cap, n + 1, sizeof *j->pairs);
         j->pairs[n++] = ((uint64_t)pid << 32) | (uint64_t)(uint32_t)tok;
       }
     }
@@ -584,7 +558,7 @@ static uint32_t combo_of(lua_State *L, job_box *j, const uint64_t *w, size_t nwo
 static int is_affected(lua_State *L, job_box *j, uint32_t n) {
   if (n >= j->naffected) {
     size_t old = j->naffected, cap = j->naffected;
-    j->affected = (uint8_t *)grow(L, j, j->affected, &cap, (size_t)n + 1, 1);
+    j->affected = (uint8_t *)tf_lua_grow(L, &j->mem, j->affected, &cap, (size_t)n + 1, 1);
     memset(j->affected + old, 0, cap - old);
     j->naffected = cap;
   }
@@ -604,7 +578,7 @@ static void push_plan(lua_State *L, job_box *j, const uint64_t *w, size_t nwords
      * needs no second lookup by key while it stays in the cache */
     if (j->combo >= j->nplans) {
       size_t old = j->nplans, cap = j->nplans;
-      j->plans = (tf_lua_cache_ref *)grow(L, j, j->plans, &cap, (size_t)j->combo + 1, sizeof *j->plans);
+      j->plans = (tf_lua_cache_ref *)tf_lua_grow(L, &j->mem, j->plans, &cap, (size_t)j->combo + 1, sizeof *j->plans);
       memset(j->plans + old, 0, (cap - old) * sizeof *j->plans);
       j->nplans = cap;
     }
@@ -1294,7 +1268,7 @@ static int l_mark(lua_State *L) {
     lua_pop(L, 1);
     if ((size_t)id >= j->nmarked) {
       size_t cap = j->nmarked;
-      j->marked = (uint8_t *)grow(L, j, j->marked, &cap, (size_t)id + 1, 1);
+      j->marked = (uint8_t *)tf_lua_grow(L, &j->mem, j->marked, &cap, (size_t)id + 1, 1);
       memset(j->marked + j->nmarked, 0, cap - j->nmarked);
       j->nmarked = cap;
     }

@@ -582,22 +582,6 @@ static void scan_members(const tf_json *j, uint32_t obj, members *mb) {
 
 /* The block p of *cap bytes, grown to hold `need` more bytes after `used`
  * (on failure p stays as it was, still owned by the doc). */
-static void *reserve(flat *f, void *p, size_t *cap, size_t used, size_t need) {
-  jsondoc *d = f->d;
-  if (need > *cap - used) {
-    size_t ncap = *cap ? *cap : 256;
-    void *np;
-    while (ncap - used < need) {
-      if (ncap > ((size_t)-1) / 2) tf_lua_oom(f->L);
-      ncap *= 2;
-    }
-    np = tf_mem_realloc(&d->j.mem, p, *cap, ncap);
-    if (np == NULL) tf_lua_oom(f->L);
-    *cap = ncap;
-    return np;
-  }
-  return p;
-}
 
 /* The shape code of the type name at node t (a string); *slot is where
  * SLOT_TYPES keeps its Lua string, 0 when it does not (more type names
@@ -722,7 +706,7 @@ static int walk(flat *f, uint32_t node, size_t plen, uint32_t head, uint32_t gty
     if (!valid_utf8((const unsigned char *)key, klen, &f->ambiguous)) return 1;
     if (klen == 0) f->ambiguous = 1;
     nlen = plen == 0 ? klen : plen + 1 + klen;
-    f->d->path = (char *)reserve(f, f->d->path, &f->d->path_cap, 0, nlen);
+    f->d->path = (char *)tf_lua_grow(f->L, &f->d->j.mem, f->d->path, &f->d->path_cap, nlen, 1);
     if (plen > 0) f->d->path[plen] = '.';
     if (klen > 0) memcpy(f->d->path + (plen == 0 ? 0 : plen + 1), key, klen);
     scan_members(j, v, &mb);

@@ -36,6 +36,21 @@ static tf_state *get_state(lua_State *L) {
 
 void tf_lua_initstate(lua_State *L) { get_state(L); }
 
+void *tf_lua_grow(lua_State *L, tf_mem *m, void *p, size_t *cap, size_t need, size_t elem) {
+  size_t n = *cap ? *cap : 16, bytes;
+  void *q;
+  if (need <= *cap) return p;
+  while (n < need) {
+    if (n > ((size_t)-1) / 2) tf_lua_oom(L);
+    n *= 2;
+  }
+  bytes = tf_mem_mul(n, elem);
+  q = bytes ? tf_mem_realloc(m, p, *cap * elem, bytes) : NULL;
+  if (q == NULL) tf_lua_oom(L);
+  *cap = n;
+  return q;
+}
+
 tf_mem tf_lua_mem(lua_State *L) {
   tf_state *st = get_state(L);
   void *ud = st->alloc_ud;

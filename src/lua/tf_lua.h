@@ -20,6 +20,10 @@ tf_mem tf_lua_mem(lua_State *L);
 
 /* Raises the literal "not enough memory" (no position prefix). */
 int tf_lua_oom(lua_State *L);
+/* p (an array of *cap elements of elem bytes, from m) with room for need
+ * elements: p itself, or a larger block (*cap doubled until it fits, from
+ * 16). Raises "not enough memory" (p stays valid and owned). */
+void *tf_lua_grow(lua_State *L, tf_mem *m, void *p, size_t *cap, size_t need, size_t elem);
 
 /* Pushes a new empty byte buffer allocating through mem, as a userdata
  * whose __gc frees it: what it holds is freed even when a call raises

@@ -54,6 +54,10 @@ void tf_lua_doc_stop_writing(tf_doc_box *b);
 /* Raises when node i of b takes no more patches (see above). */
 void tf_lua_doc_check_writable(lua_State *L, tf_doc_box *b, uint32_t i);
 
+/* Pushes the JSON number text t (n bytes) as Lua reads it: an integer or
+ * a float, whatever the C locale. */
+void tf_lua_doc_push_number(lua_State *L, const char *t, size_t n);
+
 /* Node handles (docnode.c); idx holds the document. */
 void tf_lua_doc_open_handles(lua_State *L, int idx); /* makes the handle metatables */
 void tf_lua_doc_push_node(lua_State *L, int idx, uint32_t i);
