@@ -1,8 +1,8 @@
 #!/bin/sh
 # The WebAssembly build: `make wasm` builds it (incrementally, in
 # build-wasm/), then Node's test runner runs the JavaScript API's tests
-# (wasm/test/*.test.mjs), parity with the native release build (./build)
-# included. npm packages and the Designsystemet set come from
+# (wasm/test/*.test.mjs; helpers.mjs and native.mjs are shared by them),
+# parity with the native release build (./build) included. npm packages and the Designsystemet set come from
 # scripts/wasm-deps.sh (the npm registry, once). Each step and each test is
 # one pass or fail.
 set -u
@@ -31,7 +31,8 @@ else
 fi
 
 # TAP from node: top-level "ok N - name" / "not ok N - name" lines
-node --expose-gc --test --test-reporter=tap wasm/test/ > "$tmp/node.out" 2>&1
+node --expose-gc --test --test-reporter=tap wasm/test/*.test.mjs > "$tmp/node.out" 2>&1
+node_rc=$?
 while IFS= read -r line; do
   case $line in
     "not ok "*) fail "node: ${line#not ok * - }" ;;
@@ -41,5 +42,11 @@ while IFS= read -r line; do
 done < "$tmp/node.out"
 if grep -q '^not ok' "$tmp/node.out" || ! grep -q '^# pass [1-9]' "$tmp/node.out"; then
   grep -vE '^ *(ok|#|---|\.\.\.|duration_ms|1\.\.)' "$tmp/node.out" | head -60
+fi
+# node ran no test, or ended badly without saying which test failed: a failure too
+if ! grep -q '^# pass [1-9]' "$tmp/node.out"; then
+  fail "node --test: no test passed"
+elif [ "$node_rc" -ne 0 ] && ! grep -q '^not ok' "$tmp/node.out"; then
+  fail "node --test exited with $node_rc"
 fi
 summary

@@ -427,6 +427,10 @@ static int w_step(lua_State *L) {
       writer_release(w);
       return tf_lua_oom(L);
     default:
+      if (w->state == 2) { /* into memory: only its buffer can fail to grow */
+        writer_release(w);
+        return tf_lua_oom(L);
+      }
       return write_failed(L, w);
   }
 }
