@@ -121,7 +121,7 @@ function apply.run(_, opts, out, err, usage)
 
   -- inputs: every problem here is bad input (exit 2), named
   local terminal = not s.quiet and err == io.stderr and progress.is_terminal(2)
-  local set, lerr, sel, doc, derr
+  local set, lerr, sel
   if s.tokens then
     set, lerr = tokens.load(s.tokens, { strict = opts.strict })
     sel = { themes = s.themes }
@@ -130,7 +130,7 @@ function apply.run(_, opts, out, err, usage)
   local tokens_s = core.now() - t_start
   local t_read = core.now()
   local reading = terminal and progress.bar(err, { label = "reading " }) or nil
-  doc, derr = document.open(s.doc, { on_progress = reading })
+  local doc <close>, derr = document.open(s.doc, { on_progress = reading }) -- closed on every way out
   if reading then reading.finish() end
   if not doc then err:write("tokenflow apply: ", derr, "\n") return 2 end
   local read_s = core.now() - t_read
@@ -138,7 +138,6 @@ function apply.run(_, opts, out, err, usage)
   if not s.tokens then -- the token set the file carries
     set, lerr = figma_tokens.load(doc, s.themes, { strict = opts.strict, name = s.doc })
     if not set then
-      doc:close()
       err:write("tokenflow apply: ", lerr, "\n")
       return 2
     end
@@ -148,7 +147,6 @@ function apply.run(_, opts, out, err, usage)
   sel.store = st
   local resolved, rerr = set:resolve(sel)
   if not resolved then
-    doc:close()
     err:write("tokenflow apply: ", s.tokens or s.doc, ": ", rerr, "\n")
     return 2
   end
@@ -166,7 +164,6 @@ function apply.run(_, opts, out, err, usage)
   if s.out and s.out ~= "-" and not s.viewport then
     saving, serr = doc:saving(s.out)
     if not saving then
-      doc:close()
       err:write("tokenflow apply: ", serr, "\n")
       return 2
     end
@@ -211,7 +208,7 @@ function apply.run(_, opts, out, err, usage)
     if writing then writing.finish() end
     if not ok then err:write("tokenflow apply: ", werr, "\n") return 2 end
   end
-  doc:close()
+  doc:close() -- now: its memory goes before the metrics are written
   local t_written = core.now()
   if s.metrics then
     local text = s.metrics_format == "json" and job.metrics:json() or job.metrics:prometheus()

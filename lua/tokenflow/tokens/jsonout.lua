@@ -68,7 +68,8 @@ local function encode(v, out, n, quoted, opts, open)
       return n
     end
     -- a table met again (aliases share their target's value) is written
-    -- from its text
+    -- from its text, kept when it is met the second time (false: met once;
+    -- keeping every table's text would copy each byte once per enclosing table)
     local q = quoted[v]
     if q then
       n = n + 1
@@ -118,7 +119,11 @@ local function encode(v, out, n, quoted, opts, open)
       out[n] = "}"
     end
     open[v] = nil
-    quoted[v] = concat(out, "", n0 + 1, n)
+    if quoted[v] == false then
+      quoted[v] = concat(out, "", n0 + 1, n)
+    else
+      quoted[v] = false
+    end
   elseif opts.other and v ~= nil and v ~= null then
     n = n + 1
     out[n] = encode_string(opts.other(v))

@@ -222,15 +222,9 @@ end
 -- Reads a Tokens Studio folder's $themes.json into source.themes and
 -- decodes its $metadata.json, each when present, noting them as read.
 -- Returns true and the metadata (nil without one), or nil and a message.
-local function read_json(fs, path)
-  local text, err = fs.read(path)
-  if not text then return nil, err end
-  return json.decode(text, path)
-end
-
 local function read_folder_meta(fs, source, themes_file, meta_file, has_themes, has_meta)
   if has_themes then
-    local list, err = read_json(fs, themes_file)
+    local list, err = fs.parse(reader.tables, themes_file)
     note_read(source, themes_file)
     if list == nil then return nil, err end
     local themes, terr = read_themes(list, themes_file)
@@ -238,7 +232,7 @@ local function read_folder_meta(fs, source, themes_file, meta_file, has_themes, 
     source.themes = themes
   end
   if not has_meta then return true, nil end
-  local meta, err = read_json(fs, meta_file)
+  local meta, err = fs.parse(reader.tables, meta_file)
   note_read(source, meta_file)
   if meta == nil then return nil, err end
   return true, meta
