@@ -16,6 +16,8 @@ local benchlib = require "benchlib"
 
 local sets_dir = os.getenv("TOKENSETS_DIR") or "/tmp/tokenflow-tokensets"
 local npm_dir = sets_dir .. "/npm"
+-- this tree's Style Dictionary script, beside the packages it imports
+os.execute("cp bench/sd-resolve.mjs '" .. npm_dir .. "/' 2>/dev/null")
 local work = os.tmpname()
 os.remove(work)
 assert(os.execute("mkdir -p '" .. work .. "'"))
@@ -59,7 +61,6 @@ end
 -- Runs ours and the peer alternately (so machine load hits both alike) and
 -- prints medians.
 local function compare(name, path, themes, peer_args)
-  os.execute("cp bench/sd-resolve.mjs '" .. npm_dir .. "/' 2>/dev/null")
   local mine, loads, theirs, count, failed, why = {}, {}, {}, 0, 0, nil
   for i = 1, 5 do
     mine[i], count, failed, loads[i] = ours_once(path, themes)
@@ -100,7 +101,6 @@ end
 -- 3. a published DTCG set x10, whole processes, and loading alone
 local primer_resolver = npm_dir .. "/node_modules/dtcg-examples/github-primer.resolver.json"
 if exists(primer_resolver) then
-  os.execute("cp bench/sd-resolve.mjs '" .. npm_dir .. "/' 2>/dev/null")
   local file = work .. "/primer10.json"
   assert(os.execute("node bench/replicate-dtcg.mjs '" .. primer_resolver .. "' '" .. file .. "' --copies 10"))
   local f = assert(io.open(file, "rb"))

@@ -13,22 +13,15 @@
 //                          jsapi calls) / ours, warm, CPU time
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { buildWasm, luaEnv, modulePath, readTree, root, tokensetsDir as tokensets } from '../wasm/test/native.mjs';
 
-const root = resolve(fileURLToPath(import.meta.url), '../..');
-const buildWasm = resolve(root, process.env.BUILD_WASM ?? 'build-wasm');
-const modulePath = join(buildWasm, 'tokenflow.mjs');
-const tokensets = process.env.TOKENSETS_DIR ?? join(buildWasm, 'tokensets');
 const ds = join(tokensets, 'designsystemet');
 const DS_THEMES = ['medium', 'brand', 'Primary', 'Light', 'Semantic', 'accent', 'brand2'];
-
-const luaEnv = {
-  ...process.env, LUA_PATH: `${root}/lua/?.lua;${root}/lua/?/init.lua;;`, LUA_CPATH: `${root}/${process.env.BUILD ?? 'build'}/?.so;;`,
-};
 const line = (name, ratio, details) => console.log(`bench ${name} ${ratio.toFixed(2)} ${details}`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 const kb = (n) => `${(n / 1024).toFixed(1)}KB`;
@@ -36,18 +29,6 @@ const kb = (n) => `${(n / 1024).toFixed(1)}KB`;
 if (!existsSync(modulePath)) {
   console.log('skip wasm: not built (make wasm)');
   process.exit(0);
-}
-
-function readTree(dir) {
-  const out = {};
-  const walk = (d) => {
-    for (const e of readdirSync(d).sort()) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p); else out[relative(dir, p)] = readFileSync(p, 'utf8');
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 // 1. bundle size
@@ -164,6 +145,7 @@ await (async () => {
     if (!existsSync(join(npm, 'node_modules/style-dictionary/package.json'))) {
       console.log('skip wasm_resolve_vs_sd: Style Dictionary not installed (make wasm-deps)');
     } else {
+      copyFileSync(join(root, 'bench/sd-resolve.mjs'), join(npm, 'sd-resolve.mjs')); // this tree's, beside the packages
       const { sdResolve } = await import(pathToFileURL(join(npm, 'sd-resolve.mjs')).href);
       const sdMs = await cpuMs(() => sdResolve(ds, { themes: DS_THEMES }), 3);
       const oursAgain = await cpuMs(ours, 5);

@@ -3,19 +3,11 @@
 // compiling the .wasm, instantiating, opening Lua), then a first resolve of
 // examples/tokens/studio. Prints milliseconds as JSON.
 //   node bench/wasm_init.mjs MODULE.mjs
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readTree, root } from '../wasm/test/native.mjs'; // (node's own modules only: nothing of the build)
 
-const dir = resolve(fileURLToPath(import.meta.url), '../../examples/tokens/studio');
-const files = {};
-const walk = (d) => {
-  for (const e of readdirSync(d)) {
-    const p = join(d, e);
-    if (statSync(p).isDirectory()) walk(p); else files[relative(dir, p)] = readFileSync(p, 'utf8');
-  }
-};
-walk(dir);
+const files = readTree(join(root, 'examples/tokens/studio'));
 
 const t0 = performance.now();
 const { createTokenflow } = await import(pathToFileURL(resolve(process.argv[2])).href);

@@ -11,12 +11,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { buildWasm, nativeApply, nativeResolve, root } from '../../wasm/test/native.mjs';
 
-const root = resolve(fileURLToPath(import.meta.url), '../../..');
-const buildWasm = resolve(root, process.env.BUILD_WASM ?? 'build-wasm');
 const { chromium } = createRequire(join(buildWasm, 'npm/package.json'))('playwright-core');
 
 let passed = 0;
@@ -27,21 +25,11 @@ function check(name, ok, detail = '') {
   return ok;
 }
 
-// Resolved values of the native build: `tokenflow resolve DIR --theme T --format flat`.
-function nativeTokens(dir, theme) {
-  const r = spawnSync('lua5.4', [join(root, 'bin/tokenflow'), 'resolve', join(root, dir), '--theme', theme, '--format', 'flat'],
-    { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`native resolve ${dir} ${theme}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-// `tokenflow apply --tokens DIR --theme T --doc DOC --out -` of the native build, parsed.
-function nativeApplied(dir, theme, doc) {
-  const r = spawnSync('lua5.4', [join(root, 'bin/tokenflow'), 'apply', '--quiet', '--tokens', join(root, dir), '--theme', theme,
-    '--doc', doc, '--out', '-'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`native apply ${doc} ${theme}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+// The native build's resolved values (`tokenflow resolve DIR --theme T --format flat`)
+// and applied file (`tokenflow apply --tokens DIR --theme T --doc DOC --out -`), parsed.
+const nativeTokens = (dir, theme) => nativeResolve(join(root, dir), [theme]).tokens;
+const nativeApplied = (dir, theme, doc) =>
+  JSON.parse(nativeApply(doc, { tokens: join(root, dir), themes: [theme] }).bytes);
 
 // Node id -> the colour of its top visible solid fill as Chromium computes
 // it, for the nodes of the first page that have bounds (those drawn).
